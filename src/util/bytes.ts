@@ -1,0 +1,101 @@
+/**
+ * Byte helpers shared by every layer. Internal: not part of the public API.
+ * Everything here works on `Uint8Array` and never copies unless it says so.
+ */
+
+const utf8Decoder = new TextDecoder("utf-8");
+const utf8Encoder = new TextEncoder();
+
+/** Decodes UTF-8 (replacing invalid sequences with U+FFFD). */
+export function utf8(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes);
+}
+
+/** Encodes a string as UTF-8. */
+export function utf8Bytes(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+const CHUNK = 0x8000;
+
+/**
+ * Maps each byte to the code unit of the same value ("binary string", true ISO-8859-1).
+ * TextDecoder("latin1") is windows-1252 in browsers, which changes 0x80-0x9F.
+ */
+export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  if (end - start <= CHUNK) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  let out = "";
+  for (let i = start; i < end; i += CHUNK) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + CHUNK, end)) as unknown as number[]);
+  }
+  return out;
+}
+
+/** The inverse of {@link latin1}: code units above 0xFF are truncated to their low byte. */
+export function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Concatenates byte arrays into a new one. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Index of `needle` in `haystack` at or after `from`, or -1. */
+export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
+  const n = needle.length;
+  if (n === 0) return from <= haystack.length ? from : -1;
+  const first = needle[0]!;
+  const last = haystack.length - n;
+  for (let i = haystack.indexOf(first, from); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < n && haystack[i + j] === needle[j]) j++;
+    if (j === n) return i;
+  }
+  return -1;
+}
+
+/** Byte-wise equality. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const HEX = "0123456789abcdef";
+
+/** Lower-case hexadecimal encoding. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    out += HEX[b >> 4]! + HEX[b & 15]!;
+  }
+  return out;
+}
+
+/** Decodes hexadecimal (either case); returns undefined when the text is not even-length hex. */
+export function fromHex(text: string): Uint8Array | undefined {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.substr(i * 2, 2), 16);
+  return out;
+}
+
+/**
+ * A Uint8Array backed by a plain ArrayBuffer, as WebCrypto's `BufferSource` typing wants.
+ * Copies only when the view is over a SharedArrayBuffer or is a subclass view.
+ */
+export function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}
