@@ -1,0 +1,617 @@
+/**
+ * The tolerant `daticert.xml` parser.
+ *
+ * @module
+ */
+import { SaxesParser, type SaxesTagPlain } from "saxes";
+import { PecError, type PecErrorCode, type PecErrorDetails } from "../errors.js";
+import { decodeXmlBytes, isSingleByte } from "./decode.js";
+import {
+  DATICERT_ERRORE,
+  DATICERT_TIPO,
+  DESTINATARI_TIPO,
+  RICEVUTA_TIPO,
+  type DaticertErroreValue,
+  type DaticertTipo,
+  type DaticertWarning,
+  type DaticertWarningCode,
+  type Destinatario,
+  type DestinatarioTipo,
+  type ParsedDaticert,
+  type RicevutaTipo,
+} from "./model.js";
+import { ILLEGAL_CHAR, sanitizeXml, toSourceIndex } from "./sanitize.js";
+
+/** Options of {@link parseDaticert}. */
+export interface DaticertParseOptions {
+  /**
+   * Largest accepted input, in bytes (in UTF-16 code units for a string). Real files
+   * are 1-3 KiB; even 1,000 recipients stay far below the default, 1 MiB.
+   */
+  maxSize?: number;
+  /** Deepest accepted element nesting (the DTD needs 3). Default 64. */
+  maxDepth?: number;
+  /**
+   * What replaces each character, or character reference, that XML 1.0 forbids (see
+   * {@link DaticertWarningCode} `ILLEGAL_CHARACTER`). Default `""` (removed). It must
+   * itself be plain XML character data: no `<`, `&`, quotes or forbidden characters;
+   * `" "` and `"\uFFFD"` are typical choices.
+   */
+  replacement?: string;
+}
+
+/** Default {@link DaticertParseOptions.maxSize}: 1 MiB. */
+export const DATICERT_DEFAULT_MAX_SIZE = 1 << 20;
+/** Default {@link DaticertParseOptions.maxDepth}. */
+export const DATICERT_DEFAULT_MAX_DEPTH = 64;
+
+type SaxOptions = { position: false; xmlns: false };
+
+// Element contexts.
+const C_DOC = 0;
+const C_ROOT = 1;
+const C_INT = 2;
+const C_DATI = 3;
+const C_DATA = 4;
+const C_LEAF = 5;
+const C_SKIP = 6;
+
+// Leaf fields.
+const F_MITTENTE = 1;
+const F_DESTINATARI = 2;
+const F_RISPOSTE = 3;
+const F_OGGETTO = 4;
+const F_GESTORE = 5;
+const F_IDENTIFICATIVO = 6;
+const F_MSGID = 7;
+const F_RICEVUTA = 8;
+const F_CONSEGNA = 9;
+const F_RICEZIONE = 10;
+const F_ERRORE_ESTESO = 11;
+const F_GIORNO = 12;
+const F_ORA = 13;
+
+const INT_CHILDREN: ReadonlyMap<string, number> = new Map([
+  ["mittente", F_MITTENTE],
+  ["destinatari", F_DESTINATARI],
+  ["risposte", F_RISPOSTE],
+  ["oggetto", F_OGGETTO],
+]);
+const DATI_CHILDREN: ReadonlyMap<string, number> = new Map([
+  ["gestore-emittente", F_GESTORE],
+  ["identificativo", F_IDENTIFICATIVO],
+  ["msgid", F_MSGID],
+  ["ricevuta", F_RICEVUTA],
+  ["consegna", F_CONSEGNA],
+  ["ricezione", F_RICEZIONE],
+  ["errore-esteso", F_ERRORE_ESTESO],
+]);
+const DATA_CHILDREN: ReadonlyMap<string, number> = new Map([
+  ["giorno", F_GIORNO],
+  ["ora", F_ORA],
+]);
+const FIELD_NAME = [
+  "",
+  "mittente",
+  "destinatari",
+  "risposte",
+  "oggetto",
+  "gestore-emittente",
+  "identificativo",
+  "msgid",
+  "ricevuta",
+  "consegna",
+  "ricezione",
+  "errore-esteso",
+  "giorno",
+  "ora",
+];
+
+const TIPO_SET: ReadonlySet<string> = new Set(DATICERT_TIPO);
+const ERRORE_SET: ReadonlySet<string> = new Set(DATICERT_ERRORE);
+const DEST_SET: ReadonlySet<string> = new Set(DESTINATARI_TIPO);
+const RICEVUTA_SET: ReadonlySet<string> = new Set(RICEVUTA_TIPO);
+
+function isXmlSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
+
+/** Trims XML white space only: NBSP and other Unicode spaces are content. */
+function trimXml(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isXmlSpace(s.charCodeAt(a))) a++;
+  while (b > a && isXmlSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** Trimmed and lower-cased token (attribute values are compared case-insensitively). */
+function token(s: string): string {
+  const t = trimXml(s);
+  // Fast path: real files are already lower case.
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return t.toLowerCase();
+  }
+  return t;
+}
+
+/** Thrown inside saxes handlers; converted to a PecError with a position outside. */
+class Stop {
+  constructor(
+    readonly code: PecErrorCode,
+    readonly message: string,
+    readonly index: number,
+    readonly limit?: number,
+  ) {}
+}
+
+interface PendingWarning {
+  code: DaticertWarningCode;
+  message: string;
+  count: number;
+  /** Index in the decoded text. */
+  index: number;
+}
+
+/** Per-document state of the saxes handlers. */
+class Reader {
+  ctx = C_DOC;
+  readonly stack: number[] = [];
+  field = 0;
+  buf = "";
+  destTipo: DestinatarioTipo = "certificato";
+
+  tipo: DaticertTipo | undefined;
+  errore: DaticertErroreValue = "nessuno";
+  sawInt = false;
+  sawDati = false;
+  sawData = false;
+  mittente: string | undefined;
+  readonly destinatari: Destinatario[] = [];
+  risposte: string | undefined;
+  oggetto: string | undefined;
+  gestore: string | undefined;
+  zona: string | undefined;
+  giorno: string | undefined;
+  ora: string | undefined;
+  identificativo: string | undefined;
+  msgid: string | undefined;
+  ricevuta: RicevutaTipo | undefined;
+  sawRicevuta = false;
+  consegna: string | undefined;
+  readonly ricezione: string[] = [];
+  erroreEsteso: string | undefined;
+
+  warnings: Map<string, PendingWarning> | null = null;
+
+  constructor(
+    readonly parser: SaxesParser<SaxOptions>,
+    readonly maxDepth: number,
+    /** Maps an index in the text saxes reads to the decoded text (for positions). */
+    readonly toText: (i: number) => number,
+  ) {}
+
+  /** Index in the decoded text of the character saxes last read. */
+  here(): number {
+    return this.toText(Math.max(0, this.parser.position - 1));
+  }
+
+  warn(code: DaticertWarningCode, key: string, message: string, index = this.here()): void {
+    const map = (this.warnings ??= new Map());
+    const w = map.get(key);
+    if (w === undefined) map.set(key, { code, message, count: 1, index });
+    else w.count++;
+  }
+
+  fail(message: string): never {
+    throw new Stop("ERR_DATICERT_MALFORMED", message, this.here());
+  }
+
+  open(tag: SaxesTagPlain): void {
+    const { name } = tag;
+    const parent = this.ctx;
+    this.stack.push(parent);
+    if (this.stack.length > this.maxDepth) {
+      throw new Stop("ERR_TOO_DEEP", `daticert.xml nests elements deeper than ${this.maxDepth}`, this.here(), this.maxDepth);
+    }
+    let f: number | undefined;
+    switch (parent) {
+      case C_DOC:
+        if (name !== "postacert") this.fail(`the root element is <${name}>, not <postacert>`);
+        this.openRoot(tag.attributes);
+        this.ctx = C_ROOT;
+        return;
+      case C_ROOT:
+        if (name === "intestazione") {
+          this.sawInt = true;
+          this.ctx = C_INT;
+          return;
+        }
+        if (name === "dati") {
+          this.sawDati = true;
+          this.ctx = C_DATI;
+          return;
+        }
+        break;
+      case C_INT:
+        f = INT_CHILDREN.get(name);
+        if (f === F_DESTINATARI) this.destTipo = this.attrDestinatari(tag.attributes.tipo);
+        break;
+      case C_DATI:
+        if (name === "data") {
+          if (this.sawData) this.warn("DUPLICATE_ELEMENT", "dup:data", "a second <data> was ignored");
+          else this.zona = tag.attributes.zona;
+          this.sawData = true;
+          this.ctx = C_DATA;
+          return;
+        }
+        f = DATI_CHILDREN.get(name);
+        if (f === F_RICEVUTA) this.attrRicevuta(tag.attributes.tipo);
+        break;
+      case C_DATA:
+        f = DATA_CHILDREN.get(name);
+        break;
+      case C_LEAF:
+        this.warn("UNKNOWN_ELEMENT", "el:" + name, `element <${name}> inside <${FIELD_NAME[this.field]}> was ignored`);
+        this.ctx = C_SKIP;
+        return;
+      default:
+        // Inside an ignored subtree.
+        return;
+    }
+    if (f === undefined) {
+      this.warn("UNKNOWN_ELEMENT", "el:" + name, `unknown element <${name}> was ignored`);
+      this.ctx = C_SKIP;
+      return;
+    }
+    this.field = f;
+    this.buf = "";
+    this.ctx = C_LEAF;
+  }
+
+  openRoot(attributes: Record<string, string>): void {
+    const rawTipo = attributes.tipo;
+    if (rawTipo === undefined) this.fail("<postacert> has no tipo attribute");
+    const tipo = token(rawTipo);
+    if (!TIPO_SET.has(tipo)) this.fail(`<postacert> has an unknown tipo ${JSON.stringify(rawTipo)}`);
+    this.tipo = tipo as DaticertTipo;
+    const rawErrore = attributes.errore;
+    if (rawErrore !== undefined) {
+      const e = token(rawErrore);
+      if (ERRORE_SET.has(e)) {
+        this.errore = e;
+      } else if (e === "") {
+        this.warn("UNKNOWN_VALUE", "errore", "empty errore attribute read as nessuno");
+      } else {
+        this.errore = trimXml(rawErrore);
+        this.warn("UNKNOWN_VALUE", "errore", `unknown errore ${JSON.stringify(this.errore)} kept as is`);
+      }
+    }
+  }
+
+  attrDestinatari(raw: string | undefined): DestinatarioTipo {
+    if (raw === undefined) return "certificato";
+    const t = token(raw);
+    if (DEST_SET.has(t)) return t as DestinatarioTipo;
+    this.warn("UNKNOWN_VALUE", "destinatari", `unknown destinatari tipo ${JSON.stringify(raw)} read as certificato`);
+    return "certificato";
+  }
+
+  attrRicevuta(raw: string | undefined): void {
+    if (this.sawRicevuta) {
+      this.warn("DUPLICATE_ELEMENT", "dup:ricevuta", "a second <ricevuta> was ignored");
+      return;
+    }
+    this.sawRicevuta = true;
+    const t = raw === undefined ? "" : token(raw);
+    if (RICEVUTA_SET.has(t)) this.ricevuta = t as RicevutaTipo;
+    else this.warn("UNKNOWN_VALUE", "ricevuta", `<ricevuta> without a valid tipo (${JSON.stringify(raw ?? null)}) was ignored`);
+  }
+
+  text(t: string): void {
+    if (this.ctx === C_LEAF) this.buf += t;
+  }
+
+  close(): void {
+    const ctx = this.ctx;
+    this.ctx = this.stack.pop()!;
+    switch (ctx) {
+      case C_LEAF:
+        this.closeLeaf(trimXml(this.buf));
+        this.buf = "";
+        return;
+      case C_INT:
+        if (this.mittente === undefined) this.fail("<intestazione> has no <mittente>");
+        if (this.destinatari.length === 0) this.fail("<intestazione> has no <destinatari>");
+        if (this.risposte === undefined) {
+          this.risposte = "";
+          this.warn("MISSING_ELEMENT", "risposte", "<intestazione> has no <risposte>: read as empty");
+        }
+        return;
+      case C_DATA:
+        if (this.zona === undefined) this.fail("<data> has no zona attribute");
+        if (this.giorno === undefined) this.fail("<data> has no <giorno>");
+        if (this.ora === undefined) this.fail("<data> has no <ora>");
+        this.zona = trimXml(this.zona);
+        return;
+      case C_DATI:
+        if (this.gestore === undefined) this.fail("<dati> has no <gestore-emittente>");
+        if (!this.sawData) this.fail("<dati> has no <data>");
+        if (this.identificativo === undefined) this.fail("<dati> has no <identificativo>");
+        return;
+      case C_ROOT:
+        if (!this.sawInt) this.fail("<postacert> has no <intestazione>");
+        if (!this.sawDati) this.fail("<postacert> has no <dati>");
+        return;
+    }
+  }
+
+  /** Keeps the first value of a once-only element. */
+  once(current: string | undefined, value: string): string {
+    if (current === undefined) return value;
+    const name = FIELD_NAME[this.field]!;
+    this.warn("DUPLICATE_ELEMENT", "dup:" + name, `a second <${name}> was ignored`);
+    return current;
+  }
+
+  closeLeaf(v: string): void {
+    switch (this.field) {
+      case F_MITTENTE:
+        this.mittente = this.once(this.mittente, v);
+        break;
+      case F_DESTINATARI:
+        this.destinatari.push({ address: v, tipo: this.destTipo });
+        break;
+      case F_RISPOSTE:
+        this.risposte = this.once(this.risposte, v);
+        break;
+      case F_OGGETTO:
+        this.oggetto = this.once(this.oggetto, v);
+        break;
+      case F_GESTORE:
+        this.gestore = this.once(this.gestore, v);
+        break;
+      case F_IDENTIFICATIVO:
+        this.identificativo = this.once(this.identificativo, v);
+        break;
+      case F_MSGID:
+        this.msgid = this.once(this.msgid, v);
+        break;
+      case F_CONSEGNA:
+        this.consegna = this.once(this.consegna, v);
+        break;
+      case F_RICEZIONE:
+        this.ricezione.push(v);
+        break;
+      case F_ERRORE_ESTESO:
+        this.erroreEsteso = this.once(this.erroreEsteso, v);
+        break;
+      case F_GIORNO:
+        this.giorno = this.once(this.giorno, v);
+        break;
+      case F_ORA:
+        this.ora = this.once(this.ora, v);
+        break;
+      // F_RICEVUTA is EMPTY: its attributes were read when it opened.
+    }
+  }
+
+  doctype(body: string): void {
+    if (body.indexOf("[") !== -1) this.fail("a <!DOCTYPE> with an internal subset is refused");
+    this.warn("DOCTYPE_IGNORED", "doctype", "<!DOCTYPE> ignored (never loaded)");
+  }
+}
+
+/** Quote-aware scan of a `<!DOCTYPE` for the start of an internal subset; -1 if none. */
+function internalSubsetAt(s: string, from: number): number {
+  let q = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (q !== 0) {
+      if (c === q) q = 0;
+    } else if (c === 0x22 || c === 0x27) {
+      q = c;
+    } else if (c === 0x5b /* [ */) {
+      return i;
+    } else if (c === 0x3e /* > */) {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+function lineColumn(text: string, index: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(index, text.length);
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+function utf8Length(text: string, end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    // A surrogate pair is 4 bytes: 2 per code unit.
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdfff ? 2 : 3;
+  }
+  return n;
+}
+
+const REPLACEMENT_OK = /^[^<>&"'\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]*$/;
+
+/**
+ * Index after a leading `<?xml …?>` declaration (white space before it tolerated), or
+ * `from` when there is none. We decode ourselves, so saxes never sees the declaration:
+ * its syntax and version (e.g. a stray "1.1" that would change the character rules)
+ * cannot fail an otherwise readable document.
+ */
+function declarationEnd(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isXmlSpace(text.charCodeAt(i))) i++;
+  if (!text.startsWith("<?xml", i) || !isXmlSpace(text.charCodeAt(i + 5))) return from;
+  const end = text.indexOf("?>", i + 5);
+  return end === -1 ? from : end + 2;
+}
+
+/**
+ * Parses a `daticert.xml` into the typed model, tolerating what real gestori write.
+ *
+ * Reading rules:
+ * - Bytes: a BOM (UTF-8, UTF-16) wins; else the XML declaration's `encoding` in any
+ *   case (`utf-8`, `ISO-8859-1`, …; ISO-8859-1 and ASCII are read as windows-1252,
+ *   as the Encoding Standard says); no or an unknown declaration means UTF-8, and bytes
+ *   that are not valid UTF-8 are read as windows-1252 instead. The declaration itself
+ *   is not checked further. A string input is used as is.
+ * - Characters XML 1.0 forbids, raw (e.g. 0x16) or as references (e.g. `&#18;`,
+ *   `&#x12;`), are replaced by `options.replacement` (default: removed) and reported.
+ * - Text is trimmed of XML white space; `tipo`/`errore` tokens are compared after
+ *   trimming and lower-casing. Unknown elements and attributes are ignored, missing or
+ *   empty optional elements accepted, element order not enforced.
+ * - Refused with `ERR_DATICERT_MALFORMED` (with line, column and offset): text that is
+ *   not well-formed XML once repaired; a root other than `<postacert>`; a missing or
+ *   unknown `tipo`; a missing `intestazione`, `mittente`, `destinatari`, `dati`,
+ *   `gestore-emittente`, `data` (with `zona`, `giorno`, `ora`) or `identificativo`; any
+ *   `<!DOCTYPE>` with an internal subset (so no entity can be declared, hence no
+ *   XXE or entity expansion); any entity reference other than the five predefined ones.
+ *   Nothing is ever fetched. A `<!DOCTYPE>` without internal subset is ignored.
+ * - `ERR_TOO_LARGE` (with `limit`) beyond `maxSize` bytes; `ERR_TOO_DEEP` beyond `maxDepth` nesting.
+ *
+ * @param input - the bytes of the part (after transfer decoding), or its text
+ * @throws PecError and nothing else
+ *
+ * @example
+ * ```ts
+ * const d = parseDaticert(bytes);
+ * if (d.tipo === "avvenuta-consegna") console.log(d.dati.consegna, daticertDate(d.dati.data));
+ * if (d.warnings.length) console.warn(d.warnings.map((w) => w.message));
+ * ```
+ */
+export function parseDaticert(input: Uint8Array | string, options: DaticertParseOptions = {}): ParsedDaticert {
+  const maxSize = options.maxSize ?? DATICERT_DEFAULT_MAX_SIZE;
+  const maxDepth = options.maxDepth ?? DATICERT_DEFAULT_MAX_DEPTH;
+  const replacement = options.replacement ?? "";
+  if (!(maxSize >= 0) || !(maxDepth >= 1)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "parseDaticert: maxSize must be >= 0 and maxDepth >= 1");
+  }
+  if (typeof replacement !== "string" || !REPLACEMENT_OK.test(replacement) || ILLEGAL_CHAR.test(replacement)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "parseDaticert: options.replacement must be plain XML character data");
+  }
+  const isString = typeof input === "string";
+  if (!isString && !(input instanceof Uint8Array)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "parseDaticert: input must be a Uint8Array or a string");
+  }
+  if (input.length > maxSize) {
+    throw new PecError("ERR_TOO_LARGE", `daticert.xml is ${input.length} bytes, more than ${maxSize}`, { limit: maxSize });
+  }
+
+  let text: string;
+  let encoding: string | undefined;
+  let bomLength = 0;
+  let warnings: Map<string, PendingWarning> | null = null;
+  if (isString) {
+    text = input;
+  } else {
+    const d = decodeXmlBytes(input);
+    text = d.text;
+    encoding = d.encoding;
+    bomLength = d.bomLength;
+    if (d.warning !== undefined) {
+      warnings = new Map([["enc", { code: d.warning.code, message: d.warning.message, count: 1, index: 0 }]]);
+    }
+  }
+  // A string may still begin with U+FEFF (decoded elsewhere with ignoreBOM).
+  const start = declarationEnd(text, text.charCodeAt(0) === 0xfeff ? 1 : 0);
+  const body = start === 0 ? text : text.slice(start);
+  const clean = sanitizeXml(body, replacement);
+  const edits = clean.edits;
+  const toText = (i: number): number => start + toSourceIndex(i, edits);
+
+  const fail = (code: PecErrorCode, message: string, index: number, limit?: number): PecError => {
+    const { line, column } = lineColumn(text, index);
+    let offset: number | undefined;
+    if (isString) offset = index;
+    else if (encoding === "utf-8") offset = bomLength + utf8Length(text, index);
+    else if (encoding!.startsWith("utf-16")) offset = bomLength + 2 * index;
+    else if (isSingleByte(encoding!)) offset = bomLength + index;
+    const details: PecErrorDetails = { line, column };
+    if (offset !== undefined) details.offset = offset;
+    if (limit !== undefined) details.limit = limit;
+    return new PecError(code, `daticert.xml ${line}:${column}: ${message}`, details);
+  };
+
+  // Refuse a DTD internal subset before saxes walks it: no entity can then be declared.
+  const dt = clean.text.indexOf("<!DOCTYPE");
+  if (dt !== -1) {
+    const sub = internalSubsetAt(clean.text, dt + 9);
+    if (sub !== -1) throw fail("ERR_DATICERT_MALFORMED", "a <!DOCTYPE> with an internal subset is refused", toText(sub));
+  }
+
+  const parser = new SaxesParser<SaxOptions>({ position: false, xmlns: false });
+  const r = new Reader(parser, maxDepth, toText);
+  r.warnings = warnings;
+  parser.on("opentag", (t) => r.open(t));
+  parser.on("closetag", () => r.close());
+  parser.on("text", (t) => r.text(t));
+  parser.on("cdata", (t) => r.text(t));
+  parser.on("doctype", (t) => r.doctype(t));
+  try {
+    parser.write(clean.text).close();
+  } catch (e) {
+    if (e instanceof Stop) throw fail(e.code, e.message, e.index, e.limit);
+    let msg = e instanceof Error ? e.message : String(e);
+    let at = Math.max(0, Math.min(parser.position - 1, clean.text.length));
+    if (msg.startsWith("undefined entity")) {
+      const amp = clean.text.lastIndexOf("&", at);
+      const name = amp === -1 ? "" : " " + clean.text.slice(amp, at + 1);
+      if (amp !== -1) at = amp;
+      msg = `entity reference${name} refused: only the five predefined entities and character references are allowed`;
+    } else {
+      msg = "not well-formed XML: " + msg;
+    }
+    throw fail("ERR_DATICERT_MALFORMED", msg, toText(at));
+  }
+  if (r.tipo === undefined) throw fail("ERR_DATICERT_MALFORMED", "no <postacert> element", text.length);
+
+  if (clean.chars > 0) {
+    r.warn("ILLEGAL_CHARACTER", "char", "characters XML 1.0 forbids were " + (replacement === "" ? "removed" : "replaced"), start + clean.firstChar);
+    r.warnings!.get("char")!.count = clean.chars;
+  }
+  if (clean.refs > 0) {
+    r.warn("ILLEGAL_CHARACTER_REFERENCE", "ref", "references to characters XML 1.0 forbids were " + (replacement === "" ? "removed" : "replaced"), start + clean.firstRef);
+    r.warnings!.get("ref")!.count = clean.refs;
+  }
+
+  const out: DaticertWarning[] = [];
+  if (r.warnings !== null) {
+    for (const w of r.warnings.values()) {
+      const { line, column } = lineColumn(text, w.index);
+      out.push({ code: w.code, message: w.message, count: w.count, line, column });
+    }
+  }
+
+  const intestazione: ParsedDaticert["intestazione"] = {
+    mittente: r.mittente!,
+    destinatari: r.destinatari,
+    risposte: r.risposte!,
+  };
+  if (r.oggetto !== undefined) intestazione.oggetto = r.oggetto;
+  const dati: ParsedDaticert["dati"] = {
+    gestoreEmittente: r.gestore!,
+    data: { zona: r.zona!, giorno: r.giorno!, ora: r.ora! },
+    identificativo: r.identificativo!,
+    ricezione: r.ricezione,
+  };
+  if (r.msgid !== undefined) dati.msgid = r.msgid;
+  if (r.ricevuta !== undefined) dati.ricevuta = r.ricevuta;
+  if (r.consegna !== undefined) dati.consegna = r.consegna;
+  if (r.erroreEsteso !== undefined) dati.erroreEsteso = r.erroreEsteso;
+  return { tipo: r.tipo, errore: r.errore, intestazione, dati, warnings: out, encoding };
+}
