@@ -1,0 +1,277 @@
+/**
+ * Structured header values with parameters (`Content-Type`, `Content-Disposition`):
+ * parsing with RFC 2231 continuations and charsets, and formatting for the builder.
+ *
+ * @module
+ */
+import { utf8Bytes } from "../util/bytes.js";
+import { decodeCharset } from "./charset.js";
+
+/** A header value split into its main value and its parameters. */
+export interface ParsedParams {
+  /** The part before the first `;`, trimmed, comments removed (case kept). */
+  value: string;
+  /**
+   * Parameters by lower-case name. RFC 2231 continuations (`name*0*=`, `name*1=`) are
+   * joined and `charset'lang'%XX` values decoded; an extended value wins over a plain one
+   * of the same name. The object has no prototype, so hostile names such as `__proto__`
+   * are plain keys.
+   */
+  params: Record<string, string>;
+}
+
+const SP = 0x20;
+const HT = 0x09;
+
+function isWs(c: number): boolean {
+  return c === SP || c === HT || c === 0x0d || c === 0x0a;
+}
+
+/** Trims only the white space mail uses (SP, HT, CR, LF), never Unicode spaces. */
+export function trimWs(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isWs(s.charCodeAt(a))) a++;
+  while (b > a && isWs(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function stripComments(s: string): string {
+  if (s.indexOf("(") < 0) return s;
+  let out = "";
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === "(") depth++;
+    else if (ch === ")" && depth > 0) depth--;
+    else if (depth === 0) out += ch;
+  }
+  return out;
+}
+
+interface RawParam {
+  name: string;
+  value: string;
+}
+
+function tokenize(input: string): { value: string; list: RawParam[] } {
+  const n = input.length;
+  let i = 0;
+  let value = "";
+  // Main value: up to the first ";" outside quotes.
+  let inQuote = false;
+  for (; i < n; i++) {
+    const ch = input.charCodeAt(i);
+    if (ch === 0x22) inQuote = !inQuote;
+    else if (ch === 0x3b && !inQuote) break;
+  }
+  value = trimWs(stripComments(input.slice(0, i)));
+  const list: RawParam[] = [];
+  while (i < n) {
+    // Skip separators.
+    while (i < n && (input.charCodeAt(i) === 0x3b || isWs(input.charCodeAt(i)))) i++;
+    if (i >= n) break;
+    const nameStart = i;
+    while (i < n && input.charCodeAt(i) !== 0x3d && input.charCodeAt(i) !== 0x3b) i++;
+    const name = trimWs(input.slice(nameStart, i)).toLowerCase();
+    if (i >= n || input.charCodeAt(i) === 0x3b) continue; // a parameter without "=": ignored
+    i++; // "="
+    while (i < n && (input.charCodeAt(i) === SP || input.charCodeAt(i) === HT)) i++;
+    let v: string;
+    if (i < n && input.charCodeAt(i) === 0x22) {
+      i++;
+      let out = "";
+      let segStart = i;
+      while (i < n) {
+        const ch = input.charCodeAt(i);
+        if (ch === 0x5c && i + 1 < n) {
+          out += input.slice(segStart, i);
+          segStart = i + 1;
+          i += 2;
+        } else if (ch === 0x22) {
+          break;
+        } else {
+          i++;
+        }
+      }
+      out += input.slice(segStart, i);
+      v = out;
+      // Skip the closing quote and any junk up to the next ";".
+      while (i < n && input.charCodeAt(i) !== 0x3b) i++;
+    } else {
+      const vs = i;
+      while (i < n && input.charCodeAt(i) !== 0x3b) i++;
+      v = trimWs(input.slice(vs, i));
+    }
+    if (name.length > 0) list.push({ name, value: v });
+  }
+  return { value, list };
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+function percentDecode(s: string, out: number[]): void {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 && i + 2 < s.length && hexValue(s.charCodeAt(i + 1)) >= 0 && hexValue(s.charCodeAt(i + 2)) >= 0) {
+      out.push(hexValue(s.charCodeAt(i + 1)) * 16 + hexValue(s.charCodeAt(i + 2)));
+      i += 2;
+    } else if (c < 0x80) {
+      out.push(c);
+    } else {
+      const ch = String.fromCodePoint(s.codePointAt(i)!);
+      for (const b of utf8Bytes(ch)) out.push(b);
+      i += ch.length - 1;
+    }
+  }
+}
+
+interface Segment {
+  index: number;
+  extended: boolean;
+  value: string;
+}
+
+function decodeExtended(segments: Segment[]): string {
+  segments.sort((a, b) => a.index - b.index);
+  const bytes: number[] = [];
+  let charset = "";
+  segments.forEach((seg, k) => {
+    let v = seg.value;
+    if (seg.extended) {
+      if (k === 0) {
+        const q1 = v.indexOf("'");
+        const q2 = q1 >= 0 ? v.indexOf("'", q1 + 1) : -1;
+        if (q2 >= 0) {
+          charset = v.slice(0, q1);
+          v = v.slice(q2 + 1);
+        }
+      }
+      percentDecode(v, bytes);
+    } else {
+      for (const b of utf8Bytes(v)) bytes.push(b);
+    }
+  });
+  // No charset: UTF-8 when valid, else windows-1252 (see decodeCharset).
+  return decodeCharset(Uint8Array.from(bytes), charset);
+}
+
+/**
+ * Parses a structured header value such as a `Content-Type` or `Content-Disposition`.
+ *
+ * Tolerant: quoted or unquoted values with odd characters (`=`, `?`, `:`, spaces),
+ * backslash escapes, missing closing quotes, junk after a quoted value, empty
+ * parameters. RFC 2231 continuations and charsets are decoded; RFC 2047 words inside
+ * values are left as they are (see {@link decodeHeaderValue}).
+ *
+ * @param input - the unfolded header value
+ * @returns the main value and the parameters
+ *
+ * @example
+ * ```ts
+ * parseParams('attachment; filename*0*=utf-8\'\'caf%C3%A8; filename*1=".pdf"');
+ * // { value: "attachment", params: { filename: "cafè.pdf" } }
+ * ```
+ */
+export function parseParams(input: string): ParsedParams {
+  const { value, list } = tokenize(input);
+  const params = Object.create(null) as Record<string, string>;
+  const extended = new Map<string, Segment[]>();
+  for (const p of list) {
+    let name = p.name;
+    let ext = false;
+    if (name.endsWith("*")) {
+      ext = true;
+      name = name.slice(0, -1);
+    }
+    const star = name.lastIndexOf("*");
+    let index = -1;
+    if (star > 0) {
+      const digits = name.slice(star + 1);
+      if (digits.length > 0 && digits.length <= 6 && /^[0-9]+$/.test(digits)) {
+        index = Number(digits);
+        name = name.slice(0, star);
+      }
+    }
+    if (!ext && index < 0) {
+      if (!(name in params)) params[name] = p.value;
+      continue;
+    }
+    let segs = extended.get(name);
+    if (!segs) extended.set(name, (segs = []));
+    const at = index < 0 ? 0 : index;
+    if (!segs.some((s) => s.index === at)) segs.push({ index: at, extended: ext, value: p.value });
+  }
+  for (const [name, segs] of extended) params[name] = decodeExtended(segs);
+  return { value, params };
+}
+
+const TSPECIALS = '()<>@,;:\\"/[]?=';
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || TSPECIALS.includes(s[i]!)) return false;
+  }
+  return true;
+}
+
+function isPrintableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== HT) || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+const ATTR_SAFE = /^[A-Za-z0-9!#$&+.^_`|~-]$/;
+const HEX = "0123456789ABCDEF";
+const MAX_SEGMENT = 60;
+
+/**
+ * Formats a structured header value: `value; name=token; name="quoted"`. Values that are
+ * not printable ASCII are written with RFC 2231 (`name*=utf-8''%XX`), split into
+ * `name*0*`, `name*1*` continuations when long, so that no line needs to be longer than
+ * the builder's folding allows.
+ *
+ * @param value - the main value, e.g. `"attachment"` or `"text/plain"`
+ * @param params - parameters in the order they should appear
+ * @returns the header value, ready for {@link buildMime}
+ *
+ * @example
+ * ```ts
+ * formatParams("attachment", { filename: "fattura è.pdf" });
+ * // "attachment; filename*=utf-8''fattura%20%C3%A8.pdf"
+ * ```
+ */
+export function formatParams(value: string, params: Readonly<Record<string, string>>): string {
+  let out = value;
+  for (const [name, v] of Object.entries(params)) {
+    if (isPrintableAscii(v)) {
+      out += "; " + name + "=" + (isToken(v) ? v : '"' + v.replace(/[\\"]/g, "\\$&") + '"');
+      continue;
+    }
+    const bytes = utf8Bytes(v);
+    const pieces: string[] = [];
+    let cur = "utf-8''";
+    for (const b of bytes) {
+      const ch = String.fromCharCode(b);
+      const enc = b < 0x80 && ATTR_SAFE.test(ch) ? ch : "%" + HEX[b >> 4]! + HEX[b & 15]!;
+      if (cur.length + enc.length > MAX_SEGMENT) {
+        pieces.push(cur);
+        cur = "";
+      }
+      cur += enc;
+    }
+    pieces.push(cur);
+    if (pieces.length === 1) out += "; " + name + "*=" + pieces[0]!;
+    else pieces.forEach((p, k) => (out += "; " + name + "*" + k + "*=" + p));
+  }
+  return out;
+}
