@@ -134,6 +134,8 @@ export interface Daticert {
  * - `UNKNOWN_ELEMENT`: an element the DTD does not define at that place was ignored.
  * - `UNKNOWN_VALUE`: an attribute held a value outside the DTD's list (kept raw for
  *   `errore`, replaced by the default or dropped elsewhere), or a required one was empty.
+ * - `MARKUP_REPAIRED`: the XML had been hard-wrapped by a mail client (a line break
+ *   right after `<` or `</`); the breaks were removed and the document read again.
  */
 export type DaticertWarningCode =
   | "ILLEGAL_CHARACTER"
@@ -144,7 +146,8 @@ export type DaticertWarningCode =
   | "MISSING_ELEMENT"
   | "DUPLICATE_ELEMENT"
   | "UNKNOWN_ELEMENT"
-  | "UNKNOWN_VALUE";
+  | "UNKNOWN_VALUE"
+  | "MARKUP_REPAIRED";
 
 /**
  * Something the parser repaired or ignored. Occurrences of one kind are grouped: one

@@ -495,6 +495,56 @@ function declarationEnd(text: string, from: number): number {
  * ```
  */
 export function parseDaticert(input: Uint8Array | string, options: DaticertParseOptions = {}): ParsedDaticert {
+  try {
+    return parseOnce(input, options);
+  } catch (err) {
+    // Mail clients that hard-wrap forwarded XML leave "<" or "</" at a line end
+    // (docway-msa notWellFormed.eml). Whitespace right after them is never valid markup,
+    // so removing it changes nothing else; retry once and say so.
+    if (!(err instanceof PecError) || err.code !== "ERR_DATICERT_MALFORMED") throw err;
+    const repaired = repairBrokenTags(input);
+    if (repaired === undefined) throw err;
+    let parsed: ParsedDaticert;
+    try {
+      parsed = parseOnce(repaired, options);
+    } catch {
+      throw err;
+    }
+    parsed.warnings.push({
+      code: "MARKUP_REPAIRED",
+      message: "line breaks inside tags (after '<' or '</') were removed: the XML had been hard-wrapped",
+      count: 1,
+      line: err.details.line ?? 1,
+      column: err.details.column ?? 1,
+    });
+    return parsed;
+  }
+}
+
+/** Removes white space right after "<" and "</"; undefined when there is none. */
+function repairBrokenTags(input: Uint8Array | string): Uint8Array | string | undefined {
+  if (typeof input === "string") {
+    const out = input.replace(/<\s+(?=[/A-Za-z_])/g, "<").replace(/<\/\s+/g, "</");
+    return out === input ? undefined : out;
+  }
+  const isWs = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
+  const out = new Uint8Array(input.length);
+  let o = 0;
+  let changed = false;
+  for (let i = 0; i < input.length; i++) {
+    const b = input[i]!;
+    out[o++] = b;
+    if (b !== 0x3c) continue;
+    if (input[i + 1] === 0x2f) out[o++] = input[++i]!;
+    while (i + 1 < input.length && isWs(input[i + 1]!)) {
+      i++;
+      changed = true;
+    }
+  }
+  return changed ? out.subarray(0, o) : undefined;
+}
+
+function parseOnce(input: Uint8Array | string, options: DaticertParseOptions): ParsedDaticert {
   const maxSize = options.maxSize ?? DATICERT_DEFAULT_MAX_SIZE;
   const maxDepth = options.maxDepth ?? DATICERT_DEFAULT_MAX_DEPTH;
   const replacement = options.replacement ?? "";

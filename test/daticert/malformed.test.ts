@@ -146,3 +146,28 @@ describe("properties", () => {
     );
   });
 });
+
+describe("hard-wrapped XML", () => {
+  it("repairs a line break right after '<' or '</' and says so", () => {
+    const wrapped = `<?xml version="1.0"?><postacert tipo="accettazione" errore="nessuno"><intestazione><mittente>a@b.it</mittente><destinatari tipo="certificato">c@d.it<\r\n/destinatari><risposte>a@b.it</risposte></intestazione><dati><gestore-emittente>G</gestore-emittente><data zona="+0100"><giorno>01/01/2025</giorno><ora>10:00:00</ora></data><\n  identificativo>id@g</identificativo></dati></postacert>`;
+    for (const input of [wrapped, new TextEncoder().encode(wrapped)]) {
+      const d = parseDaticert(input);
+      expect(d.intestazione.destinatari[0]!.address).toBe("c@d.it");
+      expect(d.dati.identificativo).toBe("id@g");
+      expect(d.warnings.map((w) => w.code)).toContain("MARKUP_REPAIRED");
+    }
+  });
+
+  it("still refuses XML the repair cannot save, with the original position", () => {
+    const e = (() => {
+      try {
+        parseDaticert(`<postacert tipo="accettazione"><\n/intestazione>`);
+      } catch (err) {
+        return err as PecError;
+      }
+      throw new Error("no error");
+    })();
+    expect(e.code).toBe("ERR_DATICERT_MALFORMED");
+    expect(e.details.line).toBe(1);
+  });
+});
