@@ -42,3 +42,10 @@ describe("base64", () => {
     expect(encodeBase64(new TextEncoder().encode("hello"))).toBe("aGVsbG8=");
   });
 });
+
+describe("base64 chunks", () => {
+  it("decodes concatenated, separately padded chunks", () => {
+    expect(new TextDecoder().decode(decodeBase64("aGVsbG8=aGk="))).toBe("hellohi");
+    expect(new TextDecoder().decode(decodeBase64("aGk=\r\naGk="))).toBe("hihi");
+  });
+});

@@ -2,8 +2,8 @@
  * Base64 (RFC 4648) for MIME and PEM. Internal: not part of the public API.
  *
  * Decoding is tolerant as mail requires: it skips whitespace and any byte outside the
- * alphabet, ignores padding wherever it appears, and keeps the whole bytes of a
- * truncated final quantum. It works on bytes directly so a 100 MB body is never
+ * alphabet, lets padding close a quantum (so separately padded chunks concatenate), and
+ * keeps the whole bytes of a truncated final quantum. It works on bytes directly so a 100 MB body is never
  * turned into a string.
  */
 
@@ -21,8 +21,18 @@ export function decodeBase64Bytes(input: Uint8Array, start = 0, end = input.leng
   let acc = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = DECODE[input[i]!]!;
-    if (v < 0) continue;
+    const c = input[i]!;
+    const v = DECODE[c]!;
+    if (v < 0) {
+      // "=" closes a quantum: concatenated, separately padded chunks ("aGk=aGk=") stay aligned.
+      if (c === 61 && n >= 2) {
+        out[o++] = n === 2 ? (acc >> 4) & 0xff : (acc >> 10) & 0xff;
+        if (n === 3) out[o++] = (acc >> 2) & 0xff;
+        acc = 0;
+        n = 0;
+      }
+      continue;
+    }
     acc = (acc << 6) | v;
     if (++n === 4) {
       out[o++] = (acc >> 16) & 0xff;
