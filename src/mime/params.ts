@@ -80,6 +80,7 @@ function tokenize(input: string): { value: string; list: RawParam[] } {
     let v: string;
     if (i < n && input.charCodeAt(i) === 0x22) {
       i++;
+      const closer = closingQuoteBeforeSemicolon(input, i);
       let out = "";
       let segStart = i;
       while (i < n) {
@@ -89,7 +90,11 @@ function tokenize(input: string): { value: string; list: RawParam[] } {
           segStart = i + 1;
           i += 2;
         } else if (ch === 0x22) {
-          break;
+          // Some clients leave quotes unescaped inside a quoted value
+          // (name="Richiesta L.C.A. "Istituto S.p.A.".msg"): a quote not followed by ";" or
+          // the end is literal when a proper closing quote comes later.
+          if (closer === -1 || i >= closer || closesValue(input, i + 1)) break;
+          i++;
         } else {
           i++;
         }
@@ -106,6 +111,26 @@ function tokenize(input: string): { value: string; list: RawParam[] } {
     if (name.length > 0) list.push({ name, value: v });
   }
   return { value, list };
+}
+
+/** Whether only white space, then ";" or the end, follows position i. */
+function closesValue(input: string, i: number): boolean {
+  while (i < input.length && isWs(input.charCodeAt(i))) i++;
+  return i >= input.length || input.charCodeAt(i) === 0x3b;
+}
+
+/**
+ * The first quote at or after i that closes a value (see {@link closesValue}), when it
+ * comes before any ";"; else -1 (then the first quote closes, as the grammar says).
+ * One forward scan, so a header full of quotes stays linear.
+ */
+function closingQuoteBeforeSemicolon(input: string, i: number): number {
+  for (; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 0x3b) return -1;
+    if (c === 0x22 && closesValue(input, i + 1)) return i;
+  }
+  return -1;
 }
 
 function hexValue(c: number): number {

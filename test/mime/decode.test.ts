@@ -179,3 +179,15 @@ describe("parameters (RFC 2231)", () => {
     expect(parseParams(fl).params["filename"]).toBe(long);
   });
 });
+
+describe("parameters with unescaped inner quotes", () => {
+  it("keeps quotes that do not close the value (seen in a real Outlook forward)", () => {
+    const p = parseParams('message/rfc822; name="Richiesta L.C.A. "Istituto S.p.A.".msg"; x=1');
+    expect(p.params.name).toBe('Richiesta L.C.A. "Istituto S.p.A.".msg');
+    expect(p.params.x).toBe("1");
+    // Junk after a properly closed value is still skipped.
+    expect(parseParams('a/b; name="a.pdf"junk; y=2').params).toEqual({ name: "a.pdf", y: "2" });
+    expect(parseParams('a/b; name="a"junk; other="b"').params).toEqual({ name: "a", other: "b" });
+    expect(parseParams('a/b; name="a;b.pdf"').params.name).toBe("a;b.pdf");
+  });
+});
