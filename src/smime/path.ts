@@ -1,0 +1,505 @@
+/**
+ * Certification path building and validation at a given time (RFC 5280 §6, the parts
+ * that matter for PEC).
+ *
+ * Checked: each issuer's signature, validity of every certificate at `at` (the signing
+ * time, not now: receipts outlive their signers' certificates), basicConstraints cA
+ * on every issuer (a leaf acting as CA is refused), pathLenConstraint, keyUsage
+ * keyCertSign on issuers, name constraints (rfc822Name, dNSName, directoryName,
+ * iPAddress, URI hosts; AgID CA1 relies on them), unknown critical extensions, the
+ * PEC policy where the anchor requires it, and revocation against the CRLs at hand.
+ * Not done: the full RFC 5280 policy tree (policy mappings and constraints are
+ * accepted, not processed), and fetching anything: postacert never goes to the
+ * network.
+ *
+ * Speed: certificates are parsed once (content cache), and each issuer signature is
+ * checked once per (certificate, issuer) pair and remembered on the certificate, so
+ * validating the path of the thousandth receipt of a gestore costs map lookups and
+ * date comparisons.
+ *
+ * @module
+ */
+
+import { PecError } from "../errors.js";
+import { verifySignedObject } from "./algorithms.js";
+import { certInternals, parseCertificate, Certificate } from "./certificate.js";
+import { Crl, parseCrl } from "./crl.js";
+import type { CryptoLike } from "./digest.js";
+import { issue, hasError, type SignatureIssue } from "./issues.js";
+import { rdnKeys, type GeneralName } from "./name.js";
+import { X509 } from "./oids.js";
+import type { GestoreProvider, TrustAnchor, TrustStore } from "../trust/store.js";
+
+/** Options of {@link validatePath}. */
+export interface ValidatePathOptions {
+  /** The end-entity certificate (the signer). */
+  certificate: Certificate | Uint8Array;
+  /** Other certificates that may serve as intermediates (e.g. those in the CMS). */
+  intermediates?: readonly (Certificate | Uint8Array)[];
+  /** The anchors. */
+  trust: TrustStore;
+  /** The time to validate at: the signing time. */
+  at: Date;
+  /** CRLs to check revocation against (the store's CRLs are used too). */
+  crls?: readonly (Crl | Uint8Array)[];
+  /** Require the PEC gestore policy 1.3.76.16.3.1.1 on the signer whatever the anchor. */
+  requirePecPolicy?: boolean;
+  /** WebCrypto implementation. Default `globalThis.crypto`. */
+  crypto?: CryptoLike;
+}
+
+/** Result of {@link validatePath}. */
+export interface PathValidation {
+  /** A path to an anchor exists and every check passed (warnings allowed). */
+  readonly trusted: boolean;
+  /** The path, signer first, anchor last; when no path was found, the signer and what could be chained to it. */
+  readonly chain: readonly Certificate[];
+  /** The anchor the path ends at. */
+  readonly anchor?: Certificate;
+  /** The IGPEC gestore of the signer certificate, when the store lists it. */
+  readonly provider?: GestoreProvider;
+  /** Whether a usable CRL covered each certificate of `chain` (same order). */
+  readonly revocationChecked: readonly boolean[];
+  /** What was found. */
+  readonly issues: readonly SignatureIssue[];
+}
+
+const MAX_PATH = 8;
+const MAX_CANDIDATES = 8;
+
+interface Candidate {
+  chain: Certificate[];
+  anchor: TrustAnchor;
+  /** Time-independent check results, without and with the PEC policy requirement. */
+  static: [Promise<SignatureIssue[]>?, Promise<SignatureIssue[]>?];
+}
+
+function toCert(c: Certificate | Uint8Array): Certificate {
+  return c instanceof Uint8Array ? parseCertificate(c) : c;
+}
+
+/** Paths from `leaf` to an anchor, by names and key identifiers; most plausible first. */
+function buildPaths(leaf: Certificate, pool: readonly Certificate[], trust: TrustStore): Candidate[] {
+  const out: Candidate[] = [];
+  const score = (child: Certificate, issuer: Certificate): number =>
+    child.authorityKeyIdentifier && issuer.subjectKeyIdentifier ? (child.authorityKeyIdentifier === issuer.subjectKeyIdentifier ? 0 : 2) : 1;
+  const walk = (chain: Certificate[]): void => {
+    if (out.length >= MAX_CANDIDATES) return;
+    const cert = chain[chain.length - 1]!;
+    const self = trust.anchorFor(cert);
+    if (self) {
+      out.push({ chain, anchor: self, static: [] });
+      return;
+    }
+    if (chain.length >= MAX_PATH) return;
+    const key = certInternals(cert).issuerKey;
+    const options: { cert: Certificate; anchor?: TrustAnchor }[] = [];
+    for (const a of trust.anchorsBySubjectKey(key)) if (!chain.includes(a.certificate)) options.push({ cert: a.certificate, anchor: a });
+    for (const c of pool) {
+      if (certInternals(c).subjectKey !== key || chain.includes(c) || options.some((o) => o.cert === c)) continue;
+      options.push({ cert: c, anchor: trust.anchorFor(c) });
+    }
+    // Several issuers may share a name (AgID CA1 was re-issued with new keys): AKI/SKI matches first.
+    options.sort((x, y) => score(cert, x.cert) - score(cert, y.cert) || (x.anchor ? 0 : 1) - (y.anchor ? 0 : 1));
+    for (const o of options) {
+      if (o.anchor) out.push({ chain: [...chain, o.cert], anchor: o.anchor, static: [] });
+      else walk([...chain, o.cert]);
+      if (out.length >= MAX_CANDIDATES) return;
+    }
+  };
+  walk([leaf]);
+  return out;
+}
+
+const pathCache = new WeakMap<TrustStore, WeakMap<Certificate, { pool: readonly Certificate[]; candidates: Candidate[] }[]>>();
+
+/**
+ * {@link buildPaths}, remembered per (store, signer, pool of certificates): the same
+ * gestore sends the same certificates in every receipt, and the parse cache returns
+ * the same objects, so the lookup is a few identity comparisons.
+ */
+function cachedPaths(leaf: Certificate, pool: readonly Certificate[], trust: TrustStore): Candidate[] {
+  let byLeaf = pathCache.get(trust);
+  if (!byLeaf) pathCache.set(trust, (byLeaf = new WeakMap()));
+  let entries = byLeaf.get(leaf);
+  if (!entries) byLeaf.set(leaf, (entries = []));
+  for (const e of entries) {
+    if (e.pool.length === pool.length && e.pool.every((c, i) => c === pool[i])) return e.candidates;
+  }
+  const candidates = buildPaths(leaf, pool, trust);
+  if (entries.length >= 8) entries.shift();
+  entries.push({ pool: [...pool], candidates });
+  return candidates;
+}
+
+/** Issuer signature on `cert`, checked once per pair. */
+function checkIssuedBy(cert: Certificate, issuer: Certificate, crypto: CryptoLike): Promise<boolean | string> {
+  const i = certInternals(cert);
+  let p = i.checkedBy.get(issuer) as Promise<boolean | string> | undefined;
+  if (!p) {
+    p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then((o) =>
+      o.ok ? true : o.code === "UNSUPPORTED_ALGORITHM" ? o.message : false,
+    );
+    i.checkedBy.set(issuer, p as Promise<boolean>);
+  }
+  return p;
+}
+
+// --- name constraints ---
+
+function lower(s: string): string {
+  return s.toLowerCase();
+}
+
+function hostMatches(host: string, base: string): boolean {
+  host = lower(host);
+  base = lower(base);
+  if (base === "") return true;
+  if (base.startsWith(".")) return host.endsWith(base);
+  return host === base || host.endsWith("." + base);
+}
+
+function emailMatches(address: string, base: string): boolean {
+  const at = address.lastIndexOf("@");
+  if (at < 0) return false;
+  const host = lower(address.slice(at + 1));
+  base = lower(base);
+  // A whole mailbox: RFC 5280 leaves the local part case-sensitive, hosts are not; mail systems treat both alike.
+  if (base.includes("@")) return lower(address) === base;
+  if (base.startsWith(".")) return host.endsWith(base);
+  return host === base;
+}
+
+function dirMatches(nameRdns: readonly string[], base: GeneralName): boolean {
+  const b = rdnKeys(base.name ?? []);
+  if (b.length > nameRdns.length) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== nameRdns[i]) return false;
+  return true;
+}
+
+function ipMatches(addr: Uint8Array, base: Uint8Array): boolean {
+  if (base.length !== addr.length * 2) return false;
+  for (let i = 0; i < addr.length; i++) {
+    const m = base[addr.length + i]!;
+    if ((addr[i]! & m) !== (base[i]! & m)) return false;
+  }
+  return true;
+}
+
+function uriHost(uri: string): string | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(uri);
+  return m?.[1];
+}
+
+type Named = { type: "dir"; rdns: readonly string[] } | { type: "email"; value: string } | { type: "dns"; value: string } | { type: "ip"; bytes: Uint8Array } | { type: "uri"; host: string };
+
+function namesOf(cert: Certificate): Named[] {
+  const out: Named[] = [];
+  if (cert.subjectName.length > 0) out.push({ type: "dir", rdns: certInternals(cert).subjectRdns });
+  for (const rdn of cert.subjectName) for (const a of rdn) if (a.oid === X509.emailAddress) out.push({ type: "email", value: a.value });
+  for (const g of cert.subjectAltNames) {
+    if (g.type === "rfc822Name") out.push({ type: "email", value: g.value });
+    else if (g.type === "dNSName") out.push({ type: "dns", value: g.value });
+    else if (g.type === "iPAddress" && g.bytes) out.push({ type: "ip", bytes: g.bytes });
+    else if (g.type === "directoryName" && g.name) out.push({ type: "dir", rdns: rdnKeys(g.name) });
+    else if (g.type === "uniformResourceIdentifier") {
+      const h = uriHost(g.value);
+      if (h !== undefined) out.push({ type: "uri", host: h });
+    }
+  }
+  return out;
+}
+
+const GN_FOR: Readonly<Record<Named["type"], GeneralName["type"]>> = {
+  dir: "directoryName",
+  email: "rfc822Name",
+  dns: "dNSName",
+  ip: "iPAddress",
+  uri: "uniformResourceIdentifier",
+};
+
+function matches(n: Named, base: GeneralName): boolean {
+  switch (n.type) {
+    case "dir":
+      return dirMatches(n.rdns, base);
+    case "email":
+      return emailMatches(n.value, base.value);
+    case "dns":
+      return hostMatches(n.value, base.value);
+    case "ip":
+      return base.bytes ? ipMatches(n.bytes, base.bytes) : false;
+    case "uri":
+      return hostMatches(n.host, base.value);
+  }
+}
+
+function describe(n: Named): string {
+  switch (n.type) {
+    case "dir":
+      return "its subject";
+    case "email":
+      return n.value;
+    case "dns":
+      return n.value;
+    case "ip":
+      return "an IP address";
+    case "uri":
+      return n.host;
+  }
+}
+
+/** A name of `cert` outside the constraints of `ca`, described, or undefined. */
+function nameConstraintViolation(ca: Certificate, cert: Certificate): string | undefined {
+  const nc = ca.nameConstraints!;
+  for (const n of namesOf(cert)) {
+    const t = GN_FOR[n.type];
+    for (const ex of nc.excluded) if (ex.type === t && matches(n, ex)) return `${describe(n)} is in an excluded subtree (${ex.value})`;
+    const permitted = nc.permitted.filter((p) => p.type === t);
+    if (permitted.length > 0 && !permitted.some((p) => matches(n, p))) return `${describe(n)} is outside the permitted ${t} subtrees`;
+  }
+  return undefined;
+}
+
+const WEAK_SIG = new Set(["sha1WithRSAEncryption", "sha1WithRSASignature", "ecdsa-with-SHA1", "md5WithRSAEncryption", "md2WithRSAEncryption"]);
+
+function roleOf(i: number, n: number): string {
+  return i === 0 ? "signer certificate" : i === n ? "trust anchor" : "intermediate certificate";
+}
+
+/**
+ * The time-independent checks of a candidate path: issuer signatures, CA flags,
+ * keyUsage, pathLenConstraint, name constraints, critical extensions, algorithms, the
+ * PEC policy. They depend only on the certificates, so they run once per path and are
+ * remembered with it.
+ */
+async function staticChecks(c: Candidate, requirePecPolicy: boolean, crypto: CryptoLike): Promise<SignatureIssue[]> {
+  const { chain, anchor } = c;
+  const issues: SignatureIssue[] = [];
+  const n = chain.length - 1; // index of the anchor
+  const leafIsAnchor = n === 0;
+
+  const sigChecks = await Promise.all(chain.slice(0, n).map((cert, i) => checkIssuedBy(cert, chain[i + 1]!, crypto)));
+  sigChecks.forEach((ok, i) => {
+    if (ok === true) return;
+    const cert = chain[i]!;
+    if (typeof ok === "string") issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot check the signature on "${cert.subject}": ${ok}`));
+    else issues.push(issue("CERT_CHAIN_INVALID", `the signature on "${cert.subject}" does not verify with the key of "${chain[i + 1]!.subject}"`));
+  });
+
+  for (let i = 0; i <= n; i++) {
+    const cert = chain[i]!;
+    const role = roleOf(i, n);
+    // The anchor's own extensions are not processed (RFC 5280 §6.1: it is trusted as given), unless it is the signer itself.
+    if (i < n || leafIsAnchor) {
+      const crit = certInternals(cert).unknownCritical;
+      if (crit.length > 0) issues.push(issue("CERT_CHAIN_INVALID", `${role} "${cert.subject}" has unknown critical extension(s) ${crit.join(", ")}`));
+    }
+    if (i > 0) {
+      // cert issued chain[i-1]: it must be a CA. v1 certificates (no extensions) are tolerated only as anchors.
+      const bc = cert.basicConstraints;
+      if (!bc?.ca && !(i === n && cert.version === 1)) {
+        issues.push(issue("CERT_CHAIN_INVALID", `"${cert.subject}" issued "${chain[i - 1]!.subject}" but is not a CA (basicConstraints cA ${bc ? "false" : "absent"})`));
+      }
+      if (cert.keyUsage && !cert.keyUsage.includes("keyCertSign")) {
+        issues.push(issue("CERT_CHAIN_INVALID", `"${cert.subject}" issued "${chain[i - 1]!.subject}" but its keyUsage lacks keyCertSign`));
+      }
+      if (bc?.pathLength !== undefined) {
+        let below = 0;
+        for (let k = 1; k < i; k++) if (!chain[k]!.selfIssued) below++;
+        if (below > bc.pathLength) issues.push(issue("CERT_CHAIN_INVALID", `"${cert.subject}" allows ${bc.pathLength} intermediate certificate(s) below it (pathLenConstraint); the path has ${below}`));
+      }
+      if (cert.nameConstraints) {
+        for (let k = 0; k < i; k++) {
+          const sub = chain[k]!;
+          if (k > 0 && sub.selfIssued) continue;
+          const v = nameConstraintViolation(cert, sub);
+          if (v) issues.push(issue("CERT_CHAIN_INVALID", `"${sub.subject}" violates the name constraints of "${cert.subject}": ${v}`));
+        }
+      }
+      if (i < n && cert.publicKey.algorithm.startsWith("RSA") && cert.publicKey.size < 2048) {
+        issues.push(issue("WEAK_ALGORITHM", `${role} "${cert.subject}" has a ${cert.publicKey.size}-bit RSA key`));
+      }
+    }
+    if (i < n && WEAK_SIG.has(cert.signatureAlgorithm)) issues.push(issue("WEAK_ALGORITHM", `${role} "${cert.subject}" is signed with ${cert.signatureAlgorithm}`));
+  }
+
+  const leaf = chain[0]!;
+  if ((requirePecPolicy || anchor.requirePecPolicy) && !leaf.policies?.includes(X509.pecPolicy)) {
+    issues.push(
+      issue(
+        "PEC_POLICY_MISSING",
+        `the signer certificate does not assert the PEC gestore policy ${X509.pecPolicy}${anchor.requirePecPolicy ? ` (required for a path to the public root "${anchor.certificate.subject}")` : ""}`,
+      ),
+    );
+  }
+  return issues;
+}
+
+/** Validity at `at`, every certificate of the path (the anchor too). */
+function timeChecks(chain: readonly Certificate[], at: Date, issues: SignatureIssue[]): void {
+  const t = at.getTime();
+  const n = chain.length - 1;
+  for (let i = 0; i <= n; i++) {
+    const cert = chain[i]!;
+    if (t < cert.notBefore.getTime()) {
+      issues.push(issue("CERT_NOT_YET_VALID_AT_SIGNING", `${roleOf(i, n)} "${cert.subject}" is valid from ${cert.notBefore.toISOString()}, after ${at.toISOString()}`));
+    } else if (t > cert.notAfter.getTime()) {
+      issues.push(issue("CERT_EXPIRED_AT_SIGNING", `${roleOf(i, n)} "${cert.subject}" expired on ${cert.notAfter.toISOString()}, before ${at.toISOString()}`));
+    }
+  }
+}
+
+/** Revocation of every certificate but a CA anchor, against the CRLs at hand. */
+async function revocationChecks(
+  chain: readonly Certificate[],
+  at: Date,
+  crls: readonly Crl[],
+  pool: readonly Certificate[],
+  trust: TrustStore,
+  crypto: CryptoLike,
+  issues: SignatureIssue[],
+): Promise<boolean[]> {
+  const revocationChecked = chain.map(() => false);
+  if (crls.length === 0) return revocationChecked;
+  const n = chain.length - 1;
+  const last = n === 0 ? 0 : n - 1;
+  for (let i = 0; i <= last; i++) {
+    const cert = chain[i]!;
+    const relevant = crls.filter((crl) => crl.covers(cert));
+    if (relevant.length === 0) continue;
+    let issuers: Certificate[] = chain[i + 1] ? [chain[i + 1]!] : [];
+    if (issuers.length === 0) {
+      // An anchored leaf: its issuer may still be among the CMS certificates or the anchors.
+      const key = certInternals(cert).issuerKey;
+      issuers = [...pool.filter((p) => certInternals(p).subjectKey === key && p !== cert), ...trust.anchorsBySubjectKey(key).map((a) => a.certificate)];
+    }
+    for (const crl of relevant) {
+      let signer: Certificate | undefined;
+      for (const cand of issuers) {
+        if (await crl.verifySignature(cand, crypto)) {
+          signer = cand;
+          break;
+        }
+      }
+      if (!signer) {
+        issues.push(issue("CRL_INVALID", `a CRL of "${crl.issuer}" ${issuers.length ? "does not verify with the issuer's key" : "cannot be checked: its issuer certificate is not available"}; ignored`));
+        continue;
+      }
+      if (signer.keyUsage && !signer.keyUsage.includes("cRLSign")) {
+        issues.push(issue("CRL_INVALID", `a CRL of "${crl.issuer}" is signed by a key without cRLSign; ignored`));
+        continue;
+      }
+      revocationChecked[i] = true;
+      const r = crl.revokedAt(cert.serialNumber, at);
+      if (r) {
+        issues.push(
+          issue("CERT_REVOKED", `"${cert.subject}" (serial ${cert.serialNumber}) was revoked on ${r.revocationDate.toISOString()}${r.reason ? ` (${r.reason})` : ""}, at or before ${at.toISOString()}`),
+        );
+        break;
+      }
+    }
+  }
+  return revocationChecked;
+}
+
+/** Validates one candidate path at `at`. */
+async function check(c: Candidate, opts: { at: Date; crls: readonly Crl[]; pool: readonly Certificate[]; trust: TrustStore; requirePecPolicy: boolean; crypto: CryptoLike }): Promise<{ issues: SignatureIssue[]; revocationChecked: boolean[] }> {
+  const slot = opts.requirePecPolicy ? 1 : 0;
+  let st = c.static[slot];
+  if (!st) st = c.static[slot] = staticChecks(c, opts.requirePecPolicy, opts.crypto);
+  const issues = [...(await st)];
+  timeChecks(c.chain, opts.at, issues);
+  const revocationChecked = await revocationChecks(c.chain, opts.at, opts.crls, opts.pool, opts.trust, opts.crypto, issues);
+  return { issues: issues.length > 1 ? dedupe(issues) : issues, revocationChecked };
+}
+
+function dedupe(issues: SignatureIssue[]): SignatureIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = i.code + "\u0000" + i.message;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Builds and validates a certification path for `certificate` at time `at`.
+ *
+ * Never throws for a bad certificate or path: the answer is in `issues`
+ * (`CERT_UNTRUSTED` when no path reaches an anchor). Throws `PecError`
+ * `ERR_INVALID_ARGUMENT` for misuse only.
+ *
+ * @example
+ * ```ts
+ * const res = await validatePath({
+ *   certificate: signer,
+ *   intermediates: cms.certificates,
+ *   trust: await TrustStore.system(),
+ *   at: signingTime,
+ * });
+ * if (!res.trusted) console.log(res.issues);
+ * ```
+ */
+export async function validatePath(options: ValidatePathOptions): Promise<PathValidation> {
+  if (!options || typeof options !== "object") throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: options object required");
+  const { trust, at } = options;
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `at` must be a valid Date");
+  if (!trust || typeof trust.anchorsBySubjectKey !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `trust` must be a TrustStore");
+  if (!(options.certificate instanceof Certificate) && !(options.certificate instanceof Uint8Array)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `certificate` must be a Certificate or DER bytes");
+  }
+  const leaf = toCert(options.certificate);
+  const pool = (options.intermediates ?? []).map(toCert);
+  const crls = [...(options.crls ?? []).map((c) => (c instanceof Uint8Array ? parseCrl(c) : c)), ...trust.crls];
+  const crypto = options.crypto ?? globalThis.crypto;
+  const provider = trust.providerForCertificate(leaf);
+
+  let candidates = cachedPaths(leaf, pool, trust);
+  if (candidates.length > 1) {
+    // Try first the paths whose certificates are all valid at `at`.
+    const stale = (c: Candidate): number => (c.chain.every((x) => x.isValidAt(at)) ? 0 : 1);
+    candidates = [...candidates].sort((a, b) => stale(a) - stale(b));
+  }
+  if (candidates.length === 0) {
+    // Show how far the chain goes, for the message and for the caller.
+    const partial = [leaf];
+    for (let cur = leaf; partial.length < MAX_PATH; ) {
+      const key = certInternals(cur).issuerKey;
+      const next = pool.find((p) => certInternals(p).subjectKey === key && !partial.includes(p));
+      if (!next) break;
+      partial.push(next);
+      cur = next;
+    }
+    const top = partial[partial.length - 1]!;
+    return {
+      trusted: false,
+      chain: partial,
+      ...(provider ? { provider } : {}),
+      revocationChecked: partial.map(() => false),
+      issues: [issue("CERT_UNTRUSTED", `no path from "${leaf.subject}" to a trust anchor (the chain ends at "${top.subject}", issued by "${top.issuer}")`)],
+    };
+  }
+  let best: (PathValidation & { errors: number }) | undefined;
+  for (const c of candidates) {
+    const r = await check(c, { at, crls, pool, trust, requirePecPolicy: options.requirePecPolicy ?? false, crypto });
+    const errors = r.issues.filter((i) => i.severity === "error").length;
+    const result = {
+      trusted: !hasError(r.issues),
+      chain: c.chain,
+      anchor: c.anchor.certificate,
+      ...(provider ? { provider } : {}),
+      revocationChecked: r.revocationChecked,
+      issues: r.issues,
+      errors,
+    };
+    if (result.trusted) return strip(result);
+    if (!best || errors < best.errors) best = result;
+  }
+  return strip(best!);
+}
+
+function strip(r: PathValidation & { errors: number }): PathValidation {
+  const { errors: _errors, ...rest } = r;
+  return rest;
+}

@@ -1,0 +1,404 @@
+/**
+ * CMS SignedData verification: {@link verifyCms} (does the signature match the
+ * bytes?) and {@link verifySignedData} (…and is the signer a trusted gestore at the
+ * signing time?). `verifyPec` is a thin layer on top of the latter.
+ *
+ * Neither throws for a bad signature or a malformed CMS: the answer is `valid: false`
+ * with issues (`CMS_MALFORMED` for undecodable input). They throw `PecError`
+ * `ERR_INVALID_ARGUMENT` only for misuse (arguments of the wrong type).
+ *
+ * @module
+ */
+
+import { PecError } from "../errors.js";
+import { equalBytes, latin1 } from "../util/bytes.js";
+import { digestByOid, parseSignatureAlgorithm, verifySignature, type SignatureAlgorithm } from "./algorithms.js";
+import { BerError } from "./ber.js";
+import { certInternals, Certificate, parseCertificate, parsePem, signatureAlgorithmName } from "./certificate.js";
+import { parseSignedData, readAttributeValues, type ParsedCms, type ParsedSignerInfo } from "./cms.js";
+import { Crl, parseCrl } from "./crl.js";
+import { digest, type CryptoLike } from "./digest.js";
+import { hasError, issue, type SignatureIssue } from "./issues.js";
+import { CMS, type DigestName } from "./oids.js";
+import { validatePath } from "./path.js";
+import { checkGestoreProfile } from "./profile.js";
+import type { GestoreProvider, TrustStore } from "../trust/store.js";
+
+/** Options of {@link verifyCms}. */
+export interface VerifyCmsOptions {
+  /** The CMS ContentInfo(SignedData): DER or BER bytes (PEM `PKCS7`/`CMS` text as bytes is accepted too). */
+  cms: Uint8Array;
+  /** The signed content, for a detached signature (e.g. the first part of a `multipart/signed`). */
+  content?: Uint8Array;
+  /** Extra certificates to look for signers in (when the CMS omits them). */
+  certificates?: readonly (Certificate | Uint8Array)[];
+  /** WebCrypto implementation (e.g. `@peculiar/webcrypto`). Default `globalThis.crypto`. */
+  crypto?: CryptoLike;
+}
+
+/** The verification of one SignerInfo. */
+export interface SignerResult {
+  /** The signature of this signer matches the content (warnings allowed). */
+  readonly valid: boolean;
+  /** The signer certificate, when found. */
+  readonly certificate?: Certificate;
+  /** Digest algorithm: `SHA-1`, `SHA-224`, `SHA-256`, `SHA-384`, `SHA-512`, or the OID when unknown. */
+  readonly digestAlgorithm: string;
+  /** Signature algorithm as named in the SignerInfo, e.g. `rsaEncryption`, `sha256WithRSAEncryption`, `RSASSA-PSS`, `ecdsa-with-SHA256`. */
+  readonly signatureAlgorithm: string;
+  /** The signingTime signed attribute, when present. */
+  readonly signingTime?: Date;
+  /** What was found for this signer. */
+  readonly issues: readonly SignatureIssue[];
+}
+
+/** Result of {@link verifyCms}. */
+export interface CmsVerification {
+  /** At least one signer, and every signer's signature matches the content. */
+  readonly valid: boolean;
+  /** One entry per SignerInfo, in order. */
+  readonly signers: readonly SignerResult[];
+  /** Certificates carried by the CMS (those that parse). */
+  readonly certificates: readonly Certificate[];
+  /** CRLs carried by the CMS (those that parse). */
+  readonly crls: readonly Crl[];
+  /** The signed content: the encapsulated eContent, or the detached content given. */
+  readonly content?: Uint8Array;
+  /** eContentType OID (`1.2.840.113549.1.7.1` for id-data). */
+  readonly contentType?: string;
+  /** Whether the signature was detached (no eContent). */
+  readonly detached: boolean;
+  /** Whether the CMS used BER indefinite lengths. */
+  readonly ber: boolean;
+  /** Every issue: CMS-level ones and each signer's. */
+  readonly issues: readonly SignatureIssue[];
+}
+
+function isCrypto(c: unknown): c is CryptoLike {
+  return typeof c === "object" && c !== null && typeof (c as CryptoLike).subtle?.verify === "function";
+}
+
+function dedupe(issues: readonly SignatureIssue[]): SignatureIssue[] {
+  if (issues.length < 2) return issues.slice();
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = i.code + "\u0000" + i.message;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** PEM-armoured CMS as bytes → DER; anything else unchanged. */
+function unarmor(bytes: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] !== 0x2d) return bytes; // '-'
+  const text = latin1(bytes, i);
+  const block = parsePem(text).find((b) => /^(PKCS7|PKCS #7 SIGNED DATA|CMS)$/.test(b.label));
+  return block ? block.der : bytes;
+}
+
+function findSigner(si: ParsedSignerInfo, certs: readonly Certificate[]): Certificate | undefined {
+  const sid = si.sid;
+  for (const c of certs) {
+    if (sid.kind === "issuerAndSerialNumber") {
+      if (c.serialNumber === sid.serialNumber && certInternals(c).issuerKey === sid.issuerKey) return c;
+    } else if (c.subjectKeyIdentifier === sid.subjectKeyIdentifier) return c;
+  }
+  return undefined;
+}
+
+function sidText(si: ParsedSignerInfo): string {
+  return si.sid.kind === "issuerAndSerialNumber" ? `issuer "${si.sid.issuer}", serial ${si.sid.serialNumber}` : `subjectKeyIdentifier ${si.sid.subjectKeyIdentifier}`;
+}
+
+const WEAK_DIGESTS = new Set<string>(["SHA-1"]);
+
+async function verifySigner(
+  si: ParsedSignerInfo,
+  parsed: ParsedCms,
+  certs: readonly Certificate[],
+  content: Uint8Array | undefined,
+  digestOf: (h: DigestName) => Promise<Uint8Array>,
+  crypto: CryptoLike,
+): Promise<SignerResult> {
+  const issues: SignatureIssue[] = [];
+  const hash = digestByOid(si.digestAlgorithm);
+  const digestAlgorithm = hash ?? si.digestAlgorithm;
+  const signatureAlgorithm = signatureAlgorithmName(si.signatureAlgorithm);
+  const certificate = findSigner(si, certs);
+  const base = { digestAlgorithm, signatureAlgorithm, ...(certificate ? { certificate } : {}) };
+
+  let signingTime: Date | undefined;
+  let attrs: ReturnType<typeof readAttributeValues> | undefined;
+  if (si.signedAttrs) {
+    try {
+      attrs = readAttributeValues(si.signedAttrs);
+      signingTime = attrs.signingTime;
+    } catch (e) {
+      issues.push(issue("CMS_MALFORMED", `unreadable signed attribute: ${(e as Error).message}`));
+    }
+  }
+  // `checked`: the signature was actually verified (not merely free of errors, e.g. with no content to check).
+  let checked = false;
+  const done = (): SignerResult => ({ valid: checked && !hasError(issues), ...base, ...(signingTime ? { signingTime } : {}), issues: dedupe(issues) });
+
+  if (!hash) issues.push(issue("UNSUPPORTED_ALGORITHM", `digest algorithm ${si.digestAlgorithm} is not supported`));
+  let alg: SignatureAlgorithm | string;
+  try {
+    alg = parseSignatureAlgorithm(si.signatureAlgorithm, si.signatureParams);
+  } catch {
+    alg = "malformed signature algorithm parameters";
+  }
+  if (typeof alg === "string") issues.push(issue("UNSUPPORTED_ALGORITHM", alg));
+  else if (hash && alg.hash && alg.hash !== hash) {
+    issues.push(issue("SIGNATURE_INVALID", `algorithm confusion: signatureAlgorithm ${signatureAlgorithm} uses ${alg.hash}, the digestAlgorithm is ${hash}`));
+  }
+  if (!certificate) {
+    issues.push(issue("SIGNER_CERT_MISSING", `no certificate for the signer (${sidText(si)}) in the CMS`));
+  } else {
+    const pk = certificate.publicKey;
+    if (pk.algorithm.startsWith("RSA") && pk.size < 2048) issues.push(issue("WEAK_ALGORITHM", `the signer's RSA key has ${pk.size} bits`));
+  }
+  if (hash && WEAK_DIGESTS.has(hash)) issues.push(issue("WEAK_ALGORITHM", `digest algorithm ${hash}`));
+  if (!content) return done();
+  if (hasError(issues) || !hash || typeof alg === "string" || !certificate) return done();
+
+  const key = certInternals(certificate).key;
+  if (attrs) {
+    if (attrs.repeated.length) issues.push(issue("CMS_MALFORMED", `signed attribute(s) ${attrs.repeated.join(", ")} must have exactly one value`));
+    if (attrs.contentType === undefined) issues.push(issue("CMS_MALFORMED", "the contentType signed attribute is missing"));
+    else if (attrs.contentType !== parsed.eContentType) {
+      issues.push(issue("SIGNATURE_MISMATCH", `the contentType attribute (${attrs.contentType}) differs from the eContentType (${parsed.eContentType})`));
+    }
+    if (!attrs.messageDigest) issues.push(issue("CMS_MALFORMED", "the messageDigest signed attribute is missing"));
+    const prot = attrs.algorithmProtection;
+    if (prot) {
+      if (prot.digest !== undefined && prot.digest !== si.digestAlgorithm) issues.push(issue("SIGNATURE_INVALID", "CMSAlgorithmProtection names another digest algorithm"));
+      if (prot.signature !== undefined && prot.signature !== si.signatureAlgorithm) issues.push(issue("SIGNATURE_INVALID", "CMSAlgorithmProtection names another signature algorithm"));
+    }
+    if (!attrs.messageDigest) return done();
+    const sa = si.signedAttrs!;
+    // The content digest and the signature check are independent: both jobs are posted in the same tick.
+    const digestP = digestOf(hash);
+    const firstP = verifySignature(crypto, key, alg, hash, sa.encodings(false)[0]!, si.signature);
+    const [d, first] = await Promise.all([digestP, firstP]);
+    let sigOk = first;
+    if (!sigOk.ok && sigOk.code === "SIGNATURE_INVALID") {
+      // Only when the attributes arrived in BER (or unsorted) do the DER re-encodings differ; try them then.
+      const more = sa.encodings(true);
+      for (let k = 1; !sigOk.ok && k < more.length; k++) sigOk = await verifySignature(crypto, key, alg, hash, more[k]!, si.signature);
+    }
+    checked = true;
+    if (!equalBytes(d, attrs.messageDigest)) issues.push(issue("SIGNATURE_MISMATCH", `the ${hash} digest of the content differs from the signed messageDigest: the content was altered`));
+    if (!sigOk.ok) issues.push(issue(sigOk.code, sigOk.message));
+    return done();
+  }
+  if (parsed.eContentType !== CMS.data) issues.push(issue("CMS_MALFORMED", "signed attributes are required when the content type is not id-data"));
+  const out = await verifySignature(crypto, key, alg, hash, content, si.signature);
+  checked = true;
+  if (!out.ok) {
+    // Without signed attributes the signature covers the content itself: a failure cannot tell an altered content from an altered signature.
+    issues.push(out.code === "SIGNATURE_INVALID" ? issue("SIGNATURE_MISMATCH", "the signature (over the content, no signed attributes) does not match: the content or the signature was altered") : issue(out.code, out.message));
+  }
+  return done();
+}
+
+/**
+ * Verifies a CMS SignedData: for every SignerInfo, finds the signer certificate,
+ * checks the contentType and messageDigest signed attributes against the content,
+ * and verifies the signature (over the DER SET OF the signed attributes, or over the
+ * content when there are none). RSA PKCS#1 v1.5, RSA-PSS and ECDSA (P-256, P-384,
+ * P-521); SHA-1 (with a `WEAK_ALGORITHM` warning), SHA-224, SHA-256, SHA-384,
+ * SHA-512. Trust is not evaluated here: see {@link verifySignedData}.
+ *
+ * @throws PecError `ERR_INVALID_ARGUMENT` for arguments of the wrong type only.
+ *
+ * @example
+ * ```ts
+ * const res = await verifyCms({ cms: p7sBytes, content: signedPartBytes });
+ * if (!res.valid) console.log(res.issues.map((i) => i.code)); // e.g. ["SIGNATURE_MISMATCH"]
+ * ```
+ */
+export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerification> {
+  if (!options || typeof options !== "object") throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: options object required");
+  if (!(options.cms instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `cms` must be a Uint8Array");
+  if (options.content !== undefined && !(options.content instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `content` must be a Uint8Array");
+  const crypto = options.crypto ?? globalThis.crypto;
+  if (!isCrypto(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `crypto` must be a WebCrypto implementation");
+  const extra = (options.certificates ?? []).map((c) => {
+    if (c instanceof Certificate) return c;
+    if (c instanceof Uint8Array) return parseCertificate(c);
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `certificates` must hold Certificates or Uint8Arrays");
+  });
+
+  let parsed: ParsedCms;
+  try {
+    parsed = parseSignedData(unarmor(options.cms));
+  } catch (e) {
+    const msg = e instanceof BerError ? e.message : String((e as Error)?.message ?? e);
+    return { valid: false, signers: [], certificates: [], crls: [], detached: options.content !== undefined, ber: false, issues: [issue("CMS_MALFORMED", `not a CMS SignedData: ${msg}`)] };
+  }
+  const issues: SignatureIssue[] = [];
+  const certificates: Certificate[] = [];
+  for (const der of parsed.certificates) {
+    try {
+      certificates.push(parseCertificate(der));
+    } catch {
+      // An undecodable certificate is only a problem if it was the signer's; that shows as SIGNER_CERT_MISSING.
+    }
+  }
+  const crls: Crl[] = [];
+  for (const der of parsed.crls) {
+    try {
+      crls.push(parseCrl(der));
+    } catch (e) {
+      issues.push(issue("CRL_INVALID", `a CRL in the CMS cannot be decoded: ${(e as Error).message}`));
+    }
+  }
+  const detached = parsed.eContent === undefined;
+  const content = parsed.eContent ?? options.content;
+  if (!detached && options.content !== undefined && !equalBytes(options.content, parsed.eContent!)) {
+    issues.push(issue("SIGNATURE_MISMATCH", "the content given differs from the content encapsulated in the CMS"));
+  }
+  if (!content) issues.push(issue("CONTENT_MISSING", "detached signature: the signed content was not given"));
+  if (parsed.signerInfos.length === 0) issues.push(issue("NO_SIGNER", "the SignedData has no SignerInfo"));
+
+  const digests = new Map<DigestName, Promise<Uint8Array>>();
+  const digestOf = (h: DigestName): Promise<Uint8Array> => {
+    let p = digests.get(h);
+    if (!p) digests.set(h, (p = digest(crypto, h, content!)));
+    return p;
+  };
+  const pool = extra.length ? [...certificates, ...extra] : certificates;
+  const signers = await Promise.all(
+    parsed.signerInfos.map((si) =>
+      // Defence in depth: whatever a hostile SignerInfo triggers deeper down becomes an issue, never an exception.
+      verifySigner(si, parsed, pool, content, digestOf, crypto).catch(
+        (e: unknown): SignerResult => ({
+          valid: false,
+          digestAlgorithm: digestByOid(si.digestAlgorithm) ?? si.digestAlgorithm,
+          signatureAlgorithm: signatureAlgorithmName(si.signatureAlgorithm),
+          issues: [issue("CMS_MALFORMED", `unreadable SignerInfo: ${(e as Error)?.message ?? String(e)}`)],
+        }),
+      ),
+    ),
+  );
+  const all = dedupe([...issues, ...signers.flatMap((s) => s.issues)]);
+  return {
+    valid: signers.length > 0 && signers.every((s) => s.valid) && !hasError(issues),
+    signers,
+    certificates,
+    crls,
+    ...(content ? { content } : {}),
+    contentType: parsed.eContentType,
+    detached,
+    ber: parsed.ber,
+    issues: all,
+  };
+}
+
+/** Options of {@link verifySignedData}. */
+export interface VerifySignedDataOptions extends VerifyCmsOptions {
+  /** Trust anchors (and IGPEC gestori). */
+  trust: TrustStore;
+  /** Validate the certificates at this time, whatever the signature says. */
+  at?: Date;
+  /** Time to use for a signer without a signingTime attribute (e.g. the daticert date, then the Date header). Default: now. */
+  fallbackTime?: Date;
+  /** CRLs to check revocation against (CRLs in the CMS and the store are used too). */
+  crls?: readonly (Crl | Uint8Array)[];
+  /** The gestore the message names (address or domain): compared with the signer's subjectAltName. */
+  expectedSigner?: string;
+  /** Require the PEC gestore policy 1.3.76.16.3.1.1 whatever the anchor. */
+  requirePecPolicy?: boolean;
+}
+
+/** One signer, verified and validated. */
+export interface SignerVerification extends SignerResult {
+  /** Signature valid, path to an anchor valid at {@link SignerVerification.validatedAt}, profile fits, not revoked. */
+  readonly trusted: boolean;
+  /** The time the path was validated at. */
+  readonly validatedAt: Date;
+  /** Signer first, anchor last. */
+  readonly chain: readonly Certificate[];
+  /** The IGPEC gestore of the signer certificate, when the store lists it. */
+  readonly provider?: GestoreProvider;
+}
+
+/** Result of {@link verifySignedData}. */
+export interface SignedDataVerification extends Omit<CmsVerification, "signers"> {
+  /** `valid`, and every signer trusted. */
+  readonly trusted: boolean;
+  /** Each signer with its path. */
+  readonly signers: readonly SignerVerification[];
+  /** The first signer's certificate. */
+  readonly signer?: Certificate;
+  /** The first signer's signingTime. */
+  readonly signedAt?: Date;
+}
+
+/**
+ * {@link verifyCms}, then for each signer: the certification path at the signing time
+ * (`at` if given, else the signingTime attribute, else `fallbackTime`, else now),
+ * revocation, and the gestore profile.
+ *
+ * @throws PecError `ERR_INVALID_ARGUMENT` for arguments of the wrong type only.
+ *
+ * @example
+ * ```ts
+ * const trust = await TrustStore.fromPem(agidCa1Pem);
+ * const res = await verifySignedData({ cms: p7s, content: signedPart, trust, expectedSigner: "pec.aruba.it" });
+ * res.valid;    // the bytes are what the gestore signed
+ * res.trusted;  // …and the gestore's certificate chains to an anchor at res.signedAt
+ * ```
+ */
+export async function verifySignedData(options: VerifySignedDataOptions): Promise<SignedDataVerification> {
+  const cms = await verifyCms(options);
+  const { trust } = options;
+  if (!trust || typeof trust.anchorsBySubjectKey !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `trust` must be a TrustStore");
+  for (const d of [options.at, options.fallbackTime]) {
+    if (d !== undefined && (!(d instanceof Date) || Number.isNaN(d.getTime()))) throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: times must be valid Dates");
+  }
+  const crypto = options.crypto ?? globalThis.crypto;
+  const now = new Date();
+  const crls = [...(options.crls ?? []).map((c) => (c instanceof Uint8Array ? parseCrl(c) : c)), ...cms.crls];
+  const extra = (options.certificates ?? []).map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
+  const pool = extra.length ? [...cms.certificates, ...extra] : cms.certificates;
+  const signers = await Promise.all(
+    cms.signers.map(async (s): Promise<SignerVerification> => {
+      const validatedAt = options.at ?? s.signingTime ?? options.fallbackTime ?? now;
+      if (!s.certificate) return { ...s, trusted: false, validatedAt, chain: [] };
+      const path = await validatePath({
+        certificate: s.certificate,
+        intermediates: pool,
+        trust,
+        at: validatedAt,
+        crls,
+        requirePecPolicy: options.requirePecPolicy ?? false,
+        crypto,
+      });
+      const profile = checkGestoreProfile(s.certificate, options.expectedSigner ? { expected: options.expectedSigner } : {});
+      const issues = dedupe([...s.issues, ...path.issues, ...profile]);
+      return {
+        ...s,
+        issues,
+        trusted: s.valid && !hasError(issues),
+        validatedAt,
+        chain: path.chain,
+        ...(path.provider ? { provider: path.provider } : {}),
+      };
+    }),
+  );
+  const first = signers[0];
+  const issues = dedupe([...cms.issues, ...signers.flatMap((s) => s.issues)]);
+  return {
+    ...cms,
+    signers,
+    issues,
+    trusted: cms.valid && signers.length > 0 && signers.every((s) => s.trusted),
+    ...(first?.certificate ? { signer: first.certificate } : {}),
+    ...(first?.signingTime ? { signedAt: first.signingTime } : {}),
+  };
+}

@@ -1,0 +1,110 @@
+// Signatures made by the openssl binary (an independent implementation) verify.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGestore, createTestCa, exportPrivateKeyPem, type TestCa, type TestGestore } from "../../src/simulator/ca.js";
+import { verifyCms, verifySignedData } from "../../src/smime/verify.js";
+import { TrustStore } from "../../src/trust/store.js";
+import { utf8Bytes } from "../../src/util/bytes.js";
+import { signatureOffset } from "./support/craft.js";
+import { splitSigned, toCrlf } from "./support/split.js";
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "pipe" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CONTENT = "Content-Type: text/plain\r\n\r\nPosta certificata firmata con openssl.\r\nSeconda riga.\r\n";
+
+describe.skipIf(!hasOpenssl())("openssl-made signatures", () => {
+  let dir: string;
+  let ca: TestCa;
+  let trust: TrustStore;
+  const ids: Record<string, TestGestore> = {};
+  const run = (args: string[]): Buffer => execFileSync("openssl", args, { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "postacert-openssl-"));
+    ca = await createTestCa({ commonName: "openssl test CA" });
+    trust = await TrustStore.fromPem(ca.pem());
+    for (const [name, keyAlgorithm] of [["rsa", "RSA-2048"], ["p256", "ECDSA-P256"], ["p384", "ECDSA-P384"]] as const) {
+      const g = await createGestore({ name: `Gestore ${name}`, domain: `pec.${name}.test`, ca, keyAlgorithm });
+      ids[name] = g;
+      writeFileSync(join(dir, `${name}.pem`), g.pem());
+      writeFileSync(join(dir, `${name}.key`), await exportPrivateKeyPem(g.privateKey));
+    }
+    writeFileSync(join(dir, "ca.pem"), ca.pem());
+    writeFileSync(join(dir, "content.txt"), CONTENT);
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cases: { name: string; key: string; args: string[]; digest: string }[] = [
+    { name: "cms -sign -binary -md sha256 (RSA)", key: "rsa", args: ["-md", "sha256"], digest: "SHA-256" },
+    { name: "cms -sign -md sha1 (RSA)", key: "rsa", args: ["-md", "sha1"], digest: "SHA-1" },
+    { name: "cms -sign -md sha224 (RSA, BigInt fallback)", key: "rsa", args: ["-md", "sha224"], digest: "SHA-224" },
+    { name: "cms -sign -md sha512 RSA-PSS", key: "rsa", args: ["-md", "sha512", "-keyopt", "rsa_padding_mode:pss"], digest: "SHA-512" },
+    { name: "cms -sign RSA-PSS, SHA-256 with MGF1-SHA-1 and maximal salt (BigInt fallback)", key: "rsa", args: ["-md", "sha256", "-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_mgf1_md:sha1", "-keyopt", "rsa_pss_saltlen:max"], digest: "SHA-256" },
+    { name: "cms -sign -noattr (RSA)", key: "rsa", args: ["-md", "sha256", "-noattr"], digest: "SHA-256" },
+    { name: "cms -sign -md sha256 (ECDSA P-256)", key: "p256", args: ["-md", "sha256"], digest: "SHA-256" },
+    { name: "cms -sign -md sha384 (ECDSA P-384)", key: "p384", args: ["-md", "sha384"], digest: "SHA-384" },
+    { name: "cms -sign -md sha224 (ECDSA P-256, BigInt fallback)", key: "p256", args: ["-md", "sha224"], digest: "SHA-224" },
+    { name: "cms -sign -md sha224 (ECDSA P-384, BigInt fallback)", key: "p384", args: ["-md", "sha224"], digest: "SHA-224" },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const der = run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", `${c.key}.pem`, "-inkey", `${c.key}.key`, "-outform", "DER", ...c.args]);
+      const res = await verifySignedData({ cms: new Uint8Array(der), content: utf8Bytes(CONTENT), trust });
+      expect(res.issues.filter((i) => i.severity === "error")).toEqual([]);
+      expect(res.trusted).toBe(true);
+      expect(res.signers[0]!.digestAlgorithm).toBe(c.digest);
+      const tampered = utf8Bytes(CONTENT.replace("Seconda", "Terza"));
+      const bad = await verifyCms({ cms: new Uint8Array(der), content: tampered });
+      expect(bad.issues.map((i) => i.code)).toContain("SIGNATURE_MISMATCH");
+      const flipped = new Uint8Array(der);
+      flipped[signatureOffset(flipped) + 8]! ^= 0x04;
+      const broken = await verifyCms({ cms: flipped, content: utf8Bytes(CONTENT) });
+      expect(broken.valid).toBe(false);
+      expect(broken.issues.map((i) => i.code)).toContain(c.args.includes("-noattr") ? "SIGNATURE_MISMATCH" : "SIGNATURE_INVALID");
+    });
+  }
+
+  it("cms -sign -nodetach -stream (opaque, BER indefinite lengths)", async () => {
+    const ber = run(["cms", "-sign", "-binary", "-nodetach", "-stream", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "DER", "-md", "sha256"]);
+    const res = await verifySignedData({ cms: new Uint8Array(ber), trust });
+    expect(res.ber).toBe(true);
+    expect(res.trusted).toBe(true);
+    expect(new TextDecoder().decode(res.content)).toBe(CONTENT);
+  });
+
+  it("cms -sign -outform PEM is accepted", async () => {
+    const pem = run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "PEM", "-md", "sha256"]);
+    expect((await verifyCms({ cms: new Uint8Array(pem), content: utf8Bytes(CONTENT) })).valid).toBe(true);
+  });
+
+  for (const md of ["sha256", "sha1"]) {
+    it(`smime -sign -md ${md} (multipart/signed, text canonicalised to CRLF)`, async () => {
+      writeFileSync(join(dir, "lf.txt"), CONTENT.replace(/\r\n/g, "\n"));
+      const mail = run(["smime", "-sign", "-in", "lf.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-md", md]);
+      const parts = splitSigned(new Uint8Array(mail))!;
+      let res = await verifySignedData({ cms: parts.p7s, content: parts.signed, trust });
+      if (!res.valid) res = await verifySignedData({ cms: parts.p7s, content: toCrlf(parts.signed), trust });
+      expect(res.issues.filter((i) => i.severity === "error")).toEqual([]);
+      expect(res.trusted).toBe(true);
+    });
+  }
+
+  it("openssl verifies what it signed and agrees on a tampered file", () => {
+    const der = run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "DER"]);
+    writeFileSync(join(dir, "sig.der"), der);
+    expect(() => run(["cms", "-verify", "-binary", "-inform", "DER", "-in", "sig.der", "-content", "content.txt", "-CAfile", "ca.pem", "-purpose", "any", "-out", "/dev/null"])).not.toThrow();
+    expect(readFileSync(join(dir, "content.txt"), "utf8")).toBe(CONTENT);
+  });
+});
