@@ -1,0 +1,102 @@
+/**
+ * `postacert extract`: writes the parts of a PEC message to a folder.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import { PecError } from "../errors.js";
+import { readPec } from "../pec/read.js";
+import type { ReadPec } from "../pec/types.js";
+import { type Io, UsageError } from "./io.js";
+
+/**
+ * A file name safe to create inside the output folder: no path separators or traversal,
+ * no control characters, no leading dots (hidden files), no Windows-reserved names,
+ * at most 200 characters; an empty result becomes `fallback`.
+ */
+export function safeFileName(name: string | undefined, fallback: string): string {
+  let n = (name ?? "").normalize("NFC");
+  n = n.replace(/[\u0000-\u001f\u007f]/g, "").replace(/[\\/:*?"<>|]/g, "_");
+  n = n.replace(/^[.\s]+/, "").replace(/[.\s]+$/, "");
+  if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(n)) n = "_" + n;
+  if (n.length > 200) {
+    const ext = extname(n).slice(0, 20);
+    n = n.slice(0, 200 - ext.length) + ext;
+  }
+  return n || fallback;
+}
+
+interface Writer {
+  written: string[];
+  put(dir: string, name: string, bytes: Uint8Array): Promise<void>;
+}
+
+function writer(force: boolean): Writer {
+  const used = new Set<string>();
+  const w: Writer = {
+    written: [],
+    async put(dir, name, bytes) {
+      // Two attachments with one name in the same message: number the later ones.
+      let candidate = join(dir, name);
+      for (let i = 2; used.has(candidate); i++) {
+        const ext = extname(name);
+        candidate = join(dir, `${name.slice(0, name.length - ext.length)} (${i})${ext}`);
+      }
+      used.add(candidate);
+      try {
+        await writeFile(candidate, bytes, { flag: force ? "w" : "wx" });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`"${candidate}" exists (use --force to overwrite)`);
+        throw err;
+      }
+      w.written.push(candidate);
+    },
+  };
+  return w;
+}
+
+async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if (pec.original) await w.put(dir, "postacert.eml", pec.original.bytes);
+  if (pec.daticertEntity) await w.put(dir, "daticert.xml", pec.daticertEntity.decodedBody());
+  if (pec.signature) await w.put(dir, pec.signature.form === "opaque" ? "smime.p7m" : "smime.p7s", pec.signature.cms);
+  if (pec.original) {
+    const attachments = pec.original.attachments;
+    if (attachments.length) {
+      const adir = join(dir, "attachments");
+      await mkdir(adir, { recursive: true });
+      for (let i = 0; i < attachments.length; i++) {
+        const a = attachments[i]!;
+        await w.put(adir, safeFileName(a.filename, `attachment-${i + 1}`), a.content());
+      }
+    }
+    if (pec.original.inner && depth < 8) await extractPec(pec.original.inner, join(dir, "inner"), w, depth + 1);
+  }
+}
+
+/** `postacert extract <file> [--out dir] [--force]` */
+export async function runExtract(file: string, opts: { out: string | undefined; force: boolean }, io: Io): Promise<number> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(file === "-" ? await io.readStdin() : await readFile(file));
+  } catch {
+    throw new UsageError(`cannot read "${file}"`);
+  }
+  let pec: ReadPec;
+  try {
+    pec = readPec(bytes);
+  } catch (err) {
+    if (!(err instanceof PecError)) throw err;
+    io.err(`${file}: ${err.code}: ${err.message}\n`);
+    return 2;
+  }
+  if (pec.type === "not-pec") {
+    io.err(`${file}: not a PEC message\n`);
+    return 1;
+  }
+  const out = opts.out ?? basename(file, extname(file)) + ".parts";
+  const w = writer(opts.force);
+  // A forwarded PEC: the outer mail is not written, the PEC inside it is.
+  await extractPec(pec, out, w, 0);
+  for (const f of w.written) io.out(f + "\n");
+  return 0;
+}

@@ -1,0 +1,187 @@
+/**
+ * `postacert inspect` and `postacert verify`: batches of files, one bad file never stops
+ * the batch, a summary at the end.
+ */
+import { readFile } from "node:fs/promises";
+import { PecError } from "../errors.js";
+import { PEC_TYPE_LABELS } from "../pec/constants.js";
+import { pecToJson } from "../pec/json.js";
+import { readPec } from "../pec/read.js";
+import type { ReadPec } from "../pec/types.js";
+import { verifyPec } from "../pec/verify.js";
+import type { PecVerification } from "../pec/verify.js";
+import { systemTrust } from "../node/system-trust.js";
+import { TrustStore } from "../trust/index.js";
+import { type Io, UsageError, gatherInputs, paint } from "./io.js";
+
+interface Tally {
+  ok: number;
+  failed: number;
+  notPec: number;
+  unreadable: number;
+}
+
+async function batch(
+  args: string[],
+  io: Io,
+  each: (name: string, bytes: Uint8Array, tally: Tally) => Promise<void>,
+): Promise<Tally> {
+  const inputs = await gatherInputs(args, io);
+  const tally: Tally = { ok: 0, failed: 0, notPec: 0, unreadable: 0 };
+  const started = Date.now();
+  const showProgress = io.progress && inputs.length > 20;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    let bytes: Uint8Array;
+    try {
+      bytes = await input.read();
+    } catch (err) {
+      tally.unreadable++;
+      io.err(`${input.name}: cannot read: ${(err as Error).message}\n`);
+      continue;
+    }
+    try {
+      await each(input.name, bytes, tally);
+    } catch (err) {
+      if (!(err instanceof PecError)) throw err;
+      tally.unreadable++;
+      io.err(`${input.name}: ${err.code}: ${err.message}\n`);
+    }
+    if (showProgress && (i % 10 === 9 || i === inputs.length - 1)) {
+      const rate = ((i + 1) / Math.max(1, Date.now() - started)) * 1000;
+      io.err(`\r${i + 1}/${inputs.length} files, ${rate.toFixed(0)}/s, ${tally.failed + tally.unreadable} failed`);
+      if (i === inputs.length - 1) io.err("\n");
+    }
+  }
+  return tally;
+}
+
+function exitStatus(t: Tally): number {
+  if (t.unreadable > 0 && t.ok + t.failed + t.notPec === 0) return 2;
+  return t.failed + t.notPec + t.unreadable > 0 ? 1 : 0;
+}
+
+/** `postacert inspect` */
+export async function runInspect(args: string[], opts: { json: boolean }, io: Io): Promise<number> {
+  const tally = await batch(args, io, async (name, bytes, t) => {
+    const pec = readPec(bytes);
+    if (pec.type === "not-pec") t.notPec++;
+    else t.ok++;
+    io.out(opts.json ? JSON.stringify(pecToJson(pec, { file: name })) + "\n" : describe(name, pec, io));
+  });
+  summary(io, tally, "inspected", opts.json);
+  return exitStatus(tally);
+}
+
+/** Loads --trust files: PEM bundles, DER certificates, IGPEC LDIF. */
+export async function loadTrust(paths: string[]): Promise<TrustStore> {
+  const stores: TrustStore[] = [];
+  for (const p of paths) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(p));
+    } catch {
+      throw new UsageError(`--trust: cannot read "${p}"`);
+    }
+    const text = new TextDecoder().decode(bytes);
+    try {
+      if (/^\s*dn\s*:/im.test(text) && /providerCertificate/i.test(text)) stores.push(await TrustStore.fromLdif(text));
+      else if (text.includes("-----BEGIN")) stores.push(await TrustStore.fromPem(text));
+      else stores.push(await TrustStore.fromDer(bytes));
+    } catch (err) {
+      if (err instanceof PecError) throw new UsageError(`--trust "${p}": ${err.message}`);
+      throw err;
+    }
+  }
+  return TrustStore.merge(...stores);
+}
+
+async function loadCrls(paths: string[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const p of paths) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(p));
+    } catch {
+      throw new UsageError(`--crl: cannot read "${p}"`);
+    }
+    const text = new TextDecoder().decode(bytes);
+    const pem = [...text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)];
+    if (pem.length) for (const m of pem) out.push(Uint8Array.from(atob(m[1]!.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
+    else out.push(bytes);
+  }
+  return out;
+}
+
+/** `postacert verify` */
+export async function runVerify(
+  args: string[],
+  opts: { json: boolean; trust: string[]; crl: string[]; at?: Date },
+  io: Io,
+): Promise<number> {
+  const trust = opts.trust.length ? await loadTrust(opts.trust) : await systemTrust();
+  const crls = await loadCrls(opts.crl);
+  const tally = await batch(args, io, async (name, bytes, t) => {
+    const pec = readPec(bytes);
+    const res = await verifyPec(pec, { trust, crls, ...(opts.at && { at: opts.at }) });
+    if (pec.type === "not-pec") t.notPec++;
+    else if (res.valid && res.trusted) t.ok++;
+    else t.failed++;
+    if (opts.json) {
+      io.out(JSON.stringify(pecToJson(pec, { file: name, verification: res })) + "\n");
+    } else io.out(describe(name, pec, io, res));
+  });
+  summary(io, tally, "verified", opts.json);
+  return exitStatus(tally);
+}
+
+function summary(io: Io, t: Tally, verb: string, json: boolean): void {
+  const parts = [`${t.ok} ${verb}`, `${t.failed} failed`, `${t.notPec} not PEC`];
+  if (t.unreadable) parts.push(`${t.unreadable} unreadable`);
+  // The summary goes to stderr with --json so stdout stays one object per line.
+  (json ? io.err : io.out)(parts.join(", ") + "\n");
+}
+
+function fmtDate(d: Date | undefined): string {
+  return d ? d.toISOString().replace(".000Z", "Z") : "-";
+}
+
+function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification): string {
+  const lines: string[] = [];
+  const label = PEC_TYPE_LABELS[pec.type];
+  const variant = [pec.ricevuta, pec.virus ? "virus" : undefined, pec.timeout, pec.wrapped ? "wrapped" : undefined].filter(Boolean).join(", ");
+  lines.push(`${paint(io, "bold", name)}: ${paint(io, pec.type === "not-pec" ? "yellow" : "blue", pec.type)}${variant ? ` (${variant})` : ""} - ${label.it} / ${label.en}`);
+  if (v) {
+    const verdict = !v.present
+      ? paint(io, "red", "no signature")
+      : v.valid && v.trusted
+        ? paint(io, "green", "valid and trusted")
+        : v.valid
+          ? paint(io, "yellow", "valid, not trusted")
+          : paint(io, "red", "NOT valid");
+    lines.push(`  signature: ${verdict}${v.signer ? `; signer ${v.signer}` : ""}${v.signedAt ? `; signed ${fmtDate(v.signedAt)}` : ""}${v.digestAlgorithm ? `; ${v.digestAlgorithm}` : ""}`);
+  }
+  if (pec.type !== "not-pec") {
+    const d = pec.daticert;
+    lines.push(`  oggetto: ${pec.originalSubject ?? "-"}`);
+    lines.push(`  mittente: ${pec.sender ?? "-"}`);
+    for (const r of pec.recipients) lines.push(`  destinatario: ${r.address}${r.tipo ? ` (${r.tipo})` : ""}${r.field ? ` [${r.field}]` : ""}`);
+    lines.push(`  data: ${fmtDate(pec.date)}${d ? ` (${d.dati.data.giorno} ${d.dati.data.ora} ${d.dati.data.zona})` : ""}`);
+    if (pec.gestoreEmittente) lines.push(`  gestore: ${pec.gestoreEmittente}`);
+    if (pec.identificativo) lines.push(`  identificativo: ${pec.identificativo}`);
+    if (pec.msgid) lines.push(`  msgid: ${pec.msgid}`);
+    if (pec.consegna) lines.push(`  consegna: ${pec.consegna}`);
+    if (pec.errore && pec.errore !== "nessuno") lines.push(`  errore: ${pec.errore}${pec.erroreEsteso ? ` - ${pec.erroreEsteso}` : ""}`);
+    if (pec.original) {
+      const names = pec.original.attachments.map((a) => a.filename ?? a.mimeType);
+      lines.push(`  original: "${pec.original.subject ?? ""}"${names.length ? `; attachments: ${names.join(", ")}` : ""}`);
+      if (pec.original.inner) lines.push(`  inner PEC: ${pec.original.inner.type}`);
+    }
+  } else if (pec.subject) lines.push(`  subject: ${pec.subject}`);
+  const issues = [...(v?.issues ?? []), ...pec.issues];
+  for (const i of issues) {
+    const color = i.severity === "error" ? "red" : i.severity === "warning" ? "yellow" : "dim";
+    lines.push(`  ${paint(io, color, i.severity)} ${i.code}: ${i.message}`);
+  }
+  return lines.join("\n") + "\n";
+}

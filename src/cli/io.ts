@@ -1,0 +1,98 @@
+/**
+ * Input and output of the CLI, behind an interface so tests can run commands in-process.
+ */
+import { readFile, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Thrown for bad command lines and unreadable inputs (exit status 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Where the CLI writes and what it knows of its terminal. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdout is a terminal and NO_COLOR is unset: colors allowed. */
+  color: boolean;
+  /** True when stderr is a terminal: progress lines allowed. */
+  progress: boolean;
+  readStdin(): Promise<Uint8Array>;
+}
+
+/** The process's standard streams. */
+export function nodeIo(): Io {
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    color: process.stdout.isTTY === true && !noColor,
+    progress: process.stderr.isTTY === true,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      const b = Buffer.concat(chunks);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    },
+  };
+}
+
+/** One input of a batch: a file path or "-" for stdin. */
+export interface Input {
+  name: string;
+  read(): Promise<Uint8Array>;
+}
+
+/** Expands files and folders (recursively, sorted) into inputs; "-" is standard input. */
+export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
+  if (args.length === 0) throw new UsageError("no input files");
+  const out: Input[] = [];
+  for (const arg of args) {
+    if (arg === "-") {
+      out.push({ name: "-", read: () => io.readStdin() });
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(arg);
+    } catch {
+      throw new UsageError(`cannot read "${arg}"`);
+    }
+    if (st.isDirectory()) {
+      for (const f of await walk(arg)) out.push(fileInput(f));
+    } else out.push(fileInput(arg));
+  }
+  return out;
+}
+
+function fileInput(path: string): Input {
+  return {
+    name: path,
+    read: async () => {
+      const b = await readFile(path);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    },
+  };
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile() && !e.name.startsWith(".")) out.push(p);
+    }
+  }
+  return out.sort();
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as const;
+
+/** Wraps text in an ANSI color when colors are on. */
+export function paint(io: Io, color: keyof typeof CODES, text: string): string {
+  return io.color ? `\x1b[${CODES[color]}m${text}\x1b[0m` : text;
+}

@@ -1,0 +1,109 @@
+/**
+ * Ricevuta breve: the `.hash` files that replace attachments (spec §4.7.1).
+ *
+ * UNCONFIRMED in the rules: which bytes are hashed, the hex case. postacert **writes**
+ * SHA-1 over the part body exactly as transmitted (the base64 text with its CRLF line
+ * breaks, RFC 6109: "calculated on base64 encoded parts"), lower-case hex; and **accepts**
+ * on input, in this order: that form, the body with line breaks removed, and the decoded
+ * bytes; SHA-256 of the same three forms too (64 hex digits); any hex case.
+ *
+ * @module
+ */
+import { PecError } from "../errors.js";
+import type { MimeEntity } from "../mime/index.js";
+import { parseMime } from "../mime/index.js";
+import { asBufferSource, toHex } from "../util/bytes.js";
+import type { ReadPec } from "./types.js";
+
+/** Which bytes of an attachment matched its `.hash` file. */
+export type BreveHashForm = "encoded" | "encoded-no-linebreaks" | "decoded";
+
+/** Result of checking one `.hash` file of a ricevuta breve. */
+export interface BreveHashCheck {
+  /** The `.hash` file name. */
+  filename: string;
+  /** The attachment it stands for. */
+  originalFilename: string;
+  /** The hash written in the receipt. */
+  expected: string;
+  /** True when one of the accepted forms of the attachment hashes to `expected`. */
+  matches: boolean;
+  /** The form that matched. */
+  form?: BreveHashForm;
+  /** The digest algorithm that matched. */
+  algorithm?: "SHA-1" | "SHA-256";
+  /** False when the original message holds no attachment of that name. */
+  found: boolean;
+}
+
+/** The bytes a `.hash` file is computed over, in the form postacert writes. */
+export function breveHashInput(part: MimeEntity): Uint8Array {
+  return part.bodyBytes();
+}
+
+function stripLineBreaks(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b !== 13 && b !== 10) out[o++] = b;
+  }
+  return out.subarray(0, o);
+}
+
+/**
+ * Checks every `.hash` file of a ricevuta breve against the attachments of the original
+ * message, which the sender must keep (the receipt holds only hashes).
+ *
+ * @param pec - a read ricevuta breve
+ * @param originalMessage - the message as the sender submitted it (bytes or parsed)
+ * @param options.crypto - WebCrypto to use (default `globalThis.crypto`)
+ * @example
+ * ```ts
+ * const checks = await checkBreveHashes(readPec(receipt), sentMessageBytes);
+ * const allGood = checks.every((c) => c.matches);
+ * ```
+ */
+export async function checkBreveHashes(
+  pec: ReadPec,
+  originalMessage: Uint8Array | MimeEntity,
+  options: { crypto?: Crypto } = {},
+): Promise<BreveHashCheck[]> {
+  const hashes = pec.original?.hashes;
+  if (!hashes) throw new PecError("ERR_INVALID_ARGUMENT", "the message carries no original with .hash files");
+  const subtle = (options.crypto ?? globalThis.crypto).subtle;
+  const root = originalMessage instanceof Uint8Array ? parseMime(originalMessage) : originalMessage;
+  const byName = new Map<string, MimeEntity>();
+  const stack: MimeEntity[] = [root];
+  while (stack.length) {
+    const e = stack.pop()!;
+    if (e.filename !== undefined && !byName.has(e.filename)) byName.set(e.filename, e);
+    if (e.contentType.mimeType !== "message/rfc822") stack.push(...e.children);
+  }
+  const results: BreveHashCheck[] = [];
+  for (const h of hashes) {
+    const part = byName.get(h.originalFilename);
+    const base = { filename: h.filename, originalFilename: h.originalFilename, expected: h.hash };
+    if (!part) {
+      results.push({ ...base, matches: false, found: false });
+      continue;
+    }
+    const algorithm = h.hash.length === 64 ? "SHA-256" : "SHA-1";
+    const encoded = breveHashInput(part);
+    const forms: [BreveHashForm, Uint8Array][] = [
+      ["encoded", encoded],
+      ["encoded-no-linebreaks", stripLineBreaks(encoded)],
+      ["decoded", part.decodedBody()],
+    ];
+    let match: BreveHashForm | undefined;
+    for (const [form, bytes] of forms) {
+      const digest = toHex(new Uint8Array(await subtle.digest(algorithm, asBufferSource(bytes))));
+      if (digest === h.hash.toLowerCase()) {
+        match = form;
+        break;
+      }
+    }
+    results.push(match ? { ...base, matches: true, form: match, algorithm, found: true } : { ...base, matches: false, found: true });
+  }
+  return results;
+}

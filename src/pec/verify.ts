@@ -1,0 +1,199 @@
+/**
+ * Verifying a PEC message: the gestore signature over the exact bytes, the certificate
+ * path at signing time, the gestore profile, and that the signer is the gestore the
+ * message names.
+ *
+ * @module
+ */
+import { PecError } from "../errors.js";
+import type { Certificate } from "../smime/certificate.js";
+import type { SignatureIssue, SignatureIssueCode } from "../smime/issues.js";
+import { verifySignedData } from "../smime/verify.js";
+import type { SignedDataVerification } from "../smime/verify.js";
+import type { GestoreProvider } from "../trust/store.js";
+import { TrustStore } from "../trust/store.js";
+import { readPec } from "./read.js";
+import type { ReadPecOptions } from "./read.js";
+import type { ReadPec } from "./types.js";
+
+/**
+ * Stable codes of {@link verifyPec}: every signature code, plus
+ * - `NO_SIGNATURE`: the message carries no signature (or is not PEC);
+ * - `LINE_ENDINGS_CANONICALIZED`: the signature verified only after bare LF line endings
+ *   were turned into CRLF (files saved by Unix tools; the gestore signed CRLF);
+ * - `MICALG_MISMATCH`: the `micalg` parameter names another digest than the CMS uses.
+ */
+export type PecVerificationIssueCode = SignatureIssueCode | "NO_SIGNATURE" | "LINE_ENDINGS_CANONICALIZED" | "MICALG_MISMATCH";
+
+/** One finding of {@link verifyPec}. */
+export interface PecVerificationIssue {
+  /** Stable code. */
+  readonly code: PecVerificationIssueCode;
+  /** `error` means the signature or the signer cannot be relied upon. */
+  readonly severity: "error" | "warning";
+  /** Human-readable explanation (English). */
+  readonly message: string;
+}
+
+/** Options of {@link verifyPec}. */
+export interface VerifyPecOptions {
+  /** Trust anchors and IGPEC gestori. Without it nothing is trusted (`CERT_UNTRUSTED`). */
+  trust?: TrustStore;
+  /** Validate at this time instead of the signing time. */
+  at?: Date;
+  /** CRLs (DER) to check revocation against. */
+  crls?: readonly Uint8Array[];
+  /** WebCrypto implementation (e.g. `@peculiar/webcrypto`). Default `globalThis.crypto`. */
+  crypto?: Crypto;
+  /** Options for reading, when bytes are given. */
+  read?: ReadPecOptions;
+}
+
+/** Result of {@link verifyPec}. */
+export interface PecVerification {
+  /** A signature is present. */
+  readonly present: boolean;
+  /** The signature matches the signed bytes (every signer). */
+  readonly valid: boolean;
+  /** Valid, and the signer chains to an anchor at the signing time, fits the profile, is not revoked. */
+  readonly trusted: boolean;
+  /** Subject of the signer certificate (`C=IT, O=…, CN=…`). */
+  readonly signer?: string;
+  /** The signer certificate. */
+  readonly signerCertificate?: Certificate;
+  /** Signer first, anchor last (empty when no path was found). */
+  readonly chain: readonly Certificate[];
+  /** The signingTime attribute. */
+  readonly signedAt?: Date;
+  /** The time the path was validated at (`at`, signingTime, daticert date, Date header). */
+  readonly validatedAt?: Date;
+  /** `SHA-1`, `SHA-256`, … */
+  readonly digestAlgorithm?: string;
+  /** As named in the SignerInfo. */
+  readonly signatureAlgorithm?: string;
+  /** The signed bytes verified only with CRLF line endings. */
+  readonly canonicalized: boolean;
+  /** The IGPEC gestore of the signer, when the trust store lists it. */
+  readonly gestore?: GestoreProvider;
+  /** Every finding. */
+  readonly issues: readonly PecVerificationIssue[];
+  /** The message as read. */
+  readonly pec: ReadPec;
+  /** The CMS-level result, for details (every signer, certificates, CRLs). */
+  readonly cms?: SignedDataVerification;
+}
+
+const EMPTY_TRUST = TrustStore.empty();
+
+/**
+ * Verifies the gestore signature of a PEC message. Never throws for a bad message:
+ * everything wrong is in `issues`; throws {@link PecError} only for misuse (and for bytes
+ * that are not a message at all, as {@link readPec} does).
+ *
+ * @example
+ * ```ts
+ * const trust = await TrustStore.fromLdif(igpecLdif);
+ * const res = await verifyPec(bytes, { trust });
+ * if (res.valid && res.trusted) console.log("signed by", res.gestore?.name ?? res.signer, "at", res.signedAt);
+ * ```
+ */
+export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecOptions = {}): Promise<PecVerification> {
+  if (options.trust !== undefined && !(options.trust instanceof TrustStore)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `trust` must be a TrustStore");
+  }
+  const pec = input instanceof Uint8Array ? readPec(input, options.read) : input;
+  if (!pec || typeof pec !== "object" || !("type" in pec) || !("root" in pec)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec expects message bytes or the result of readPec");
+  }
+  const sig = pec.signature;
+  if (!sig) {
+    return {
+      present: false,
+      valid: false,
+      trusted: false,
+      chain: [],
+      canonicalized: false,
+      issues: [{ code: "NO_SIGNATURE", severity: "error", message: pec.type === "not-pec" ? "not a PEC message: no gestore signature" : "the PEC message carries no signature" }],
+      pec,
+    };
+  }
+  const base = {
+    trust: options.trust ?? EMPTY_TRUST,
+    ...(options.at && { at: options.at }),
+    ...(pec.date && { fallbackTime: pec.date }),
+    ...(options.crls && { crls: options.crls }),
+    ...(options.crypto && { crypto: options.crypto }),
+    ...(pec.from && pec.type !== "not-pec" && { expectedSigner: pec.from }),
+  };
+  const content = sig.form === "detached" ? sig.signedBytes : undefined;
+  let res = await verifySignedData({ ...base, cms: sig.cms, ...(content && { content }) });
+  let canonicalized = false;
+  if (content && !res.valid && res.issues.some((i) => i.code === "SIGNATURE_MISMATCH")) {
+    const crlf = toCrlf(content);
+    if (crlf !== content) {
+      const retry = await verifySignedData({ ...base, cms: sig.cms, content: crlf });
+      if (retry.valid) {
+        res = retry;
+        canonicalized = true;
+      }
+    }
+  }
+  const first = res.signers[0];
+  const issues: PecVerificationIssue[] = [...res.issues];
+  if (canonicalized) {
+    issues.push({ code: "LINE_ENDINGS_CANONICALIZED", severity: "warning", message: "the signature verifies only after bare LF line endings are turned into CRLF" });
+  }
+  const micalg = normalizeMicalg(sig.micalg);
+  if (micalg && first && micalg !== first.digestAlgorithm) {
+    issues.push({ code: "MICALG_MISMATCH", severity: "warning", message: `micalg says ${sig.micalg} but the CMS uses ${first.digestAlgorithm}` });
+  }
+  return {
+    present: true,
+    valid: res.valid,
+    trusted: res.trusted,
+    ...(res.signer && { signer: res.signer.subject, signerCertificate: res.signer }),
+    chain: first?.chain ?? [],
+    ...(res.signedAt && { signedAt: res.signedAt }),
+    ...(first && { validatedAt: first.validatedAt, digestAlgorithm: first.digestAlgorithm, signatureAlgorithm: first.signatureAlgorithm }),
+    canonicalized,
+    ...(first?.provider && { gestore: first.provider }),
+    issues: dedupe(issues),
+    pec,
+    cms: res,
+  };
+}
+
+function dedupe(issues: PecVerificationIssue[]): PecVerificationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = i.code + "\0" + i.message;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** RFC 5751 and legacy spellings → digest names. */
+function normalizeMicalg(micalg: string | undefined): string | undefined {
+  if (!micalg) return undefined;
+  const m = /^(?:rsa-)?sha-?(1|224|256|384|512)$/i.exec(micalg.trim());
+  return m ? `SHA-${m[1]}` : undefined;
+}
+
+/** Bare LF → CRLF; returns the same array when nothing changes. */
+function toCrlf(bytes: Uint8Array): Uint8Array {
+  let bare = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) if (i === 0 || bytes[i - 1] !== 13) bare++;
+  if (bare === 0) return bytes;
+  const out = new Uint8Array(bytes.length + bare);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 10 && (i === 0 || bytes[i - 1] !== 13)) out[o++] = 13;
+    out[o++] = b;
+  }
+  return out;
+}
+
+/** Re-exported for convenience: the issue type of the CMS layer. */
+export type { SignatureIssue };
