@@ -28,8 +28,7 @@ export const X_RICEVUTA = [
 /** A value of `X-Ricevuta`. */
 export type XRicevuta = (typeof X_RICEVUTA)[number];
 
-/** File names of the parts of a PEC message. */
-export const DATICERT_FILENAME = "daticert.xml";
+export { DATICERT_FILENAME } from "../daticert/model.js";
 /** File name of the original message inside a busta or receipt. */
 export const POSTACERT_FILENAME = "postacert.eml";
 /** File name of the detached signature. */

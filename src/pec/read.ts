@@ -131,11 +131,23 @@ function tryParseEmbedded(e: MimeEntity, options: ReadPecOptions): MimeEntity | 
 function asPec(message: MimeEntity, path: number[]): Located | undefined {
   const signed = signedOf(message);
   if (hasPecHeaders(message)) return signed ? { message, signed, path } : { message, path };
-  if (signed && signed.contentType.mimeType === "multipart/signed") {
-    const content = signed.children[0];
+  if (signed) {
+    const content = signed.contentType.mimeType === "multipart/signed" ? signed.children[0] : opaqueContent(signed);
     if (content && findDaticert(content)) return { message, signed, path };
   }
   return undefined;
+}
+
+/** The MIME entity inside an opaque signature, or undefined when it cannot be read. */
+function opaqueContent(signed: MimeEntity): MimeEntity | undefined {
+  const inner = extractEncapsulatedContent(signed.decodedBody());
+  if (!inner) return undefined;
+  try {
+    return parseMime(inner);
+  } catch (err) {
+    if (err instanceof PecError) return undefined;
+    throw err;
+  }
 }
 
 /** Breadth-first over the root and the messages embedded in it, shallowest first. */

@@ -1,0 +1,210 @@
+// verifyPec: the PEC-level verification (locating the signature in the message, the CRLF
+// retry, the gestore check, the daticert time) on real samples and on built messages.
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
+import { readPec } from "../../src/pec/read.js";
+import { verifyPec } from "../../src/pec/verify.js";
+import type { PecVerification } from "../../src/pec/verify.js";
+import { buildIgpecLdif, createGestore, createTestCa } from "../../src/simulator/index.js";
+import type { TestCa, TestGestore } from "../../src/simulator/index.js";
+import { TrustStore } from "../../src/trust/index.js";
+import { latin1, latin1Bytes } from "../../src/util/bytes.js";
+import { WILD_OK } from "../verify/support/samples.js";
+import { readWild, wildFiles } from "../support/wild.js";
+
+const codes = (r: PecVerification): string[] => r.issues.map((i) => i.code);
+const errors = (r: PecVerification): string[] => r.issues.filter((i) => i.severity === "error").map((i) => i.code);
+
+/** Samples stored with bare LF: the gestore signed CRLF. */
+const LF_FILES = new Set([
+  "OCA__l10n-italy/ACCETTAZIONE_ IT03339130126_00009.xml.txt",
+  "OCA__l10n-italy/CONSEGNA_ IT03339130126_00009.xml.txt",
+  "OCA__l10n-italy/POSTA CERTIFICATA_ Ricevuta di consegna 6782414.txt",
+  "OCA__l10n-italy/POSTA CERTIFICATA_ Invio File 7339338.txt",
+  "OCA__l10n-italy/message1",
+  "OCA__l10n-italy/message2",
+  "linux-mailinglist-archives__osst-users.lists.sourceforge.net.0/m",
+]);
+
+describe.skipIf(wildFiles === null)("verifyPec on the real samples", () => {
+  for (const file of Object.keys(WILD_OK)) {
+    it(`${file}: valid`, async () => {
+      const res = await verifyPec(await readWild(file));
+      expect(res.present).toBe(true);
+      expect(errors(res).filter((c) => c !== "CERT_UNTRUSTED")).toEqual([]);
+      expect(res.valid).toBe(true);
+      // No trust given: nothing is trusted.
+      expect(res.trusted).toBe(false);
+      expect(res.signer).toMatch(/O=/);
+      expect(res.signedAt).toBeInstanceOf(Date);
+      expect(res.canonicalized).toBe(LF_FILES.has(file));
+      if (res.canonicalized) expect(codes(res)).toContain("LINE_ENDINGS_CANONICALIZED");
+      // The signer is the gestore the message names (its From address).
+      expect(codes(res)).not.toContain("SIGNER_MISMATCH");
+    });
+  }
+
+  it("the forwarded NoReply messages verify the inner busta, and the outer mail is not the PEC", async () => {
+    const res = await verifyPec(await readWild("3dinformatica__docway-msa/NoReply01.eml"));
+    expect(res.pec.wrapped).toBe(true);
+    expect(res.valid).toBe(true);
+  });
+
+  const altered = [
+    "OCA__l10n-italy/POSTA CERTIFICATA_ Invio File 7339338 (broken XML).txt",
+    "OCA__l10n-italy/POSTA CERTIFICATA_ Invio File 7339338 (base64).txt",
+    "3dinformatica__docway-msa/notWellFormed.eml",
+    "3dinformatica__docway-msa/partNull.eml",
+    "SimoneP91__PMM-PecMassiveMailer/errore-consegna.eml",
+  ];
+  for (const file of altered) {
+    it(`${file}: altered after signing, not valid`, async () => {
+      const res = await verifyPec(await readWild(file));
+      expect(res.valid).toBe(false);
+      expect(codes(res)).toContain("SIGNATURE_MISMATCH");
+    });
+  }
+
+  it("placeholder signatures are CMS_MALFORMED, removed ones NO_SIGNATURE", async () => {
+    const placeholder = await verifyPec(await readWild("danzipie__go-pec/email_2.eml"));
+    expect(placeholder.valid).toBe(false);
+    expect(codes(placeholder)).toContain("CMS_MALFORMED");
+    const removed = await verifyPec(await readWild("biagioT__java-pec-parser/accettazione.eml"));
+    expect(removed.present).toBe(false);
+    expect(codes(removed)).toEqual(["NO_SIGNATURE"]);
+    const notPec = await verifyPec(await readWild("toniorusso__pec-parser/postacert.eml"));
+    expect(notPec.present).toBe(false);
+  });
+
+  it("a micalg that disagrees with the CMS is a warning, not a failure", async () => {
+    // erroreParsingEccezioneXML.eml says micalg=sha-1 and the CMS is SHA-1: no warning.
+    const ok = await verifyPec(await readWild("3dinformatica__docway-msa/erroreParsingEccezioneXML.eml"));
+    expect(codes(ok)).not.toContain("MICALG_MISMATCH");
+    const bytes = latin1(await readWild("3dinformatica__docway-msa/erroreParsingEccezioneXML.eml")).replace("micalg=sha-1", "micalg=sha-512");
+    const res = await verifyPec(latin1Bytes(bytes));
+    expect(res.valid).toBe(true);
+    expect(res.issues.find((i) => i.code === "MICALG_MISMATCH")?.severity).toBe("warning");
+  });
+});
+
+describe("verifyPec on built messages", () => {
+  let ca: TestCa;
+  let alfa: TestGestore;
+  let stranger: TestGestore;
+  let trust: TrustStore;
+  let ldifTrust: TrustStore;
+  let busta: Uint8Array;
+  let accettazione: Uint8Array;
+  const date = new Date("2025-05-02T08:00:00Z");
+  const tx = {
+    sender: "mario@pec.alfa.test",
+    recipients: [{ address: "anna@pec.beta.test", tipo: "certificato" as const, field: "to" as const }],
+    subject: "Prova",
+    identificativo: "opec1.20250502100000.1.1.1@pec.alfa.test",
+    msgid: "<m1@client>",
+  };
+
+  beforeAll(async () => {
+    const validity = { notBefore: new Date("2024-01-01T00:00:00Z"), notAfter: new Date("2030-01-01T00:00:00Z"), keyAlgorithm: "ECDSA-P256" as const };
+    ca = await createTestCa(validity);
+    alfa = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca, ...validity });
+    const otherCa = await createTestCa({ ...validity, commonName: "Other CA" });
+    stranger = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca: otherCa, ...validity });
+    trust = await TrustStore.fromPem(ca.pem());
+    ldifTrust = await TrustStore.fromLdif(
+      await buildIgpecLdif([{ name: alfa.name, certificates: [alfa.certificate], mailReceipt: alfa.email, domains: [alfa.domain] }]),
+    );
+    const original = composeMessage({ from: tx.sender, to: ["anna@pec.beta.test"], subject: "Prova", text: "Ciao", messageId: "<m1@client>", date });
+    busta = (await buildBusta(alfa, tx, { original, date })).bytes;
+    accettazione = (await buildAccettazione(alfa, tx, { date })).bytes;
+  });
+
+  it("trusts a busta and a receipt with the CA, and with the IGPEC LDIF naming the gestore", async () => {
+    for (const bytes of [busta, accettazione]) {
+      const res = await verifyPec(bytes, { trust });
+      expect(errors(res)).toEqual([]);
+      expect(res.valid && res.trusted).toBe(true);
+      expect(res.signedAt?.getTime()).toBe(date.getTime());
+      expect(res.chain.length).toBe(2);
+      const viaLdif = await verifyPec(bytes, { trust: ldifTrust });
+      expect(viaLdif.trusted).toBe(true);
+      expect(viaLdif.gestore?.name).toBe("Gestore Alfa S.p.A.");
+    }
+  });
+
+  it("one changed byte in the body is SIGNATURE_MISMATCH", async () => {
+    const text = latin1(busta);
+    const at = text.indexOf("Ciao");
+    const tampered = busta.slice();
+    tampered[at] = "K".charCodeAt(0);
+    const res = await verifyPec(tampered, { trust });
+    expect(res.valid).toBe(false);
+    expect(codes(res)).toContain("SIGNATURE_MISMATCH");
+  });
+
+  it("a header changed inside the signed part is SIGNATURE_MISMATCH; outside it, nothing", async () => {
+    const text = latin1(accettazione);
+    const inner = text.indexOf("Content-Type: multipart/alternative");
+    const tampered = latin1Bytes(text.slice(0, inner) + "Content-Type: multipart/alternative".replace("alternative", "Alternative") + text.slice(inner + 35));
+    expect(codes(await verifyPec(tampered, { trust }))).toContain("SIGNATURE_MISMATCH");
+    // The outer Subject is not signed (as the segnatura-tags sample shows).
+    const outer = latin1Bytes(text.replace("Subject: ACCETTAZIONE: Prova", "Subject: ACCETTAZIONE: Prova #tag"));
+    expect((await verifyPec(outer, { trust })).valid).toBe(true);
+  });
+
+  it("a daticert.xml swapped in from another message is SIGNATURE_MISMATCH", async () => {
+    const other = await buildAccettazione(alfa, { ...tx, subject: "Altro" }, { date });
+    const mine = readPec(accettazione).daticertEntity!;
+    const theirs = readPec(other.bytes).daticertEntity!;
+    const swapped = latin1Bytes(latin1(accettazione).replace(latin1(mine.bodyBytes()), latin1(theirs.bodyBytes())));
+    const res = await verifyPec(swapped, { trust });
+    expect(readPec(swapped).originalSubject).toBe("Altro");
+    expect(res.valid).toBe(false);
+    expect(codes(res)).toContain("SIGNATURE_MISMATCH");
+  });
+
+  it("a signer from another CA is valid but CERT_UNTRUSTED", async () => {
+    const forged = (await buildAccettazione(stranger, tx, { date })).bytes;
+    const res = await verifyPec(forged, { trust });
+    expect(res.valid).toBe(true);
+    expect(res.trusted).toBe(false);
+    expect(codes(res)).toContain("CERT_UNTRUSTED");
+  });
+
+  it("a gestore signing for another gestore's domain is SIGNER_MISMATCH", async () => {
+    const beta = await createGestore({ name: "Gestore Beta S.p.A.", domain: "pec.beta.test", ca, keyAlgorithm: "ECDSA-P256", notBefore: new Date("2024-01-01T00:00:00Z") });
+    // Beta's key, but the message claims to come from posta-certificata@pec.alfa.test.
+    const lie = (await buildAccettazione({ ...beta, domain: "pec.alfa.test", email: "posta-certificata@pec.alfa.test" }, tx, { date })).bytes;
+    const res = await verifyPec(lie, { trust });
+    expect(res.valid).toBe(true);
+    expect(res.trusted).toBe(false);
+    expect(codes(res)).toContain("SIGNER_MISMATCH");
+  });
+
+  it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {
+    const opaque = (await buildAccettazione(alfa, tx, { date, form: "opaque" })).bytes;
+    const pec = readPec(opaque);
+    expect(pec.type).toBe("accettazione");
+    expect(pec.signature?.form).toBe("opaque");
+    const res = await verifyPec(pec, { trust });
+    expect(res.valid && res.trusted).toBe(true);
+    // Headers stripped (e.g. by an archive): the daticert inside still makes it PEC.
+    const stripped = latin1Bytes(latin1(opaque).replace(/^X-Ricevuta:[^\r\n]*\r\n/im, ""));
+    const again = readPec(stripped);
+    expect(again.type).toBe("accettazione");
+    expect(again.issues.map((i) => i.code)).toContain("CLASSIFIED_BY_DATICERT");
+  });
+
+  it("`at` overrides the signing time", async () => {
+    const later = await verifyPec(busta, { trust, at: new Date("2040-01-01T00:00:00Z") });
+    expect(later.trusted).toBe(false);
+    expect(codes(later)).toContain("CERT_EXPIRED_AT_SIGNING");
+    expect(later.validatedAt?.toISOString()).toBe("2040-01-01T00:00:00.000Z");
+  });
+
+  it("throws only for misuse", async () => {
+    await expect(verifyPec(busta, { trust: {} as TrustStore })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    await expect(verifyPec({} as never)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+  });
+});
+
