@@ -1,0 +1,350 @@
+// The browser inspector page (web/), in real Chromium: build it with Vite, serve the
+// output on 127.0.0.1, load trust and messages through the file pickers, and check what
+// the cards show. Writes inspector.png and inspector-tampered.png (see `shots`).
+// Skips when /usr/bin/chromium is missing.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile, readdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IDENTIFICATIVO, ORIGINAL_SUBJECT, TAMPERED_AMOUNT, makeSamples, type Samples } from "./samples.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const root = resolve(import.meta.dirname, "../..");
+// Screenshots are test artifacts (test-results/); UPDATE_SCREENSHOTS=1 refreshes the
+// committed copies in docs/screenshots that the README shows.
+const shots = resolve(root, process.env.UPDATE_SCREENSHOTS ? "docs/screenshots" : "test-results/screenshots");
+
+if (!HAS_CHROMIUM) console.warn(`[test/web] ${CHROMIUM} not found: the inspector page tests are skipped`);
+
+const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
+
+/** A static file server for the built page, on 127.0.0.1 and a random port. */
+async function serve(dir: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    const file = resolve(dir, "." + (path.endsWith("/") ? path + "index.html" : path));
+    if (file !== dir && !file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    readFile(file).then(
+      (body) => res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" }).end(body),
+      () => res.writeHead(404).end("not found"),
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const addr = server.address();
+  if (!addr || typeof addr === "string") throw new Error("no port");
+  return { server, origin: `http://127.0.0.1:${addr.port}` };
+}
+
+describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
+  let out: string;
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let samples: Samples;
+  let files: string;
+  const pageErrors: string[] = [];
+  const requests: string[] = [];
+  const responses: string[] = [];
+  const failures = new Map<string, string>();
+
+  const card = (name: string): Locator => page.locator(`article.card[data-file="${name}"]`);
+  const text = async (l: Locator): Promise<string> => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
+  const daticert = (c: Locator, field: string): Promise<string> => text(c.locator(`table.daticert tr[data-field="${field}"] td`).first());
+  /** Waits until the card exists and its verification is over. */
+  const settled = async (name: string): Promise<Locator> => {
+    const c = card(name);
+    await page.locator(`article.card[data-file="${name}"][aria-busy="false"]`).waitFor({ timeout: 20_000 });
+    return c;
+  };
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), "postacert-web-"));
+    files = join(out, "files");
+    await mkdir(files);
+    const [, s] = await Promise.all([
+      build({ configFile: resolve(root, "web/vite.config.ts"), mode: "production", logLevel: "warn", build: { outDir: join(out, "site"), emptyOutDir: true } }),
+      makeSamples(),
+    ]);
+    samples = s;
+    await Promise.all([
+      writeFile(join(files, "consegna.eml"), s.consegna),
+      writeFile(join(files, "busta.eml"), s.busta),
+      writeFile(join(files, "consegna-manomessa.eml"), s.tampered),
+      writeFile(join(files, "newsletter.eml"), s.notPec),
+      writeFile(join(files, "rumore.eml"), s.garbage),
+      writeFile(join(files, "annidato.txt"), s.deep),
+      writeFile(join(files, "virus.eml"), s.virus),
+      writeFile(join(files, "preavviso.eml"), s.preavviso),
+    ]);
+    ({ server, origin } = await serve(join(out, "site")));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    });
+    context = await browser.newContext({ viewport: { width: 1120, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true, locale: "it-IT", timezoneId: "Europe/Rome" });
+    page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    context.on("request", (r) => requests.push(r.url()));
+    context.on("requestfailed", (r) => failures.set(r.url(), r.failure()?.errorText ?? ""));
+    context.on("response", (r) => responses.push(r.url()));
+    await page.goto(origin + "/");
+    await page.locator('body[data-ready="true"]').waitFor();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it("is a static page with a strict CSP and only relative, local references", async () => {
+    const html = await readFile(join(out, "site/index.html"), "utf8");
+    const csp = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1] ?? "";
+    for (const d of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'none'", "frame-src 'none'", "object-src 'none'", "base-uri 'none'", "require-trusted-types-for 'script'"]) {
+      expect(csp).toContain(d);
+    }
+    expect(csp).not.toContain("unsafe");
+    const refs = [...html.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThanOrEqual(2);
+    for (const r of refs) expect(r).toMatch(/^(\.\/assets\/|#|data:,$)/);
+    const assets = await readdir(join(out, "site/assets"));
+    expect(assets.some((a) => a.endsWith(".js"))).toBe(true);
+    expect(assets.some((a) => a.endsWith(".css"))).toBe(true);
+    const css = await readFile(join(out, "site/assets", assets.find((a) => a.endsWith(".css"))!), "utf8");
+    expect(css).not.toMatch(/@import|url\(\s*["']?https?:/);
+    // The browser got the CSP and applied the stylesheet.
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').count()).toBe(1);
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector(".masthead")!).backgroundImage)).toContain("gradient");
+  });
+
+  it("is keyboard-usable: Tab reaches the skip link, then the message and trust pickers", async () => {
+    const focused: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press("Tab");
+      focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.className || ""));
+    }
+    expect(focused).toEqual(["skip", "file-input", "trust-input"]);
+    // Each picker has a label.
+    expect(await text(page.locator('label[for="file-input"]'))).toContain("Choose messages");
+    expect(await text(page.locator('label[for="trust-input"]'))).toContain("Load trust");
+    expect(await page.locator("h1").count()).toBe(1);
+  });
+
+  it("reads and verifies a delivery receipt, and re-verifies it when the test CA is loaded as trust", async () => {
+    await page.setInputFiles("#file-input", join(files, "consegna.eml"));
+    let c = await settled("consegna.eml");
+    // Before any trust: the signature is valid, the gestore not trusted.
+    expect(await c.locator("[data-valid]").first().getAttribute("data-valid")).toBe("true");
+    expect(await c.locator(".verdict [data-trusted]").getAttribute("data-trusted")).toBe("false");
+    expect(await text(c.locator(".verdict"))).toContain("Not trusted");
+
+    await page.setInputFiles("#trust-input", samples.caPem);
+    await page.locator('#trust-status[data-state="loaded"]').waitFor();
+    expect(await text(page.locator("#trust-status"))).toContain("ca.pem");
+    expect(await text(page.locator("#trust-status"))).toContain("CN=postacert Test CA");
+    await page.locator('article.card[data-file="consegna.eml"] .verdict [data-trusted="true"]').waitFor({ timeout: 20_000 });
+    c = await settled("consegna.eml");
+
+    expect(await text(c.locator(".summary .type"))).toBe("Ricevuta di avvenuta consegna / Delivery receipt");
+    expect(await text(c.locator(".chips"))).toContain("completa");
+    expect(await c.locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
+    expect(await c.getAttribute("class")).toContain("ok");
+
+    // daticert.xml, every field.
+    expect(await daticert(c, "tipo")).toBe("avvenuta-consegna");
+    expect(await daticert(c, "errore")).toBe("nessuno");
+    expect(await daticert(c, "mittente")).toBe("mario.rossi@pec.alfa.test");
+    expect(await c.locator('table.daticert tr[data-field="destinatari"] li').allTextContents()).toEqual([
+      "anna.bianchi@pec.gamma.test certificato",
+      "ufficio.acquisti@esempio.test esterno",
+    ]);
+    expect(await daticert(c, "risposte")).toBe("mario.rossi@pec.alfa.test");
+    expect(await daticert(c, "oggetto")).toBe(ORIGINAL_SUBJECT);
+    expect(await daticert(c, "gestore-emittente")).toBe("Gestore Gamma S.p.A.");
+    expect(await daticert(c, "data")).toBe("15/06/2025 12:00:07 zona +0200");
+    expect(await daticert(c, "identificativo")).toBe(IDENTIFICATIVO);
+    expect(await daticert(c, "msgid")).toBe("<20250615.offerta42@pec.alfa.test>");
+    expect(await daticert(c, "ricevuta")).toBe("completa");
+    expect(await daticert(c, "consegna")).toBe("anna.bianchi@pec.gamma.test");
+    expect(await daticert(c, "ricezione")).toBe("—");
+    expect(await daticert(c, "errore-esteso")).toBe("—");
+
+    // Signature facts and chain.
+    const sig = c.locator("section.signature");
+    expect(await text(sig.locator('dd[data-field="signer"]'))).toBe("C=IT, O=Gestore Gamma S.p.A., CN=Posta Certificata Gestore Gamma S.p.A.");
+    expect(await text(sig.locator('dd[data-field="digest"]'))).toBe("SHA-256");
+    expect(await text(sig.locator('dd[data-field="signedAt"]'))).toContain("2025-06-15 10:00:07 UTC");
+    const chain = sig.locator("table.chain tbody tr");
+    expect(await chain.count()).toBe(2);
+    expect(await text(chain.nth(0))).toContain("CN=Posta Certificata Gestore Gamma S.p.A.");
+    expect(await text(chain.nth(0))).toContain("2024-01-01 → 2035-01-01");
+    expect(await text(chain.nth(1))).toContain("CN=postacert Test CA");
+
+    // The original message and its attachments.
+    const orig = c.locator("section.original");
+    expect(await text(orig.locator('dd[data-field="subject"]'))).toBe(ORIGINAL_SUBJECT);
+    expect(await text(orig.locator('dd[data-field="from"]'))).toContain("mario.rossi@pec.alfa.test");
+    expect(await text(orig.locator('dd[data-field="to"]'))).toContain("anna.bianchi@pec.gamma.test");
+    expect(await text(orig.locator("pre.text").first())).toContain("Importo complessivo: 12.500,00 EUR");
+    const links = orig.locator(".attachments a.download");
+    expect(await links.allTextContents()).toEqual(["offerta-42.pdf", "condizioni generali.txt"]);
+    expect(await links.first().getAttribute("href")).toMatch(/^blob:/);
+    const [dl] = await Promise.all([page.waitForEvent("download"), links.first().click()]);
+    expect(dl.suggestedFilename()).toBe("offerta-42.pdf");
+    expect(new Uint8Array(await readFile((await dl.path())!))).toEqual(samples.pdf);
+
+    // The HTML body: only in a sandbox="" frame, whose script never ran.
+    await orig.locator("details.html > summary").click();
+    const frame = orig.locator("iframe.html-frame");
+    await frame.waitFor();
+    expect(await frame.getAttribute("sandbox")).toBe("");
+    const inner = await (await frame.elementHandle())!.contentFrame();
+    expect(inner).not.toBeNull();
+    await inner!.locator("b").first().waitFor();
+    expect(await page.locator("[data-pwned]").count()).toBe(0);
+    expect(await page.title()).not.toBe("pwned");
+    expect(await inner!.locator("b").first().textContent()).toBe("offerta n. 42");
+    expect(await inner!.evaluate(() => document.body.hasAttribute("data-pwned"))).toBe(false);
+    // The message's HTML never became part of the page itself.
+    expect(await page.locator("article img, article script").count()).toBe(0);
+
+    // No issue at all for a good receipt.
+    expect(await text(c.locator("section.issues"))).toContain("No issues found");
+    expect(await c.locator(".key-problems").count()).toBe(0);
+
+    await page.mouse.move(0, 0);
+    await mkdir(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, "inspector.png"), fullPage: true });
+  });
+
+  it("shows a busta, flags the tampered copy, ordinary mail and unreadable files, each on its own card", async () => {
+    await page.setInputFiles("#file-input", ["busta.eml", "consegna-manomessa.eml", "newsletter.eml", "rumore.eml", "annidato.txt"].map((f) => join(files, f)));
+    for (const f of ["busta.eml", "consegna-manomessa.eml", "newsletter.eml", "rumore.eml", "annidato.txt"]) await settled(f);
+    expect(await page.locator("article.card").count()).toBe(6);
+
+    const busta = card("busta.eml");
+    expect(await text(busta.locator(".summary .type"))).toBe("Busta di trasporto / Transport envelope");
+    expect(await text(busta.locator(".chips"))).toContain("completa");
+    expect(await busta.locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
+    expect(await daticert(busta, "tipo")).toBe("posta-certificata");
+    expect(await daticert(busta, "gestore-emittente")).toBe("Gestore Alfa S.p.A.");
+    expect(await text(busta.locator('section.original dd[data-field="subject"]'))).toBe(ORIGINAL_SUBJECT);
+    expect(await busta.locator(".attachments a.download").allTextContents()).toEqual(["offerta-42.pdf", "condizioni generali.txt"]);
+
+    const bad = card("consegna-manomessa.eml");
+    expect(await text(bad.locator(".summary .type"))).toBe("Ricevuta di avvenuta consegna / Delivery receipt");
+    expect(await bad.locator(".verdict [data-valid]").getAttribute("data-valid")).toBe("false");
+    expect(await text(bad.locator(".verdict"))).toContain("Firma non valida / Signature not valid");
+    expect(await text(bad.locator(".verdict"))).toContain("Not trusted");
+    expect(await bad.getAttribute("class")).toContain("bad");
+    // The error is shown right under the verdict and in the issues table.
+    expect(await bad.locator('.key-problems li[data-code="SIGNATURE_MISMATCH"]').count()).toBe(1);
+    const mismatch = bad.locator('section.issues tr[data-code="SIGNATURE_MISMATCH"]');
+    expect(await mismatch.count()).toBe(1);
+    expect(await mismatch.getAttribute("data-severity")).toBe("error");
+    expect(await text(bad.locator("section.original pre.text").first())).toContain(`Importo complessivo: ${TAMPERED_AMOUNT} EUR`);
+    expect(await text(bad.locator('section.original dd[data-field="subject"]'))).toBe(ORIGINAL_SUBJECT);
+
+    const plain = card("newsletter.eml");
+    expect(await text(plain.locator(".summary .type"))).toBe("Messaggio non PEC / Not a PEC message");
+    expect(await text(plain.locator(".verdict"))).toBe("Nessuna firma / No signature");
+    expect(await text(plain.locator('dd[data-field="subject"]'))).toBe("Novità di giugno");
+    expect(await plain.locator('section.issues tr[data-code="NO_SIGNATURE"]').count()).toBe(1);
+
+    const garbage = card("rumore.eml");
+    expect(await garbage.locator('[role="alert"]').count()).toBe(1);
+    expect(await text(garbage.locator(".error-box"))).toContain("Non è un messaggio e-mail / Not an e-mail message");
+    expect(await garbage.locator(".error-box").getAttribute("data-error")).toBe("NOT_A_MESSAGE");
+
+    const deep = card("annidato.txt");
+    expect(await deep.locator(".error-box").getAttribute("data-error")).toBe("ERR_TOO_DEEP");
+    expect(await text(deep.locator(".error-box"))).toContain("Messaggio illeggibile / Unreadable message");
+
+    // The page keeps working after the errors: remove cards with their buttons.
+    for (const f of ["consegna.eml", "busta.eml", "annidato.txt"]) await card(f).locator("button.remove").click();
+    expect(await page.locator("article.card").count()).toBe(3);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(shots, "inspector-tampered.png"), fullPage: true });
+  });
+
+  it("labels the variants: virus, 12 h timeout", async () => {
+    await page.setInputFiles("#file-input", [join(files, "virus.eml"), join(files, "preavviso.eml")]);
+    const virus = await settled("virus.eml");
+    const late = await settled("preavviso.eml");
+    expect(await text(virus.locator(".summary .type"))).toBe("Avviso di non accettazione / Non-acceptance notice");
+    expect(await virus.locator(".chips li").allTextContents()).toEqual(["virus", "errore: virus"]);
+    expect(await daticert(virus, "errore-esteso")).toBe("Eicar-Test-Signature");
+    expect(await text(late.locator(".summary .type"))).toBe("Avviso di mancata consegna per superamento tempo massimo / Delivery timeout notice");
+    expect(await text(late.locator(".chips"))).toContain("preavviso 12 h / 12 h notice");
+    for (const c of [virus, late]) expect(await c.locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
+    await virus.locator("button.remove").click();
+    await late.locator("button.remove").click();
+    expect(await page.locator("article.card").count()).toBe(3);
+  });
+
+  it("removing the trust re-verifies: nothing is trusted any more", async () => {
+    const bad = card("consegna-manomessa.eml");
+    await bad.locator("details.json > summary").click();
+    const json = JSON.parse((await bad.locator("details.json pre").textContent()) ?? "{}");
+    expect(json).toMatchObject({ file: "consegna-manomessa.eml", type: "avvenuta-consegna", ricevuta: "completa", signature: { present: true, valid: false, trusted: false } });
+    expect(json.signature.issues.map((i: { code: string }) => i.code)).toContain("SIGNATURE_MISMATCH");
+
+    await page.click("#trust-clear");
+    await page.locator('#trust-status[data-state="none"]').waitFor();
+    await page.locator('article.card[data-file="newsletter.eml"][aria-busy="false"]').waitFor();
+    await page.locator('article.card[data-file="consegna-manomessa.eml"][aria-busy="false"]').waitFor();
+    expect(await text(bad.locator(".verdict"))).toContain("Not trusted");
+    // The re-rendered card kept the JSON view open.
+    expect(await bad.locator("details.json").getAttribute("open")).toBe("");
+    // A file that is no trust source is refused on the trust line, not thrown.
+    await page.setInputFiles("#trust-input", join(files, "rumore.eml"));
+    await page.locator('#trust-status[data-state="error"]').waitFor();
+    expect(await text(page.locator("#trust-status"))).toContain("Unreadable trust file");
+  });
+
+  it("takes the IGPEC LDIF as trust and names the gestore", async () => {
+    await page.setInputFiles("#trust-input", resolve(root, "fixtures/pki/igpec.ldif"));
+    await page.locator('#trust-status[data-state="loaded"]').waitFor();
+    expect(await text(page.locator("#trust-status"))).toContain("igpec.ldif · 5 cert. · 5 gestori");
+    await page.setInputFiles("#file-input", join(files, "virus.eml"));
+    const c = await settled("virus.eml");
+    expect(await c.locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
+    expect(await text(c.locator('section.signature dd[data-field="gestore"]'))).toBe("Gestore Alfa S.p.A.");
+    // An IGPEC certificate is trusted as itself: the chain is the signer alone.
+    expect(await c.locator("section.signature table.chain tbody tr").count()).toBe(1);
+  });
+
+  it("raised no page error and fetched nothing beyond the page's own files", () => {
+    expect(pageErrors).toEqual([]);
+    const local = (u: string): boolean => u.startsWith(origin + "/") || u.startsWith("blob:") || u.startsWith("data:") || u === "about:srcdoc";
+    // Chromium may announce the message's remote image before its CSP refuses it: every
+    // such attempt must have been blocked by the CSP, and none answered.
+    for (const u of requests.filter((u) => !local(u))) expect([u, failures.get(u)]).toEqual([u, "csp"]);
+    expect(responses.filter((u) => !local(u))).toEqual([]);
+  });
+
+  it("also works opened from disk (file://), offline", async () => {
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    await p.goto(pathToFileURL(join(out, "site/index.html")).href);
+    await p.locator('body[data-ready="true"]').waitFor();
+    await p.setInputFiles("#file-input", join(files, "busta.eml"));
+    await p.locator('article.card[data-file="busta.eml"][aria-busy="false"]').waitFor({ timeout: 20_000 });
+    expect(((await p.locator("article.card .summary .type").textContent()) ?? "").trim()).toBe("Busta di trasporto / Transport envelope");
+    expect(await p.evaluate(() => getComputedStyle(document.querySelector(".masthead")!).backgroundImage)).toContain("gradient");
+    expect(errors).toEqual([]);
+    await p.close();
+  });
+});

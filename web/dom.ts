@@ -1,0 +1,53 @@
+// Tiny DOM helpers. Text always goes in as text nodes: nothing read from a message is
+// ever parsed as HTML in this document.
+
+/** What `h` accepts as children. */
+export type Child = Node | string | number | null | undefined | false | readonly Child[];
+
+/** Attribute values: `false`/`undefined` leave it out, `true` writes it empty; functions are `on…` listeners. */
+export type Attrs = Record<string, string | number | boolean | undefined | ((ev: Event) => void)>;
+
+/** Creates an element with attributes and children. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === undefined || value === false) continue;
+      if (typeof value === "function") el.addEventListener(name.replace(/^on/, ""), value);
+      else el.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+/** Appends children (text as text nodes). */
+export function append(parent: Node, children: readonly Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(parent, c as readonly Child[]);
+    else if (c instanceof Node) parent.appendChild(c);
+    else parent.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+/**
+ * An Italian / English pair: `<span lang="it">it</span> / <span lang="en">en</span>`;
+ * its text content reads `it / en`.
+ */
+export function bi(it: string, en: string, cls?: string): HTMLSpanElement {
+  return h(
+    "span",
+    { class: cls ? `bi ${cls}` : "bi" },
+    h("span", { lang: "it" }, it),
+    h("span", { class: "sep", "aria-hidden": "true" }, " / "),
+    h("span", { lang: "en", class: "en" }, en),
+  );
+}
+
+/** Element by id, typed; throws when the page is not the one expected. */
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} missing from the page`);
+  return el as T;
+}

@@ -1,0 +1,164 @@
+// What the inspector does with a file, without any DOM: read, classify, verify, and turn
+// every failure into data the card can show. Nothing here throws.
+import { PecError } from "../src/errors.js";
+import type { MimeEntity } from "../src/mime/index.js";
+import { readPec } from "../src/pec/read.js";
+import type { ReadPec } from "../src/pec/types.js";
+import { verifyPec } from "../src/pec/verify.js";
+import type { PecVerification } from "../src/pec/verify.js";
+import { TrustStore } from "../src/trust/store.js";
+
+/** A failure shown on a card instead of the message. */
+export interface CardError {
+  /** `ERR_…` of a PecError, or the page's own `NOT_A_MESSAGE` / `UNEXPECTED`. */
+  code: string;
+  /** Short title. */
+  it: string;
+  en: string;
+  /** Details (English, from the library). */
+  message: string;
+}
+
+/** One file and what the library found in it. */
+export interface Inspection {
+  id: number;
+  name: string;
+  size: number;
+  bytes: Uint8Array;
+  pec?: ReadPec;
+  /** The file could not be read as a message. */
+  error?: CardError;
+  /** Latest signature verification (for the current trust). */
+  verification?: PecVerification;
+  /** verifyPec itself failed (misuse; not expected). */
+  verifyError?: CardError;
+  /** A verification is running. */
+  verifying: boolean;
+}
+
+/** Header fields at least one of which every e-mail carries. */
+const MESSAGE_FIELDS = new Set([
+  "from",
+  "to",
+  "cc",
+  "subject",
+  "date",
+  "message-id",
+  "mime-version",
+  "content-type",
+  "received",
+  "return-path",
+  "delivered-to",
+  "reply-to",
+  "sender",
+  "x-trasporto",
+  "x-ricevuta",
+]);
+
+/**
+ * readPec reads any bytes (mail that is not PEC is `not-pec`); a file with no header
+ * field of an e-mail at all (a PDF, an image, random bytes) is not a message, and the
+ * card says so instead of calling it "not PEC".
+ */
+function notAMessage(root: MimeEntity): string | undefined {
+  if (root.source.length === 0) return "the file is empty";
+  const fields = root.headers.filter((h) => h.name !== "" && /^[\x21-\x39\x3b-\x7e]+$/.test(h.name));
+  if (!fields.some((f) => MESSAGE_FIELDS.has(f.lname))) {
+    return "no e-mail header field (From, To, Subject, Date, Message-ID, Content-Type, …) at the start of the file";
+  }
+  return undefined;
+}
+
+/** A thrown value as a card error. */
+export function toCardError(e: unknown): CardError {
+  if (e instanceof PecError) return { code: e.code, it: "Messaggio illeggibile", en: "Unreadable message", message: e.message };
+  return { code: "UNEXPECTED", it: "Errore imprevisto", en: "Unexpected error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+}
+
+/** Reads one file (synchronous, no crypto). */
+export function inspect(id: number, name: string, bytes: Uint8Array): Inspection {
+  const base: Inspection = { id, name, size: bytes.length, bytes, verifying: false };
+  let pec: ReadPec;
+  try {
+    pec = readPec(bytes);
+  } catch (e) {
+    return { ...base, error: toCardError(e) };
+  }
+  if (pec.type === "not-pec") {
+    const why = notAMessage(pec.root);
+    if (why) return { ...base, error: { code: "NOT_A_MESSAGE", it: "Non è un messaggio e-mail", en: "Not an e-mail message", message: why } };
+  }
+  return { ...base, pec, verifying: true };
+}
+
+/** Verifies the gestore signature; never throws. */
+export async function verify(insp: Inspection, trust: TrustStore): Promise<Pick<Inspection, "verification" | "verifyError">> {
+  if (!insp.pec) return {};
+  try {
+    return { verification: await verifyPec(insp.pec, { trust }) };
+  } catch (e) {
+    return { verifyError: toCardError(e) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust
+
+/** A loaded trust store and what it holds, for the status line. */
+export interface LoadedTrust {
+  store: TrustStore;
+  files: string[];
+  anchors: number;
+  providers: number;
+  rejected: number;
+  crls: number;
+  /** Subjects of the first anchors. */
+  subjects: string[];
+}
+
+function looksLikeLdif(text: string): boolean {
+  return /^\s*dn\s*:/im.test(text) && /^\s*(objectclass|providername|providercertificate)/im.test(text);
+}
+
+/** One trust file: IGPEC LDIF (also its signed .p7m), PEM bundle, or a DER certificate. */
+async function trustFrom(name: string, bytes: Uint8Array): Promise<TrustStore> {
+  const text = new TextDecoder().decode(bytes);
+  if (looksLikeLdif(text)) return TrustStore.fromLdif(text);
+  if (text.includes("-----BEGIN")) return TrustStore.fromPem(text);
+  if (bytes[0] === 0x30) {
+    try {
+      return await TrustStore.fromDer(bytes);
+    } catch (e) {
+      // Not a certificate: perhaps the signed IGPEC export (CMS holding the LDIF).
+      try {
+        return await TrustStore.fromLdif(bytes);
+      } catch {
+        throw e;
+      }
+    }
+  }
+  throw new PecError("ERR_TRUST_MALFORMED", `${name}: neither PEM certificates, a DER certificate nor IGPEC LDIF`);
+}
+
+/** Loads and merges trust files; throws PecError (or Error) for the first unreadable one. */
+export async function loadTrust(files: readonly { name: string; bytes: Uint8Array }[]): Promise<LoadedTrust> {
+  const stores: TrustStore[] = [];
+  for (const f of files) {
+    try {
+      stores.push(await trustFrom(f.name, f.bytes));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new PecError(e instanceof PecError ? e.code : "ERR_TRUST_MALFORMED", msg.startsWith(f.name) ? msg : `${f.name}: ${msg}`, {}, { cause: e });
+    }
+  }
+  const store = TrustStore.merge(...stores);
+  return {
+    store,
+    files: files.map((f) => f.name),
+    anchors: store.anchors.length,
+    providers: store.providers.length,
+    rejected: store.rejected.length,
+    crls: store.crls.length,
+    subjects: store.anchors.slice(0, 3).map((a) => a.certificate.subject),
+  };
+}
