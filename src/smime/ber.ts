@@ -11,6 +11,7 @@
  */
 
 import { latin1, utf8 } from "../util/bytes.js";
+import { fnv } from "./cache.js";
 
 /** Thrown by the reader for bytes that are not BER. Caught by the verifier and reported. */
 export class BerError extends Error {
@@ -313,6 +314,8 @@ export class BerReader {
 
   /** UTCTime or GeneralizedTime. */
   time(t: Tlv): Date {
+    const fast = derTime(this.buf, t);
+    if (fast) return fast;
     const s = latin1(this.buf, t.contentStart, t.contentEnd);
     let d: Date | undefined;
     if (t.tag === T.UTC_TIME) d = parseTime(s, true);
@@ -342,14 +345,30 @@ export function integerHex(c: Uint8Array): string {
   return out;
 }
 
-const oidCache = new Map<string, string>();
+const oidCache = new Map<number, { bytes: Uint8Array; text: string }[]>();
 
-/** Dotted form of OID content octets (memoised: a few dozen OIDs recur everywhere). */
+/** Dotted form of OID content octets (memoised by content: a few dozen OIDs recur everywhere). */
 export function decodeOid(buf: Uint8Array, start: number, end: number): string {
-  let key = "";
-  for (let i = start; i < end; i++) key += String.fromCharCode(buf[i]!);
-  const hit = oidCache.get(key);
-  if (hit !== undefined) return hit;
+  const k = fnv(buf, start, end);
+  const bucket = oidCache.get(k);
+  if (bucket) {
+    for (const e of bucket) {
+      if (e.bytes.length !== end - start) continue;
+      let i = 0;
+      while (i < e.bytes.length && e.bytes[i] === buf[start + i]) i++;
+      if (i === e.bytes.length) return e.text;
+    }
+  }
+  const text = decodeOidUncached(buf, start, end);
+  if (oidCache.size < 4096) {
+    const entry = { bytes: buf.slice(start, end), text };
+    if (bucket) bucket.push(entry);
+    else oidCache.set(k, [entry]);
+  }
+  return text;
+}
+
+function decodeOidUncached(buf: Uint8Array, start: number, end: number): string {
   if (end <= start) throw new BerError("empty OBJECT IDENTIFIER", start);
   const arcs: string[] = [];
   let v = 0n;
@@ -374,9 +393,27 @@ export function decodeOid(buf: Uint8Array, start: number, end: number): string {
       big = false;
     } else if (i === end - 1) throw new BerError("truncated OBJECT IDENTIFIER", i);
   }
-  const s = arcs.join(".");
-  if (oidCache.size < 4096) oidCache.set(key, s);
-  return s;
+  return arcs.join(".");
+}
+
+/** The DER forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ), read straight from the bytes; undefined otherwise. */
+function derTime(buf: Uint8Array, t: Tlv): Date | undefined {
+  const utc = t.tag === T.UTC_TIME;
+  const len = t.contentEnd - t.contentStart;
+  if (len !== (utc ? 13 : 15) || (!utc && t.tag !== T.GENERALIZED_TIME) || buf[t.contentEnd - 1] !== 0x5a) return undefined;
+  const d = (at: number, n: number): number => {
+    let v = 0;
+    for (let i = t.contentStart + at; i < t.contentStart + at + n; i++) {
+      const c = buf[i]! - 48;
+      if (c < 0 || c > 9) return NaN;
+      v = v * 10 + c;
+    }
+    return v;
+  };
+  const y = utc ? d(0, 2) : d(0, 4);
+  const o = utc ? 2 : 4;
+  const ms = Date.UTC(utc ? y + (y >= 50 ? 1900 : 2000) : y, d(o, 2) - 1, d(o + 2, 2), d(o + 4, 2), d(o + 6, 2), d(o + 8, 2));
+  return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
 function digits(s: string, at: number, n: number): number {

@@ -14,7 +14,8 @@
  */
 
 import { BerError, T, type BerReader, type Tlv } from "./ber.js";
-import { latin1, toHex } from "../util/bytes.js";
+import { toHex } from "../util/bytes.js";
+import { fnv, sameBytes } from "./cache.js";
 
 /** One attribute of a name, e.g. `{ type: "CN", oid: "2.5.4.3", value: "AgID CA1" }`. */
 export interface NameAttribute {
@@ -128,19 +129,20 @@ export function rdnKeys(name: DistinguishedName): string[] {
   );
 }
 
-const nameCache = new Map<string, { name: DistinguishedName; text: string; key: string }>();
+const nameCache = new Map<number, { bytes: Uint8Array; name: DistinguishedName; text: string; key: string }[]>();
 
 /** {@link readName} plus its string form and comparison key, memoised by encoding (issuer names recur in every SignerInfo). */
 export function readNameCached(r: BerReader, t: Tlv): { name: DistinguishedName; text: string; key: string } {
-  const k = latin1(r.buf, t.start, t.end);
-  let hit = nameCache.get(k);
-  if (!hit) {
-    const name = readName(r, t);
-    hit = { name, text: formatName(name), key: nameKey(name) };
-    if (nameCache.size >= 1024) nameCache.clear();
-    nameCache.set(k, hit);
-  }
-  return hit;
+  const k = fnv(r.buf, t.start, t.end);
+  const bucket = nameCache.get(k);
+  const raw = r.buf.subarray(t.start, t.end);
+  if (bucket) for (const e of bucket) if (sameBytes(e.bytes, raw)) return e;
+  const name = readName(r, t);
+  const entry = { bytes: raw.slice(), name, text: formatName(name), key: nameKey(name) };
+  if (nameCache.size >= 1024) nameCache.clear();
+  if (bucket) bucket.push(entry);
+  else nameCache.set(k, [entry]);
+  return entry;
 }
 
 /** Comparison key of a whole name: equal keys mean the same name for path building. */

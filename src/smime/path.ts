@@ -472,34 +472,30 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
       cur = next;
     }
     const top = partial[partial.length - 1]!;
-    return {
+    const untrusted: { -readonly [K in keyof PathValidation]: PathValidation[K] } = {
       trusted: false,
       chain: partial,
-      ...(provider ? { provider } : {}),
       revocationChecked: partial.map(() => false),
       issues: [issue("CERT_UNTRUSTED", `no path from "${leaf.subject}" to a trust anchor (the chain ends at "${top.subject}", issued by "${top.issuer}")`)],
     };
+    if (provider) untrusted.provider = provider;
+    return untrusted;
   }
-  let best: (PathValidation & { errors: number }) | undefined;
+  let best: { result: PathValidation; errors: number } | undefined;
   for (const c of candidates) {
     const r = await check(c, { at, crls, pool, trust, requirePecPolicy: options.requirePecPolicy ?? false, crypto });
     const errors = r.issues.filter((i) => i.severity === "error").length;
-    const result = {
-      trusted: !hasError(r.issues),
+    const result: { -readonly [K in keyof PathValidation]: PathValidation[K] } = {
+      trusted: errors === 0,
       chain: c.chain,
       anchor: c.anchor.certificate,
-      ...(provider ? { provider } : {}),
       revocationChecked: r.revocationChecked,
       issues: r.issues,
-      errors,
     };
-    if (result.trusted) return strip(result);
-    if (!best || errors < best.errors) best = result;
+    if (provider) result.provider = provider;
+    if (errors === 0) return result;
+    if (!best || errors < best.errors) best = { result, errors };
   }
-  return strip(best!);
+  return best!.result;
 }
 
-function strip(r: PathValidation & { errors: number }): PathValidation {
-  const { errors: _errors, ...rest } = r;
-  return rest;
-}

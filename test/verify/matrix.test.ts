@@ -37,7 +37,6 @@ async function rsaKeys(): Promise<CryptoKeyPair> {
   );
 }
 
-const chainOf = (id: { certificate: Uint8Array; chain: Uint8Array[] }): Uint8Array[] => id.chain.slice(0, -1); // what a gestore sends: no root
 
 beforeAll(async () => {
   const [caKeys, k] = await Promise.all([rsaKeys(), rsaKeys()]);
