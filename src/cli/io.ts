@@ -75,6 +75,13 @@ function fileInput(path: string): Input {
   };
 }
 
+/**
+ * Files that sit beside messages in PEC folders (trust material, daticert.xml extracted
+ * alone, notes) and are never messages; skipped when a folder is expanded. A file named
+ * on the command line is always read.
+ */
+const NOT_MESSAGES = /\.(?:pem|crt|cer|der|ldif|p7s|p7m|crl|xml|json|md)$/i;
+
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   const stack = [dir];
@@ -84,7 +91,7 @@ async function walk(dir: string): Promise<string[]> {
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) stack.push(p);
-      else if (e.isFile() && !e.name.startsWith(".")) out.push(p);
+      else if (e.isFile() && !e.name.startsWith(".") && !NOT_MESSAGES.test(e.name)) out.push(p);
     }
   }
   return out.sort();

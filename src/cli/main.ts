@@ -1,3 +1,202 @@
 #!/usr/bin/env node
-// Placeholder entry until the CLI lands; keeps `bin` resolvable.
-process.stdout.write("postacert: commands are coming\n");
+/**
+ * The `postacert` command line (the only code besides `src/node/` that imports `node:*`).
+ * Contract: ../shared/design.md "CLI contract". Exit status: 0 all files PEC and verified,
+ * 1 some file failed verification or is not PEC, 2 usage error or unreadable input.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { runExtract } from "./extract.js";
+import { runInspect, runVerify } from "./inspect.js";
+import { runSimulate, runDemo } from "./simulate.js";
+import { UsageError, type Io, nodeIo } from "./io.js";
+
+const HELP: Record<string, string> = {
+  main: `postacert: read, verify, extract and simulate Italian PEC messages
+
+Usage:
+  postacert inspect <file|dir|->... [--json]
+  postacert verify  <file|dir|->... [--trust <pem|der|ldif>]... [--crl <file>]... [--at <ISO time>] [--json]
+  postacert extract <file> [--out <dir>] [--force]
+  postacert simulate [--scenario <name>|all] [--out <dir>]
+  postacert demo [--out <dir>]
+
+Run "postacert <command> --help" for a command's options and examples.
+Exit status: 0 every file is PEC (and verified), 1 some file is not PEC or failed
+verification, 2 usage error or unreadable input.`,
+  inspect: `postacert inspect <file|dir|->... [--json]
+
+Reads each PEC message (folders recursively, skipping .pem/.ldif/.p7s/.xml/.json
+files there; "-" for standard input) and prints its
+type, daticert data, original message and consistency issues. No cryptography.
+
+Options:
+  --json     one JSON object per file, one per line
+  -h, --help this help
+
+Examples:
+  postacert inspect ricevuta.eml
+  postacert inspect --json archive/ > report.jsonl
+  cat msg.eml | postacert inspect -`,
+  verify: `postacert verify <file|dir|->... [--trust <file>]... [--crl <file>]... [--at <time>] [--json]
+
+Verifies the gestore signature of each message: the signature over the exact bytes,
+the certificate path at signing time, the gestore certificate profile, revocation.
+
+Options:
+  --trust <file>  trust anchors: PEM bundle, DER certificate or IGPEC LDIF (repeatable).
+                  Without --trust, Node's bundled roots are used and the signer must
+                  carry the PEC gestore policy (OID 1.3.76.16.3.1.1).
+  --crl <file>    a CRL (PEM or DER) to check revocation against (repeatable)
+  --at <time>     validate at this ISO 8601 time instead of the signing time
+  --json          one JSON object per file, one per line
+  -h, --help      this help
+
+Examples:
+  postacert verify ricevuta.eml
+  postacert verify --trust ca.pem --json out/all-ok/
+  postacert verify --trust igpec.ldif --at 2024-03-01T10:00:00Z busta.eml`,
+  extract: `postacert extract <file> [--out <dir>] [--force]
+
+Writes the parts of a PEC message to a folder: postacert.eml, daticert.xml, smime.p7s,
+the original's attachments (safe names), and the inner PECs of forwarded messages.
+
+Options:
+  --out <dir>  destination folder (default: the file name without extension)
+  --force      overwrite existing files
+  -h, --help   this help
+
+Examples:
+  postacert extract busta.eml --out busta/`,
+  simulate: `postacert simulate [--scenario <name>|all] [--out <dir>]
+
+Plays whole PEC flows between two test gestori and writes every message as
+<dir>/<scenario>/<nn>-<type>.eml, plus ca.pem and gestori.ldif in <dir>.
+
+Options:
+  --scenario <name>  a scenario name, or "all" (default: all)
+  --out <dir>        destination folder (default: out)
+  --list             list the scenarios
+  -h, --help         this help
+
+Examples:
+  postacert simulate --scenario all --out out/
+  postacert verify --trust out/ca.pem out/`,
+  demo: `postacert demo [--out <dir>]
+
+Creates two test gestori, sends a message with an attachment to two recipients,
+prints each message of the flow with its type and verification result, and writes
+them to <dir>/demo/ (default: out/demo/) as .eml files, with that run's ca.pem and
+gestori.ldif beside them.
+
+Examples:
+  postacert demo
+  postacert verify --trust out/demo/ca.pem out/demo/`,
+};
+
+/** Runs the CLI with the given arguments; resolves to the exit status. */
+export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+      io.out(HELP.main + "\n");
+      return command === undefined ? 2 : 0;
+    }
+    if (command === "--version" || command === "-v") {
+      io.out("postacert " + (await version()) + "\n");
+      return 0;
+    }
+    const help = HELP[command];
+    if (!help || command === "main") throw new UsageError(`unknown command "${command}"`);
+    if (rest.includes("-h") || rest.includes("--help")) {
+      io.out(help + "\n");
+      return 0;
+    }
+    switch (command) {
+      case "inspect": {
+        const a = parse(rest, { json: { type: "boolean" } });
+        return await runInspect(a.positionals, { json: a.values.json === true }, io);
+      }
+      case "verify": {
+        const a = parse(rest, {
+          json: { type: "boolean" },
+          trust: { type: "string", multiple: true },
+          crl: { type: "string", multiple: true },
+          at: { type: "string" },
+        });
+        const at = a.values.at === undefined ? undefined : parseTime(a.values.at as string);
+        return await runVerify(
+          a.positionals,
+          {
+            json: a.values.json === true,
+            trust: (a.values.trust as string[] | undefined) ?? [],
+            crl: (a.values.crl as string[] | undefined) ?? [],
+            ...(at && { at }),
+          },
+          io,
+        );
+      }
+      case "extract": {
+        const a = parse(rest, { out: { type: "string" }, force: { type: "boolean" } });
+        if (a.positionals.length !== 1) throw new UsageError("extract takes exactly one file");
+        return await runExtract(a.positionals[0]!, { out: a.values.out as string | undefined, force: a.values.force === true }, io);
+      }
+      case "simulate": {
+        const a = parse(rest, { scenario: { type: "string" }, out: { type: "string" }, list: { type: "boolean" } });
+        if (a.positionals.length) throw new UsageError("simulate takes no file arguments");
+        return await runSimulate(
+          { scenario: (a.values.scenario as string | undefined) ?? "all", out: (a.values.out as string | undefined) ?? "out", list: a.values.list === true },
+          io,
+        );
+      }
+      case "demo": {
+        const a = parse(rest, { out: { type: "string" } });
+        return await runDemo({ out: (a.values.out as string | undefined) ?? "out" }, io);
+      }
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`postacert: ${err.message}\nRun "postacert --help" for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+type OptionSpec = Record<string, { type: "boolean" | "string"; multiple?: boolean }>;
+
+function parse(args: string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, unknown>, positionals: r.positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function parseTime(text: string): Date {
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time`);
+  return d;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === (await import("node:url")).pathToFileURL(await (await import("node:fs/promises")).realpath(process.argv[1])).href;
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`postacert: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

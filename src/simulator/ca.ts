@@ -173,7 +173,12 @@ export interface TestCaOptions extends IdentityOptions {
   /** Key usage bits (critical). Default `["keyCertSign", "cRLSign"]`; `[]` omits the extension. */
   keyUsage?: KeyUsageName[];
   /** Name constraints on e-mail addresses (critical), RFC 5280 rfc822Name forms: `pec.alfa.test`, `.test`, `a@b.test`. */
-  nameConstraints?: { permittedEmail?: string[]; excludedEmail?: string[] };
+  nameConstraints?: {
+    /** Permitted e-mail subtrees. */
+    permittedEmail?: string[];
+    /** Excluded e-mail subtrees. */
+    excludedEmail?: string[];
+  };
 }
 
 /** Options of {@link createGestore}. */

@@ -1,0 +1,245 @@
+// The postacert CLI, run in-process with a capturing Io (exit statuses, JSON shape, help,
+// batches, extract's safe file names).
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import type { Io } from "../../src/cli/io.js";
+import { safeFileName } from "../../src/cli/extract.js";
+import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
+import { createGestore, createTestCa, buildIgpecLdif } from "../../src/simulator/index.js";
+import { wildFiles, WILD } from "../support/wild.js";
+
+function capture(stdin: Uint8Array = new Uint8Array()): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    color: false,
+    progress: false,
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+    readStdin: async () => stdin,
+  };
+  return io;
+}
+
+let dir: string;
+let caPem: string;
+let ldifPath: string;
+let good: string;
+let tampered: string;
+let busta: string;
+let plain: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "postacert-cli-"));
+  const validity = { notBefore: new Date("2024-01-01T00:00:00Z"), notAfter: new Date("2030-01-01T00:00:00Z"), keyAlgorithm: "ECDSA-P256" as const };
+  const ca = await createTestCa(validity);
+  const alfa = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca, ...validity });
+  caPem = join(dir, "ca.pem");
+  await writeFile(caPem, ca.pem());
+  ldifPath = join(dir, "gestori.ldif");
+  await writeFile(ldifPath, await buildIgpecLdif([{ name: alfa.name, certificates: [alfa.certificate], mailReceipt: alfa.email, domains: [alfa.domain] }]));
+  const date = new Date("2025-05-02T08:00:00Z");
+  const tx = {
+    sender: "mario@pec.alfa.test",
+    recipients: [{ address: "anna@pec.beta.test", tipo: "certificato" as const, field: "to" as const }],
+    subject: "Prova CLI",
+    identificativo: "opec9.20250502100000.1.1.1@pec.alfa.test",
+    msgid: "<cli@client>",
+  };
+  await mkdir(join(dir, "in", "sub"), { recursive: true });
+  good = join(dir, "in", "accettazione.eml");
+  const acc = (await buildAccettazione(alfa, tx, { date })).bytes;
+  await writeFile(good, acc);
+  tampered = join(dir, "in", "sub", "tampered.eml");
+  const t = acc.slice();
+  const at = Buffer.from(acc).indexOf("Ricevuta di accettazione");
+  t[at] = "X".charCodeAt(0);
+  await writeFile(tampered, t);
+  const original = composeMessage({
+    from: tx.sender,
+    to: ["anna@pec.beta.test"],
+    subject: "Prova CLI",
+    text: "Ciao",
+    messageId: "<cli@client>",
+    date,
+    attachments: [
+      { filename: "../../evil.txt", contentType: "text/plain", content: new TextEncoder().encode("x") },
+      { filename: "fattura.pdf", contentType: "application/pdf", content: new Uint8Array([37, 80, 68, 70]) },
+    ],
+  });
+  busta = join(dir, "busta.eml");
+  await writeFile(busta, (await buildBusta(alfa, tx, { original, date })).bytes);
+  plain = join(dir, "plain.eml");
+  await writeFile(plain, "From: a@b.it\r\nTo: c@d.it\r\nSubject: ciao\r\n\r\nnot PEC\r\n");
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("usage", () => {
+  it("prints help, with examples for each command, and exits 0", async () => {
+    for (const cmd of ["inspect", "verify", "extract", "simulate", "demo"]) {
+      const io = capture();
+      expect(await main([cmd, "--help"], io)).toBe(0);
+      expect(io.stdout).toContain(`postacert ${cmd}`);
+    }
+    const io = capture();
+    expect(await main(["--help"], io)).toBe(0);
+    expect(io.stdout).toMatch(/Exit status/);
+  });
+
+  it("exits 2 on usage errors", async () => {
+    for (const args of [[], ["frobnicate"], ["inspect"], ["inspect", "--nope", "x"], ["verify", "--at", "yesterday", "x"], ["inspect", join(dir, "missing.eml")]]) {
+      const io = capture();
+      expect(await main(args, io), args.join(" ")).toBe(2);
+    }
+  });
+});
+
+describe("inspect", () => {
+  it("prints a readable summary and exits 0 when every file is PEC", async () => {
+    const io = capture();
+    expect(await main(["inspect", good], io)).toBe(0);
+    expect(io.stdout).toContain("accettazione");
+    expect(io.stdout).toContain("Ricevuta di accettazione / Acceptance receipt");
+    expect(io.stdout).toContain("identificativo: opec9.20250502100000.1.1.1@pec.alfa.test");
+    expect(io.stdout).toMatch(/1 inspected, 0 failed, 0 not PEC/);
+    expect(io.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it("--json prints one object per file with the design.md shape, no signature verdict", async () => {
+    const io = capture();
+    expect(await main(["inspect", "--json", good, plain], io)).toBe(1);
+    const lines = io.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    const [acc, other] = lines as [Record<string, any>, Record<string, any>];
+    expect(acc.file).toBe(good);
+    expect(acc.type).toBe("accettazione");
+    expect(acc.errore).toBe("nessuno");
+    expect(acc.daticert).toMatchObject({
+      tipo: "accettazione",
+      mittente: "mario@pec.alfa.test",
+      destinatari: [{ address: "anna@pec.beta.test", tipo: "certificato" }],
+      gestoreEmittente: "Gestore Alfa S.p.A.",
+      data: { zona: "+0200", giorno: "02/05/2025", ora: "10:00:00" },
+      identificativo: "opec9.20250502100000.1.1.1@pec.alfa.test",
+      msgid: "<cli@client>",
+      erroreEsteso: null,
+    });
+    expect(acc.signature.present).toBe(true);
+    expect("valid" in acc.signature).toBe(false);
+    expect(acc.original.present).toBe(false);
+    expect(other.type).toBe("not-pec");
+    // The summary stays off stdout with --json.
+    expect(io.stderr).toMatch(/1 inspected, 0 failed, 1 not PEC/);
+  });
+
+  it("walks folders recursively and reads standard input", async () => {
+    const io = capture();
+    await main(["inspect", "--json", join(dir, "in")], io);
+    expect(io.stdout.trim().split("\n")).toHaveLength(2);
+    const stdin = capture(await readFile(good));
+    expect(await main(["inspect", "-"], stdin)).toBe(0);
+    expect(stdin.stdout).toContain("-: ");
+  });
+
+  it("one unreadable file does not stop the batch", async () => {
+    const garbage = join(dir, "garbage.eml");
+    await writeFile(garbage, new Uint8Array(0));
+    const io = capture();
+    const status = await main(["inspect", garbage, good], io);
+    expect(io.stdout).toContain("accettazione");
+    expect(status).toBeGreaterThan(0);
+  });
+});
+
+describe("verify", () => {
+  it("--trust ca.pem: good file valid and trusted (0), tampered one not valid (1)", async () => {
+    const ok = capture();
+    expect(await main(["verify", "--trust", caPem, good], ok)).toBe(0);
+    expect(ok.stdout).toContain("valid and trusted");
+    const bad = capture();
+    expect(await main(["verify", "--trust", caPem, "--json", good, tampered], bad)).toBe(1);
+    const [a, b] = bad.stdout.trim().split("\n").map((l) => JSON.parse(l) as { signature: { valid: boolean; trusted: boolean; signer: string; signedAt: string; digestAlgorithm: string; issues: { code: string }[] } });
+    expect(a!.signature).toMatchObject({ valid: true, trusted: true, signedAt: "2025-05-02T08:00:00.000Z", digestAlgorithm: "SHA-256" });
+    expect(a!.signature.signer).toContain("Gestore Alfa");
+    expect(b!.signature.valid).toBe(false);
+    expect(b!.signature.issues.map((i) => i.code)).toContain("SIGNATURE_MISMATCH");
+  });
+
+  it("--trust takes an IGPEC LDIF, and --at moves the validation time", async () => {
+    const io = capture();
+    expect(await main(["verify", "--trust", ldifPath, good], io)).toBe(0);
+    const late = capture();
+    expect(await main(["verify", "--trust", caPem, "--at", "2031-01-01T00:00:00Z", good], late)).toBe(1);
+    expect(late.stdout).toContain("CERT_EXPIRED_AT_SIGNING");
+  });
+
+  it("without --trust, a test-CA message is not trusted (system roots require the PEC policy chain)", async () => {
+    const io = capture();
+    expect(await main(["verify", good], io)).toBe(1);
+    expect(io.stdout).toContain("valid, not trusted");
+  });
+
+  it.skipIf(wildFiles === null)("without --trust, a real 2019 Sogei busta is trusted through AgID CA1 and Actalis", async () => {
+    const io = capture();
+    expect(await main(["verify", "--json", `${WILD}/3dinformatica__docway-msa/fattura_passiva_privati_1.eml`], io)).toBe(0);
+    const r = JSON.parse(io.stdout) as { signature: { trusted: boolean; signer: string } };
+    expect(r.signature.trusted).toBe(true);
+    expect(r.signature.signer).toMatch(/Sogei/i);
+  });
+});
+
+describe("extract", () => {
+  it("writes postacert.eml, daticert.xml, smime.p7s and attachments with safe names", async () => {
+    const out = join(dir, "parts");
+    const io = capture();
+    expect(await main(["extract", busta, "--out", out], io)).toBe(0);
+    const files = (await readdir(out)).sort();
+    expect(files).toEqual(["attachments", "daticert.xml", "postacert.eml", "smime.p7s"]);
+    expect((await readdir(join(out, "attachments"))).sort()).toEqual(["_.._evil.txt", "fattura.pdf"]);
+    expect(new TextDecoder().decode(await readFile(join(out, "daticert.xml")))).toContain("<postacert tipo=\"posta-certificata\"");
+    // No overwrite without --force.
+    const again = capture();
+    expect(await main(["extract", busta, "--out", out], again)).toBe(2);
+    expect(again.stderr).toMatch(/exists/);
+    expect(await main(["extract", busta, "--out", out, "--force"], capture())).toBe(0);
+  });
+
+  it("makes any attachment name safe", () => {
+    expect(safeFileName("../../etc/passwd", "x")).toBe("_.._etc_passwd");
+    expect(safeFileName("..", "x")).toBe("x");
+    expect(safeFileName("a\u0000b\nc.pdf", "x")).toBe("abc.pdf");
+    expect(safeFileName("CON.txt", "x")).toBe("_CON.txt");
+    expect(safeFileName(".bashrc", "x")).toBe("bashrc");
+    expect(safeFileName(undefined, "attachment-1")).toBe("attachment-1");
+    expect(safeFileName("a".repeat(300) + ".pdf", "x")).toHaveLength(200);
+  });
+
+  it.skipIf(wildFiles === null)("extracts the inner PEC of a forwarded message", async () => {
+    const out = join(dir, "noreply");
+    expect(await main(["extract", `${WILD}/3dinformatica__docway-msa/NoReply01.eml`, "--out", out], capture())).toBe(0);
+    expect(await readdir(out)).toContain("postacert.eml");
+  });
+});
+
+describe("folders beside trust material", () => {
+  it("skips .pem and .ldif files when expanding a folder, as simulate's output holds them", async () => {
+    const folder = join(dir, "mixed");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "01-accettazione.eml"), await readFile(good));
+    await writeFile(join(folder, "ca.pem"), await readFile(caPem));
+    await writeFile(join(folder, "gestori.ldif"), await readFile(ldifPath));
+    const io = capture();
+    expect(await main(["verify", "--trust", join(folder, "ca.pem"), folder], io)).toBe(0);
+    expect(io.stdout).toMatch(/1 verified, 0 failed, 0 not PEC/);
+  });
+});
