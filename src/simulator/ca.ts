@@ -41,6 +41,7 @@ import {
   time,
   uintValue,
 } from "../smime/asn1-der.js";
+import type { RevocationReason } from "../smime/crl.js";
 import { X509 } from "../smime/oids.js";
 import { signWithKey, signatureAlgorithmFor } from "../smime/sign-alg.js";
 
@@ -215,18 +216,8 @@ export interface CrlEntry {
   reason?: CrlReason;
 }
 
-/** CRL reason codes by name. */
-export type CrlReason =
-  | "unspecified"
-  | "keyCompromise"
-  | "cACompromise"
-  | "affiliationChanged"
-  | "superseded"
-  | "cessationOfOperation"
-  | "certificateHold"
-  | "removeFromCRL"
-  | "privilegeWithdrawn"
-  | "aACompromise";
+/** CRL reason codes by name (the verifier's {@link RevocationReason}). */
+export type CrlReason = RevocationReason;
 
 const CRL_REASON: Readonly<Record<CrlReason, number>> = {
   unspecified: 0,

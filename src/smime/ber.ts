@@ -10,7 +10,7 @@
  * @module
  */
 
-import { latin1, utf8 } from "../util/bytes.js";
+import { concatBytes, latin1, utf8 } from "../util/bytes.js";
 import { fnv } from "./cache.js";
 
 /** Thrown by the reader for bytes that are not BER. Caught by the verifier and reported. */
@@ -297,15 +297,7 @@ export class BerReader {
         unused = s[0]!;
         parts.push(s.subarray(1));
       }
-      let total = 0;
-      for (const x of parts) total += x.length;
-      const out = new Uint8Array(total);
-      let o = 0;
-      for (const x of parts) {
-        out.set(x, o);
-        o += x.length;
-      }
-      return { bytes: out, unused };
+      return { bytes: concatBytes(parts), unused };
     }
     const c = this.content(t);
     if (c.length === 0) throw new BerError("empty BIT STRING", t.start);
@@ -533,13 +525,5 @@ export function toDer(r: BerReader, t: Tlv, sortSets: boolean, tagOverride?: num
   }
   const kids = r.children(t).map((c) => toDer(r, c, sortSets));
   if (sortSets && (tag === T.SET || tag === 0x31)) kids.sort(compareBytes);
-  let total = 0;
-  for (const k of kids) total += k.length;
-  const content = new Uint8Array(total);
-  let o = 0;
-  for (const k of kids) {
-    content.set(k, o);
-    o += k.length;
-  }
-  return encodeTlv(tag, content);
+  return encodeTlv(tag, concatBytes(kids));
 }
