@@ -33,6 +33,27 @@ export interface ReadPecOptions extends ParseMimeOptions {
 const DEFAULT_MAX_NESTING = 8;
 
 /**
+ * Defines an enumerable property computed on first read and then kept. Decoding bodies,
+ * the original's parts and the signature is most of a read's cost, and many callers
+ * (classification, correlation, verification) never look at them.
+ */
+function lazy<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
+  let done = false;
+  let value: T[K];
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get(): T[K] {
+      if (!done) {
+        value = compute();
+        done = true;
+      }
+      return value;
+    },
+  });
+}
+
+/**
  * Reads a PEC message: type, daticert, original message, signature location and
  * consistency issues. Synchronous and without cryptography (see `verifyPec` for that).
  * Mail that is not PEC gives type `not-pec`; input that is not a readable message throws
@@ -220,17 +241,20 @@ interface Classification {
   by: "headers" | "daticert" | "subject";
 }
 
+const PREFIX_MATCHERS = SUBJECT_PREFIXES.map(([prefix, type, virus]) => ({
+  // Gestori and the RFC disagree on spaces ("SUP.  TEMPO"): any run matches one space.
+  re: new RegExp("^" + prefix.split(" ").map(escapeRe).join("\\s+") + "\\s*:\\s?", "i"),
+  type,
+  virus,
+}));
+
 function subjectPrefix(subject: string | undefined): { type: PecType; virus: boolean; rest: string } | undefined {
   if (subject === undefined) return undefined;
   // Mailing lists prepend tags ("[Osst-users] [SPAM] POSTA CERTIFICATA: …").
   const s = subject.trimStart().replace(/^(?:\[[^\]]*\]\s*)+/, "");
-  const upper = s.toUpperCase().replace(/\s+/g, " ");
-  for (const [prefix, type, virus] of SUBJECT_PREFIXES) {
-    if (upper.startsWith(prefix + ":")) {
-      // Map the match back onto the original string, whose spaces may be runs.
-      const re = new RegExp("^" + prefix.split(" ").map(escapeRe).join("\\s+") + "\\s*:\\s?", "i");
-      return { type, virus, rest: s.replace(re, "") };
-    }
+  for (const m of PREFIX_MATCHERS) {
+    const hit = m.re.exec(s);
+    if (hit) return { type: m.type, virus: m.virus, rest: s.slice(hit[0].length) };
   }
   return undefined;
 }
@@ -407,7 +431,8 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
   if (carriesOriginal && !original) issue("ORIGINAL_MISSING", "error", `a ${type}${ricevuta ? ` (${ricevuta})` : ""} must carry the original message`);
   if (mustNotCarry && original) issue("ORIGINAL_UNEXPECTED", "warning", `a ${type}${ricevuta ? ` (${ricevuta})` : ""} should not carry the original message`);
 
-  const texts = bodyTexts(content);
+  let bodies: { text?: string; html?: string } | undefined;
+  const texts = (): { text?: string; html?: string } => (bodies ??= bodyTexts(content));
   const date = (daticert && daticertDate(daticert.dati.data)) ?? parseDate(message.header("date"));
   const recipients: PecRecipient[] = daticert
     ? daticert.intestazione.destinatari.map((d) => ({ address: d.address, tipo: d.tipo }))
@@ -416,18 +441,15 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
 
   const sender =
     daticert?.intestazione.mittente ?? onBehalf ?? message.header("x-mittente")?.trim() ?? (type === "posta-certificata" ? undefined : from?.address);
-  const timeout = type === "preavviso-errore-consegna" ? timeoutKind(texts.text ?? stripTags(texts.html), daticert?.intestazione.oggetto ?? prefix?.rest) : undefined;
   const xMittente = message.header("x-mittente")?.trim();
   const msgid = daticert?.dati.msgid ?? riferimento;
   const identificativo =
     daticert?.dati.identificativo ?? (type === "posta-certificata" ? stripAngles(message.header("message-id")) : undefined);
   const originalSubject = daticert?.intestazione.oggetto ?? (prefix ? prefix.rest : subject);
-  const anomaliaReason = type === "anomalia" ? anomalyReason(texts.text ?? stripTags(texts.html)) : undefined;
 
-  return {
+  const out: ReadPec = {
     type,
     virus,
-    ...(timeout && { timeout }),
     ...(ricevuta && { ricevuta }),
     ...(type !== "anomalia" && { errore: daticert?.errore ?? (virus ? "virus" : "nessuno") }),
     root,
@@ -450,12 +472,15 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
     ricezione: daticert?.dati.ricezione ?? [],
     ...(daticert?.dati.erroreEsteso !== undefined && { erroreEsteso: daticert.dati.erroreEsteso }),
     ...(xMittente !== undefined && { xMittente }),
-    ...(texts.text !== undefined && { text: texts.text }),
-    ...(texts.html !== undefined && { html: texts.html }),
     ...(original && { original }),
-    ...(anomaliaReason !== undefined && { anomaliaReason }),
     issues,
   };
+  lazy(out, "text", () => texts().text);
+  lazy(out, "html", () => texts().html);
+  const plain = (): string | undefined => texts().text ?? stripTags(texts().html);
+  if (type === "preavviso-errore-consegna") lazy(out, "timeout", () => timeoutKind(plain(), daticert?.intestazione.oggetto ?? prefix?.rest));
+  if (type === "anomalia") lazy(out, "anomaliaReason", () => anomalyReason(plain()));
+  return out;
 }
 
 function stripAngles(id: string | undefined): string | undefined {
@@ -524,14 +549,14 @@ function readSignature(signed: MimeEntity, options: ReadPecOptions): { signature
     const [content, sig] = signed.children;
     if (!content) return {};
     if (!sig) return { content };
-    const signature: PecSignatureInfo = {
+    const signature = {
       form: "detached",
       entity: signed,
       signedBytes: content.raw(),
-      cms: sig.decodedBody(),
       ...(ct.params.protocol !== undefined && { protocol: ct.params.protocol }),
       ...(ct.params.micalg !== undefined && { micalg: ct.params.micalg }),
-    };
+    } as PecSignatureInfo;
+    lazy(signature, "cms", () => sig.decodedBody());
     return { signature, content };
   }
   // Opaque: the content is inside the CMS.
@@ -559,30 +584,34 @@ function readOriginal(part: MimeEntity, options: ReadPecOptions, nesting: number
   const date = parseDate(message.header("date"));
   const messageId = message.header("message-id")?.trim();
   const riferimentoMessageId = message.header("x-riferimento-message-id")?.trim();
-  const { text, html, attachments } = decodeLeaves(message);
-  const hashes = breveHashes(attachments);
-  let inner: ReadPec | undefined;
-  if (nesting > 0) {
-    const found = locate(message, options);
-    if (found) inner = readLocated(message, found, options, nesting - 1);
-  }
-  return {
+  const addresses = (field: string): string[] =>
+    message.headerAll(field).flatMap((v) => parseAddressList(decodeHeaderValue(v)).map((m) => m.address));
+  const out: PecOriginal = {
     entity: part,
     message,
     bytes: message.raw(),
     ...(from && { from: from.address }),
-    to: message.headerAll("to").flatMap((v) => parseAddressList(decodeHeaderValue(v)).map((m) => m.address)),
-    cc: message.headerAll("cc").flatMap((v) => parseAddressList(decodeHeaderValue(v)).map((m) => m.address)),
+    to: addresses("to"),
+    cc: addresses("cc"),
     ...(subject !== undefined && { subject }),
     ...(date && { date }),
     ...(messageId !== undefined && { messageId }),
     ...(riferimentoMessageId !== undefined && { riferimentoMessageId }),
-    ...(text !== undefined && { text }),
-    ...(html !== undefined && { html }),
-    attachments,
-    hashes,
-    ...(inner && { inner }),
+    attachments: [],
+    hashes: [],
   };
+  let leaves: ReturnType<typeof decodeLeaves> | undefined;
+  const decoded = (): ReturnType<typeof decodeLeaves> => (leaves ??= decodeLeaves(message));
+  lazy(out, "text", () => decoded().text);
+  lazy(out, "html", () => decoded().html);
+  lazy(out, "attachments", () => decoded().attachments);
+  lazy(out, "hashes", () => breveHashes(decoded().attachments));
+  lazy(out, "inner", () => {
+    if (nesting <= 0) return undefined;
+    const found = locate(message, options);
+    return found ? readLocated(message, found, options, nesting - 1) : undefined;
+  });
+  return out;
 }
 
 function isAttachment(e: MimeEntity): boolean {
