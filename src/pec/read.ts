@@ -488,11 +488,14 @@ function stripAngles(id: string | undefined): string | undefined {
   return t || undefined;
 }
 
+const CANONICAL_PEC_HEADERS: ReadonlyMap<string, string> = new Map(
+  ["X-Trasporto", "X-Ricevuta", "X-Riferimento-Message-ID", "X-TipoRicevuta", "X-VerificaSicurezza", "X-Mittente"].map((n) => [n.toLowerCase(), n]),
+);
+
 function headerCaseIssues(message: MimeEntity, issue: (c: PecIssue["code"], s: PecIssue["severity"], m: string) => void): void {
-  const canonical = ["X-Trasporto", "X-Ricevuta", "X-Riferimento-Message-ID", "X-TipoRicevuta", "X-VerificaSicurezza", "X-Mittente"];
   for (const h of message.headers) {
-    const c = canonical.find((n) => n.toLowerCase() === h.lname);
-    if (c && c !== h.name) issue("HEADER_CASE", "info", `header ${h.name} is usually written ${c}`);
+    const c = CANONICAL_PEC_HEADERS.get(h.lname);
+    if (c !== undefined && c !== h.name) issue("HEADER_CASE", "info", `header ${h.name} is usually written ${c}`);
   }
 }
 
