@@ -11,7 +11,7 @@
  * console.log(pec.type, pec.daticert?.dati.identificativo, res.valid, res.trusted);
  * ```
  *
- * @module
+ * @module postacert
  */
 export { PecError, isPecError } from "./errors.js";
 export type { PecErrorCode, PecErrorDetails } from "./errors.js";

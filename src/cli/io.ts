@@ -22,6 +22,11 @@ export interface Io {
 
 /** The process's standard streams. */
 export function nodeIo(): Io {
+  // `postacert … | head` closes the pipe early: stop quietly, as Unix tools do.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
   return {
     out: (t) => void process.stdout.write(t),

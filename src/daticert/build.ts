@@ -200,6 +200,10 @@ export function buildDaticert(model: Daticert, options: DaticertBuildOptions = {
  * {@link buildDaticert} encoded as UTF-8, ready to be a MIME part body.
  *
  * @throws PecError `ERR_INVALID_ARGUMENT` as {@link buildDaticert}
+ * @example
+ * ```ts
+ * const part = { headers: [["Content-Type", "application/xml; name=daticert.xml"]], body: buildDaticertBytes(model), transferEncoding: "base64" };
+ * ```
  */
 export function buildDaticertBytes(model: Daticert, options: DaticertBuildOptions = {}): Uint8Array {
   return utf8Bytes(buildDaticert(model, options));

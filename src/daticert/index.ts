@@ -12,7 +12,7 @@
  * console.log(d.tipo, d.errore, d.dati.identificativo, daticertDate(d.dati.data));
  * ```
  *
- * @module
+ * @module postacert/daticert
  */
 export {
   DATICERT_FILENAME,

@@ -195,7 +195,15 @@ export function isDaticertErrore(value: unknown): value is DaticertErrore {
   return typeof value === "string" && ERRORE_SET.has(value);
 }
 
-/** Whether a value is one of the eight {@link DATICERT_TIPO} values. */
+/**
+ * Whether a value is one of the eight {@link DATICERT_TIPO} values.
+ *
+ * @example
+ * ```ts
+ * isDaticertTipo("avvenuta-consegna"); // true
+ * isDaticertTipo("anomalia"); // false: a busta di anomalia has no daticert.xml
+ * ```
+ */
 export function isDaticertTipo(value: unknown): value is DaticertTipo {
   return typeof value === "string" && TIPO_SET.has(value);
 }

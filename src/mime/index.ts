@@ -15,7 +15,7 @@
  * for (const part of root.children) console.log(part.contentType.mimeType, part.filename);
  * ```
  *
- * @module
+ * @module postacert/mime
  */
 export { parseMime, parseEmbedded, DEFAULT_MAX_SIZE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_HEADER_BYTES } from "./parse.js";
 export { buildMime, formatHeader } from "./build.js";

@@ -2,6 +2,13 @@
  * Node-only helpers (`postacert/node`): the system root certificates as a trust store.
  * Everything else in postacert runs in browsers too.
  *
- * @module
+ * @example
+ * ```ts
+ * import { verifyPec } from "postacert";
+ * import { systemTrust } from "postacert/node";
+ * const res = await verifyPec(bytes, { trust: await systemTrust() }); // requires the PEC policy on the signer
+ * ```
+ *
+ * @module postacert/node
  */
 export { systemTrust, systemTrustStore } from "./system-trust.js";

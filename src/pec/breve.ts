@@ -36,7 +36,14 @@ export interface BreveHashCheck {
   found: boolean;
 }
 
-/** The bytes a `.hash` file is computed over, in the form postacert writes. */
+/**
+ * The bytes a `.hash` file is computed over, in the form postacert writes.
+ *
+ * @example
+ * ```ts
+ * const sha1 = new Uint8Array(await crypto.subtle.digest("SHA-1", breveHashInput(attachment)));
+ * ```
+ */
 export function breveHashInput(part: MimeEntity): Uint8Array {
   return part.bodyBytes();
 }

@@ -6,11 +6,17 @@
 
 /** PEC header names, as the rules spell them. */
 export const PEC_HEADERS = {
+  /** `X-Trasporto`: `posta-certificata` or `errore` on a busta. */
   TRASPORTO: "X-Trasporto",
+  /** `X-Ricevuta`: the receipt type on a ricevuta or avviso. */
   RICEVUTA: "X-Ricevuta",
+  /** `X-Riferimento-Message-ID`: the original's Message-ID. */
   RIFERIMENTO_MESSAGE_ID: "X-Riferimento-Message-ID",
+  /** `X-TipoRicevuta`: `completa`, `breve` or `sintetica`, asked by the sender. */
   TIPO_RICEVUTA: "X-TipoRicevuta",
+  /** `X-VerificaSicurezza`: `errore` on the virus notices (non accettazione, mancata consegna per virus). */
   VERIFICA_SICUREZZA: "X-VerificaSicurezza",
+  /** `X-Mittente`: the original sender on an avviso di rilevazione virus. */
   MITTENTE: "X-Mittente",
 } as const;
 
@@ -76,7 +82,17 @@ export const SUBJECT_PREFIXES: readonly (readonly [prefix: string, type: PecType
 ];
 
 /** Italian and English labels of each type, for people. */
-export const PEC_TYPE_LABELS: Readonly<Record<PecType, { it: string; en: string }>> = {
+export const PEC_TYPE_LABELS: Readonly<
+  Record<
+    PecType,
+    {
+      /** The Italian name, as the rules call it. */
+      it: string;
+      /** An English translation. */
+      en: string;
+    }
+  >
+> = {
   "posta-certificata": { it: "Busta di trasporto", en: "Transport envelope" },
   anomalia: { it: "Busta di anomalia", en: "Anomaly envelope" },
   accettazione: { it: "Ricevuta di accettazione", en: "Acceptance receipt" },

@@ -3,7 +3,15 @@
  * (`verifyPec`), check a ricevuta breve (`checkBreveHashes`), print the stable JSON
  * (`pecToJson`), and build every message type (`buildBusta`, `buildAccettazione`, …).
  *
- * @module
+ * @example
+ * ```ts
+ * import { readPec, verifyPec, pecToJson } from "postacert/pec";
+ * const pec = readPec(bytes);
+ * const res = await verifyPec(pec, { trust });
+ * console.log(JSON.stringify(pecToJson(pec, { verification: res })));
+ * ```
+ *
+ * @module postacert/pec
  */
 export { readPec } from "./read.js";
 export type { ReadPecOptions } from "./read.js";

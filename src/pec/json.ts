@@ -10,60 +10,146 @@ import type { ReadPec } from "./types.js";
 
 /** JSON of a daticert.xml, with design.md's camelCase names. */
 export interface DaticertJson {
+  /** `<postacert tipo>`: the message type, e.g. `avvenuta-consegna`. */
   tipo: string;
+  /** `<postacert errore>`: `nessuno`, `no-dest`, `virus`, … */
   errore: string;
+  /** `<mittente>`: the sender's address. */
   mittente: string;
-  destinatari: { address: string; tipo: DestinatarioTipo }[];
+  /** `<destinatari>`: each recipient with its `tipo` (`certificato` or `esterno`). */
+  destinatari: {
+    /** The recipient's address. */
+    address: string;
+    /** `certificato` (a PEC mailbox) or `esterno` (ordinary mail). */
+    tipo: DestinatarioTipo;
+  }[];
+  /** `<risposte>`: the reply-to address. */
   risposte: string;
+  /** `<oggetto>`: the original subject, `null` when absent. */
   oggetto: string | null;
+  /** `<gestore-emittente>`: the name of the gestore that emitted the message. */
   gestoreEmittente: string;
-  data: { zona: string; giorno: string; ora: string };
+  /** `<data zona>` with its `<giorno>` (dd/mm/yyyy) and `<ora>` (hh:mm:ss). */
+  data: {
+    /** Time zone offset, e.g. `+0100`. */
+    zona: string;
+    /** Day as `dd/mm/yyyy`. */
+    giorno: string;
+    /** Time as `hh:mm:ss`. */
+    ora: string;
+  };
+  /** `<identificativo>`: the transaction identifier given by the sender's gestore. */
   identificativo: string;
+  /** `<msgid>`: the original's Message-ID, `null` when absent. */
   msgid: string | null;
+  /** `<ricevuta tipo>`: `completa`, `breve` or `sintetica`; `null` when absent. */
   ricevuta: string | null;
+  /** `<consegna>`: the mailbox a delivery receipt is about, `null` when absent. */
   consegna: string | null;
+  /** `<ricezione>`: the recipients a presa in carico is about. */
   ricezione: string[];
+  /** `<errore-esteso>`: the free-text error, `null` when absent. */
   erroreEsteso: string | null;
 }
 
 /** JSON of a signature verdict (see `verifyPec`). */
 export interface SignatureJson {
+  /** The message carries an S/MIME signature. */
   present: boolean;
+  /** The signature matches the signed bytes (only after verification). */
   valid?: boolean;
+  /** The signer chains to a trust anchor and fits the gestore profile (only after verification). */
   trusted?: boolean;
+  /** The signer's subject distinguished name, `null` before verification. */
   signer: string | null;
+  /** The CMS signingTime as ISO 8601, `null` when unknown. */
   signedAt: string | null;
+  /** The digest algorithm, e.g. `SHA-256`, `null` when unknown. */
   digestAlgorithm: string | null;
-  issues: { code: string; severity: string; message: string }[];
+  /** The verification issues (empty before verification). */
+  issues: {
+    /** Stable issue code, e.g. `CERT_UNTRUSTED`. */
+    code: string;
+    /** `error`, `warning` or `info`. */
+    severity: string;
+    /** Human-readable explanation. */
+    message: string;
+  }[];
 }
 
 /** One line of `inspect --json` / `verify --json`. */
 export interface PecJson {
+  /** The file name, when the caller passed one. */
   file?: string;
+  /** The PEC message type. */
   type: PecType;
+  /** The message is about a virus (a virus variant of its type). */
   virus: boolean;
+  /** The daticert `errore` value, `null` when there is none. */
   errore: string | null;
+  /** For busta and avvenuta-consegna: `completa`, `breve` or `sintetica`; `null` otherwise. */
   ricevuta: string | null;
+  /** For a preavviso-errore-consegna: `preavviso` (12 h) or `scadenza` (24 h); `null` otherwise. */
   timeout: string | null;
+  /** The PEC message was found wrapped inside another message (e.g. forwarded). */
   wrapped: boolean;
+  /** Child indexes from the input's root to the PEC message (see `ReadPec.path`). */
   path: number[];
+  /** The original subject (without the PEC prefix), `null` when unknown. */
   subject: string | null;
+  /** The original sender (daticert mittente, else the busta's "Per conto di", else From), `null` when unknown. */
   sender: string | null;
+  /** The time of the event (daticert data, else the Date header) as ISO 8601, `null` when unknown. */
   date: string | null;
+  /** The daticert data, `null` when the message has none. */
   daticert: DaticertJson | null;
+  /** The signature facts (verdict only after verification). */
   signature: SignatureJson;
-  original: { present: boolean; subject: string | null; messageId: string | null; attachments: string[]; inner: PecJson | null };
-  issues: { code: string; severity: string; message: string }[];
+  /** The original message (`postacert.eml`). */
+  original: {
+    /** The message carries `postacert.eml`. */
+    present: boolean;
+    /** Its decoded subject. */
+    subject: string | null;
+    /** Its Message-ID. */
+    messageId: string | null;
+    /** Its attachments' file names (or MIME types when unnamed). */
+    attachments: string[];
+    /** The PEC message inside it, when the original is itself a PEC message. */
+    inner: PecJson | null;
+  };
+  /** The consistency issues found by `readPec`. */
+  issues: {
+    /** Stable issue code. */
+    code: string;
+    /** `error`, `warning` or `info`. */
+    severity: string;
+    /** Human-readable explanation. */
+    message: string;
+  }[];
 }
 
 /** Signature facts that the JSON can carry, from `verifyPec` or from `readPec` alone. */
 export interface SignatureFacts {
+  /** The signature matches the signed bytes. */
   valid: boolean;
+  /** The signer is trusted at signing time. */
   trusted: boolean;
+  /** The signer's subject distinguished name. */
   signer?: string;
+  /** The CMS signingTime. */
   signedAt?: Date;
+  /** The digest algorithm name. */
   digestAlgorithm?: string;
-  issues: readonly { code: string; severity: string; message: string }[];
+  /** The verification issues. */
+  issues: readonly {
+    /** Stable issue code. */
+    code: string;
+    /** `error`, `warning` or `info`. */
+    severity: string;
+    /** Human-readable explanation. */
+    message: string;
+  }[];
 }
 
 /**

@@ -155,7 +155,7 @@ export interface ReadPec {
   timeout?: "preavviso" | "scadenza";
   /** For busta and avvenuta-consegna: the receipt type (daticert, else header, else completa). */
   ricevuta?: "completa" | "breve" | "sintetica";
-  /** The daticert `errore` value (`nessuno` when absent). */
+  /** The daticert `errore` value (`nessuno` when daticert omits it; undefined for anomalia, which has no daticert). */
   errore?: string;
   /** The whole input, parsed. */
   root: MimeEntity;

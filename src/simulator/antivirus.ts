@@ -98,7 +98,14 @@ export function signatureAntivirus(signatures: Readonly<Record<string, Uint8Arra
   };
 }
 
-/** The default antivirus of a simulated gestore: it knows the EICAR test file. */
+/**
+ * The default antivirus of a simulated gestore: it knows the EICAR test file.
+ *
+ * @example
+ * ```ts
+ * defaultAntivirus()(messageWithEicar); // "Eicar-Test-Signature"
+ * ```
+ */
 export function defaultAntivirus(): Antivirus {
   return signatureAntivirus({ [EICAR_SIGNATURE_NAME]: eicarTestFile() });
 }

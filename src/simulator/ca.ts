@@ -272,7 +272,15 @@ function seconds(d: Date, what: string): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
-/** PEM armour (64 columns, LF). */
+/**
+ * PEM armour (64 columns, LF).
+ *
+ * @example
+ * ```ts
+ * await writeFile("gestore.pem", toPem(gestore.certificate));
+ * await writeFile("ca.crl.pem", toPem(crlDer, "X509 CRL"));
+ * ```
+ */
 export function toPem(der: Uint8Array, label = "CERTIFICATE"): string {
   const b64 = encodeBase64(der, 64).replace(/\r\n/g, "\n");
   return `-----BEGIN ${label}-----\n${b64}-----END ${label}-----\n`;
@@ -281,6 +289,11 @@ export function toPem(der: Uint8Array, label = "CERTIFICATE"): string {
 /**
  * PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) of an extractable private key, e.g. to
  * write test fixtures or hand the key to `openssl`.
+ *
+ * @example
+ * ```ts
+ * await writeFile("gestore.key.pem", await exportPrivateKeyPem(gestore.privateKey));
+ * ```
  */
 export async function exportPrivateKeyPem(key: CryptoKey, crypto?: Crypto): Promise<string> {
   const { subtle } = subtleOf(crypto);

@@ -196,10 +196,28 @@ export interface ReceiveOptions {
  * - `internet`: ordinary mail servers of esterno recipients (outside the PEC network).
  */
 export type FlowDestination =
-  | { readonly kind: "mailbox"; readonly gestore: Gestore }
-  | { readonly kind: "service-mailbox"; readonly gestore: Gestore }
-  | { readonly kind: "punto-di-ricezione"; readonly gestore: Gestore }
-  | { readonly kind: "internet" };
+  | {
+      /** User mailboxes at the gestore's punto di consegna. */
+      readonly kind: "mailbox";
+      /** The gestore that holds the mailboxes. */
+      readonly gestore: Gestore;
+    }
+  | {
+      /** The gestore's service mailbox (`mailReceipt`). */
+      readonly kind: "service-mailbox";
+      /** The gestore that owns the service mailbox. */
+      readonly gestore: Gestore;
+    }
+  | {
+      /** A busta travelling to a gestore's punto di ricezione. */
+      readonly kind: "punto-di-ricezione";
+      /** The receiving gestore. */
+      readonly gestore: Gestore;
+    }
+  | {
+      /** Ordinary mail servers outside the PEC network (esterno recipients). */
+      readonly kind: "internet";
+    };
 
 /**
  * The variant of a step: the receipt type of a busta or avvenuta consegna, the `errore`
@@ -624,7 +642,10 @@ export class PecNetwork {
   }
 
   /** A JSON-safe summary (the gestori refer back to the network). */
-  toJSON(): { gestori: ReturnType<Gestore["toJSON"]>[] } {
+  toJSON(): {
+    /** Each gestore's summary ({@link Gestore.toJSON}), in the order they were added. */
+    gestori: ReturnType<Gestore["toJSON"]>[];
+  } {
     return { gestori: this.#gestori.map((g) => g.toJSON()) };
   }
 }
@@ -643,6 +664,13 @@ export class PecNetwork {
  * Create it with {@link PecNetwork.addGestore}. Its behaviour settings (`antivirus`,
  * `availability`, `receptionDelay`, `acceptsOrdinaryMail`, `maxMessageSize`) may be
  * changed between flows.
+ *
+ * @example
+ * ```ts
+ * const beta = await network.addGestore({ name: "Gestore Beta S.p.A.", domain: "pec.beta.test", mailboxes: ["anna.bianchi"] });
+ * beta.availability = "unreachable"; // the next flows end with the 12 h and 24 h notices
+ * const receipt = await buildAccettazione(beta, tx); // a Gestore is a PecSigner too
+ * ```
  */
 export class Gestore implements PecSigner {
   /** The network it belongs to. */
@@ -761,7 +789,20 @@ export class Gestore implements PecSigner {
   }
 
   /** A JSON-safe summary. */
-  toJSON(): { name: string; domain: string; domains: string[]; retiredDomains: string[]; email: string; mailReceipt: string } {
+  toJSON(): {
+    /** {@link Gestore.name}. */
+    name: string;
+    /** {@link Gestore.domain}. */
+    domain: string;
+    /** {@link Gestore.domains}. */
+    domains: string[];
+    /** {@link Gestore.retiredDomains}. */
+    retiredDomains: string[];
+    /** {@link Gestore.email}. */
+    email: string;
+    /** {@link Gestore.mailReceipt}. */
+    mailReceipt: string;
+  } {
     return {
       name: this.name,
       domain: this.domain,

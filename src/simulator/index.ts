@@ -1,7 +1,20 @@
 /**
- * The gestore simulator and its test PKI.
+ * The gestore simulator and its test PKI: a {@link PecNetwork} of {@link Gestore}s
+ * plays whole PEC flows; {@link createTestCa}, {@link createGestore}, {@link createCrl}
+ * and {@link buildIgpecLdif} make the certificates and the IGPEC list they are checked
+ * against; {@link runScenario} plays the named scenarios of `postacert simulate`. For
+ * tests only.
  *
- * @module
+ * @example
+ * ```ts
+ * import { PecNetwork } from "postacert/simulator";
+ * const network = await PecNetwork.create();
+ * const alfa = await network.addGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", mailboxes: ["mario.rossi"] });
+ * await network.addGestore({ name: "Gestore Beta S.p.A.", domain: "pec.beta.test", mailboxes: ["anna.bianchi"] });
+ * const flow = await alfa.send({ from: "mario.rossi@pec.alfa.test", to: "anna.bianchi@pec.beta.test", subject: "Prova", text: "Ciao" });
+ * ```
+ *
+ * @module postacert/simulator
  */
 export { createCrl, createGestore, createTestCa, exportPrivateKeyPem, toPem } from "./ca.js";
 export type {

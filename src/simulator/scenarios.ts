@@ -91,7 +91,14 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   { name: "anomalia", description: "Ordinary mail to a PEC mailbox: the recipient gestore delivers it inside a busta di anomalia" },
 ];
 
-/** Whether a string names a scenario. */
+/**
+ * Whether a string names a scenario.
+ *
+ * @example
+ * ```ts
+ * if (!isScenarioName(arg)) throw new Error(`known scenarios: ${SCENARIO_NAMES.join(", ")}`);
+ * ```
+ */
 export function isScenarioName(name: unknown): name is ScenarioName {
   return typeof name === "string" && (SCENARIO_NAMES as readonly string[]).includes(name);
 }

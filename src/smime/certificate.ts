@@ -170,6 +170,13 @@ const UNDERSTOOD = new Set<string>([
 /**
  * An X.509 certificate. Obtain one with {@link parseCertificate} (cached by content:
  * the same bytes give the same object).
+ *
+ * @example
+ * ```ts
+ * const cert = parseCertificate(der);
+ * console.log(cert.subject, cert.emails, cert.policies, cert.isValidAt(new Date()));
+ * console.log(await cert.fingerprint("SHA-256"));
+ * ```
  */
 export class Certificate {
   /** The DER encoding (a private copy). */
@@ -502,7 +509,14 @@ export interface PemBlock {
   readonly line: number;
 }
 
-/** Splits PEM text into its blocks (text outside blocks is ignored, as OpenSSL does). */
+/**
+ * Splits PEM text into its blocks (text outside blocks is ignored, as OpenSSL does).
+ *
+ * @example
+ * ```ts
+ * for (const block of parsePem(bundle)) console.log(block.label, block.der.length, "bytes at line", block.line);
+ * ```
+ */
 export function parsePem(text: string): PemBlock[] {
   const out: PemBlock[] = [];
   const re = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
@@ -521,6 +535,11 @@ export function parsePem(text: string): PemBlock[] {
  * `TRUSTED CERTIFICATE` blocks).
  *
  * @throws PecError `ERR_CERT_MALFORMED` when a block does not decode.
+ * @example
+ * ```ts
+ * const [ca] = parsePemCertificates(await readFile("ca.pem", "utf8"));
+ * console.log(ca?.subject, ca?.notAfter.toISOString());
+ * ```
  */
 export function parsePemCertificates(text: string): Certificate[] {
   const out: Certificate[] = [];

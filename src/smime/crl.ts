@@ -63,7 +63,15 @@ interface CrlInternals {
 
 const internals = new WeakMap<Crl, CrlInternals>();
 
-/** A parsed CRL. Obtain one with {@link parseCrl}. */
+/**
+ * A parsed CRL. Obtain one with {@link parseCrl}.
+ *
+ * @example
+ * ```ts
+ * const crl = parseCrl(crlDer);
+ * if (crl.covers(cert)) console.log(crl.revokedAt(cert.serialNumber, signedAt)?.revocationDate);
+ * ```
+ */
 export class Crl {
   /** DER encoding (a private copy). */
   readonly der: Uint8Array;

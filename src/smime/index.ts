@@ -3,7 +3,14 @@
  * certification paths at the signing time (`validatePath`), the gestore certificate
  * profile, CRLs, certificates, trust stores — and signing (`signCms`, `signSmime`).
  *
- * @module
+ * @example
+ * ```ts
+ * import { TrustStore, verifySignedData } from "postacert/smime";
+ * const res = await verifySignedData({ cms: p7s, content: signedBytes, trust: await TrustStore.fromPem(caPem) });
+ * console.log(res.valid, res.trusted, res.signer?.subject, res.signedAt);
+ * ```
+ *
+ * @module postacert/smime
  */
 export { verifyCms, verifySignedData } from "./verify.js";
 export type { CmsVerification, SignedDataVerification, SignerResult, SignerVerification, VerifyCmsOptions, VerifySignedDataOptions } from "./verify.js";

@@ -109,7 +109,14 @@ function escapeValue(v: string): string {
   return out;
 }
 
-/** String form of a name (see the module documentation). */
+/**
+ * String form of a name (see the module documentation).
+ *
+ * @example
+ * ```ts
+ * formatName(cert.subjectName); // "C=IT, O=Gestore Alfa S.p.A., CN=Posta Certificata Gestore Alfa S.p.A."
+ * ```
+ */
 export function formatName(name: DistinguishedName): string {
   return name.map((rdn) => rdn.map((a) => `${a.type}=${escapeValue(a.value)}`).join(" + ")).join(", ");
 }

@@ -2,7 +2,14 @@
  * Trust sources for signature verification: PEM/DER anchors, the IGPEC LDIF of the
  * PEC gestori, and (in Node) the system roots.
  *
- * @module
+ * @example
+ * ```ts
+ * import { TrustStore } from "postacert/trust";
+ * const igpec = await TrustStore.fromLdif(ldifText);
+ * console.log(igpec.providers.map((p) => p.name), igpec.rejected.length);
+ * ```
+ *
+ * @module postacert/trust
  */
 export { TrustStore } from "./store.js";
 export type { GestoreProvider, RejectedEntry, TrustAnchor, TrustSource, TrustStoreOptions } from "./store.js";

@@ -166,7 +166,15 @@ export class TrustStore {
     }
   }
 
-  /** An empty store (verification then reports `CERT_UNTRUSTED`; the signature itself is still checked). */
+  /**
+   * An empty store (verification then reports `CERT_UNTRUSTED`; the signature itself is still checked).
+   *
+   * @example
+   * ```ts
+   * const res = await verifyPec(bytes, { trust: TrustStore.empty() });
+   * res.valid; // the bytes match the signature, whoever signed them
+   * ```
+   */
   static empty(): TrustStore {
     return new TrustStore([], [], [], []);
   }
@@ -200,6 +208,11 @@ export class TrustStore {
    * Anchors from DER certificates.
    *
    * @throws PecError `ERR_TRUST_MALFORMED` when one is not a certificate.
+   *
+   * @example
+   * ```ts
+   * const trust = await TrustStore.fromDer(await readFile("agid-ca1.cer"));
+   * ```
    */
   static async fromDer(der: Uint8Array | readonly Uint8Array[], options: TrustStoreOptions = {}): Promise<TrustStore> {
     const list = der instanceof Uint8Array ? [der] : der;
@@ -213,7 +226,14 @@ export class TrustStore {
     return TrustStore.build(certs, "der", options);
   }
 
-  /** Anchors from certificates already parsed (or DER). */
+  /**
+   * Anchors from certificates already parsed (or DER).
+   *
+   * @example
+   * ```ts
+   * const trust = await TrustStore.fromCertificates([ca.certificate, parseCertificate(otherDer)]);
+   * ```
+   */
   static async fromCertificates(certificates: readonly (Certificate | Uint8Array)[], options: TrustStoreOptions = {}): Promise<TrustStore> {
     if (!Array.isArray(certificates)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromCertificates: expected an array");
     return TrustStore.build(certificates.map(toCertificate), "certificates", options);
@@ -312,7 +332,14 @@ export class TrustStore {
     return new TrustStore(anchors, [], rejected, []);
   }
 
-  /** A new store with the anchors, providers, rejections and CRLs of all the given stores (empty for none). */
+  /**
+   * A new store with the anchors, providers, rejections and CRLs of all the given stores (empty for none).
+   *
+   * @example
+   * ```ts
+   * const trust = TrustStore.merge(await TrustStore.fromLdif(igpec), await TrustStore.system());
+   * ```
+   */
   static merge(...stores: readonly TrustStore[]): TrustStore {
     return stores.length === 0 ? TrustStore.empty() : stores[0]!.merge(...stores.slice(1));
   }
@@ -328,7 +355,14 @@ export class TrustStore {
     );
   }
 
-  /** A new store with these CRLs added (parsed DER or {@link Crl} objects). */
+  /**
+   * A new store with these CRLs added (parsed DER or {@link Crl} objects).
+   *
+   * @example
+   * ```ts
+   * const withRevocation = trust.withCrls([await (await fetch(crlUrl)).bytes()]);
+   * ```
+   */
   withCrls(crls: readonly (Crl | Uint8Array)[]): TrustStore {
     return new TrustStore(this.anchors, this.providers, this.rejected, [...this.crls, ...crls.map((c) => (c instanceof Uint8Array ? parseCrl(c) : c))]);
   }
