@@ -20,3 +20,19 @@ export * from "./daticert/index.js";
 export * from "./smime/index.js";
 export * from "./pec/index.js";
 export * from "./simulator/index.js";
+export { TransactionTracker, correlate, summarizePec } from "./transactions/index.js";
+export type {
+  MessageMeta,
+  OverdueReason,
+  OverdueTransaction,
+  PecSummary,
+  RecipientEvent,
+  RecipientState,
+  RecipientStateName,
+  RecordResult,
+  TrackerOptions,
+  TrackerStats,
+  Transaction,
+  TransactionMessage,
+  TransactionOutcome,
+} from "./transactions/index.js";

@@ -12,3 +12,5 @@
  * @module postacert/node
  */
 export { systemTrust, systemTrustStore } from "./system-trust.js";
+export { readFolder, readMaildir, readMbox, readSource } from "./sources.js";
+export type { MboxOptions, SourceMessage } from "./sources.js";

@@ -1,0 +1,309 @@
+/**
+ * Message sources for Node: a folder of `.eml` files, an mbox file (streamed), a Maildir.
+ * Each yields {@link SourceMessage}s one at a time, so a scan never holds a whole archive.
+ *
+ * @module
+ */
+import { createReadStream } from "node:fs";
+import { open, readFile, readdir, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { PecError } from "../errors.js";
+
+/** One message read from a source. */
+export interface SourceMessage {
+  /** Stable identifier: the file path (folder, Maildir) or `path#offset` (mbox, byte offset of its `From ` line). */
+  id: string;
+  /** The source it came from (the folder, mbox or Maildir path as given). */
+  source: string;
+  /** The message bytes (for mbox: `>From` unescaped, without the `From ` line and the separating blank line). */
+  bytes: Uint8Array;
+}
+
+/** Extensions that are never messages (certificates, trust lists, documents, archives). */
+const SKIP_EXTENSIONS = new Set([
+  ".pem", ".crt", ".cer", ".der", ".p7s", ".p7b", ".p7c", ".key", ".ldif", ".crl",
+  ".pdf", ".xml", ".json", ".md", ".html", ".htm", ".csv", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z",
+  ".png", ".jpg", ".jpeg", ".gif", ".svg", ".js", ".ts", ".map",
+]);
+
+const SNIFF_BYTES = 1024;
+
+function checkPath(path: unknown, what: string): asserts path is string {
+  if (typeof path !== "string" || path === "") throw new PecError("ERR_INVALID_ARGUMENT", `${what} must be a non-empty path`);
+}
+
+/**
+ * Whether the start of a file looks like a message: the first line is a header field
+ * (`Name: value`, RFC 5322 field-name characters) — cheap enough to run on every file of a folder.
+ */
+function looksLikeMessage(head: Uint8Array): boolean {
+  let i = 0;
+  // A BOM or leading blank lines are not messages anyway; keep it strict and fast.
+  while (i < head.length) {
+    const c = head[i]!;
+    if (c === 0x3a) return i > 0;
+    if (c < 0x21 || c > 0x7e) return false;
+    i++;
+  }
+  return false;
+}
+
+async function sniff(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const buf = new Uint8Array(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    return looksLikeMessage(buf.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    // Hidden folders (.git, .cache) and Maildir tmp/ hold no finished messages.
+    if (e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else if (e.isFile()) yield p;
+  }
+}
+
+/**
+ * Reads every message under a folder, recursively, in name order: `.eml` files and any other
+ * file whose first line is a header field; certificates, LDIF, PDF, XML… are skipped.
+ *
+ * @param dir - the folder
+ * @returns an async iterable of messages (`id` is the file path)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder
+ * @example
+ * ```ts
+ * import { readPec, TransactionTracker } from "postacert";
+ * import { readFolder } from "postacert/node";
+ * const tracker = new TransactionTracker();
+ * for await (const m of readFolder("archive/")) tracker.add(readPec(m.bytes), m);
+ * ```
+ */
+export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
+  checkPath(dir, "dir");
+  if (!(await isDirectory(dir))) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a folder`);
+  for await (const path of walk(dir)) {
+    const ext = extname(path).toLowerCase();
+    if (SKIP_EXTENSIONS.has(ext)) continue;
+    if (ext !== ".eml" && !(await sniff(path))) continue;
+    yield { id: path, source: dir, bytes: await readWhole(path) };
+  }
+}
+
+/**
+ * Reads a Maildir: the messages of `cur/` and `new/` (name order), never `tmp/` (files being
+ * written). Sub-folders (`.Sent` …) are separate Maildirs: pass them separately.
+ *
+ * @param dir - the Maildir (the folder holding `cur/`, `new/`, `tmp/`)
+ * @returns an async iterable of messages (`id` is the file path)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`
+ * @example
+ * ```ts
+ * for await (const m of readMaildir("/home/me/Maildir")) console.log(m.id, m.bytes.length);
+ * ```
+ */
+export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
+  checkPath(dir, "dir");
+  const subs = [join(dir, "cur"), join(dir, "new")];
+  const present = await Promise.all(subs.map(isDirectory));
+  if (!present.some(Boolean)) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a Maildir (no cur/ or new/)`);
+  for (let i = 0; i < subs.length; i++) {
+    if (!present[i]) continue;
+    const names = (await readdir(subs[i]!, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith(".")).map((e) => e.name);
+    names.sort();
+    for (const name of names) {
+      const path = join(subs[i]!, name);
+      yield { id: path, source: dir, bytes: await readWhole(path) };
+    }
+  }
+}
+
+/** Options of {@link readMbox}. */
+export interface MboxOptions {
+  /** Read-stream chunk size in bytes (default 256 KiB). */
+  highWaterMark?: number;
+}
+
+const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
+
+/** Whether `line[start..]` begins with `From ` after `skip` `>` characters. */
+function fromAt(line: Uint8Array, start: number): boolean {
+  if (line.length - start < 5) return false;
+  for (let k = 0; k < 5; k++) if (line[start + k] !== FROM_[k]) return false;
+  return true;
+}
+
+/** Number of leading `>` when the line is `>+From `, else 0. */
+function quotedFrom(line: Uint8Array): number {
+  let i = 0;
+  while (i < line.length && line[i] === 0x3e) i++;
+  return i > 0 && fromAt(line, i) ? i : 0;
+}
+
+/**
+ * Streams an mbox file, one message at a time: a line starting with `From ` (at the start of a
+ * line) begins a message; `>From `, `>>From `… lose one `>` (mboxrd, which also reads mboxo
+ * correctly for the lines that matter); LF or CRLF line ends are kept as they are. The blank line
+ * that separates two messages is removed; a message that did not end with a line break gets the
+ * one its writer had to add (mbox cannot tell). Memory holds one message plus one read chunk.
+ *
+ * @param path - the mbox file
+ * @param options - read chunk size
+ * @returns an async iterable of messages (`id` is `path#offset`, the byte offset of the `From ` line)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file
+ * @example
+ * ```ts
+ * for await (const m of readMbox("archive.mbox")) console.log(m.id);
+ * ```
+ */
+export async function* readMbox(path: string, options: MboxOptions = {}): AsyncGenerator<SourceMessage> {
+  checkPath(path, "path");
+  const hwm = options.highWaterMark ?? 256 * 1024;
+  if (!Number.isInteger(hwm) || hwm < 16) throw new PecError("ERR_INVALID_ARGUMENT", "highWaterMark must be an integer ≥ 16");
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
+
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let startOffset = -1; // offset of the current message's From line; -1 before the first
+  let lineOffset = 0; // file offset of the start of the pending line
+  // The incomplete last line of the previous chunks, in pieces: a very long line (no LF for
+  // megabytes) must not be re-copied on every chunk.
+  let carry: Uint8Array[] = [];
+  let carrySize = 0;
+
+  const finish = (): SourceMessage | undefined => {
+    if (startOffset < 0) return undefined;
+    const bytes = stripSeparator(concat(parts, size));
+    parts = [];
+    size = 0;
+    return { id: `${path}#${startOffset}`, source: path, bytes };
+  };
+
+  // Returns a finished message when `line` is a separator.
+  const onLine = (line: Uint8Array): SourceMessage | undefined => {
+    let out: SourceMessage | undefined;
+    if (fromAt(line, 0)) {
+      out = finish();
+      startOffset = lineOffset;
+    } else if (startOffset >= 0) {
+      const q = quotedFrom(line);
+      const kept = q > 0 ? line.subarray(1) : line;
+      parts.push(kept);
+      size += kept.length;
+    }
+    // Text before the first From line is not a message (an mbox must start with one).
+    lineOffset += line.length;
+    return out;
+  };
+
+  const stream = createReadStream(path, { highWaterMark: hwm });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let pos = 0;
+    if (carrySize > 0) {
+      // Complete only the pending line: concatenating it with the whole chunk would copy every chunk.
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        carry.push(chunk);
+        carrySize += chunk.length;
+        continue;
+      }
+      carry.push(chunk.subarray(0, nl + 1));
+      const line = concat(carry, carrySize + nl + 1);
+      carry = [];
+      carrySize = 0;
+      pos = nl + 1;
+      const m = onLine(line);
+      if (m) yield m;
+    }
+    while (pos < chunk.length) {
+      const nl = chunk.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      const m = onLine(chunk.subarray(pos, nl + 1));
+      pos = nl + 1;
+      if (m) yield m;
+    }
+    // Copy the tail: keeping a view would pin the whole chunk until the line ends.
+    if (pos < chunk.length) {
+      carry = [chunk.slice(pos)];
+      carrySize = chunk.length - pos;
+    }
+  }
+  if (carrySize > 0) {
+    const m = onLine(concat(carry, carrySize));
+    if (m) yield m;
+  }
+  const last = finish();
+  if (last) yield last;
+}
+
+/** Drops the one empty line (LF or CRLF) that an mbox writer puts before the next `From `. */
+function stripSeparator(b: Uint8Array): Uint8Array {
+  const n = b.length;
+  if (n < 2 || b[n - 1] !== 0x0a) return b;
+  // The separator is an empty last line; the message's own last line must still end in LF.
+  if (b[n - 2] === 0x0a) return b.subarray(0, n - 1);
+  if (b[n - 2] === 0x0d && n >= 3 && b[n - 3] === 0x0a) return b.subarray(0, n - 2);
+  return b;
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function readWhole(path: string): Promise<Uint8Array> {
+  const b = await readFile(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Reads any local source: a Maildir (a folder with `cur/` or `new/`), a folder of messages,
+ * an mbox (a file whose first line starts with `From `) or a single message file.
+ *
+ * @param path - folder or file
+ * @returns an async iterable of messages
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist
+ * @example
+ * ```ts
+ * for await (const m of readSource(process.argv[2]!)) console.log(m.id);
+ * ```
+ */
+export async function* readSource(path: string): AsyncGenerator<SourceMessage> {
+  checkPath(path, "path");
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new PecError("ERR_INVALID_ARGUMENT", `${path} does not exist`);
+  if (st.isDirectory()) {
+    if ((await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new")))) yield* readMaildir(path);
+    else yield* readFolder(path);
+    return;
+  }
+  const fh = await open(path, "r");
+  let head: Uint8Array;
+  try {
+    const buf = new Uint8Array(5);
+    const { bytesRead } = await fh.read(buf, 0, 5, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (fromAt(head, 0)) yield* readMbox(path);
+  else yield { id: path, source: path, bytes: await readWhole(path) };
+}
+

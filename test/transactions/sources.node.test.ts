@@ -1,0 +1,177 @@
+// Node sources: folder, mbox (streamed, mboxrd escaping, CRLF/LF, bounded memory) and Maildir
+// give the same messages and the same transactions.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFolder, readMaildir, readMbox, readSource, type SourceMessage } from "../../src/node/index.js";
+import { readPec } from "../../src/pec/read.js";
+import { SCENARIO_NAMES, createScenarioPki, runScenario } from "../../src/simulator/index.js";
+import { TransactionTracker, type Transaction } from "../../src/transactions/index.js";
+import { NOT_BEFORE, START } from "../simulator/helpers.js";
+
+const enc = new TextEncoder();
+let dir: string;
+let flows: Uint8Array[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "postacert-sources-"));
+  const pki = await createScenarioPki({ keyAlgorithm: "ECDSA-P256", notBefore: NOT_BEFORE });
+  for (const name of SCENARIO_NAMES) flows.push(...(await runScenario(name, { pki, start: START })).flow.messages.map((m) => m.message.bytes));
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  flows = [];
+});
+
+/** mboxrd writer: `From ` line, `>`-quote every `>*From ` line, a blank line after each message. */
+function mbox(messages: Uint8Array[], eol = "\n"): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const m of messages) {
+    parts.push(enc.encode(`From MAILER-DAEMON Mon Mar 16 10:30:00 2026${eol}`));
+    const text = Buffer.from(m).toString("latin1");
+    const quoted = text.replace(/^(>*From )/gm, ">$1");
+    const body = Buffer.from(quoted, "latin1");
+    parts.push(body);
+    parts.push(enc.encode(body.at(-1) === 0x0a ? eol : eol + eol));
+  }
+  return Buffer.concat(parts);
+}
+
+async function collect(it: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
+  const out: SourceMessage[] = [];
+  for await (const m of it) out.push(m);
+  return out;
+}
+
+function summary(ts: Transaction[]): string[] {
+  return ts.map((t) => `${t.identificativo ?? t.msgid}|${t.outcome}|${t.recipients.map((r) => `${r.address}=${r.state}`).join(",")}`).sort();
+}
+
+async function transactionsOf(src: AsyncIterable<SourceMessage>): Promise<string[]> {
+  const tracker = new TransactionTracker();
+  for await (const m of src) tracker.add(readPec(m.bytes), m);
+  return summary(tracker.transactions());
+}
+
+describe("readMbox", () => {
+  const tricky = [
+    "From: a@b.test\nSubject: one\n\nFrom the start of a line\n>From already quoted\n>>From twice\nFromage is not a separator\n",
+    "From: c@d.test\r\nSubject: two\r\n\r\nbody\r\nFrom here too\r\n\r\n",
+    "From: e@f.test\nSubject: three\n\nno final newline",
+  ];
+
+  it.each(["\n", "\r\n"])("reads back every message byte-exact (EOL %j)", async (eol) => {
+    const msgs = tricky.slice(0, 2).map((s) => enc.encode(s));
+    const path = join(dir, `tricky-${eol.length}.mbox`);
+    await writeFile(path, mbox([...msgs, ...flows.slice(0, 5)], eol));
+    const got = await collect(readMbox(path, { highWaterMark: 64 })); // tiny chunks: lines straddle them
+    expect(got.map((m) => Buffer.from(m.bytes).toString("latin1"))).toEqual([...msgs, ...flows.slice(0, 5)].map((m) => Buffer.from(m).toString("latin1")));
+    expect(got[0]!.id).toBe(`${path}#0`);
+    expect(new Set(got.map((m) => m.id)).size).toBe(got.length);
+    expect(got.every((m) => m.source === path)).toBe(true);
+  });
+
+  it("a message without a final newline gets the line break its writer added (mbox cannot tell)", async () => {
+    const path = join(dir, "nonl.mbox");
+    await writeFile(path, mbox([enc.encode(tricky[2]!), enc.encode(tricky[0]!)]));
+    const got = await collect(readMbox(path));
+    expect(Buffer.from(got[0]!.bytes).toString()).toBe(`${tricky[2]}\n`);
+    expect(Buffer.from(got[1]!.bytes).toString()).toBe(tricky[0]);
+  });
+
+  it("a line longer than many chunks is read whole", async () => {
+    const long = `From: a@b.test\nSubject: long\n\n${"x".repeat(300_000)}\nFrom y\n`;
+    const path = join(dir, "long.mbox");
+    await writeFile(path, mbox([enc.encode(long), enc.encode(tricky[1]!)]));
+    const got = await collect(readMbox(path, { highWaterMark: 1000 }));
+    expect(got.map((m) => Buffer.from(m.bytes).toString())).toEqual([long, tricky[1]]);
+  });
+
+  it("ignores text before the first From line; an empty file has no messages", async () => {
+    const p1 = join(dir, "empty.mbox");
+    await writeFile(p1, "");
+    expect(await collect(readMbox(p1))).toEqual([]);
+    const p2 = join(dir, "junk.mbox");
+    await writeFile(p2, Buffer.concat([enc.encode("junk\n"), mbox([enc.encode(tricky[0]!)])]));
+    const got = await collect(readMbox(p2));
+    expect(got).toHaveLength(1);
+    expect(got[0]!.id).toBe(`${p2}#5`);
+  });
+
+  it("rejects misuse with PecError", async () => {
+    await expect(collect(readMbox(join(dir, "missing.mbox")))).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    await expect(collect(readMbox(""))).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    await expect(collect(readMaildir(dir))).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    await expect(collect(readFolder(join(dir, "nope")))).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+  });
+
+  it("streams a 50 MB mbox with bounded memory", async () => {
+    const path = join(dir, "big.mbox");
+    const one = mbox(flows.slice(0, 12));
+    const target = 50 * 1024 * 1024;
+    const ws = createWriteStream(path);
+    let written = 0;
+    while (written < target) {
+      if (!ws.write(one)) await new Promise<void>((r) => ws.once("drain", () => r()));
+      written += one.length;
+    }
+    await new Promise<void>((r, j) => ws.end((e?: Error | null) => (e ? j(e) : r())));
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let count = 0;
+    let bytes = 0;
+    let peak = before;
+    for await (const m of readMbox(path)) {
+      count++;
+      bytes += m.bytes.length;
+      if ((count & 255) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    expect(count).toBe((written / one.length) * 12);
+    expect(bytes).toBe((written / one.length) * flows.slice(0, 12).reduce((s, m) => s + m.length, 0));
+    // Growth is V8 garbage awaiting collection, not the file: it must stay well below its size.
+    expect(peak - before, `rss grew ${((peak - before) / 1048576).toFixed(1)} MB`).toBeLessThan(target / 2);
+  }, 120_000);
+});
+
+describe("folder, Maildir and mbox", () => {
+  it("give the same messages and the same transactions", async () => {
+    const folder = join(dir, "folder");
+    await mkdir(join(folder, "sub", "deeper"), { recursive: true });
+    const maildir = join(dir, "Maildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    for (let i = 0; i < flows.length; i++) {
+      const name = `m${String(i).padStart(3, "0")}`;
+      // Mixed layouts: .eml, no extension, .txt, nested folders.
+      const where = i % 3 === 0 ? join(folder, `${name}.eml`) : i % 3 === 1 ? join(folder, "sub", name) : join(folder, "sub", "deeper", `${name}.txt`);
+      await writeFile(where, flows[i]!);
+      await writeFile(join(maildir, i % 2 ? "cur" : "new", `${1700000000 + i}.${i}.host${i % 2 ? ":2,S" : ""}`), flows[i]!);
+    }
+    // Noise the folder reader must skip; tmp/ of the Maildir is never read.
+    await writeFile(join(folder, "ca.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    await writeFile(join(folder, "igpec.ldif"), "dn: o=test\n");
+    await writeFile(join(folder, "notes"), "just some text, no header\n");
+    await mkdir(join(folder, ".git"));
+    await writeFile(join(folder, ".git", "HEAD"), "Ref: refs/heads/main\n");
+    await writeFile(join(maildir, "tmp", "partial"), flows[0]!.subarray(0, 100));
+    const mboxPath = join(dir, "all.mbox");
+    await writeFile(mboxPath, mbox(flows, "\r\n"));
+
+    const sorted = (ms: SourceMessage[]) => ms.map((m) => Buffer.from(m.bytes).toString("base64")).sort();
+    const expected = flows.map((m) => Buffer.from(m).toString("base64")).sort();
+    const fromFolder = await collect(readFolder(folder));
+    expect(sorted(fromFolder)).toEqual(expected);
+    expect(sorted(await collect(readMaildir(maildir)))).toEqual(expected);
+    expect(sorted(await collect(readMbox(mboxPath)))).toEqual(expected);
+    expect(sorted(await collect(readSource(maildir)))).toEqual(expected);
+    expect(sorted(await collect(readSource(mboxPath)))).toEqual(expected);
+    expect(sorted(await collect(readSource(folder)))).toEqual(expected);
+    expect((await collect(readSource(join(folder, "m000.eml"))))[0]!.bytes).toEqual(flows[0]);
+
+    const t = await transactionsOf(readFolder(folder));
+    expect(t).toHaveLength(SCENARIO_NAMES.length - 1); // anomalia is not a transaction
+    expect(await transactionsOf(readMaildir(maildir))).toEqual(t);
+    expect(await transactionsOf(readMbox(mboxPath))).toEqual(t);
+  });
+});
