@@ -1,0 +1,131 @@
+// Linear time on pathological input (issue 8): no catastrophic regex, no quadratic loop.
+// Each case runs at size n and 10 n and requires time(10 n) / time(n) < 30. Linear code
+// gives 10–25 here: 1 MB strings stay in V8's young generation and caches while 10 MB ones
+// do not (the unclosed-quote case measures 23 ms vs 580 ms, yet 1/2/4/8/16 MB cold runs
+// take 65/128/264/477/973 ms: linear). Quadratic code gives ≥ 100. This is a hang guard, not a benchmark: both sizes are timed as the
+// best of several runs, and a large run under 250 ms passes whatever the ratio (timer noise on a
+// shared machine). Node only (timing in a browser tab is too noisy).
+import { describe, expect, it } from "vitest";
+import { isPecError } from "../../src/errors.js";
+import { parseMime, walkEntities } from "../../src/mime/index.js";
+import { parseDaticert } from "../../src/daticert/index.js";
+import { readPec } from "../../src/pec/read.js";
+import { latin1Bytes } from "../../src/util/bytes.js";
+
+const MB = 1024 * 1024;
+const RATIO = 30;
+const FLOOR_MS = 250;
+
+function time(f: () => void, repeat: number): number {
+  let best = Infinity;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** Times `run(make(n))` and `run(make(10 n))` and checks the ratio. */
+function linear(make: (n: number) => Uint8Array | string, run: (input: Uint8Array | string) => void, n: number): { small: number; big: number } {
+  const a = make(n);
+  const b = make(10 * n);
+  run(a); // warm-up (JIT)
+  const small = time(() => run(a), 3);
+  const big = time(() => run(b), 2);
+  if (big > FLOOR_MS) expect(big / Math.max(small, 1), `time(10n)=${big.toFixed(0)} ms, time(n)=${small.toFixed(0)} ms`).toBeLessThan(RATIO);
+  return { small, big };
+}
+
+/** A message with one header whose value is `fill` repeated to `size` bytes. */
+function headerMessage(name: string, fill: string, size: number, prefix = ""): Uint8Array {
+  const v = fill.repeat(Math.ceil(size / fill.length)).slice(0, size);
+  return latin1Bytes(`${name}: ${prefix}${v}\r\nSubject: x\r\n\r\nbody\r\n`);
+}
+
+/** Parses with a header limit above 10 MB and reads every computed header facet. */
+function parseAll(input: Uint8Array | string): void {
+  const root = parseMime(input as Uint8Array, { maxHeaderBytes: 32 * MB, maxParts: 1_000_000 });
+  for (const e of walkEntities(root)) {
+    for (const h of e.headers) void (h.value.length + h.decoded.length);
+    void e.contentType.params;
+    void e.disposition?.params;
+    void e.filename;
+  }
+  void readPec(root).type;
+}
+
+describe("10 MB pathological headers parse in linear time", () => {
+  const cases: [string, string, string, string?][] = [
+    ["one line of 'a'", "X-Long", "a"],
+    ["'=?utf-8?q?' repeated (unterminated encoded words)", "Subject", "=?utf-8?q?"],
+    ["complete encoded words back to back", "Subject", "=?utf-8?q?=C3=A8?="],
+    ["encoded words with bogus charsets", "Subject", "=?x-bogus-1?b?QUJD?= "],
+    ["quotes and semicolons in Content-Type parameters", "Content-Type", '; a="\\";";', "text/plain"],
+    ["unclosed quoted string in Content-Type", "Content-Type", '\\"a;', 'text/plain; name="'],
+    ["RFC 2231 continuations in Content-Disposition", "Content-Disposition", "; filename*0*=utf-8''%C3%A8", "attachment"],
+    ["tab folding", "X-Folded", "a\r\n\t"],
+    ["space folding of empty lines", "X-Folded", "\r\n "],
+    ["comments and angle brackets in From", "From", "(((<a@b>"],
+    ["boundary parameter of 'a'", "Content-Type", "a", "multipart/mixed; boundary="],
+  ];
+  for (const [name, header, fill, prefix] of cases) {
+    it(name, () => {
+      linear((n) => headerMessage(header, fill, n, prefix ?? ""), parseAll, MB);
+    }, 120_000);
+  }
+
+  it("default maxHeaderBytes refuses a 10 MB header with ERR_TOO_LARGE, fast", () => {
+    const big = headerMessage("X-Long", "a", 10 * MB);
+    const t0 = performance.now();
+    try {
+      parseMime(big);
+      expect.unreachable();
+    } catch (e) {
+      expect(isPecError(e, "ERR_TOO_LARGE")).toBe(true);
+    }
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("structure in linear time", () => {
+  it("deep multipart nesting, up to the (raised) depth limit", () => {
+    const nested = (depth: number): Uint8Array => {
+      let head = "";
+      let tail = "";
+      for (let i = 0; i < depth; i++) {
+        head += `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n`;
+        tail += `\r\n--b${depth - 1 - i}--\r\n`;
+      }
+      return latin1Bytes(head + "Content-Type: text/plain\r\n\r\nx" + tail);
+    };
+    // Each level's delimiter search covers all deeper levels: O(depth × size) by nature,
+    // so no ratio here: 3,000 levels (100 times the default limit) must stay well under
+    // 10 s, and 100,000 levels with the default limit (32) must stop early with ERR_TOO_DEEP.
+    const run = (depth: number) => () => parseMime(nested(depth), { maxDepth: depth });
+    const t = time(run(3000), 1);
+    expect(t).toBeLessThan(10_000);
+    const t0 = performance.now();
+    try {
+      parseMime(nested(100_000));
+    } catch (e) {
+      expect(isPecError(e, "ERR_TOO_DEEP")).toBe(true);
+    }
+    expect(performance.now() - t0).toBeLessThan(2000);
+  }, 60_000);
+
+  it("many sibling parts, up to the (raised) parts limit", () => {
+    const many = (n: number): Uint8Array => latin1Bytes("Content-Type: multipart/mixed; boundary=p\r\n\r\n" + "--p\r\nContent-Type: text/plain\r\n\r\nx\r\n".repeat(n) + "--p--\r\n");
+    linear((n) => many(n), (b) => parseAll(b), 20_000);
+  }, 60_000);
+
+  it("a daticert with 100k elements", () => {
+    const daticert = (n: number): string =>
+      '<?xml version="1.0" encoding="UTF-8"?><postacert tipo="posta-certificata" errore="nessuno"><intestazione><mittente>a@pec.alfa.test</mittente>' +
+      '<destinatari tipo="certificato">b@pec.beta.test</destinatari>'.repeat(n) +
+      "<risposte>a@pec.alfa.test</risposte><oggetto>x</oggetto></intestazione><dati><gestore-emittente>G</gestore-emittente>" +
+      '<data zona="+0200"><giorno>02/05/2025</giorno><ora>10:00:00</ora></data><identificativo>id@x</identificativo><msgid>&lt;m@x&gt;</msgid></dati></postacert>';
+    const { big } = linear(daticert, (s) => void parseDaticert(s, { maxSize: 64 * MB }), 10_000);
+    expect(big).toBeLessThan(30_000);
+  }, 120_000);
+});
