@@ -22,6 +22,7 @@ export * from "./pec/index.js";
 export * from "./simulator/index.js";
 export { TransactionTracker, correlate, summarizePec } from "./transactions/index.js";
 export type {
+  CorrelateResult,
   MessageMeta,
   OverdueReason,
   OverdueTransaction,

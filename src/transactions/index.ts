@@ -16,6 +16,7 @@ export { TransactionTracker, correlate } from "./tracker.js";
 export { summarizePec } from "./summary.js";
 export type { PecSummary } from "./summary.js";
 export type {
+  CorrelateResult,
   MessageMeta,
   OverdueReason,
   OverdueTransaction,

@@ -513,6 +513,14 @@ function listRank(m: TransactionMessage): number {
   return m.type === "posta-certificata" ? 0 : m.type === "accettazione" || m.type === "non-accettazione" ? 1 : 2;
 }
 
+/** Result of {@link correlate}. */
+export interface CorrelateResult {
+  /** Every transaction, oldest first. */
+  transactions: Transaction[];
+  /** The tracker that built them, to add more messages or ask what is overdue. */
+  tracker: TransactionTracker;
+}
+
 /**
  * Correlates a set of messages in one go (a {@link TransactionTracker} fed with all of them).
  *
@@ -524,7 +532,7 @@ function listRank(m: TransactionMessage): number {
  * const { transactions } = correlate(files.map((b) => readPec(b)));
  * ```
  */
-export function correlate(messages: Iterable<ReadPec | PecSummary>, options: TrackerOptions = {}): { transactions: Transaction[]; tracker: TransactionTracker } {
+export function correlate(messages: Iterable<ReadPec | PecSummary>, options: TrackerOptions = {}): CorrelateResult {
   if (messages === null || typeof messages !== "object" || typeof (messages as Iterable<unknown>)[Symbol.iterator] !== "function") {
     throw new PecError("ERR_INVALID_ARGUMENT", "correlate() expects an iterable of ReadPec");
   }
