@@ -129,7 +129,14 @@ export interface OverdueTransaction {
   /** The transaction. */
   transaction: Transaction;
   /** Every reason (several recipients may each be late). */
-  reasons: { reason: OverdueReason; recipient?: string; since: Date }[];
+  reasons: {
+    /** What is missing. */
+    reason: OverdueReason;
+    /** The late recipient, for `no-consegna`. */
+    recipient?: string;
+    /** Since when it has been awaited. */
+    since: Date;
+  }[];
 }
 
 /** Options of {@link TransactionTracker} and {@link correlate}. */
