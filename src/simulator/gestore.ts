@@ -373,7 +373,8 @@ function builtFromRead(pec: ReadPec, bytes: Uint8Array, to: readonly string[], a
   };
 }
 
-type Draft = Omit<FlowMessage, "step" | "type" | "variant" | "from">;
+/** A step as produced; `date` defaults to the message's own date (a delivery may come later). */
+type Draft = Omit<FlowMessage, "step" | "type" | "variant" | "from" | "date"> & { date?: Date };
 
 /** Collects the steps of a flow as they are produced, then orders them by time. */
 class FlowRecorder {
@@ -392,7 +393,7 @@ class FlowRecorder {
   finish(original: Uint8Array, start: Date, identificativo: string | undefined): PecFlow {
     const order = <T extends { seq: number }>(list: T[], date: (x: T) => Date): T[] =>
       [...list].sort((a, b) => date(a).getTime() - date(b).getTime() || a.seq - b.seq);
-    const messages = order(this.#drafts, (d) => d.draft.date).map(({ draft }, i): FlowMessage => {
+    const messages = order(this.#drafts, (d) => d.draft.date ?? d.draft.message.date).map(({ draft }, i): FlowMessage => {
       const variant = variantOf(draft.message);
       return {
         step: i + 1,
@@ -403,7 +404,7 @@ class FlowRecorder {
         to: draft.to,
         destination: draft.destination,
         message: draft.message,
-        date: draft.date,
+        date: draft.date ?? draft.message.date,
         description: draft.description,
       };
     });
@@ -881,7 +882,6 @@ export class Gestore implements PecSigner {
         to: [tx.sender],
         destination: senderBox,
         message: notice,
-        date: notice.date,
         description:
           virus !== undefined
             ? `${this.name} finds ${virus} at submission: the message is not accepted (and kept in the virus store)`
@@ -897,7 +897,6 @@ export class Gestore implements PecSigner {
       to: [tx.sender],
       destination: senderBox,
       message: accettazione,
-      date: accettazione.date,
       description: `${this.name} accepts the message for ${plural(tx.recipients.length, "recipient")}${esterni ? ` (${esterni} esterno)` : ""}`,
     });
     const busta = await buildBusta(this, tx, { ...buildOptions(ctx, accepted), original: bytes });
@@ -918,7 +917,6 @@ export class Gestore implements PecSigner {
         to: group.recipients,
         destination: g ? { kind: "punto-di-ricezione", gestore: g } : { kind: "internet" },
         message: busta,
-        date: busta.date,
         description: g
           ? `${this.name} sends the busta di trasporto to ${g === this ? "its own" : `${g.name}'s`} punto di ricezione for ${group.recipients.join(", ")}`
           : `${this.name} sends the busta di trasporto to the Internet for ${group.recipients.join(", ")} (esterno: no receipt will come back)`,
@@ -956,7 +954,6 @@ export class Gestore implements PecSigner {
         to: [tx.sender],
         destination: senderBox,
         message: notice,
-        date: notice.date,
         description: `${this.name} tells the sender that ${consegna} did not get the message because of a virus`,
       });
     }
@@ -984,7 +981,6 @@ export class Gestore implements PecSigner {
           to: [tx.sender],
           destination: senderBox,
           message: notice,
-          date: notice.date,
           description:
             kind === "preavviso"
               ? `${this.name} warns the sender: no presa in carico nor consegna for ${r} within 12 hours`
@@ -1094,7 +1090,6 @@ export class Gestore implements PecSigner {
       to: boxes,
       destination: { kind: "mailbox", gestore: this },
       message: anomalia,
-      date: anomalia.date,
       description: `${this.name} delivers the message to ${boxes.join(", ")} inside a busta di anomalia: ${reason}`,
     });
   }
@@ -1138,7 +1133,6 @@ export class Gestore implements PecSigner {
           to: [origin.mailReceipt],
           destination: { kind: "service-mailbox", gestore: origin },
           message: notice,
-          date: notice.date,
           description: `${this.name} finds ${virus} in the busta for ${r}: the message is not delivered, ${origin.name} is told`,
         });
         tracking?.final.set(r.toLowerCase(), t);
@@ -1154,7 +1148,6 @@ export class Gestore implements PecSigner {
       to: [origin.mailReceipt],
       destination: { kind: "service-mailbox", gestore: origin },
       message: presa,
-      date: presa.date,
       description: `${this.name} takes charge of the busta for ${rcpts.join(", ")} and tells ${origin === this ? "itself" : origin.name}`,
     });
     for (const r of rcpts) tracking?.presa.set(r.toLowerCase(), presa.date);
@@ -1175,7 +1168,6 @@ export class Gestore implements PecSigner {
           to: [tx.sender],
           destination: senderBox,
           message: notice,
-          date: notice.date,
           description:
             errore === "no-dest"
               ? `${this.name} cannot deliver to ${r}: no such mailbox`
@@ -1197,7 +1189,6 @@ export class Gestore implements PecSigner {
           to: [tx.sender],
           destination: senderBox,
           message: consegna,
-          date: consegna.date,
           description: `${this.name} certifies the delivery to ${r} (ricevuta ${consegna.ricevuta ?? "completa"})`,
         });
       }
