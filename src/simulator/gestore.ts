@@ -870,35 +870,25 @@ export class Gestore implements PecSigner {
       options.identificativo ?? newIdentificativo(this.domain, { date: accepted, timeZone: ctx.timeZone, crypto: ctx.crypto });
     const tx = this.#transaction(bytes, sub, identificativo);
     const rec = new FlowRecorder();
-    const senderBox: FlowDestination = { kind: "mailbox", gestore: this };
+    const toSender = (message: BuiltPec, description: string): void => this.#toSender(rec, tx.sender, this, message, description);
 
     // Punto di accesso: formal checks, then the antivirus (spec §2.2 rows 1-3).
     const virus = sub.problems.length === 0 ? this.antivirus?.(bytes) : undefined;
     if (sub.problems.length > 0 || virus !== undefined) {
       const erroreEsteso = virus ?? sub.problems.join("; ");
       const notice = await buildNonAccettazione(this, tx, { ...buildOptions(ctx, accepted), errore: virus !== undefined ? "virus" : "altro", erroreEsteso });
-      rec.add({
-        emitter: this,
-        to: [tx.sender],
-        destination: senderBox,
-        message: notice,
-        description:
-          virus !== undefined
-            ? `${this.name} finds ${virus} at submission: the message is not accepted (and kept in the virus store)`
-            : `${this.name} refuses the message at submission: ${erroreEsteso}`,
-      });
+      toSender(
+        notice,
+        virus !== undefined
+          ? `${this.name} finds ${virus} at submission: the message is not accepted (and kept in the virus store)`
+          : `${this.name} refuses the message at submission: ${erroreEsteso}`,
+      );
       return rec.finish(bytes, start, identificativo);
     }
 
     const accettazione = await buildAccettazione(this, tx, buildOptions(ctx, accepted));
     const esterni = tx.recipients.filter((r) => r.tipo === "esterno").length;
-    rec.add({
-      emitter: this,
-      to: [tx.sender],
-      destination: senderBox,
-      message: accettazione,
-      description: `${this.name} accepts the message for ${plural(tx.recipients.length, "recipient")}${esterni ? ` (${esterni} esterno)` : ""}`,
-    });
+    toSender(accettazione, `${this.name} accepts the message for ${plural(tx.recipients.length, "recipient")}${esterni ? ` (${esterni} esterno)` : ""}`);
     const busta = await buildBusta(this, tx, { ...buildOptions(ctx, accepted), original: bytes });
 
     // One SMTP transaction per receiving gestore (and per Internet domain), in recipient order.
@@ -949,13 +939,7 @@ export class Gestore implements PecSigner {
         errore: "virus",
         ...(rv.daticert?.dati.erroreEsteso !== undefined && { erroreEsteso: rv.daticert.dati.erroreEsteso }),
       });
-      rec.add({
-        emitter: this,
-        to: [tx.sender],
-        destination: senderBox,
-        message: notice,
-        description: `${this.name} tells the sender that ${consegna} did not get the message because of a virus`,
-      });
+      toSender(notice, `${this.name} tells the sender that ${consegna} did not get the message because of a virus`);
     }
 
     // Timeouts (spec §2.2 notes, §4.11): per certificato recipient, from the busta's dispatch.
@@ -976,16 +960,12 @@ export class Gestore implements PecSigner {
         if (!due) continue;
         this.#checkValidAt(deadline);
         const notice = await buildPreavvisoErroreConsegna(this, tx, { ...buildOptions(ctx, deadline), consegna: r, kind });
-        rec.add({
-          emitter: this,
-          to: [tx.sender],
-          destination: senderBox,
-          message: notice,
-          description:
-            kind === "preavviso"
-              ? `${this.name} warns the sender: no presa in carico nor consegna for ${r} within 12 hours`
-              : `${this.name} ends the transaction for ${r}: no consegna within 24 hours`,
-        });
+        toSender(
+          notice,
+          kind === "preavviso"
+            ? `${this.name} warns the sender: no presa in carico nor consegna for ${r} within 12 hours`
+            : `${this.name} ends the transaction for ${r}: no consegna within 24 hours`,
+        );
       }
     }
     return rec.finish(bytes, start, identificativo);
@@ -1077,6 +1057,11 @@ export class Gestore implements PecSigner {
   }
 
   /** A busta di anomalia around `bytes`, delivered to the existing mailboxes among `rcpts`. */
+  /** Records a notice from this gestore to the sender's mailbox at `home`. */
+  #toSender(rec: FlowRecorder, sender: string, home: Gestore, message: BuiltPec, description: string): void {
+    rec.add({ emitter: this, to: [sender], destination: { kind: "mailbox", gestore: home }, message, description });
+  }
+
   async #anomalia(bytes: Uint8Array, rcpts: readonly string[], date: Date, reason: string, ctx: BuildContext, rec: FlowRecorder, mailFrom?: string): Promise<void> {
     const boxes = rcpts.filter((r) => this.hasMailbox(r));
     if (boxes.length === 0) {
@@ -1120,7 +1105,7 @@ export class Gestore implements PecSigner {
     }
     const tx = transactionFromBusta(pec);
     const senderHome = this.network.gestoreFor(tx.sender) ?? origin;
-    const senderBox: FlowDestination = { kind: "mailbox", gestore: senderHome };
+    const toSender = (message: BuiltPec, description: string): void => this.#toSender(rec, tx.sender, senderHome, message, description);
 
     const virus = this.antivirus?.(busta.bytes);
     if (virus !== undefined) {
@@ -1163,16 +1148,12 @@ export class Gestore implements PecSigner {
       if (!this.serves(domain) || !this.hasMailbox(r)) {
         const errore = this.serves(domain) ? "no-dest" : "no-dominio";
         const notice = await buildErroreConsegna(this, tx, { ...buildOptions(ctx, t), consegna: r, errore });
-        rec.add({
-          emitter: this,
-          to: [tx.sender],
-          destination: senderBox,
-          message: notice,
-          description:
-            errore === "no-dest"
-              ? `${this.name} cannot deliver to ${r}: no such mailbox`
-              : `${this.name} cannot deliver to ${r}: it no longer serves ${domain}`,
-        });
+        toSender(
+          notice,
+          errore === "no-dest"
+            ? `${this.name} cannot deliver to ${r}: no such mailbox`
+            : `${this.name} cannot deliver to ${r}: it no longer serves ${domain}`,
+        );
       } else {
         rec.add({
           // The step is the punto di consegna's, but the message is the one the origin signed.
@@ -1184,13 +1165,7 @@ export class Gestore implements PecSigner {
           description: `${this.name} delivers the busta di trasporto into ${r}'s mailbox`,
         });
         const consegna = await buildAvvenutaConsegna(this, tx, { ...buildOptions(ctx, t), consegna: r, original: busta.bytes });
-        rec.add({
-          emitter: this,
-          to: [tx.sender],
-          destination: senderBox,
-          message: consegna,
-          description: `${this.name} certifies the delivery to ${r} (ricevuta ${consegna.ricevuta ?? "completa"})`,
-        });
+        toSender(consegna, `${this.name} certifies the delivery to ${r} (ricevuta ${consegna.ricevuta ?? "completa"})`);
       }
       tracking?.final.set(r.toLowerCase(), t);
       t = later(t, SECOND);
