@@ -3,11 +3,12 @@
  * side by side,
  *
  * - ≈10 KB receipt (avvenuta consegna, completa, RSA-2048 gestore): readPec + verifyPec
- *   msgs/s on one core (child process pinned with `taskset -c 0` when available), against
+ *   msgs/s with WebCrypto and with `nodeCrypto()` (postacert/node), on one core (child process pinned with `taskset -c 0` when available), against
  *   the raw RSA-2048 verify rate of node:crypto `verify` in the same kind of process.
  *   Goals: ≥ 10,000 msgs/s and ≥ 25 % of the raw rate.
  * - 1, 10, 100 MB busta: readPec + verifyPec time ÷ plain SHA-256 (crypto.subtle.digest) of
- *   the same bytes (goal ≤ 2.0×); `openssl smime -verify` on the same file (goal: faster;
+ *   the same bytes (goal ≤ 2.0×), with the default WebCrypto and with `nodeCrypto()`
+ *   (postacert/node); `openssl smime -verify` on the same file (goal: faster;
  *   skipped without openssl); full readPec parse (every attachment decoded, pecToJson)
  *   against postal-mime's parse of the same file (goal ≥ 20× faster); peak extra memory of
  *   readPec + verifyPec in a fresh child process per size (maxRSS − RSS before, goal ≤ 2.5×
@@ -33,16 +34,18 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 type Pec = typeof import("../src/pec/index.js");
 type Simulator = typeof import("../src/simulator/index.js");
 type Trust = typeof import("../src/trust/index.js");
+type NodeEntry = typeof import("../src/node/index.js");
 
 const root = pathToFileURL(process.cwd() + "/");
 const pecLib = (await import(new URL("dist/pec/index.js", root).href)) as Pec;
 const sim = (await import(new URL("dist/simulator/index.js", root).href)) as Simulator;
 const { TrustStore } = (await import(new URL("dist/trust/index.js", root).href)) as Trust;
+const { nodeCrypto } = (await import(new URL("dist/node/index.js", root).href)) as NodeEntry;
 const { readPec, verifyPec, pecToJson, buildBusta, buildAvvenutaConsegna, composeMessage } = pecLib;
 
 const SELF = fileURLToPath(import.meta.url);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
-const SIZES = (process.env["BENCH_SIZES"] ?? "1,10,100").split(",").map(Number);
+const SIZES = (process.env["BENCH_SIZES"] ?? "1,10,100").split(",").map(Number).filter((x) => x > 0);
 const OUT = process.env["BENCH_OUT"] ?? "bench/results.md";
 const MB = 1024 * 1024;
 const enc = new TextEncoder();
@@ -115,6 +118,11 @@ if (mode === "--receipts") {
     const r = await verifyPec(readPec(msgs[i % n]!), { trust });
     if (!r.trusted) throw new Error("bench: receipt not trusted");
   });
+  const fast = nodeCrypto();
+  const fastRate = await rate(async (i) => {
+    const r = await verifyPec(readPec(msgs[i % n]!), { trust, crypto: fast });
+    if (!r.trusted) throw new Error("bench: receipt not trusted (nodeCrypto)");
+  });
   // Raw RSA-2048 verify of node:crypto (a SHA-256 digest of the signed attributes' size).
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const data = new Uint8Array(200);
@@ -123,7 +131,7 @@ if (mode === "--receipts") {
   const rawRate = await rate(() => {
     if (!nodeVerify("sha256", data, pub, sig)) throw new Error("bench: raw verify failed");
   });
-  process.stdout.write(JSON.stringify({ pecRate, rawRate }));
+  process.stdout.write(JSON.stringify({ pecRate, fastRate, rawRate }));
   process.exit(0);
 }
 if (mode === "--mem") {
@@ -152,7 +160,7 @@ if (mode === "--mem") {
     /* not Linux */
   }
   const before = status("VmRSS") ?? process.memoryUsage().rss;
-  const r = await verifyPec(readPec(bytes), { trust });
+  const r = await verifyPec(readPec(bytes), process.argv[5] === "node" ? { trust, crypto: nodeCrypto() } : { trust });
   if (!r.trusted) throw new Error("bench: busta not trusted");
   const peak = status("VmHWM") ?? process.resourceUsage().maxRSS * 1024;
   process.stdout.write(JSON.stringify({ extra: Math.max(0, peak - before), size: bytes.length }));
@@ -205,8 +213,8 @@ const child = spawnSync(hasTaskset ? "taskset" : process.execPath, [...(hasTasks
   maxBuffer: 1 << 20,
 });
 if (child.status !== 0) throw new Error(`receipt child failed: ${child.stderr}`);
-const { pecRate, rawRate } = JSON.parse(child.stdout) as { pecRate: number; rawRate: number };
-log(`readPec + verifyPec: ${Math.round(pecRate)} msgs/s; raw RSA-2048 verify: ${Math.round(rawRate)}/s (${((100 * pecRate) / rawRate).toFixed(1)} %)`);
+const { pecRate, fastRate, rawRate } = JSON.parse(child.stdout) as { pecRate: number; fastRate: number; rawRate: number };
+log(`readPec + verifyPec: ${Math.round(pecRate)} msgs/s WebCrypto, ${Math.round(fastRate)} msgs/s nodeCrypto(); raw RSA-2048 verify: ${Math.round(rawRate)}/s (${((100 * pecRate) / rawRate).toFixed(1)} %, ${((100 * fastRate) / rawRate).toFixed(1)} %)`);
 
 // --- bustas -------------------------------------------------------------------------------
 interface BigRow {
@@ -214,10 +222,13 @@ interface BigRow {
   bytes: number;
   sha: number;
   verify: number;
+  /** readPec + verifyPec with nodeCrypto(). */
+  verifyFast: number;
   openssl?: number;
   parse: number;
   postal?: number;
   extra: number;
+  extraFast: number;
 }
 const rows: BigRow[] = [];
 for (const mb of SIZES) {
@@ -230,6 +241,11 @@ for (const mb of SIZES) {
   const verify = await timeIt(async () => {
     const r = await verifyPec(readPec(b), { trust });
     if (!r.trusted) throw new Error(`bench: busta not trusted: ${r.issues.map((x) => x.code).join(",")}`);
+  }, runs);
+  const fast = nodeCrypto();
+  const verifyFast = await timeIt(async () => {
+    const r = await verifyPec(readPec(b), { trust, crypto: fast });
+    if (!r.trusted) throw new Error(`bench: busta not trusted (nodeCrypto): ${r.issues.map((x) => x.code).join(",")}`);
   }, runs);
   let openssl: number | undefined;
   if (opensslVersion) {
@@ -251,14 +267,17 @@ for (const mb of SIZES) {
   const mem = spawnSync(process.execPath, ["--expose-gc", SELF, "--mem", file, dir], { encoding: "utf8", maxBuffer: 1 << 20 });
   if (mem.status !== 0) throw new Error(`memory child failed: ${mem.stderr}`);
   const { extra } = JSON.parse(mem.stdout) as { extra: number };
-  const row: BigRow = { mb, bytes: b.length, sha, verify, ...(openssl !== undefined && { openssl }), parse, ...(postal !== undefined && { postal }), extra };
+  const memFast = spawnSync(process.execPath, ["--expose-gc", SELF, "--mem", file, dir, "node"], { encoding: "utf8", maxBuffer: 1 << 20 });
+  if (memFast.status !== 0) throw new Error(`memory child failed: ${memFast.stderr}`);
+  const extraFast = (JSON.parse(memFast.stdout) as { extra: number }).extra;
+  const row: BigRow = { mb, bytes: b.length, sha, verify, verifyFast, ...(openssl !== undefined && { openssl }), parse, ...(postal !== undefined && { postal }), extra, extraFast };
   rows.push(row);
   log(
-    `${mb} MB busta (${b.length} bytes): SHA-256 ${sha.toFixed(0)} ms, verify ${verify.toFixed(0)} ms (${(verify / sha).toFixed(2)}×)` +
+    `${mb} MB busta (${b.length} bytes): SHA-256 ${sha.toFixed(1)} ms, verify ${verify.toFixed(1)} ms (${(verify / sha).toFixed(2)}×), with nodeCrypto() ${verifyFast.toFixed(1)} ms (${(verifyFast / sha).toFixed(2)}×)` +
       (openssl !== undefined ? `, openssl ${openssl.toFixed(0)} ms` : "") +
       `, parse ${parse.toFixed(1)} ms` +
       (postal !== undefined ? `, postal-mime ${postal.toFixed(0)} ms (${(postal / parse).toFixed(1)}×)` : "") +
-      `, extra memory ${(extra / MB).toFixed(1)} MB (${(extra / b.length).toFixed(2)}×)`,
+      `, extra memory ${(extra / MB).toFixed(1)} MB (${(extra / b.length).toFixed(2)}×), with nodeCrypto() ${(extraFast / MB).toFixed(1)} MB`,
   );
 }
 if (!process.env["BENCH_KEEP"]) rmSync(dir, { recursive: true, force: true });
@@ -280,21 +299,24 @@ lines.push(`- Receipt throughput measured in a child pinned to one core (${hasTa
 lines.push("- Memory: peak RSS minus RSS after loading the file (Linux: VmHWM of /proc/self/status, reset through /proc/self/clear_refs; `maxRSS` is not usable in a child, it inherits the parent's peak at fork), in a fresh child per size, for readPec + verifyPec.", "");
 lines.push("## ≈10 KB receipt", "");
 lines.push("| Figure | Value | Goal | |", "|---|---:|---|---|");
-lines.push(`| readPec + verifyPec (trusted), avvenuta consegna completa ≈${receiptSize} B, RSA-2048 | ${Math.round(pecRate)} msgs/s | ≥ 10,000 msgs/s | ${ok(pecRate >= 10_000)} |`);
+lines.push(`| readPec + verifyPec (trusted), avvenuta consegna completa ≈${receiptSize} B, RSA-2048, WebCrypto (\`crypto.subtle\`) | ${Math.round(pecRate)} msgs/s | ≥ 10,000 msgs/s | ${ok(pecRate >= 10_000)} |`);
+lines.push(`| readPec + verifyPec with \`nodeCrypto()\` (postacert/node), same receipts | ${Math.round(fastRate)} msgs/s | ≥ 10,000 msgs/s | ${ok(fastRate >= 10_000)} |`);
 lines.push(`| raw RSA-2048 verify, node:crypto \`verify\` | ${Math.round(rawRate)} /s | (limit) | |`);
-lines.push(`| readPec + verifyPec ÷ raw | ${((100 * pecRate) / rawRate).toFixed(1)} % | ≥ 25 % | ${ok(pecRate >= 0.25 * rawRate)} |`, "");
+lines.push(`| readPec + verifyPec ÷ raw, WebCrypto | ${((100 * pecRate) / rawRate).toFixed(1)} % | ≥ 25 % | ${ok(pecRate >= 0.25 * rawRate)} |`);
+lines.push(`| readPec + verifyPec ÷ raw, \`nodeCrypto()\` | ${((100 * fastRate) / rawRate).toFixed(1)} % | ≥ 25 % | ${ok(fastRate >= 0.25 * rawRate)} |`, "");
 lines.push("## Busta (one PDF-like attachment, base64)", "");
-lines.push("| Size | SHA-256 | readPec + verifyPec | ÷ SHA-256 (≤ 2.0×) | openssl smime -verify (slower) | full readPec parse | postal-mime parse | postal ÷ readPec (≥ 20×) | peak extra memory | ÷ size (≤ 2.5×) |");
-lines.push("|---:|---:|---:|---|---:|---:|---:|---|---:|---|");
+lines.push("| Size | SHA-256 | readPec + verifyPec | ÷ SHA-256 (≤ 2.0×) | same with `nodeCrypto()` | ÷ SHA-256 (≤ 2.0×) | openssl smime -verify (slower) | full readPec parse | postal-mime parse | postal ÷ readPec (≥ 20×) | peak extra memory | ÷ size (≤ 2.5×) | with `nodeCrypto()` |");
+lines.push("|---:|---:|---:|---|---:|---|---:|---:|---:|---|---:|---|---:|");
 for (const r of rows) {
   const ratio = r.verify / r.sha;
   const pr = r.postal !== undefined ? r.postal / r.parse : undefined;
   const mr = r.extra / r.bytes;
   lines.push(
     `| ${r.mb} MB (${r.bytes} B) | ${r.sha.toFixed(1)} ms | ${r.verify.toFixed(1)} ms | ${ratio.toFixed(2)}× ${ok(ratio <= 2)} | ` +
+      `${r.verifyFast.toFixed(1)} ms | ${(r.verifyFast / r.sha).toFixed(2)}× ${ok(r.verifyFast / r.sha <= 2)} | ` +
       (r.openssl !== undefined ? `${r.openssl.toFixed(0)} ms ${ok(r.openssl > r.verify)}` : "skipped") +
       ` | ${r.parse.toFixed(1)} ms | ${r.postal !== undefined ? r.postal.toFixed(0) + " ms" : "skipped"} | ${pr !== undefined ? pr.toFixed(1) + "× " + ok(pr >= 20) : "–"} | ` +
-      `${(r.extra / MB).toFixed(1)} MB | ${mr.toFixed(2)}× ${ok(mr <= 2.5)} |`,
+      `${(r.extra / MB).toFixed(1)} MB | ${mr.toFixed(2)}× ${ok(mr <= 2.5)} | ${(r.extraFast / MB).toFixed(1)} MB |`,
   );
 }
 lines.push("");

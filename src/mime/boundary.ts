@@ -7,11 +7,13 @@
  * a boundary that is a prefix of another never matches the longer one.
  *
  * The search is Horspool over the pattern LF "--" boundary: in base64 bodies most
- * bytes do not occur near the end of the pattern, so it skips about a pattern length per
- * step, faster than scanning every byte. Candidates are verified front to back; since the
- * pattern holds a single LF (its first byte), a verification longer than one byte starts
- * only at an LF of the text and stops before the next one, which bounds the total work
- * to O(n) even for hostile boundaries and bodies.
+ * bytes do not occur near the end of the pattern, so it skips several bytes per step.
+ * Large bodies nest (multipart/signed → mixed → message/rfc822 → mixed: the same bytes
+ * searched three or four times for different boundaries), so for them {@link DashLines}
+ * lists once where lines start with "--", the only places a delimiter can be, and every
+ * boundary of the nested entities is looked for there only. Either way a candidate is
+ * verified only at an LF "--" and the verification stops before the next LF (the boundary
+ * holds none), which bounds the total work to O(n) even for hostile boundaries and bodies.
  *
  * @module
  */
@@ -35,7 +37,7 @@ export interface DelimiterMatch {
 /** Finds the delimiter lines of one boundary. */
 export class DelimiterFinder {
   private readonly pattern: Uint8Array;
-  private readonly shift: Int32Array;
+  private readonly shift: number[];
   private readonly boundaryLength: number;
 
   /**
@@ -49,7 +51,10 @@ export class DelimiterFinder {
     pattern[1] = DASH;
     pattern[2] = DASH;
     pattern.set(boundary, 3);
-    const shift = new Int32Array(256).fill(m);
+    // A plain array of small integers lives in the JS heap; a 1 KB Int32Array needs an
+    // off-heap backing store, whose allocation and release cost more than the search of a
+    // receipt-sized body.
+    const shift = new Array<number>(256).fill(m);
     for (let k = 0; k < m - 1; k++) shift[pattern[k]!] = m - 1 - k;
     this.pattern = pattern;
     this.shift = shift;
@@ -58,13 +63,30 @@ export class DelimiterFinder {
 
   /**
    * The first delimiter line of `src[start,end)` whose `--` is at or after `from`. A line
-   * starts at `start` or right after an LF inside the range.
+   * starts at `start` or right after an LF inside the range. `lines`, when given, must
+   * come from {@link DashLines.collect} on `src` over a range that contains `[start, end)`.
    */
-  find(src: Uint8Array, from: number, start: number, end: number): DelimiterMatch | null {
+  find(src: Uint8Array, from: number, start: number, end: number, lines?: DashLines): DelimiterMatch | null {
     if (from <= start) {
       const m = this.verifyAt(src, start, end);
       if (m) return m;
     }
+    if (lines !== undefined) {
+      // Candidates: positions of "--" right after an LF, collected once for an enclosing range.
+      const pos = lines.positions;
+      for (let k = lines.firstAtOrAfter(Math.max(from, start + 1)); k < pos.length; k++) {
+        const p = pos[k]!;
+        if (p >= end) break;
+        const hit = this.verifyAt(src, p, end);
+        if (hit) return hit;
+      }
+      return null;
+    }
+    return this.horspool(src, from, start, end);
+  }
+
+  /** {@link find} without its first-line check, by Horspool over LF "--" boundary. */
+  private horspool(src: Uint8Array, from: number, start: number, end: number): DelimiterMatch | null {
     const pattern = this.pattern;
     const shift = this.shift;
     const m = pattern.length;
@@ -102,5 +124,58 @@ export class DelimiterFinder {
       if (src[q + 1] === LF) return { dash: p, lineEnd: q + 2, close };
     }
     return null;
+  }
+}
+
+/**
+ * The positions of "--" at the start of a line (right after an LF) in one range of a
+ * buffer, found once with the engine's native `indexOf` for "-" (a byte base64 never
+ * holds, so the scan runs at memory speed over attachments) and shared by the delimiter
+ * searches of every multipart nested in that range.
+ */
+export class DashLines {
+  private constructor(
+    readonly source: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+    readonly positions: readonly number[],
+  ) {}
+
+  /**
+   * Collects the candidates of `src[start, end)`; undefined when the range holds more
+   * than one per 64 bytes (plus 1,024): hostile or odd text, where the memory would not
+   * pay off and the plain search is used instead.
+   */
+  static collect(src: Uint8Array, start: number, end: number): DashLines | undefined {
+    const max = 1024 + ((end - start) >> 6);
+    const positions: number[] = [];
+    const view = end === src.length ? src : src.subarray(0, end);
+    let p = view.indexOf(DASH, start + 1);
+    while (p !== -1) {
+      if (src[p - 1] === LF && src[p + 1] === DASH) {
+        if (positions.length >= max) return undefined;
+        positions.push(p);
+      }
+      p = view.indexOf(DASH, p + 1);
+    }
+    return new DashLines(src, start, end, positions);
+  }
+
+  /** Whether these candidates serve a search of `src[start, end)`. */
+  covers(src: Uint8Array, start: number, end: number): boolean {
+    return src === this.source && start >= this.start && end <= this.end;
+  }
+
+  /** Index of the first position ≥ `pos` (binary search). */
+  firstAtOrAfter(pos: number): number {
+    const a = this.positions;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]! < pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }

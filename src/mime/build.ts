@@ -89,6 +89,14 @@ function checkHeader(name: unknown, value: unknown): asserts name is string {
   if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) throw invalid(`invalid header name ${JSON.stringify(name)}`);
 }
 
+function isPrintableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c > 0x7e) return false;
+  }
+  return true;
+}
+
 function needsEncoding(word: string): boolean {
   for (let i = 0; i < word.length; i++) {
     const c = word.charCodeAt(i);
@@ -204,8 +212,10 @@ function latin1FromBytes(b: Uint8Array): string {
  * encoded words in UTF-8 (Q unless B is much shorter); consecutive such words form one
  * run, so the spaces between them are kept. Long lines are folded at white space to 78
  * columns where possible; encoded words are at most 75 characters and never split a
- * character. A `Content-Type` or `Content-Disposition` with non-ASCII parameters is
- * rewritten with RFC 2231 parameters instead ({@link formatParams}).
+ * character. A `Content-Type` or `Content-Disposition` is never written with encoded
+ * words, which would hide its parameters: when it holds anything but printable ASCII it
+ * is rewritten with RFC 2231 parameters ({@link formatParams}, which also reduces file
+ * names to their base name), otherwise it is written as given.
  *
  * @param name - the field name (printable ASCII, no colon)
  * @param value - the value, as Unicode text
@@ -222,12 +232,17 @@ export function formatHeader(name: string, value: string): string {
   checkHeader(name, value);
   let v = trimWs(value);
   const lname = name.toLowerCase();
-  if ((lname === "content-type" || lname === "content-disposition") && needsEncoding(v)) {
+  // Parameter syntax must never become encoded words (the parameters would be lost):
+  // these two headers are rewritten with RFC 2231 parameters when they hold anything but
+  // printable ASCII, and otherwise written as given (a "=?" in them is the caller's).
+  const structured = lname === "content-type" || lname === "content-disposition";
+  if (structured && !isPrintableAscii(v)) {
     const p = parseParams(v);
     v = formatParams(p.value, p.params);
   }
   const w = new HeaderWriter(name);
   const list = tokens(v);
+  if (structured) for (const t of list) t.encode = false;
   let i = 0;
   while (i < list.length) {
     const t = list[i]!;

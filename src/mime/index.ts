@@ -22,7 +22,7 @@ export { buildMime, formatHeader } from "./build.js";
 export type { MimeNode, MimeHeaderField, MimeTransferEncoding } from "./build.js";
 export { decodeHeaderValue } from "./words.js";
 export { decodeCharset } from "./charset.js";
-export { parseParams, formatParams } from "./params.js";
+export { parseParams, formatParams, sanitizeFileName } from "./params.js";
 export type { ParsedParams } from "./params.js";
 export { decodeQuotedPrintable, encodeQuotedPrintable } from "./transfer.js";
 export { walkEntities, findEntity, findAllEntities } from "./walk.js";

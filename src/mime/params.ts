@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { encodeBase64 } from "../util/base64.js";
 import { utf8Bytes } from "../util/bytes.js";
 import { decodeCharset } from "./charset.js";
 
@@ -206,9 +207,14 @@ function decodeExtended(segments: Segment[]): string {
 export function parseParams(input: string): ParsedParams {
   const { value, list } = tokenize(input);
   const params = Object.create(null) as Record<string, string>;
-  const extended = new Map<string, Segment[]>();
+  // Created on the first RFC 2231 parameter only: most headers have none.
+  let extended: Map<string, Segment[]> | undefined;
   for (const p of list) {
     let name = p.name;
+    if (name.indexOf("*") === -1) {
+      if (!(name in params)) params[name] = p.value;
+      continue;
+    }
     let ext = false;
     if (name.endsWith("*")) {
       ext = true;
@@ -227,12 +233,13 @@ export function parseParams(input: string): ParsedParams {
       if (!(name in params)) params[name] = p.value;
       continue;
     }
+    extended ??= new Map<string, Segment[]>();
     let segs = extended.get(name);
     if (!segs) extended.set(name, (segs = []));
     const at = index < 0 ? 0 : index;
     if (!segs.some((s) => s.index === at)) segs.push({ index: at, extended: ext, value: p.value });
   }
-  for (const [name, segs] of extended) params[name] = decodeExtended(segs);
+  if (extended) for (const [name, segs] of extended) params[name] = decodeExtended(segs);
   return { value, params };
 }
 
@@ -259,11 +266,63 @@ const ATTR_SAFE = /^[A-Za-z0-9!#$&+.^_`|~-]$/;
 const HEX = "0123456789ABCDEF";
 const MAX_SEGMENT = 60;
 
+/** What a file name becomes when nothing usable is left of it. */
+const FALLBACK_FILE_NAME = "attachment";
+
+/**
+ * The file name a builder writes for `name`: control characters (U+0000–U+001F,
+ * U+007F–U+009F) removed, then everything up to the last `/` or `\` and a leading
+ * drive letter (`C:`) removed, then surrounding spaces trimmed; `"attachment"` when
+ * nothing (or only `.` / `..`) is left. A receiver that joins the name to a folder
+ * can then never write outside it (`../../etc/passwd` → `passwd`,
+ * `C:\x\y.pdf` → `y.pdf`).
+ *
+ * @param name - the file name as given
+ * @returns the base name written in `filename` / `name` parameters
+ */
+export function sanitizeFileName(name: string): string {
+  let n = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+  n = n.slice(Math.max(n.lastIndexOf("/"), n.lastIndexOf("\\")) + 1);
+  n = n.replace(/^[A-Za-z]:/, "");
+  n = n.replace(/^ +| +$/g, "");
+  return n === "" || n === "." || n === ".." ? FALLBACK_FILE_NAME : n;
+}
+
+/** Longest run of UTF-8 bytes in one `=?UTF-8?B?…?=` word: 60 base64 characters, 75 in all (RFC 2047 §2). */
+const WORD_BYTES = 45;
+
+/**
+ * `text` as RFC 2047 B words separated by spaces, split between code points. Used for
+ * parameter values that contain `=?`: mail readers (postal-mime, postacert, Thunderbird)
+ * decode encoded words in parameter values, RFC 2231 ones included, so a literal
+ * `=?utf-8?q?x?=` would come back as `x`; as encoded words it comes back exactly.
+ */
+function encodedWords(text: string): string {
+  const words: string[] = [];
+  let chunk: number[] = [];
+  for (const cp of text) {
+    const b = utf8Bytes(cp);
+    if (chunk.length + b.length > WORD_BYTES) {
+      words.push("=?UTF-8?B?" + encodeBase64(Uint8Array.from(chunk)) + "?=");
+      chunk = [];
+    }
+    for (const x of b) chunk.push(x);
+  }
+  if (chunk.length > 0 || words.length === 0) words.push("=?UTF-8?B?" + encodeBase64(Uint8Array.from(chunk)) + "?=");
+  return words.join(" ");
+}
+
 /**
  * Formats a structured header value: `value; name=token; name="quoted"`. Values that are
  * not printable ASCII are written with RFC 2231 (`name*=utf-8''%XX`), split into
  * `name*0*`, `name*1*` continuations when long, so that no line needs to be longer than
- * the builder's folding allows.
+ * the builder's folding allows. Values containing `=?` are written as RFC 2047 encoded
+ * words inside a quoted string, because readers decode encoded words in parameter values
+ * and would otherwise change them.
+ *
+ * Values are written as given: a formatter that silently changed one would surprise
+ * its callers. Builders of attachments pass file names through {@link sanitizeFileName}
+ * first (`composeMessage` and the PEC builders do).
  *
  * @param value - the main value, e.g. `"attachment"` or `"text/plain"`
  * @param params - parameters in the order they should appear
@@ -273,11 +332,17 @@ const MAX_SEGMENT = 60;
  * ```ts
  * formatParams("attachment", { filename: "fattura è.pdf" });
  * // "attachment; filename*=utf-8''fattura%20%C3%A8.pdf"
+ * formatParams("attachment", { filename: sanitizeFileName("../../etc/passwd") });
+ * // "attachment; filename=passwd"
  * ```
  */
 export function formatParams(value: string, params: Readonly<Record<string, string>>): string {
   let out = value;
   for (const [name, v] of Object.entries(params)) {
+    if (v.includes("=?")) {
+      out += "; " + name + '="' + encodedWords(v) + '"';
+      continue;
+    }
     if (isPrintableAscii(v)) {
       out += "; " + name + "=" + (isToken(v) ? v : '"' + v.replace(/[\\"]/g, "\\$&") + '"');
       continue;

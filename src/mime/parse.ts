@@ -10,8 +10,8 @@
  * @module
  */
 import { PecError } from "../errors.js";
-import { latin1Bytes, utf8Bytes } from "../util/bytes.js";
-import { DelimiterFinder } from "./boundary.js";
+import { latin1, latin1Bytes, utf8Bytes } from "../util/bytes.js";
+import { DashLines, DelimiterFinder } from "./boundary.js";
 import { decodeCharset, decodeHeaderBytes } from "./charset.js";
 import { parseParams, trimWs } from "./params.js";
 import { decodeTransfer } from "./transfer.js";
@@ -47,7 +47,12 @@ interface Limits {
   maxParts: number;
   maxHeaderBytes: number;
   parts: number;
+  /** Line-start "--" positions of the last large multipart body searched (see {@link DashLines}). */
+  lines?: DashLines | undefined;
 }
+
+/** Bodies from this size on get their delimiter candidates listed once for all nested multiparts. */
+const INDEX_FROM = 64 * 1024;
 
 class HeaderField implements MimeHeader {
   readonly name: string;
@@ -61,10 +66,10 @@ class HeaderField implements MimeHeader {
     readonly start: number,
     public end: number,
     private readonly valueStart: number,
-    name: string,
+    name: NameEntry,
   ) {
-    this.name = name;
-    this.lname = name.toLowerCase();
+    this.name = name.name;
+    this.lname = name.lname;
   }
 
   get raw(): Uint8Array {
@@ -89,16 +94,14 @@ class HeaderField implements MimeHeader {
 
   private decodeValue(): void {
     const src = this.source;
-    let end = this.end;
-    // Drop the final line break; unfold by removing every other line break (each one
-    // is followed by white space, by construction of the field).
-    if (end > this.valueStart && src[end - 1] === LF) {
-      end--;
-      if (end > this.valueStart && src[end - 1] === CR) end--;
-    }
-    let bytes = src;
+    // Trim at the byte level first (the white space is ASCII, so this is what trimming the
+    // decoded text would do): most values then need no slice of their text.
     let s = this.valueStart;
-    let e = end;
+    let e = this.end;
+    while (s < e && isWsByte(src[s]!)) s++;
+    while (e > s && isWsByte(src[e - 1]!)) e--;
+    let bytes = src;
+    // Unfold by removing every line break left inside (each one is followed by white space, by construction of the field).
     const firstLf = src.indexOf(LF, s);
     if (firstLf !== -1 && firstLf < e) {
       const out = new Uint8Array(e - s);
@@ -119,6 +122,10 @@ class HeaderField implements MimeHeader {
     this._value = trimWs(text);
     this._latin1 = latin1;
   }
+}
+
+function isWsByte(b: number): boolean {
+  return b === SP || b === HT || b === CR || b === LF;
 }
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
@@ -290,6 +297,50 @@ function fieldName(src: Uint8Array, pos: number, lineEnd: number): number {
   return j < lineEnd && src[j] === COLON ? i : -1;
 }
 
+/** An interned field name: the bytes it was read from, the name, and the name in lower case. */
+interface NameEntry {
+  readonly bytes: Uint8Array;
+  readonly name: string;
+  readonly lname: string;
+}
+const NAME_SLOTS = 512;
+const MAX_INTERNED = 64;
+const NO_NAME: NameEntry = { bytes: new Uint8Array(0), name: "", lname: "" };
+const names: (NameEntry | undefined)[] = new Array<NameEntry | undefined>(NAME_SLOTS).fill(undefined);
+
+/**
+ * The field name at `src[start, end)` (printable ASCII by construction), interned: the
+ * same few dozen names recur in every message, and building each one from its bytes
+ * and lower-casing it was a fifth of the allocations of a parse. A direct-mapped table of
+ * 512 names, compared byte by byte, so a collision only costs a rebuild.
+ */
+function internName(src: Uint8Array, start: number, end: number): NameEntry {
+  const n = end - start;
+  if (n > MAX_INTERNED) {
+    const name = latin1(src, start, end);
+    return { bytes: src.subarray(start, end), name, lname: name.toLowerCase() };
+  }
+  let h = 0x811c9dc5 ^ n;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (NAME_SLOTS - 1);
+  const hit = names[slot];
+  if (hit !== undefined && hit.bytes.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (hit.bytes[i] !== src[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  const bytes = src.slice(start, end);
+  const name = latin1(bytes);
+  const entry: NameEntry = { bytes, name, lname: name.toLowerCase() };
+  names[slot] = entry;
+  return entry;
+}
+
 function parseHeaderBlock(e: Entity, limits: Limits): void {
   const src = e.source;
   const end = e.end;
@@ -324,13 +375,11 @@ function parseHeaderBlock(e: Entity, limits: Limits): void {
     } else {
       const nameEnd = fieldName(src, pos, contentEnd);
       if (nameEnd < 0) {
-        last = new HeaderField(src, pos, next, pos, "");
+        last = new HeaderField(src, pos, next, pos, NO_NAME);
       } else {
         let colon = nameEnd;
         while (src[colon] !== COLON) colon++;
-        let name = "";
-        for (let i = pos; i < nameEnd; i++) name += String.fromCharCode(src[i]!);
-        last = new HeaderField(src, pos, next, colon + 1, name);
+        last = new HeaderField(src, pos, next, colon + 1, internName(src, pos, nameEnd));
       }
       e.headers.push(last);
     }
@@ -339,16 +388,40 @@ function parseHeaderBlock(e: Entity, limits: Limits): void {
   e.headerEnd = e.bodyStart = end;
 }
 
+interface MediaType {
+  readonly type: string;
+  readonly subtype: string;
+  readonly mimeType: string;
+}
+const mediaTypes = new Map<string, MediaType | null>();
+
+/**
+ * `type/subtype` of a Content-Type value (lower case), or undefined when it is not one;
+ * memoized by the value as written, since a handful of media types make up all mail
+ * (bounded: emptied when it reaches 256 entries).
+ */
+function mediaType(value: string): MediaType | undefined {
+  let m = mediaTypes.get(value);
+  if (m === undefined) {
+    const slash = value.indexOf("/");
+    const type = slash > 0 ? trimWs(value.slice(0, slash)).toLowerCase() : "";
+    const subtype = slash > 0 ? trimWs(value.slice(slash + 1)).toLowerCase() : "";
+    m = type !== "" && subtype !== "" && !/[\s"]/.test(type + subtype) ? { type, subtype, mimeType: type + "/" + subtype } : null;
+    if (value.length > 100) return m ?? undefined;
+    if (mediaTypes.size >= 256) mediaTypes.clear();
+    mediaTypes.set(value, m);
+  }
+  return m ?? undefined;
+}
+
 function resolveType(e: Entity): void {
   const ct = e.field("content-type");
   const inDigest = e.parent?.contentType.mimeType === "multipart/digest";
   if (ct !== undefined) {
     const p = parseParams(ct.value);
-    const slash = p.value.indexOf("/");
-    const type = slash > 0 ? trimWs(p.value.slice(0, slash)).toLowerCase() : "";
-    const subtype = slash > 0 ? trimWs(p.value.slice(slash + 1)).toLowerCase() : "";
-    if (type !== "" && subtype !== "" && !/[\s"]/.test(type + subtype)) {
-      e.contentType = makeContentType(type, subtype, p.params);
+    const known = mediaType(p.value);
+    if (known !== undefined) {
+      e.contentType = { type: known.type, subtype: known.subtype, mimeType: known.mimeType, params: p.params };
     } else {
       e.contentType = inDigest ? makeContentType("message", "rfc822", p.params) : makeContentType("text", "plain", p.params);
     }
@@ -364,6 +437,15 @@ function resolveType(e: Entity): void {
 }
 
 function boundaryBytes(e: Entity, boundary: string): Uint8Array {
+  // ASCII (almost every boundary) is the same in both encodings; the loop beats TextEncoder on a few dozen bytes.
+  let ascii = true;
+  for (let i = 0; i < boundary.length; i++) {
+    if (boundary.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return latin1Bytes(boundary);
   const latin = e.field("content-type")?.isLatin1 ?? false;
   return latin ? latin1Bytes(boundary) : utf8Bytes(boundary);
 }
@@ -373,6 +455,11 @@ function splitMultipart(e: Entity, boundary: string, limits: Limits, stack: Enti
   const bs = e.bodyStart;
   const be = e.end;
   const finder = new DelimiterFinder(boundaryBytes(e, boundary));
+  let lines: DashLines | undefined;
+  if (be - bs >= INDEX_FROM) {
+    lines = limits.lines;
+    if (!lines?.covers(src, bs, be)) lines = limits.lines = DashLines.collect(src, bs, be);
+  }
   const delimiters: ByteRange[] = [];
   const ranges: { start: number; end: number }[] = [];
   let preambleEnd = be;
@@ -381,7 +468,7 @@ function splitMultipart(e: Entity, boundary: string, limits: Limits, stack: Enti
   let segStart = bs;
   let from = bs;
   for (;;) {
-    const m = finder.find(src, from, bs, be);
+    const m = finder.find(src, from, bs, be, lines);
     if (m === null) break;
     // The line break before "--" belongs to the delimiter, unless the previous
     // delimiter line already used it (an empty part).

@@ -12,5 +12,6 @@
  * @module postacert/node
  */
 export { systemTrust, systemTrustStore } from "./system-trust.js";
+export { nodeCrypto } from "./fast-crypto.js";
 export { readFolder, readMaildir, readMbox, readSource } from "./sources.js";
 export type { MboxOptions, SourceMessage } from "./sources.js";

@@ -147,9 +147,11 @@ function readSignerInfo(r: BerReader, t: Tlv): ParsedSignerInfo {
 /**
  * Reads a ContentInfo holding a SignedData.
  *
- * @throws BerError for anything that is not one.
+ * @param maxCertificates - refuse a `certificates` field with more entries (the verifier's
+ * cap, see `DEFAULT_MAX_CMS_CERTIFICATES`); unbounded for content extraction
+ * @throws BerError for anything that is not one, and beyond `maxCertificates`.
  */
-export function parseSignedData(bytes: Uint8Array): ParsedCms {
+export function parseSignedData(bytes: Uint8Array, maxCertificates = Infinity): ParsedCms {
   const r = new BerReader(bytes);
   // Trailing bytes after the ContentInfo (padding, a newline after base64) are tolerated.
   const ci = r.root(true);
@@ -181,7 +183,11 @@ export function parseSignedData(bytes: Uint8Array): ParsedCms {
   const crls: Uint8Array[] = [];
   if (f[i]?.tag === T.CTX0) {
     // A certificate is re-encoded only when it arrived with indefinite lengths (checking every TLV of every certificate of every receipt would cost more than the rest of the parse).
-    for (const c of r.children(f[i++]!)) if (c.tag === T.SEQUENCE) certificates.push(c.indefinite ? toDer(r, c, false) : r.raw(c));
+    const set = f[i++]!;
+    const all = r.children(set);
+    // Counted before any certificate is looked at: path building compares every pair of names.
+    if (all.length > maxCertificates) throw new BerError(`the CMS carries ${all.length} certificates, more than the limit of ${maxCertificates}`, set.start);
+    for (const c of all) if (c.tag === T.SEQUENCE) certificates.push(c.indefinite ? toDer(r, c, false) : r.raw(c));
   }
   if (f[i]?.tag === T.CTX1) {
     for (const c of r.children(f[i++]!)) if (c.tag === T.SEQUENCE) crls.push(c.indefinite ? toDer(r, c, false) : r.raw(c));

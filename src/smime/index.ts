@@ -12,7 +12,7 @@
  *
  * @module postacert/smime
  */
-export { verifyCms, verifySignedData } from "./verify.js";
+export { verifyCms, verifySignedData, DEFAULT_MAX_CMS_CERTIFICATES } from "./verify.js";
 export type { CmsVerification, SignedDataVerification, SignerResult, SignerVerification, VerifyCmsOptions, VerifySignedDataOptions } from "./verify.js";
 export { validatePath } from "./path.js";
 export type { PathValidation, ValidatePathOptions } from "./path.js";

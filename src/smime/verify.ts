@@ -32,9 +32,22 @@ export interface VerifyCmsOptions {
   content?: Uint8Array;
   /** Extra certificates to look for signers in (when the CMS omits them). */
   certificates?: readonly (Certificate | Uint8Array)[];
-  /** WebCrypto implementation (e.g. `@peculiar/webcrypto`). Default `globalThis.crypto`. */
+  /** WebCrypto implementation (e.g. `@peculiar/webcrypto`, or `nodeCrypto()` of `postacert/node`). Default `globalThis.crypto`. */
   crypto?: CryptoLike;
+  /**
+   * Most certificates the CMS may carry ({@link DEFAULT_MAX_CMS_CERTIFICATES}, 64). More is
+   * not refused with an exception: the result is `valid: false` with a `CMS_MALFORMED`
+   * issue, before any certificate is parsed (path building compares certificates pairwise).
+   */
+  maxCertificates?: number;
 }
+
+/**
+ * Default of {@link VerifyCmsOptions.maxCertificates}: 64 certificates in one CMS. A PEC
+ * signature carries 1 to 3 (the gestore's, sometimes its CA and the root); 64 leaves room
+ * for any real bundle while bounding the work a hostile CMS can cause.
+ */
+export const DEFAULT_MAX_CMS_CERTIFICATES = 64;
 
 /** The verification of one SignerInfo. */
 export interface SignerResult {
@@ -233,6 +246,10 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerificat
   if (options.content !== undefined && !(options.content instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `content` must be a Uint8Array");
   const crypto = options.crypto ?? globalThis.crypto;
   if (!isCrypto(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `crypto` must be a WebCrypto implementation");
+  const maxCertificates = options.maxCertificates ?? DEFAULT_MAX_CMS_CERTIFICATES;
+  if (typeof maxCertificates !== "number" || Number.isNaN(maxCertificates) || maxCertificates < 0 || (Number.isFinite(maxCertificates) && !Number.isInteger(maxCertificates))) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `maxCertificates` must be a non-negative integer or Infinity");
+  }
   const extra = (options.certificates ?? []).map((c) => {
     if (c instanceof Certificate) return c;
     if (c instanceof Uint8Array) return parseCertificate(c);
@@ -241,7 +258,7 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerificat
 
   let parsed: ParsedCms;
   try {
-    parsed = parseSignedData(unarmor(options.cms));
+    parsed = parseSignedData(unarmor(options.cms), maxCertificates);
   } catch (e) {
     const msg = e instanceof BerError ? e.message : String((e as Error)?.message ?? e);
     return { valid: false, signers: [], certificates: [], crls: [], detached: options.content !== undefined, ber: false, issues: [issue("CMS_MALFORMED", `not a CMS SignedData: ${msg}`)] };

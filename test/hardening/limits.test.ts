@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PecError, isPecError } from "../../src/errors.js";
 import type { PecErrorCode } from "../../src/errors.js";
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_PARTS, DEFAULT_MAX_SIZE, buildMime, parseMime, walkEntities } from "../../src/mime/index.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_PARTS, DEFAULT_MAX_SIZE, buildMime, decodeHeaderValue, parseMime, sanitizeFileName, walkEntities } from "../../src/mime/index.js";
 import { DATICERT_DEFAULT_MAX_DEPTH, DATICERT_DEFAULT_MAX_SIZE, parseDaticert } from "../../src/daticert/index.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyPec } from "../../src/pec/verify.js";
@@ -12,7 +12,7 @@ import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/bui
 import { createGestore, createTestCa } from "../../src/simulator/index.js";
 import type { TestCa, TestGestore } from "../../src/simulator/index.js";
 import { signCms } from "../../src/smime/sign.js";
-import { verifyCms } from "../../src/smime/verify.js";
+import { DEFAULT_MAX_CMS_CERTIFICATES, verifyCms } from "../../src/smime/verify.js";
 import { SIG } from "../../src/smime/oids.js";
 import { TrustStore } from "../../src/trust/index.js";
 import { asBufferSource, latin1, latin1Bytes, utf8Bytes } from "../../src/util/bytes.js";
@@ -21,6 +21,15 @@ import { craftCms } from "../verify/support/craft.js";
 function code(f: () => unknown): PecErrorCode | undefined {
   try {
     f();
+    return undefined;
+  } catch (e) {
+    if (e instanceof PecError) return e.code;
+    throw e;
+  }
+}
+async function codeAsync(f: () => Promise<unknown>): Promise<PecErrorCode | undefined> {
+  try {
+    await f();
     return undefined;
   } catch (e) {
     if (e instanceof PecError) return e.code;
@@ -63,6 +72,7 @@ describe("documented defaults", () => {
     expect(DEFAULT_MAX_HEADER_BYTES).toBe(1024 * 1024);
     expect(DATICERT_DEFAULT_MAX_SIZE).toBe(1 << 20);
     expect(DATICERT_DEFAULT_MAX_DEPTH).toBe(64);
+    expect(DEFAULT_MAX_CMS_CERTIFICATES).toBe(64);
   });
 });
 
@@ -257,6 +267,24 @@ describe("signature edge cases that must not pass (verifyPec)", () => {
     });
   }
 
+  it("more than 64 certificates in one CMS: CMS_MALFORMED before any is parsed; the cap is an option", async () => {
+    const certs = (n: number): Uint8Array[] => [gestore.certificate, ...Array.from({ length: n - 1 }, () => ca.certificate)];
+    const at64 = await craftCms({ content, signer: gestore, certificates: certs(DEFAULT_MAX_CMS_CERTIFICATES) });
+    const at65 = await craftCms({ content, signer: gestore, certificates: certs(DEFAULT_MAX_CMS_CERTIFICATES + 1) });
+    expect(DEFAULT_MAX_CMS_CERTIFICATES).toBe(64);
+    const ok = await verifyPec(withCms(acc, at64), { trust });
+    expect(ok.valid && ok.trusted).toBe(true);
+    const bad = await verifyPec(withCms(acc, at65), { trust });
+    expect(bad.valid).toBe(false);
+    expect(bad.trusted).toBe(false);
+    expect(errs(bad)).toEqual(["CMS_MALFORMED"]);
+    expect(bad.issues[0]!.message).toMatch(/65 certificates, more than the limit of 64/);
+    // verifyCms / verifySignedData take the cap as an option.
+    expect((await verifyCms({ cms: at65, content, maxCertificates: 65 })).valid).toBe(true);
+    expect((await verifyCms({ cms: at64, content, maxCertificates: 1 })).issues.map((i) => i.code)).toEqual(["CMS_MALFORMED"]);
+    for (const v of [-1, 1.5, Number.NaN, "64" as unknown as number]) expect(await codeAsync(() => verifyCms({ cms: at64, content, maxCertificates: v }))).toBe("ERR_INVALID_ARGUMENT");
+  });
+
   it("a leaf acting as CA: valid signature, never trusted (CERT_CHAIN_INVALID)", async () => {
     const asCa = { ...gestore, kind: "ca" as const } as unknown as TestCa;
     const child = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca: asCa, notBefore: new Date(date.getTime() - DAY) });
@@ -300,8 +328,8 @@ describe("builders", () => {
     }
   });
 
-  it("file names: quotes, semicolons, backslashes, non-ASCII and parameter syntax round-trip as one name", () => {
-    for (const name of ['a"; filename="evil.exe', "x;y=z.pdf", "back\\slash.pdf", "fattura è €.pdf", "'quoted'.pdf", "a".repeat(300) + ".pdf"]) {
+  it("file names: quotes, semicolons, non-ASCII and parameter syntax round-trip as one name", () => {
+    for (const name of ['a"; filename="evil.exe', "x;y=z.pdf", "fattura è €.pdf", "'quoted'.pdf", "a".repeat(300) + ".pdf"]) {
       const bytes = composeMessage({ ...base, attachments: [{ filename: name, content: "x" }] });
       const att = parseMime(bytes).children[1]!;
       expect(att.filename).toBe(name);
@@ -310,28 +338,64 @@ describe("builders", () => {
     }
   });
 
-  // BUG (src/mime/build.ts formatHeader / src/pec/build/original.ts): a file name that
-  // contains an RFC 2047 encoded-word opener ("=?") makes the builder encode the whole
-  // Content-Disposition / Content-Type value, parameter syntax included, as encoded
-  // words: `Content-Disposition: attachment; =?UTF-8?Q?filename=3D=22=3D=3Futf-8...?=`.
-  // The filename parameter is lost (parseMime: filename undefined, params {}).
-  // Minimal input: composeMessage({ ..., attachments: [{ filename: "=?utf-8?q?x?=.pdf", content: "x" }] }).
-  // Expected: the parameter written with RFC 2231 (filename*=utf-8''%3D%3Futf-8...) or quoted.
-  it.fails("file names containing an encoded-word opener keep their filename parameter", () => {
-    const name = "=?utf-8?q?x?=.pdf";
-    const att = parseMime(composeMessage({ ...base, attachments: [{ filename: name, content: "x" }] })).children[1]!;
-    expect(att.filename).toBe(name);
+  // Was a bug (src/mime/build.ts formatHeader): a file name containing an RFC 2047
+  // encoded-word opener ("=?") made the builder encode the whole Content-Disposition /
+  // Content-Type value, parameter syntax included, and the filename parameter was lost.
+  // Readers (ours, postal-mime) decode encoded words in parameter values, so the name is
+  // now written as encoded words inside a quoted string and comes back exactly.
+  it("file names containing encoded-word syntax round-trip exactly (postacert and postal-mime)", async () => {
+    const { default: PostalMime } = (await import("postal-mime")) as unknown as { default: { parse(b: Uint8Array): Promise<{ attachments: { filename: string | null }[] }> } };
+    const names = ["=?utf-8?q?x?=.pdf", "=?UTF-8?B?ZXZpbC5leGU=?=", "a =?iso-8859-1?q?=E8?= b.pdf", "è =?x?= €.pdf", "=?" + "é".repeat(120) + "?=.pdf", "=?", "?=.pdf"];
+    for (const name of names) {
+      const bytes = composeMessage({ ...base, attachments: [{ filename: name, content: "x" }] });
+      const att = parseMime(bytes).children[1]!;
+      expect(att.filename, name).toBe(name);
+      expect(decodeHeaderValue(att.contentType.params["name"]!), name).toBe(name);
+      expect((await PostalMime.parse(bytes)).attachments[0]!.filename, name).toBe(name);
+      // Every line stays within the RFC 5322 limit.
+      for (const line of latin1(bytes).split("\r\n")) expect(line.length).toBeLessThanOrEqual(998);
+    }
   });
 
-  // FINDING (src/pec/build/original.ts, composeAttachment): file names are written as
-  // given, path components included: filename="../../etc/passwd" and "a/b\\c.pdf" go out
-  // unchanged, so a careless receiver that joins the name to a folder writes outside it.
-  // Issue 8 asks for sanitized file names; expected: the base name only ("passwd", "c.pdf")
-  // or ERR_INVALID_ARGUMENT. Marked it.fails until src decides.
-  it.fails("file names with path components are reduced to a base name", () => {
-    for (const [name, want] of [["../../etc/passwd", "passwd"], ["a/b\\c.pdf", "c.pdf"]] as const) {
-      const att = parseMime(composeMessage({ ...base, attachments: [{ filename: name, content: "x" }] })).children[1]!;
-      expect(att.filename).toBe(want);
+  // Was a finding (issue 8): file names were written as given, path components included,
+  // so a careless receiver that joins the name to a folder wrote outside it. The builder
+  // now writes the base name without control characters (sanitizeFileName, docs/limits.md).
+  it("file names with path components or control characters are reduced to a safe base name", async () => {
+    const { default: PostalMime } = (await import("postal-mime")) as unknown as { default: { parse(b: Uint8Array): Promise<{ attachments: { filename: string | null }[] }> } };
+    const cases: [string, string][] = [
+      ["../../etc/passwd", "passwd"],
+      ["a/b\\c.pdf", "c.pdf"],
+      ["back\\slash.pdf", "slash.pdf"],
+      ["C:\\x\\y.pdf", "y.pdf"],
+      ["C:y.pdf", "y.pdf"],
+      ["/abs/path/z.txt", "z.txt"],
+      ["..\\..\\windows\\system32\\evil.dll", "evil.dll"],
+      ["tab\there\x01\x1f\x7f\u0085.pdf", "tabhere.pdf"],
+      ["  spaced.pdf  ", "spaced.pdf"],
+      ["dir/", "attachment"],
+      ["..", "attachment"],
+      ["../..", "attachment"],
+      ["\x01\x02", "attachment"],
+      ["città/fattura è.pdf", "fattura è.pdf"],
+    ];
+    for (const [name, want] of cases) {
+      const bytes = composeMessage({ ...base, attachments: [{ filename: name, content: "x" }] });
+      const att = parseMime(bytes).children[1]!;
+      expect(att.filename, JSON.stringify(name)).toBe(want);
+      expect(att.disposition!.params["filename"], JSON.stringify(name)).toBe(want);
+      expect((await PostalMime.parse(bytes)).attachments[0]!.filename, JSON.stringify(name)).toBe(want);
     }
+    expect(sanitizeFileName("../../etc/passwd")).toBe("passwd");
+    // CR, LF and NUL stay a header injection for the message builders (refused before formatting)…
+    expect(code(() => composeMessage({ ...base, attachments: [{ filename: "a\r\nb.pdf", content: "x" }] }))).toBe("ERR_HEADER_INJECTION");
+    // …and sanitizeFileName alone removes them.
+    expect(sanitizeFileName("a\r\n/b\0.pdf")).toBe("b.pdf");
+  });
+
+  // Readers that take the Content-Type `name` over the Content-Disposition `filename` must
+  // not see the path either.
+  it("the Content-Type name parameter of an attachment is sanitized too", () => {
+    const att = parseMime(composeMessage({ ...base, attachments: [{ filename: "../../etc/passwd", content: "x" }] })).children[1]!;
+    expect(att.contentType.params["name"]).toBe("passwd");
   });
 });

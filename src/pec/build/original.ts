@@ -8,7 +8,7 @@
 import { toDatiData } from "../../daticert/index.js";
 import type { RicevutaTipo } from "../../daticert/index.js";
 import { PecError } from "../../errors.js";
-import { buildMime, decodeHeaderValue, formatParams, parseMime } from "../../mime/index.js";
+import { buildMime, decodeHeaderValue, formatParams, parseMime, sanitizeFileName } from "../../mime/index.js";
 import type { MimeEntity, MimeNode } from "../../mime/index.js";
 import { concatBytes, latin1Bytes, toHex, utf8Bytes } from "../../util/bytes.js";
 import { firstMailbox, normalizeMsgId, parseAddressList } from "../address.js";
@@ -251,7 +251,8 @@ function checkBody(v: unknown, what: string): string {
 
 function attachmentNode(a: ComposeAttachment, i: number): MimeNode {
   if (typeof a !== "object" || a === null) throw invalid(`attachments[${i}] must be an object`);
-  const filename = checkText(a.filename, `attachments[${i}].filename`, { nonEmpty: true });
+  // A receiver may store the attachment under this name: never a path (see sanitizeFileName).
+  const filename = sanitizeFileName(checkText(a.filename, `attachments[${i}].filename`, { nonEmpty: true }));
   const type = checkText(a.contentType ?? "application/octet-stream", `attachments[${i}].contentType`, { nonEmpty: true });
   if (!/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(type)) throw invalid(`attachments[${i}].contentType is not a MIME type`);
   const disposition = a.disposition ?? "attachment";
