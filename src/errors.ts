@@ -22,6 +22,7 @@
  * - `ERR_HEADER_INJECTION`: a header value would contain CR, LF or NUL.
  * - `ERR_UNSUPPORTED`: a feature or algorithm postacert does not implement.
  * - `ERR_INVALID_ARGUMENT`: the API was called with arguments of the wrong shape.
+ * - `ERR_SOURCE`: a message source (an IMAP server) cannot be reached, refuses the login, or fails.
  */
 export type PecErrorCode =
   | "ERR_MIME_MALFORMED"
@@ -35,7 +36,8 @@ export type PecErrorCode =
   | "ERR_TRUST_MALFORMED"
   | "ERR_HEADER_INJECTION"
   | "ERR_UNSUPPORTED"
-  | "ERR_INVALID_ARGUMENT";
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_SOURCE";
 
 /** Extra, code-specific facts attached to a {@link PecError}. */
 export interface PecErrorDetails {

@@ -1,0 +1,256 @@
+/**
+ * An IMAP mailbox as a message source, through imapflow (loaded only when used). Messages are
+ * fetched by UID in bounded batches, so a scan never holds a whole mailbox; ids are RFC 5092
+ * IMAP URLs, stable across runs, so that `skip` lets a re-run fetch only what it has not seen.
+ *
+ * @module
+ */
+import type { FetchMessageObject, ImapFlow, ImapFlowError } from "imapflow";
+import { PecError } from "../errors.js";
+import type { SourceMessage } from "./sources.js";
+
+/** Options of {@link readImap}. */
+export interface ImapOptions {
+  /** The account password (never logged, never part of an error message). */
+  password: string;
+  /** Read only these mailboxes (IMAP names such as `INBOX`, `Archivio`); default: every selectable one. */
+  mailboxes?: string[];
+  /**
+   * Called with each message's id before its body is fetched; `true` leaves the message out
+   * without downloading it (e.g. ids already processed by an earlier run).
+   */
+  skip?: (id: string) => boolean;
+  /** TLS settings for `imaps://` and STARTTLS. */
+  tls?: {
+    /** Verify the server certificate (default `true`); `false` accepts self-signed test servers. */
+    rejectUnauthorized?: boolean;
+  };
+}
+
+/** Batch bounds: a batch is fetched in one command and held in memory until it is yielded. */
+const BATCH_MESSAGES = 100;
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+interface Target {
+  secure: boolean;
+  host: string;
+  port: number;
+  /** The user as written in the URL (percent-encoded), for ids and messages. */
+  userInUrl: string;
+  user: string;
+  mailbox: string | undefined;
+}
+
+/** The URL with any password masked: error messages may quote it. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+}
+
+function badUrl(url: string, why: string): PecError {
+  return new PecError("ERR_INVALID_ARGUMENT", `invalid IMAP URL ${redactUrl(url)}: ${why} (expected imap[s]://user@host[:port][/mailbox])`);
+}
+
+function decode(url: string, s: string, what: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw badUrl(url, `the ${what} is not valid percent-encoding`);
+  }
+}
+
+function parseUrl(url: string): Target {
+  if (typeof url !== "string" || url === "") throw new PecError("ERR_INVALID_ARGUMENT", "the IMAP URL must be a non-empty string");
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw badUrl(url, "not a URL");
+  }
+  if (u.protocol !== "imap:" && u.protocol !== "imaps:") throw badUrl(url, `unsupported scheme ${u.protocol}`);
+  if (u.password !== "") throw badUrl(url, "the password belongs in options.password, not in the URL");
+  if (u.hostname === "") throw badUrl(url, "no host");
+  if (u.search !== "" || u.hash !== "") throw badUrl(url, "queries and fragments are not supported");
+  // RFC 5092 allows `user;AUTH=mech`: the mechanism is imapflow's choice here.
+  const userInUrl = u.username.split(";")[0]!;
+  if (userInUrl === "") throw badUrl(url, "no user");
+  const secure = u.protocol === "imaps:";
+  const path = u.pathname.replace(/^\/+|\/+$/g, "");
+  // RFC 5092 parameters (`;UIDVALIDITY=`, `;UID=`) name single messages; a source reads whole mailboxes.
+  if (path.includes(";")) throw badUrl(url, "message-level parts (;UID=…) are not supported");
+  return {
+    secure,
+    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: u.port === "" ? (secure ? 993 : 143) : Number(u.port),
+    userInUrl,
+    user: decode(url, userInUrl, "user"),
+    mailbox: path === "" ? undefined : decode(url, path, "mailbox"),
+  };
+}
+
+/** RFC 5092 `enc-mailbox`: UTF-8, percent-encoded, hierarchy separators kept. */
+function encodeMailbox(name: string): string {
+  return encodeURIComponent(name).replace(/%2F/gi, "/").replace(/%3A/gi, ":").replace(/%40/gi, "@");
+}
+
+/** `1:5,7,9:12` for sorted UIDs. */
+function uidSet(uids: number[]): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < uids.length) {
+    let j = i;
+    while (j + 1 < uids.length && uids[j + 1] === uids[j]! + 1) j++;
+    out.push(i === j ? `${uids[i]}` : `${uids[i]}:${uids[j]}`);
+    i = j + 1;
+  }
+  return out.join(",");
+}
+
+/**
+ * Reads the messages of an IMAP account, mailbox by mailbox, oldest UID first.
+ *
+ * The URL names the account (`imap://user@host:port`, `imaps://…` for implicit TLS; the user
+ * may be percent-encoded: `mario%40pec.alfa.test`) and optionally one mailbox (`…/INBOX`).
+ * Without a mailbox in the URL or in `options.mailboxes`, every selectable mailbox is read.
+ * Mailboxes are opened read-only and bodies fetched with `BODY.PEEK`, so nothing is marked seen.
+ *
+ * Each id is an RFC 5092 URL, `imap://user@host:port/INBOX;UIDVALIDITY=123/;UID=45`, stable as
+ * long as the server keeps the mailbox's UIDVALIDITY. The server sends messages with CRLF line
+ * ends whatever the stored form (IMAP requires it; Dovecot converts bare LF).
+ *
+ * @param url - `imap[s]://user@host[:port][/mailbox]`, without a password
+ * @param options - password, mailboxes, skip, TLS
+ * @returns an async iterable of messages (`source` is `url`)
+ * @throws PecError `ERR_INVALID_ARGUMENT` for a bad URL or an unknown mailbox; `ERR_SOURCE` when the server
+ *   cannot be reached or refuses the login (the message names host and user, never the password)
+ * @example
+ * ```ts
+ * import { readPec } from "postacert";
+ * import { readImap } from "postacert/node";
+ * const seen = new Set<string>();
+ * for await (const m of readImap("imaps://mario%40pec.alfa.test@imap.example:993", { password, skip: (id) => seen.has(id) })) {
+ *   seen.add(m.id);
+ *   console.log(m.id, readPec(m.bytes).kind);
+ * }
+ * ```
+ */
+export async function* readImap(url: string, options: ImapOptions): AsyncGenerator<SourceMessage> {
+  const target = parseUrl(url);
+  if (typeof options?.password !== "string") throw new PecError("ERR_INVALID_ARGUMENT", "options.password must be a string");
+  const { password, skip } = options;
+  if (skip !== undefined && typeof skip !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "options.skip must be a function");
+  const wanted = options.mailboxes;
+  if (wanted !== undefined && (!Array.isArray(wanted) || wanted.some((m) => typeof m !== "string" || m === ""))) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "options.mailboxes must be an array of mailbox names");
+  }
+  const who = `${target.user} at ${target.host}:${target.port}`;
+  const idBase = `imap://${target.userInUrl}@${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}/`;
+
+  /** A PecError from an imapflow failure, scrubbed of the password (imapflow never puts it in, but be sure). */
+  const failure = (e: unknown, doing: string): PecError => {
+    if (e instanceof PecError) return e;
+    const err = e as ImapFlowError | undefined;
+    const parts = [err?.responseText, err?.code, err?.message].filter((s): s is string => typeof s === "string" && s !== "");
+    let detail = [...new Set(parts)].join(", ") || String(e);
+    if (password.length >= 3) detail = detail.split(password).join("***");
+    const hint = err?.authenticationFailed ? " (wrong user or password?)" : "";
+    return new PecError("ERR_SOURCE", `IMAP ${doing} failed for ${who}: ${detail}${hint}`);
+  };
+
+  // Loaded here, not at module load: postacert/node must not need imapflow until IMAP is used.
+  let ImapFlowClass: typeof ImapFlow;
+  try {
+    ({ ImapFlow: ImapFlowClass } = await import("imapflow"));
+  } catch {
+    throw new PecError("ERR_UNSUPPORTED", "reading IMAP needs the imapflow package (npm install imapflow)");
+  }
+  const client = new ImapFlowClass({
+    host: target.host,
+    port: target.port,
+    secure: target.secure,
+    auth: { user: target.user, pass: password },
+    logger: false,
+    tls: { rejectUnauthorized: options.tls?.rejectUnauthorized ?? true },
+    clientInfo: { name: "postacert" },
+  });
+  // imapflow also reports failures as 'error' events; without a listener Node would crash.
+  client.on("error", () => {});
+
+  try {
+    try {
+      await client.connect();
+    } catch (e) {
+      throw failure(e, "login");
+    }
+
+    let mailboxes: string[];
+    try {
+      const listed = (await client.list()).filter((m) => !m.flags.has("\\Noselect") && !m.flags.has("\\NonExistent"));
+      const norm = (p: string): string => (p.toUpperCase() === "INBOX" ? "INBOX" : p);
+      const requested = [target.mailbox, ...(wanted ?? [])].filter((m): m is string => m !== undefined).map(norm);
+      const byPath = new Map(listed.map((m) => [norm(m.path), m.path]));
+      for (const r of requested) if (!byPath.has(r)) throw new PecError("ERR_INVALID_ARGUMENT", `IMAP mailbox ${JSON.stringify(r)} does not exist for ${who}`);
+      mailboxes = [...byPath.keys()];
+      // A mailbox in the URL and options.mailboxes both restrict the set.
+      if (target.mailbox !== undefined) mailboxes = mailboxes.filter((m) => m === norm(target.mailbox!));
+      if (wanted !== undefined) mailboxes = mailboxes.filter((m) => wanted.map(norm).includes(m));
+      mailboxes = mailboxes.map((m) => byPath.get(m)!);
+    } catch (e) {
+      throw failure(e, "LIST");
+    }
+
+    for (const mailbox of mailboxes) {
+      let lock;
+      try {
+        lock = await client.getMailboxLock(mailbox, { readOnly: true });
+      } catch (e) {
+        throw failure(e, `EXAMINE ${mailbox}`);
+      }
+      try {
+        const box = client.mailbox;
+        if (!box || box.exists === 0) continue;
+        const prefix = `${idBase}${encodeMailbox(mailbox)};UIDVALIDITY=${box.uidValidity}/;UID=`;
+
+        // UIDs and sizes first (small), so that skipped messages are never downloaded.
+        const todo: Array<[uid: number, size: number]> = [];
+        try {
+          for await (const m of client.fetch("1:*", { uid: true, size: true })) {
+            if (!skip?.(prefix + m.uid)) todo.push([m.uid, m.size ?? 0]);
+          }
+        } catch (e) {
+          throw failure(e, `FETCH ${mailbox}`);
+        }
+        todo.sort((a, b) => a[0] - b[0]);
+
+        let i = 0;
+        while (i < todo.length) {
+          const batch: number[] = [];
+          let bytes = 0;
+          // At least one message per batch, however large.
+          while (i < todo.length && batch.length < BATCH_MESSAGES && (batch.length === 0 || bytes + todo[i]![1] <= BATCH_BYTES)) {
+            bytes += todo[i]![1];
+            batch.push(todo[i]![0]);
+            i++;
+          }
+          let fetched: FetchMessageObject[];
+          try {
+            fetched = await client.fetchAll(uidSet(batch), { uid: true, source: true }, { uid: true });
+          } catch (e) {
+            throw failure(e, `FETCH ${mailbox}`);
+          }
+          fetched.sort((a, b) => a.uid - b.uid);
+          for (const m of fetched) {
+            // A message expunged since the UID list simply has no source.
+            if (!m.source) continue;
+            const b = m.source;
+            yield { id: prefix + m.uid, source: url, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+          }
+        }
+      } finally {
+        lock.release();
+      }
+    }
+  } finally {
+    // Also reached when the consumer stops early (break/return): always say goodbye.
+    await client.logout().catch(() => client.close());
+  }
+}
