@@ -35,7 +35,7 @@ export default defineConfig({
     projects: [
       {
         resolve: { alias: { "#files": resolve(root, "test/support/files.node.ts") } },
-        test: { name: "node", include, environment: "node", testTimeout: 60_000 },
+        test: { name: "node", include: [...include, "sandbox/test/**/*.node.test.ts"], environment: "node", testTimeout: 60_000 },
       },
       {
         resolve: { alias: { "#files": resolve(root, "test/support/files.browser.ts") } },

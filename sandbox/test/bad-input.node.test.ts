@@ -1,0 +1,176 @@
+// Bad input: each gets the right SMTP reply (or the right PEC notice) and the servers keep
+// serving. The configuration refuses header injection in its names.
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import nodemailer from "nodemailer";
+import { readPec } from "postacert";
+import { ConfigError, parseConfig } from "../src/index.js";
+import { rawSmtp, startTestSandbox, testConfig, type TestSandbox } from "./helpers.js";
+
+const mario = "mario.rossi@pec.alfa.test";
+const anna = "anna.bianchi@pec.beta.test";
+const plain = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+const authPlain = `AUTH PLAIN ${plain(`\0${mario}\0pw-mario`)}`;
+
+describe("bad SMTP input", () => {
+  let t: TestSandbox;
+  beforeAll(async () => {
+    t = await startTestSandbox(
+      testConfig({
+        limits: { maxMessageSize: 20_000, maxRecipients: 3, maxConnections: 5 },
+        gestori: [
+          { name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", mailboxes: [{ address: "mario.rossi", password: "pw-mario" }] },
+          { name: "Gestore Beta S.p.A.", domain: "pec.beta.test", mailboxes: [{ address: "anna.bianchi", password: "pw-anna" }, { address: "luca.verdi", password: "pw-luca" }] },
+        ],
+      }),
+      { clockSpeed: 1000, dovecot: false },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  }, 60_000);
+
+  const host = (): string => t.sandbox.info.host;
+  const port = (): number => t.sandbox.info.submissionPort;
+
+  /** Types of the messages in a mailbox whose subject contains the token. */
+  async function inbox(login: string, token: string): Promise<string[]> {
+    await t.sandbox.idle();
+    const out: string[] = [];
+    for (const sub of ["new", "cur"]) {
+      const dir = join(t.dir, "mail", login, "Maildir", sub);
+      for (const f of await readdir(dir)) {
+        const pec = readPec(new Uint8Array(await readFile(join(dir, f))));
+        if ((pec.subject ?? "").includes(token)) out.push(pec.type);
+      }
+    }
+    return out.sort();
+  }
+
+  async function stillServes(): Promise<void> {
+    const r = await rawSmtp(host(), port(), ["EHLO ok.test", "QUIT"]);
+    expect(r[0]).toMatch(/^220 /);
+    expect(r.some((l) => l.startsWith("250 "))).toBe(true);
+  }
+
+  it("malformed commands get 5xx replies, and the server keeps serving", async () => {
+    const r = await rawSmtp(host(), port(), [
+      "EHLO client.test",
+      "FOO BAR",
+      "MAIL FROM:<broken",
+      "RCPT TO:<anna.bianchi@pec.beta.test>",
+      "DATA",
+      "A".repeat(5000),
+      Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a]),
+      "AUTH PLAIN !!!notbase64",
+      "QUIT",
+    ]);
+    const codes = r.map((l) => Number(l.slice(0, 3)));
+    expect(codes.length).toBeGreaterThanOrEqual(8);
+    expect(codes[0]).toBe(220);
+    // Unknown command, bad syntax, commands out of order, overlong line, garbage: all refused with 5xx.
+    expect(codes.slice(2, 8).every((c) => c >= 500 && c < 600)).toBe(true);
+    await stillServes();
+  });
+
+  it("a wrong password gets 535", async () => {
+    const r = await rawSmtp(host(), port(), ["EHLO client.test", `AUTH PLAIN ${plain(`\0${mario}\0wrong`)}`, `AUTH PLAIN ${plain(`\0posta-certificata@pec.alfa.test\0sandbox`)}`, "QUIT"]);
+    expect(r[2]).toMatch(/^535 /);
+    // A service mailbox reads over IMAP but cannot submit.
+    expect(r[3]).toMatch(/^535 /);
+  });
+
+  it("an unauthenticated relay attempt is refused (submission: 530; inbound port: 550 for foreign domains)", async () => {
+    const sub = await rawSmtp(host(), port(), ["EHLO spammer.test", "MAIL FROM:<spam@evil.example>", "RCPT TO:<victim@other.example>", "QUIT"]);
+    expect(sub[2]).toMatch(/^530 /);
+    const inbound = await rawSmtp(host(), t.sandbox.info.inboundPorts["pec.beta.test"]!, ["EHLO spammer.test", "MAIL FROM:<spam@evil.example>", "RCPT TO:<victim@other.example>", "RCPT TO:<nessuno@pec.beta.test>", "QUIT"]);
+    expect(inbound[2]).toMatch(/^250 /);
+    expect(inbound[3]).toMatch(/^550 5\.7\.1 /);
+    expect(inbound[4]).toMatch(/^550 5\.1\.1 /);
+  });
+
+  it("MAIL FROM other than the authenticated mailbox gets 553; too many recipients 452", async () => {
+    const r = await rawSmtp(host(), port(), [
+      "EHLO client.test",
+      authPlain,
+      "MAIL FROM:<anna.bianchi@pec.beta.test>",
+      `MAIL FROM:<${mario}>`,
+      "RCPT TO:<a@pec.beta.test>",
+      "RCPT TO:<b@pec.beta.test>",
+      "RCPT TO:<c@pec.beta.test>",
+      "RCPT TO:<d@pec.beta.test>",
+      "QUIT",
+    ]);
+    expect(r[2]).toMatch(/^235 /);
+    expect(r[3]).toMatch(/^553 /);
+    expect(r[4]).toMatch(/^250 /);
+    expect(r[7]).toMatch(/^250 /);
+    expect(r[8]).toMatch(/^452 /);
+  });
+
+  it("8-bit header bytes: accepted and certified, no crash", async () => {
+    const head = Buffer.from(`From: ${mario}\r\nTo: ${anna}\r\nSubject: Perché così [8bit] \xe8 \r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <8bit.${Date.now()}@client.test>\r\n\r\nciao\r\n.\r\n`, "latin1");
+    const r = await rawSmtp(host(), port(), ["EHLO client.test", authPlain, `MAIL FROM:<${mario}>`, `RCPT TO:<${anna}>`, "DATA", head, "QUIT"]);
+    expect(r[6]).toMatch(/^250 /);
+    expect(await inbox(mario, "[8bit]")).toEqual(["accettazione", "avvenuta-consegna"]);
+    expect(await inbox(anna, "[8bit]")).toEqual(["posta-certificata"]);
+    await stillServes();
+  });
+
+  it("an oversize message gets 552; size × recipients over the limit gets a non accettazione", async () => {
+    const tr = nodemailer.createTransport({ host: host(), port: port(), secure: false, auth: { user: mario, pass: "pw-mario" }, tls: { rejectUnauthorized: false } });
+    try {
+      await expect(tr.sendMail({ from: mario, to: anna, subject: "Grande [oversize]", text: "x".repeat(30_000) })).rejects.toMatchObject({ responseCode: 552 });
+      // 12 kB to two recipients is 24 kB against a 20 kB limit: the PEC rule (spec §8.3) refuses it with a notice.
+      const info = await tr.sendMail({ from: mario, to: [anna, "luca.verdi@pec.beta.test"], subject: "Doppio [size-x-rcpt]", text: "y".repeat(12_000) });
+      expect(info.response).toMatch(/^250 /);
+    } finally {
+      tr.close();
+    }
+    expect(await inbox(mario, "[oversize]")).toEqual([]);
+    expect(await inbox(mario, "[size-x-rcpt]")).toEqual(["non-accettazione"]);
+    await stillServes();
+  });
+
+  it("connections beyond the limit get 421, and the server recovers", async () => {
+    const { connect } = await import("node:net");
+    const socks = await Promise.all(
+      Array.from({ length: 7 }, () => new Promise<{ s: import("node:net").Socket; first: Promise<string> }>((res) => {
+        const s = connect({ host: host(), port: port() });
+        const first = new Promise<string>((r) => s.once("data", (d: Buffer) => r(d.toString("latin1"))));
+        s.once("connect", () => res({ s, first }));
+      })),
+    );
+    const greetings = await Promise.all(socks.map((x) => x.first));
+    expect(greetings.filter((g) => g.startsWith("421")).length).toBeGreaterThanOrEqual(1);
+    for (const x of socks) x.s.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    await stillServes();
+  });
+});
+
+describe("configuration", () => {
+  const base = (g: Record<string, unknown>, m: Record<string, unknown> = {}): unknown => ({
+    gestori: [{ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", mailboxes: [{ address: "mario.rossi", password: "pw", ...m }], ...g }],
+  });
+
+  it.each([
+    ["a gestore name", base({ name: "Gestore Alfa\r\nBcc: spia@evil.example" }), /gestori\[0\]\.name.*header injection/],
+    ["a display name", base({}, { name: "Mario\nX-Injected: yes" }), /mailboxes\[0\]\.name.*header injection/],
+    ["an address", base({}, { address: "mario\r\n.rossi" }), /mailboxes\[0\]\.address.*header injection/],
+    ["a domain", base({ domain: "pec.alfa.test\r\nX: y" }), /gestori\[0\]\.domain.*header injection/],
+    ["a password (passwd-file line)", base({}, { password: "pw\nroot::0:0" }), /password.*header injection/],
+  ])("CR/LF in %s is refused with a clear error", (_what, input, message) => {
+    expect(() => parseConfig(input)).toThrow(ConfigError);
+    expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it("other mistakes name the field", () => {
+    expect(() => parseConfig(base({ domain: "not a domain" }))).toThrow(/gestori\[0\]\.domain/);
+    expect(() => parseConfig(base({ availability: "sometimes" }))).toThrow(/availability/);
+    expect(() => parseConfig({ ports: { submission: 70000 } })).toThrow(/ports\.submission/);
+    expect(() => parseConfig(base({}, { password: "a:b" }))).toThrow(/password.*':'/);
+    expect(parseConfig({}).gestori.map((g) => g.domain)).toEqual(["pec.alfa.test", "pec.beta.test"]);
+  });
+});

@@ -1,0 +1,103 @@
+// The web view in real Chromium: it lists every mailbox and message with type and verdict,
+// updates live when a new flow is delivered, and opens the inspector card of a message.
+// Writes test-results/screenshots/sandbox.png (docs/screenshots with UPDATE_SCREENSHOTS=1).
+// Skips when /usr/bin/chromium is missing.
+import { existsSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { chromium, type Browser } from "playwright";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { samplePdf } from "postacert/simulator";
+import { startTestSandbox, testConfig, transport, type TestSandbox } from "./helpers.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const sandboxDir = resolve(import.meta.dirname, "..");
+const root = resolve(sandboxDir, "..");
+const shots = resolve(root, process.env.UPDATE_SCREENSHOTS ? "docs/screenshots" : "test-results/screenshots");
+if (!HAS_CHROMIUM) console.warn(`[sandbox/test/web] ${CHROMIUM} not found: the web view test is skipped`);
+
+const mario = "mario.rossi@pec.alfa.test";
+
+describe.skipIf(!HAS_CHROMIUM)("web view in Chromium", () => {
+  let t: TestSandbox;
+  let browser: Browser;
+  beforeAll(async () => {
+    // The page is served from sandbox/dist/web: build it when missing or older than its sources.
+    const page = join(sandboxDir, "dist", "web", "index.html");
+    const newest = Math.max(...["main.ts", "index.html", "sandbox.css"].map((f) => statSync(join(sandboxDir, "web", f)).mtimeMs));
+    if (!existsSync(page) || statSync(page).mtimeMs < newest) await build({ configFile: join(sandboxDir, "web", "vite.config.ts"), logLevel: "warn" });
+    t = await startTestSandbox(
+      testConfig({
+        gestori: [
+          { name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", mailboxes: [{ address: "mario.rossi", name: "Mario Rossi", password: "pw-mario" }, { address: "giulia.neri", name: "Giulia Neri", password: "pw-giulia" }] },
+          { name: "Gestore Beta S.p.A.", domain: "pec.beta.test", mailboxes: [{ address: "anna.bianchi", name: "Anna Bianchi", password: "pw-anna" }, { address: "luca.verdi", name: "Luca Verdi", password: "pw-luca" }] },
+        ],
+      }),
+      { clockSpeed: 1000, dovecot: false, web: true },
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  }, 60_000);
+
+  async function send(subject: string, to: string[], cc?: string): Promise<void> {
+    const tr = transport(t.sandbox, mario, "pw-mario");
+    try {
+      await tr.sendMail({
+        from: { name: "Mario Rossi", address: mario },
+        to,
+        ...(cc && { cc }),
+        subject,
+        text: "Buongiorno,\nin allegato l'offerta richiesta.\n",
+        attachments: [{ filename: "offerta.pdf", contentType: "application/pdf", content: Buffer.from(samplePdf("Offerta n. 12/2026")) }],
+      });
+    } finally {
+      tr.close();
+    }
+    await t.sandbox.idle();
+  }
+
+  it("lists mailboxes and messages with verdicts, live, and opens a card", async () => {
+    await send("Offerta n. 12/2026", ["anna.bianchi@pec.beta.test", "giulia.neri@pec.alfa.test"], "luca.verdi@pec.beta.test");
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    await page.goto(t.sandbox.info.webUrl!);
+    await page.waitForSelector("body[data-ready=true]");
+
+    // Mario's mailbox is selected: accettazione + 3 consegne, all trusted.
+    const rows = page.locator("table.sbx-msgs tbody tr");
+    await expect.poll(() => rows.count()).toBe(4);
+    expect(await page.locator("[data-verdict=trusted]").count()).toBe(4);
+    expect(await page.locator("nav#boxes button").count()).toBe(7); // 4 users, 2 service mailboxes, internet
+
+    // Live: a new flow shows up without reloading.
+    await send("Sollecito", ["anna.bianchi@pec.beta.test"]);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(6);
+
+    // Anna's mailbox holds the busta; its card shows the daticert and the verified signature.
+    await page.click('nav#boxes button[data-box="anna.bianchi@pec.beta.test"]');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.click('nav#boxes button[data-box="mario.rossi@pec.alfa.test"]');
+    await rows.last().click();
+    await page.waitForSelector("body[data-card=ready]");
+    const cardText = await page.locator("#cards").innerText();
+    expect(cardText).toMatch(/daticert|Dati di certificazione/i);
+    expect(cardText).toContain("Gestore Alfa S.p.A.");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await mkdir(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, "sandbox.png"), fullPage: false });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
