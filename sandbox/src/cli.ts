@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, defaultConfig, loadConfig, type SandboxConfig } from "./config.js";
+import { ConfigError, defaultConfig, loadConfig, parseConfig, type SandboxConfig } from "./config.js";
 import { DovecotMissingError, type SandboxInfo, startSandbox } from "./sandbox.js";
 
 const HELP = `postacert-sandbox: a local PEC provider for tests (SMTP in, IMAP/POP3 out, signed PEC flows)
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let config: SandboxConfig;
   try {
-    config = args.config ? await loadConfig(args.config) : defaultConfig();
+    config = args.config ? await loadConfig(args.config) : parseConfig(defaultConfig());
   } catch (e) {
     process.stderr.write(`postacert-sandbox: ${(e as Error).message}\n`);
     return 2;

@@ -89,8 +89,8 @@ export function defaultConfig(): SandboxConfig {
         domain: "pec.alfa.test",
         inboundPort: 2525,
         mailboxes: [
-          { address: "mario.rossi", name: "Mario Rossi", password: "sandbox" },
-          { address: "giulia.neri", name: "Giulia Neri", password: "sandbox" },
+          { address: "mario.rossi@pec.alfa.test", name: "Mario Rossi", password: "sandbox" },
+          { address: "giulia.neri@pec.alfa.test", name: "Giulia Neri", password: "sandbox" },
         ],
       },
       {
@@ -98,8 +98,8 @@ export function defaultConfig(): SandboxConfig {
         domain: "pec.beta.test",
         inboundPort: 2526,
         mailboxes: [
-          { address: "anna.bianchi", name: "Anna Bianchi", password: "sandbox" },
-          { address: "luca.verdi", name: "Luca Verdi", password: "sandbox" },
+          { address: "anna.bianchi@pec.beta.test", name: "Anna Bianchi", password: "sandbox" },
+          { address: "luca.verdi@pec.beta.test", name: "Luca Verdi", password: "sandbox" },
         ],
       },
     ],

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
 import { readPec } from "postacert";
-import { ConfigError, parseConfig } from "../src/index.js";
+import { ConfigError, defaultConfig, parseConfig } from "../src/index.js";
 import { rawSmtp, startTestSandbox, testConfig, type TestSandbox } from "./helpers.js";
 
 const mario = "mario.rossi@pec.alfa.test";
@@ -172,5 +172,13 @@ describe("configuration", () => {
     expect(() => parseConfig({ ports: { submission: 70000 } })).toThrow(/ports\.submission/);
     expect(() => parseConfig(base({}, { password: "a:b" }))).toThrow(/password.*':'/);
     expect(parseConfig({}).gestori.map((g) => g.domain)).toEqual(["pec.alfa.test", "pec.beta.test"]);
+  });
+
+  // Logins and deliveries look mailboxes up by full address: the default world must name
+  // them so (it once listed local parts, and the CLI's default world lost every delivery).
+  it("the default world names its mailboxes by full address", () => {
+    const addresses = (c: ReturnType<typeof defaultConfig>): string[] => c.gestori.flatMap((g) => g.mailboxes.map((m) => m.address));
+    expect(addresses(defaultConfig())).toEqual(addresses(parseConfig(defaultConfig())));
+    expect(addresses(defaultConfig())).toContain("mario.rossi@pec.alfa.test");
   });
 });
