@@ -62,7 +62,8 @@ beforeAll(async () => {
   const at = Buffer.from(acc).indexOf("Ricevuta di accettazione");
   t[at] = "X".charCodeAt(0);
   await writeFile(tampered, t);
-  const original = composeMessage({
+  // Our builder writes safe names; a hostile client does not: put the path back by hand.
+  const composed = composeMessage({
     from: tx.sender,
     to: ["anna@pec.beta.test"],
     subject: "Prova CLI",
@@ -74,6 +75,8 @@ beforeAll(async () => {
       { filename: "fattura.pdf", contentType: "application/pdf", content: new Uint8Array([37, 80, 68, 70]) },
     ],
   });
+  const original = new TextEncoder().encode(new TextDecoder().decode(composed).replaceAll("name=evil.txt", 'name="../../evil.txt"'));
+  expect(new TextDecoder().decode(original)).toContain('filename="../../evil.txt"');
   busta = join(dir, "busta.eml");
   await writeFile(busta, (await buildBusta(alfa, tx, { original, date })).bytes);
   plain = join(dir, "plain.eml");
