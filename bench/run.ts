@@ -22,7 +22,9 @@
  *
  * The library is loaded from dist/ (the build), the types from src/. Options (environment):
  * BENCH_SIZES (MB, default "1,10,100"), BENCH_ROUNDS (1-second rounds, best reported,
- * default 5), BENCH_OUT (default bench/results.md), BENCH_KEEP=1 keeps the generated files.
+ * default 5), BENCH_OUT (default bench/results.md), BENCH_KEEP=1 keeps the generated files,
+ * BENCH_ONLY=receipts measures the receipts only and prints them without writing the
+ * results file (the busta rows take minutes).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from "node:crypto";
@@ -47,6 +49,7 @@ const SELF = fileURLToPath(import.meta.url);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 const SIZES = (process.env["BENCH_SIZES"] ?? "1,10,100").split(",").map(Number).filter((x) => x > 0);
 const OUT = process.env["BENCH_OUT"] ?? "bench/results.md";
+const ONLY_RECEIPTS = process.env["BENCH_ONLY"] === "receipts";
 const MB = 1024 * 1024;
 const enc = new TextEncoder();
 
@@ -215,6 +218,11 @@ const child = spawnSync(hasTaskset ? "taskset" : process.execPath, [...(hasTasks
 if (child.status !== 0) throw new Error(`receipt child failed: ${child.stderr}`);
 const { pecRate, fastRate, rawRate } = JSON.parse(child.stdout) as { pecRate: number; fastRate: number; rawRate: number };
 log(`readPec + verifyPec: ${Math.round(pecRate)} msgs/s WebCrypto, ${Math.round(fastRate)} msgs/s nodeCrypto(); raw RSA-2048 verify: ${Math.round(rawRate)}/s (${((100 * pecRate) / rawRate).toFixed(1)} %, ${((100 * fastRate) / rawRate).toFixed(1)} %)`);
+
+if (ONLY_RECEIPTS) {
+  if (!process.env["BENCH_KEEP"]) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // --- bustas -------------------------------------------------------------------------------
 interface BigRow {

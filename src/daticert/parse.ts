@@ -20,7 +20,7 @@ import {
   type ParsedDaticert,
   type RicevutaTipo,
 } from "./model.js";
-import { ILLEGAL_CHAR, sanitizeXml, toSourceIndex } from "./sanitize.js";
+import { ILLEGAL_CHAR, isXmlChar, sanitizeXml, toSourceIndex } from "./sanitize.js";
 
 /** Options of {@link parseDaticert}. */
 export interface DaticertParseOptions {
@@ -154,14 +154,8 @@ interface PendingWarning {
   index: number;
 }
 
-/** Per-document state of the saxes handlers. */
-class Reader {
-  ctx = C_DOC;
-  readonly stack: number[] = [];
-  field = 0;
-  buf = "";
-  destTipo: DestinatarioTipo = "certificato";
-
+/** What a document says, filled by either reader (the saxes one or {@link fastRead}). */
+class Fields {
   tipo: DaticertTipo | undefined;
   errore: DaticertErroreValue = "nessuno";
   sawInt = false;
@@ -185,23 +179,38 @@ class Reader {
 
   warnings: Map<string, PendingWarning> | null = null;
 
+  warnAt(code: DaticertWarningCode, key: string, message: string, index: number): void {
+    const map = (this.warnings ??= new Map());
+    const w = map.get(key);
+    if (w === undefined) map.set(key, { code, message, count: 1, index });
+    else w.count++;
+  }
+}
+
+/** Per-document state of the saxes handlers. */
+class Reader extends Fields {
+  ctx = C_DOC;
+  readonly stack: number[] = [];
+  field = 0;
+  buf = "";
+  destTipo: DestinatarioTipo = "certificato";
+
   constructor(
     readonly parser: SaxesParser<SaxOptions>,
     readonly maxDepth: number,
     /** Maps an index in the text saxes reads to the decoded text (for positions). */
     readonly toText: (i: number) => number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Index in the decoded text of the character saxes last read. */
   here(): number {
     return this.toText(Math.max(0, this.parser.position - 1));
   }
 
-  warn(code: DaticertWarningCode, key: string, message: string, index = this.here()): void {
-    const map = (this.warnings ??= new Map());
-    const w = map.get(key);
-    if (w === undefined) map.set(key, { code, message, count: 1, index });
-    else w.count++;
+  warn(code: DaticertWarningCode, key: string, message: string): void {
+    this.warnAt(code, key, message, this.here());
   }
 
   fail(message: string): never {
@@ -495,8 +504,22 @@ function declarationEnd(text: string, from: number): number {
  * ```
  */
 export function parseDaticert(input: Uint8Array | string, options: DaticertParseOptions = {}): ParsedDaticert {
+  return parseWith(input, options, true);
+}
+
+/**
+ * {@link parseDaticert} with saxes only, never the fast reader: the reference the fast
+ * reader is tested against. Internal (not exported by the package).
+ *
+ * @internal
+ */
+export function parseDaticertWithSaxes(input: Uint8Array | string, options: DaticertParseOptions = {}): ParsedDaticert {
+  return parseWith(input, options, false);
+}
+
+function parseWith(input: Uint8Array | string, options: DaticertParseOptions, useFast: boolean): ParsedDaticert {
   try {
-    return parseOnce(input, options);
+    return parseOnce(input, options, useFast);
   } catch (err) {
     // Mail clients that hard-wrap forwarded XML leave "<" or "</" at a line end
     // (docway-msa notWellFormed.eml). Whitespace right after them is never valid markup,
@@ -506,7 +529,7 @@ export function parseDaticert(input: Uint8Array | string, options: DaticertParse
     if (repaired === undefined) throw err;
     let parsed: ParsedDaticert;
     try {
-      parsed = parseOnce(repaired, options);
+      parsed = parseOnce(repaired, options, useFast);
     } catch {
       throw err;
     }
@@ -544,7 +567,377 @@ function repairBrokenTags(input: Uint8Array | string): Uint8Array | string | und
   return changed ? out.subarray(0, o) : undefined;
 }
 
-function parseOnce(input: Uint8Array | string, options: DaticertParseOptions): ParsedDaticert {
+// ---------------------------------------------------------------------------------------------
+// The fast reader
+
+/** Nesting the fast reader needs (postacert > dati > data > giorno): below it, saxes decides. */
+const FAST_DEPTH = 4;
+
+let fastReads = 0;
+
+/**
+ * How many documents the fast reader has read so far (tests check that it is used).
+ *
+ * @internal
+ */
+export function daticertFastReads(): number {
+  return fastReads;
+}
+
+/** Raised inside {@link fastRead} when the document leaves the shape it handles. */
+const BAIL = Symbol("bail");
+
+/**
+ * A strict reader for the shape gestori actually write: only the DTD's elements, each in
+ * its place and at most once where the DTD says so, quoted attributes without line breaks
+ * or character references, text with the five predefined entities and numeric character
+ * references, no comments, CDATA, processing instructions or DOCTYPE. It gives exactly
+ * what the saxes reader gives for such a document and produces no warnings; undefined
+ * means "not sure" (anything else, including every document the saxes reader would warn
+ * about or refuse), and the caller then uses saxes. Equivalence is property-tested
+ * (test/daticert/fast-path.test.ts).
+ */
+function fastRead(s: string): Fields | undefined {
+  // "]]>" may not appear in character data; rather than track where it sits, let saxes judge.
+  if (s.indexOf("]]>") !== -1) return undefined;
+  const f = new FastReader(s);
+  try {
+    const r = f.read();
+    fastReads++;
+    return r;
+  } catch (e) {
+    if (e === BAIL) return undefined;
+    throw e;
+  }
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+
+function isNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e;
+}
+
+class FastReader {
+  pos = 0;
+  /** The last start tag: its name, whether it closed itself, its attributes (name, value pairs). */
+  name = "";
+  empty = false;
+  readonly attrs: string[] = [];
+  readonly r = new Fields();
+
+  constructor(readonly s: string) {}
+
+  bail(): never {
+    throw BAIL;
+  }
+
+  read(): Fields {
+    const r = this.r;
+    this.space();
+    this.startTag();
+    if (this.name !== "postacert" || this.empty) this.bail();
+    const rawTipo = this.attr("tipo");
+    if (rawTipo === undefined) this.bail();
+    const tipo = token(rawTipo);
+    if (!TIPO_SET.has(tipo)) this.bail();
+    r.tipo = tipo as DaticertTipo;
+    const rawErrore = this.attr("errore");
+    if (rawErrore !== undefined) {
+      const e = token(rawErrore);
+      if (!ERRORE_SET.has(e)) this.bail();
+      r.errore = e;
+    }
+    let sawInt = false;
+    while (this.child("postacert")) {
+      const name: string = this.name;
+      if (name === "intestazione" && !sawInt && !this.empty) {
+        sawInt = true;
+        this.intestazione();
+      } else if (name === "dati" && !r.sawDati && !this.empty) {
+        r.sawDati = true;
+        this.dati();
+      } else this.bail();
+    }
+    if (!sawInt || !r.sawDati) this.bail();
+    r.sawInt = true;
+    this.space();
+    if (this.pos !== this.s.length) this.bail();
+    return r;
+  }
+
+  intestazione(): void {
+    const r = this.r;
+    while (this.child("intestazione")) {
+      switch (this.name) {
+        case "mittente":
+          if (r.mittente !== undefined) this.bail();
+          r.mittente = this.leaf("mittente");
+          break;
+        case "destinatari": {
+          const raw = this.attr("tipo");
+          let tipo: DestinatarioTipo = "certificato";
+          if (raw !== undefined) {
+            const t = token(raw);
+            if (!DEST_SET.has(t)) this.bail();
+            tipo = t as DestinatarioTipo;
+          }
+          r.destinatari.push({ address: this.leaf("destinatari"), tipo });
+          break;
+        }
+        case "risposte":
+          if (r.risposte !== undefined) this.bail();
+          r.risposte = this.leaf("risposte");
+          break;
+        case "oggetto":
+          if (r.oggetto !== undefined) this.bail();
+          r.oggetto = this.leaf("oggetto");
+          break;
+        default:
+          this.bail();
+      }
+    }
+    if (r.mittente === undefined || r.destinatari.length === 0 || r.risposte === undefined) this.bail();
+  }
+
+  dati(): void {
+    const r = this.r;
+    while (this.child("dati")) {
+      switch (this.name) {
+        case "gestore-emittente":
+          if (r.gestore !== undefined) this.bail();
+          r.gestore = this.leaf("gestore-emittente");
+          break;
+        case "data": {
+          if (r.sawData) this.bail();
+          r.sawData = true;
+          const zona = this.attr("zona");
+          if (zona === undefined || this.empty) this.bail();
+          this.data();
+          r.zona = trimXml(zona);
+          break;
+        }
+        case "identificativo":
+          if (r.identificativo !== undefined) this.bail();
+          r.identificativo = this.leaf("identificativo");
+          break;
+        case "msgid":
+          if (r.msgid !== undefined) this.bail();
+          r.msgid = this.leaf("msgid");
+          break;
+        case "ricevuta": {
+          if (r.sawRicevuta) this.bail();
+          r.sawRicevuta = true;
+          const raw = this.attr("tipo");
+          const t = raw === undefined ? "" : token(raw);
+          if (!RICEVUTA_SET.has(t)) this.bail();
+          r.ricevuta = t as RicevutaTipo;
+          this.leaf("ricevuta"); // EMPTY in the DTD; any text is ignored, as saxes's reader does
+          break;
+        }
+        case "consegna":
+          if (r.consegna !== undefined) this.bail();
+          r.consegna = this.leaf("consegna");
+          break;
+        case "ricezione":
+          r.ricezione.push(this.leaf("ricezione"));
+          break;
+        case "errore-esteso":
+          if (r.erroreEsteso !== undefined) this.bail();
+          r.erroreEsteso = this.leaf("errore-esteso");
+          break;
+        default:
+          this.bail();
+      }
+    }
+    if (r.gestore === undefined || !r.sawData || r.identificativo === undefined) this.bail();
+  }
+
+  data(): void {
+    const r = this.r;
+    while (this.child("data")) {
+      if (this.name === "giorno" && r.giorno === undefined) r.giorno = this.leaf("giorno");
+      else if (this.name === "ora" && r.ora === undefined) r.ora = this.leaf("ora");
+      else this.bail();
+    }
+    if (r.giorno === undefined || r.ora === undefined) this.bail();
+  }
+
+  /**
+   * Inside `parent`, after white space: true with the next child's start tag read, or
+   * false with `parent`'s end tag consumed.
+   */
+  child(parent: string): boolean {
+    this.space();
+    const s = this.s;
+    if (s.charCodeAt(this.pos) !== 0x3c) this.bail();
+    if (s.charCodeAt(this.pos + 1) === 0x2f) {
+      this.endTag(parent);
+      return false;
+    }
+    this.startTag();
+    return true;
+  }
+
+  /** The trimmed text of the element whose start tag was just read, through its end tag. */
+  leaf(name: string): string {
+    if (this.empty) return "";
+    const s = this.s;
+    const lt = s.indexOf("<", this.pos);
+    if (lt === -1 || s.charCodeAt(lt + 1) !== 0x2f) this.bail();
+    let v = s.slice(this.pos, lt);
+    this.pos = lt;
+    this.endTag(name);
+    // XML end-of-line handling, as saxes does it: CR LF and a lone CR are LF.
+    if (v.indexOf("\r") !== -1) v = v.replace(/\r\n?/g, "\n");
+    if (v.indexOf("&") !== -1) v = this.entities(v, false);
+    return trimXml(v);
+  }
+
+  /** Expands references; in attribute values, only the five predefined entities. */
+  entities(v: string, attribute: boolean): string {
+    let out = "";
+    let from = 0;
+    for (let amp = v.indexOf("&"); amp !== -1; amp = v.indexOf("&", from)) {
+      const semi = v.indexOf(";", amp + 1);
+      if (semi === -1) this.bail();
+      out += v.slice(from, amp);
+      const ref = v.slice(amp + 1, semi);
+      const named = ENTITIES[ref];
+      if (named !== undefined && Object.hasOwn(ENTITIES, ref)) out += named;
+      else if (!attribute && ref.charCodeAt(0) === 0x23 /* # */) out += charRef(ref) ?? this.bail();
+      else this.bail();
+      from = semi + 1;
+    }
+    return out + v.slice(from);
+  }
+
+  space(): void {
+    const s = this.s;
+    let i = this.pos;
+    while (i < s.length && isXmlSpace(s.charCodeAt(i))) i++;
+    this.pos = i;
+  }
+
+  /** A name at `pos`, ASCII letters, digits, `-`, `_`, `.`, starting with a letter or `_`. */
+  nameAt(): string {
+    const s = this.s;
+    const start = this.pos;
+    const c0 = s.charCodeAt(start);
+    if (!((c0 >= 0x61 && c0 <= 0x7a) || (c0 >= 0x41 && c0 <= 0x5a) || c0 === 0x5f)) this.bail();
+    let i = start + 1;
+    while (i < s.length && isNameChar(s.charCodeAt(i))) i++;
+    this.pos = i;
+    return s.slice(start, i);
+  }
+
+  startTag(): void {
+    const s = this.s;
+    if (s.charCodeAt(this.pos) !== 0x3c) this.bail();
+    this.pos++;
+    this.name = this.nameAt();
+    this.attrs.length = 0;
+    for (;;) {
+      let c = s.charCodeAt(this.pos);
+      if (c === 0x3e) {
+        this.pos++;
+        this.empty = false;
+        return;
+      }
+      if (c === 0x2f) {
+        if (s.charCodeAt(this.pos + 1) !== 0x3e) this.bail();
+        this.pos += 2;
+        this.empty = true;
+        return;
+      }
+      // Attributes are separated from the name and from each other by white space.
+      if (!isXmlSpace(c)) this.bail();
+      this.space();
+      c = s.charCodeAt(this.pos);
+      if (c === 0x3e || c === 0x2f) continue;
+      const name = this.nameAt();
+      this.space();
+      if (s.charCodeAt(this.pos) !== 0x3d /* = */) this.bail();
+      this.pos++;
+      this.space();
+      const q = s.charCodeAt(this.pos);
+      if (q !== 0x22 && q !== 0x27) this.bail();
+      const end = s.indexOf(q === 0x22 ? '"' : "'", this.pos + 1);
+      if (end === -1) this.bail();
+      let value = s.slice(this.pos + 1, end);
+      this.pos = end + 1;
+      // Attribute-value normalisation (white space → space, and how it combines with
+      // references) is left to saxes: real attributes hold a bare token.
+      for (let k = 0; k < value.length; k++) {
+        const vc = value.charCodeAt(k);
+        if (vc === 0x3c || vc === 0x09 || vc === 0x0a || vc === 0x0d) this.bail();
+      }
+      if (value.indexOf("&") !== -1) value = this.entities(value, true);
+      for (let k = 0; k < this.attrs.length; k += 2) if (this.attrs[k] === name) this.bail();
+      this.attrs.push(name, value);
+    }
+  }
+
+  attr(name: string): string | undefined {
+    const a = this.attrs;
+    for (let k = 0; k < a.length; k += 2) if (a[k] === name) return a[k + 1];
+    return undefined;
+  }
+
+  endTag(name: string): void {
+    const s = this.s;
+    // "</" + name, then optional white space and ">".
+    if (!s.startsWith(name, this.pos + 2)) this.bail();
+    this.pos += 2 + name.length;
+    if (isNameChar(s.charCodeAt(this.pos))) this.bail();
+    this.space();
+    if (s.charCodeAt(this.pos) !== 0x3e) this.bail();
+    this.pos++;
+  }
+}
+
+/** `#65` or `#x41` → the character; undefined when not a well-formed reference to an XML character. */
+function charRef(ref: string): string | undefined {
+  const hex = ref.charCodeAt(1) === 0x78; /* x */
+  const digits = ref.slice(hex ? 2 : 1);
+  if (digits.length === 0 || digits.length > 8 || !(hex ? /^[0-9A-Fa-f]+$/ : /^[0-9]+$/).test(digits)) return undefined;
+  const cp = parseInt(digits, hex ? 16 : 10);
+  return isXmlChar(cp) ? String.fromCodePoint(cp) : undefined;
+}
+
+/** Reads the document with saxes: every shape the tolerant rules accept. */
+function saxesRead(
+  text: string,
+  maxDepth: number,
+  toText: (i: number) => number,
+  fail: (code: PecErrorCode, message: string, index: number, limit?: number) => PecError,
+): Fields {
+  const parser = new SaxesParser<SaxOptions>({ position: false, xmlns: false });
+  const r = new Reader(parser, maxDepth, toText);
+  parser.on("opentag", (t) => r.open(t));
+  parser.on("closetag", () => r.close());
+  parser.on("text", (t) => r.text(t));
+  parser.on("cdata", (t) => r.text(t));
+  parser.on("doctype", (t) => r.doctype(t));
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    if (e instanceof Stop) throw fail(e.code, e.message, e.index, e.limit);
+    let msg = e instanceof Error ? e.message : String(e);
+    let at = Math.max(0, Math.min(parser.position - 1, text.length));
+    if (msg.startsWith("undefined entity")) {
+      const amp = text.lastIndexOf("&", at);
+      const name = amp === -1 ? "" : " " + text.slice(amp, at + 1);
+      if (amp !== -1) at = amp;
+      msg = `entity reference${name} refused: only the five predefined entities and character references are allowed`;
+    } else {
+      msg = "not well-formed XML: " + msg;
+    }
+    throw fail("ERR_DATICERT_MALFORMED", msg, toText(at));
+  }
+  return r;
+}
+
+function parseOnce(input: Uint8Array | string, options: DaticertParseOptions, useFast: boolean): ParsedDaticert {
   const maxSize = options.maxSize ?? DATICERT_DEFAULT_MAX_SIZE;
   const maxDepth = options.maxDepth ?? DATICERT_DEFAULT_MAX_DEPTH;
   const replacement = options.replacement ?? "";
@@ -604,38 +997,23 @@ function parseOnce(input: Uint8Array | string, options: DaticertParseOptions): P
     if (sub !== -1) throw fail("ERR_DATICERT_MALFORMED", "a <!DOCTYPE> with an internal subset is refused", toText(sub));
   }
 
-  const parser = new SaxesParser<SaxOptions>({ position: false, xmlns: false });
-  const r = new Reader(parser, maxDepth, toText);
-  r.warnings = warnings;
-  parser.on("opentag", (t) => r.open(t));
-  parser.on("closetag", () => r.close());
-  parser.on("text", (t) => r.text(t));
-  parser.on("cdata", (t) => r.text(t));
-  parser.on("doctype", (t) => r.doctype(t));
-  try {
-    parser.write(clean.text).close();
-  } catch (e) {
-    if (e instanceof Stop) throw fail(e.code, e.message, e.index, e.limit);
-    let msg = e instanceof Error ? e.message : String(e);
-    let at = Math.max(0, Math.min(parser.position - 1, clean.text.length));
-    if (msg.startsWith("undefined entity")) {
-      const amp = clean.text.lastIndexOf("&", at);
-      const name = amp === -1 ? "" : " " + clean.text.slice(amp, at + 1);
-      if (amp !== -1) at = amp;
-      msg = `entity reference${name} refused: only the five predefined entities and character references are allowed`;
-    } else {
-      msg = "not well-formed XML: " + msg;
-    }
-    throw fail("ERR_DATICERT_MALFORMED", msg, toText(at));
+  // The common, well-formed shape is read without saxes (saxes was most of the time of
+  // parseDaticert); whatever the fast reader is not sure about goes to saxes.
+  const fast = useFast && maxDepth >= FAST_DEPTH && dt === -1 ? fastRead(clean.text) : undefined;
+  const r: Fields = fast ?? saxesRead(clean.text, maxDepth, toText, fail);
+  if (warnings !== null) {
+    // The encoding warning comes first, as it did when it seeded the saxes reader.
+    if (r.warnings !== null) for (const [k, w] of r.warnings) warnings.set(k, w);
+    r.warnings = warnings;
   }
   if (r.tipo === undefined) throw fail("ERR_DATICERT_MALFORMED", "no <postacert> element", text.length);
 
   if (clean.chars > 0) {
-    r.warn("ILLEGAL_CHARACTER", "char", "characters XML 1.0 forbids were " + (replacement === "" ? "removed" : "replaced"), start + clean.firstChar);
+    r.warnAt("ILLEGAL_CHARACTER", "char", "characters XML 1.0 forbids were " + (replacement === "" ? "removed" : "replaced"), start + clean.firstChar);
     r.warnings!.get("char")!.count = clean.chars;
   }
   if (clean.refs > 0) {
-    r.warn("ILLEGAL_CHARACTER_REFERENCE", "ref", "references to characters XML 1.0 forbids were " + (replacement === "" ? "removed" : "replaced"), start + clean.firstRef);
+    r.warnAt("ILLEGAL_CHARACTER_REFERENCE", "ref", "references to characters XML 1.0 forbids were " + (replacement === "" ? "removed" : "replaced"), start + clean.firstRef);
     r.warnings!.get("ref")!.count = clean.refs;
   }
 

@@ -13,7 +13,7 @@ import { PecError } from "../errors.js";
 import { latin1, latin1Bytes, utf8Bytes } from "../util/bytes.js";
 import { DashLines, DelimiterFinder } from "./boundary.js";
 import { decodeCharset, decodeHeaderBytes } from "./charset.js";
-import { parseParams, trimWs } from "./params.js";
+import { parseParams, trimWs, type ParsedParams } from "./params.js";
 import { decodeTransfer } from "./transfer.js";
 import type {
   ByteRange,
@@ -220,7 +220,7 @@ class Entity implements MimeEntity {
       if (v === undefined) {
         this._disposition = null;
       } else {
-        const p = parseParams(v);
+        const p = cachedParams(v);
         this._disposition = { type: p.value.toLowerCase(), params: p.params };
       }
     }
@@ -414,11 +414,34 @@ function mediaType(value: string): MediaType | undefined {
   return m ?? undefined;
 }
 
+const paramCache = new Map<string, ParsedParams>();
+
+/**
+ * {@link parseParams} memoized by the value as written: the Content-Type and
+ * Content-Disposition values of leaf parts (`text/plain; charset=UTF-8`,
+ * `application/pkcs7-signature; name=smime.p7s`, …) recur in every message of a gestore,
+ * and tokenizing them was a twentieth of a receipt's read. Each caller gets its own
+ * params object (a copy), as before. Bounded: emptied at 256 entries; long values
+ * (unique boundaries, long file names) are not kept.
+ */
+function cachedParams(value: string): ParsedParams {
+  let p = paramCache.get(value);
+  if (p === undefined) {
+    p = parseParams(value);
+    if (value.length > 120) return p;
+    if (paramCache.size >= 256) paramCache.clear();
+    paramCache.set(value, p); // never handed out: callers get copies
+  }
+  const params = Object.create(null) as Record<string, string>;
+  for (const k in p.params) params[k] = p.params[k]!;
+  return { value: p.value, params };
+}
+
 function resolveType(e: Entity): void {
   const ct = e.field("content-type");
   const inDigest = e.parent?.contentType.mimeType === "multipart/digest";
   if (ct !== undefined) {
-    const p = parseParams(ct.value);
+    const p = cachedParams(ct.value);
     const known = mediaType(p.value);
     if (known !== undefined) {
       e.contentType = { type: known.type, subtype: known.subtype, mimeType: known.mimeType, params: p.params };

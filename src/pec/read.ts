@@ -470,34 +470,33 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
     daticert?.dati.identificativo ?? (type === "posta-certificata" ? stripAngles(message.header("message-id")) : undefined);
   const originalSubject = daticert?.intestazione.oggetto ?? (prefix ? prefix.rest : subject);
 
-  const out: ReadPec = {
-    type,
-    virus,
-    ...(ricevuta && { ricevuta }),
-    ...(type !== "anomalia" && { errore: daticert?.errore ?? (virus ? "virus" : "nessuno") }),
-    root,
-    message,
-    path,
-    wrapped: path.length > 0 || listWrapped,
-    ...(signature && { signature }),
-    ...(daticert && { daticert }),
-    ...(daticertEntity && { daticertEntity }),
-    ...(subject !== undefined && { subject }),
-    ...(originalSubject !== undefined && { originalSubject }),
-    ...(sender !== undefined && { sender }),
-    ...(from && { from: from.address }),
-    recipients,
-    ...(date && { date }),
-    ...(daticert && { gestoreEmittente: daticert.dati.gestoreEmittente }),
-    ...(identificativo !== undefined && { identificativo }),
-    ...(msgid !== undefined && { msgid }),
-    ...(daticert?.dati.consegna !== undefined && { consegna: daticert.dati.consegna }),
-    ricezione: daticert?.dati.ricezione ?? [],
-    ...(daticert?.dati.erroreEsteso !== undefined && { erroreEsteso: daticert.dati.erroreEsteso }),
-    ...(xMittente !== undefined && { xMittente }),
-    ...(original && { original }),
-    issues,
-  };
+  // Property by property in the order the keys always had: object spreads of these
+  // conditional shapes measured at several µs per message.
+  const out = { type, virus } as { -readonly [K in keyof ReadPec]: ReadPec[K] };
+  if (ricevuta) out.ricevuta = ricevuta;
+  if (type !== "anomalia") out.errore = daticert?.errore ?? (virus ? "virus" : "nessuno");
+  out.root = root;
+  out.message = message;
+  out.path = path;
+  out.wrapped = path.length > 0 || listWrapped;
+  if (signature) out.signature = signature;
+  if (daticert) out.daticert = daticert;
+  if (daticertEntity) out.daticertEntity = daticertEntity;
+  if (subject !== undefined) out.subject = subject;
+  if (originalSubject !== undefined) out.originalSubject = originalSubject;
+  if (sender !== undefined) out.sender = sender;
+  if (from) out.from = from.address;
+  out.recipients = recipients;
+  if (date) out.date = date;
+  if (daticert) out.gestoreEmittente = daticert.dati.gestoreEmittente;
+  if (identificativo !== undefined) out.identificativo = identificativo;
+  if (msgid !== undefined) out.msgid = msgid;
+  if (daticert?.dati.consegna !== undefined) out.consegna = daticert.dati.consegna;
+  out.ricezione = daticert?.dati.ricezione ?? [];
+  if (daticert?.dati.erroreEsteso !== undefined) out.erroreEsteso = daticert.dati.erroreEsteso;
+  if (xMittente !== undefined) out.xMittente = xMittente;
+  if (original) out.original = original;
+  out.issues = issues;
   lazy(out, "text", () => texts().text);
   lazy(out, "html", () => texts().html);
   const plain = (): string | undefined => texts().text ?? stripTags(texts().html);
@@ -612,26 +611,23 @@ function readOriginal(part: MimeEntity, options: ReadPecOptions, nesting: number
   const riferimentoMessageId = message.header("x-riferimento-message-id")?.trim();
   const addresses = (field: string): string[] =>
     message.headerAll(field).flatMap((v) => parseAddressList(decodeHeaderValue(v)).map((m) => m.address));
-  const out: PecOriginal = {
-    entity: part,
-    message,
-    bytes: message.raw(),
-    ...(from && { from: from.address }),
-    to: addresses("to"),
-    cc: addresses("cc"),
-    ...(subject !== undefined && { subject }),
-    ...(date && { date }),
-    ...(messageId !== undefined && { messageId }),
-    ...(riferimentoMessageId !== undefined && { riferimentoMessageId }),
-    attachments: [],
-    hashes: [],
-  };
+  // Built property by property (no spreads), and the lazy properties are defined in
+  // their final key order (attachments, hashes, text, html, inner): turning data
+  // properties into accessors afterwards put every PecOriginal in dictionary mode.
+  const out = { entity: part, message, bytes: message.raw() } as { -readonly [K in keyof PecOriginal]: PecOriginal[K] };
+  if (from) out.from = from.address;
+  out.to = addresses("to");
+  out.cc = addresses("cc");
+  if (subject !== undefined) out.subject = subject;
+  if (date) out.date = date;
+  if (messageId !== undefined) out.messageId = messageId;
+  if (riferimentoMessageId !== undefined) out.riferimentoMessageId = riferimentoMessageId;
   let leaves: ReturnType<typeof decodeLeaves> | undefined;
   const decoded = (): ReturnType<typeof decodeLeaves> => (leaves ??= decodeLeaves(message));
-  lazy(out, "text", () => decoded().text);
-  lazy(out, "html", () => decoded().html);
   lazy(out, "attachments", () => decoded().attachments);
   lazy(out, "hashes", () => breveHashes(decoded().attachments));
+  lazy(out, "text", () => decoded().text);
+  lazy(out, "html", () => decoded().html);
   lazy(out, "inner", () => {
     if (nesting <= 0) return undefined;
     const found = locate(message, options);
