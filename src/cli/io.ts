@@ -18,6 +18,11 @@ export interface Io {
   /** True when stderr is a terminal: progress lines allowed. */
   progress: boolean;
   readStdin(): Promise<Uint8Array>;
+  /**
+   * Asks for a secret (a password) on the terminal without echoing it; resolves to undefined
+   * when there is no terminal to ask on. Optional: test doubles leave it out.
+   */
+  promptSecret?(question: string): Promise<string | undefined>;
 }
 
 /** The process's standard streams. */
@@ -39,7 +44,38 @@ export function nodeIo(): Io {
       const b = Buffer.concat(chunks);
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     },
+    promptSecret,
   };
+}
+
+/** Reads one line from the TTY in raw mode (no echo); the question goes to stderr. */
+function promptSecret(question: string): Promise<string | undefined> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY || !process.stderr.isTTY) return Promise.resolve(undefined);
+  process.stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const done = (value: string | undefined, err?: Error): void => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write("\n");
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") return done(text);
+        if (ch === "\u0003") return done(undefined, new UsageError("interrupted"));
+        if (ch === "\u0004") return done(text === "" ? undefined : text);
+        if (ch === "\u007f" || ch === "\b") text = [...text].slice(0, -1).join("");
+        else if (ch >= " ") text += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on("data", onData);
+  });
 }
 
 /** One input of a batch: a file path or "-" for stdin. */

@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { runExtract } from "./extract.js";
 import { runInspect, runVerify } from "./inspect.js";
+import { runScan, defaultJobs } from "./scan.js";
 import { runSimulate, runDemo } from "./simulate.js";
 import { UsageError, type Io, nodeIo } from "./io.js";
 
@@ -19,6 +20,8 @@ Usage:
   postacert inspect <file|dir|->... [--json]
   postacert verify  <file|dir|->... [--trust <pem|der|ldif>]... [--crl <file>]... [--at <ISO time>] [--json]
   postacert extract <file> [--out <dir>] [--force]
+  postacert scan    <dir|mbox|Maildir|imap://…>... [--trust <file>]... [--json|--csv]
+                    [--report <file.html>] [--state <file>] [--jobs N] [--shard i/n] [--at <time>]
   postacert simulate [--scenario <name>|all] [--out <dir>]
   postacert demo [--out <dir>]
 
@@ -69,6 +72,48 @@ Options:
 
 Examples:
   postacert extract busta.eml --out busta/`,
+  scan: `postacert scan <source>... [--trust <file>]... [--json|--csv] [--report <file.html>]
+               [--state <file>] [--jobs N] [--shard i/n] [--at <time>] [--mailbox <name>]...
+
+Reads whole archives - folders of .eml files (recursively), mbox files, Maildirs, IMAP
+mailboxes - verifies every message on every core, groups the messages into transactions
+(one sending with its receipts) and tells, per recipient, what happened.
+
+Sources:
+  <dir>              a folder (recursively) or a Maildir (a folder with cur/ and new/)
+  <file>             an mbox file (first line "From ...") or a single message
+  imap://user@host[:port]/   imaps://user@host[:port]/
+                     an IMAP account; the password comes from POSTACERT_IMAP_PASSWORD,
+                     else it is asked on the terminal (never echoed, never printed)
+
+Options:
+  --trust <file>     trust anchors: PEM, DER or IGPEC LDIF (repeatable); default Node's
+                     roots with the PEC gestore policy required, as for verify
+  --json             one JSON object per message on stdout, one per line
+  --csv              the same as CSV with a header row
+                     (with --json or --csv the summary goes to stderr, else to stdout)
+  --report <file>    write a self-contained HTML report (Italian and English)
+  --state <file>     resumable: remember each checked message in this JSON Lines file;
+                     a re-run skips what it holds (same content hash, or IMAP UID)
+  --jobs <n>         worker threads (default: every core; 1 runs in-process)
+  --shard <i/n>      check only share i of n (by a hash of each message id): n runs
+                     with the same sources cover every message exactly once
+  --at <time>        the clock for overdue transactions (default now); signatures are
+                     always validated at their signing time
+  --mailbox <name>   IMAP mailbox to read (repeatable; default all)
+  --insecure         accept an IMAP server certificate that does not verify
+  --batch <n>        messages per worker task (default up to 64)
+  -h, --help         this help
+
+The summary at the end: messages (PEC, verified, failed verification, not PEC,
+unreadable, duplicates, from state) and transactions (delivered, failed, in progress,
+overdue). A progress line goes to stderr when it is a terminal.
+
+Examples:
+  postacert scan --trust igpec.ldif --report rapporto.html archivio/
+  postacert scan --json --state scan.jsonl ~/Maildir > messages.jsonl
+  POSTACERT_IMAP_PASSWORD=… postacert scan --csv imaps://mario@imap.example.it/ > pec.csv
+  postacert scan --shard 2/4 --json --state shard2.jsonl archive.mbox`,
   simulate: `postacert simulate [--scenario <name>|all] [--out <dir>]
 
 Plays whole PEC flows between two test gestori and writes every message as
@@ -142,6 +187,42 @@ export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
         if (a.positionals.length !== 1) throw new UsageError("extract takes exactly one file");
         return await runExtract(a.positionals[0]!, { out: a.values.out as string | undefined, force: a.values.force === true }, io);
       }
+      case "scan": {
+        const a = parse(rest, {
+          json: { type: "boolean" },
+          csv: { type: "boolean" },
+          trust: { type: "string", multiple: true },
+          report: { type: "string" },
+          state: { type: "string" },
+          jobs: { type: "string" },
+          batch: { type: "string" },
+          shard: { type: "string" },
+          at: { type: "string" },
+          mailbox: { type: "string", multiple: true },
+          insecure: { type: "boolean" },
+        });
+        const at = a.values.at === undefined ? undefined : parseTime(a.values.at as string);
+        const jobs = a.values.jobs === undefined ? defaultJobs() : positiveInt(a.values.jobs as string, "--jobs");
+        const batch = a.values.batch === undefined ? undefined : positiveInt(a.values.batch as string, "--batch");
+        const shard = a.values.shard === undefined ? undefined : parseShard(a.values.shard as string);
+        return await runScan(
+          {
+            sources: a.positionals,
+            trust: (a.values.trust as string[] | undefined) ?? [],
+            json: a.values.json === true,
+            csv: a.values.csv === true,
+            jobs,
+            mailboxes: (a.values.mailbox as string[] | undefined) ?? [],
+            insecure: a.values.insecure === true,
+            ...(a.values.report !== undefined && { report: a.values.report as string }),
+            ...(a.values.state !== undefined && { state: a.values.state as string }),
+            ...(batch !== undefined && { batch }),
+            ...(shard && { shard }),
+            ...(at && { at }),
+          },
+          io,
+        );
+      }
       case "simulate": {
         const a = parse(rest, { scenario: { type: "string" }, out: { type: "string" }, list: { type: "boolean" } });
         if (a.positionals.length) throw new UsageError("simulate takes no file arguments");
@@ -180,6 +261,20 @@ function parseTime(text: string): Date {
   const d = new Date(text);
   if (Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time`);
   return d;
+}
+
+function positiveInt(text: string, name: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 1024) throw new UsageError(`${name}: "${text}" is not a whole number from 1 to 1024`);
+  return n;
+}
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count || count > 1_000_000) throw new UsageError(`--shard: "${text}" is not i/n with 1 ≤ i ≤ n`);
+  return { index, count };
 }
 
 async function version(): Promise<string> {

@@ -34,16 +34,19 @@ function checkPath(path: unknown, what: string): asserts path is string {
 
 /**
  * Whether the start of a file looks like a message: the first line is a header field
- * (`Name: value`, RFC 5322 field-name characters) — cheap enough to run on every file of a folder.
+ * (`Name: value`, RFC 5322 field-name characters) — cheap enough to run on every file of a
+ * folder. Reads at most the first 1 KiB of `head`. Shared with the CLI's scan workers; not
+ * part of the public API.
+ *
+ * @internal
  */
-function looksLikeMessage(head: Uint8Array): boolean {
-  let i = 0;
+export function looksLikeMessage(head: Uint8Array): boolean {
+  const n = Math.min(head.length, SNIFF_BYTES);
   // A BOM or leading blank lines are not messages anyway; keep it strict and fast.
-  while (i < head.length) {
+  for (let i = 0; i < n; i++) {
     const c = head[i]!;
     if (c === 0x3a) return i > 0;
     if (c < 0x21 || c > 0x7e) return false;
-    i++;
   }
   return false;
 }
@@ -72,6 +75,61 @@ async function* walk(dir: string): AsyncGenerator<string> {
 }
 
 /**
+ * The candidate message files under a folder, recursively, in name order, without the
+ * extensions that are never messages; `sniff` says whether the file must still pass
+ * {@link sniff} (anything but `.eml`). Shared with the CLI's scan, which reads the files
+ * in its workers. Not part of the public API.
+ *
+ * @internal
+ */
+export async function* folderFiles(dir: string): AsyncGenerator<{ path: string; sniff: boolean }> {
+  for await (const path of walk(dir)) {
+    const ext = extname(path).toLowerCase();
+    if (!SKIP_EXTENSIONS.has(ext)) yield { path, sniff: ext !== ".eml" };
+  }
+}
+
+/**
+ * The message files of a Maildir: `cur/` then `new/`, name order, never `tmp/` (files being
+ * written) nor hidden files. Not part of the public API.
+ *
+ * @internal
+ */
+export async function* maildirFiles(dir: string): AsyncGenerator<string> {
+  for (const sub of ["cur", "new"]) {
+    const d = join(dir, sub);
+    if (!(await isDirectory(d))) continue;
+    const names = (await readdir(d, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith(".")).map((e) => e.name);
+    names.sort();
+    for (const name of names) yield join(d, name);
+  }
+}
+
+/** What a local source is. */
+export type SourceKind = "maildir" | "folder" | "mbox" | "file";
+
+/**
+ * Tells what a local source is: a Maildir (a folder with `cur/` or `new/`), a folder, an
+ * mbox (a file starting with `From `) or a single message file; undefined when it does not
+ * exist. Not part of the public API.
+ *
+ * @internal
+ */
+export async function sourceKind(path: string): Promise<SourceKind | undefined> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) return undefined;
+  if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
+  const fh = await open(path, "r");
+  try {
+    const buf = new Uint8Array(5);
+    const { bytesRead } = await fh.read(buf, 0, 5, 0);
+    return fromAt(buf.subarray(0, bytesRead), 0) ? "mbox" : "file";
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
  * file whose first line is a header field; certificates, LDIF, PDF, XML… are skipped.
  *
@@ -89,11 +147,9 @@ async function* walk(dir: string): AsyncGenerator<string> {
 export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
   checkPath(dir, "dir");
   if (!(await isDirectory(dir))) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a folder`);
-  for await (const path of walk(dir)) {
-    const ext = extname(path).toLowerCase();
-    if (SKIP_EXTENSIONS.has(ext)) continue;
-    if (ext !== ".eml" && !(await sniff(path))) continue;
-    yield { id: path, source: dir, bytes: await readWhole(path) };
+  for await (const f of folderFiles(dir)) {
+    if (f.sniff && !(await sniff(f.path))) continue;
+    yield { id: f.path, source: dir, bytes: await readWhole(f.path) };
   }
 }
 
@@ -111,18 +167,8 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
  */
 export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
   checkPath(dir, "dir");
-  const subs = [join(dir, "cur"), join(dir, "new")];
-  const present = await Promise.all(subs.map(isDirectory));
-  if (!present.some(Boolean)) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a Maildir (no cur/ or new/)`);
-  for (let i = 0; i < subs.length; i++) {
-    if (!present[i]) continue;
-    const names = (await readdir(subs[i]!, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith(".")).map((e) => e.name);
-    names.sort();
-    for (const name of names) {
-      const path = join(subs[i]!, name);
-      yield { id: path, source: dir, bytes: await readWhole(path) };
-    }
-  }
+  if ((await sourceKind(dir)) !== "maildir") throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a Maildir (no cur/ or new/)`);
+  for await (const path of maildirFiles(dir)) yield { id: path, source: dir, bytes: await readWhole(path) };
 }
 
 /** Options of {@link readMbox}. */
@@ -287,23 +333,20 @@ async function readWhole(path: string): Promise<Uint8Array> {
  */
 export async function* readSource(path: string): AsyncGenerator<SourceMessage> {
   checkPath(path, "path");
-  const st = await stat(path).catch(() => undefined);
-  if (!st) throw new PecError("ERR_INVALID_ARGUMENT", `${path} does not exist`);
-  if (st.isDirectory()) {
-    if ((await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new")))) yield* readMaildir(path);
-    else yield* readFolder(path);
-    return;
+  switch (await sourceKind(path)) {
+    case undefined:
+      throw new PecError("ERR_INVALID_ARGUMENT", `${path} does not exist`);
+    case "maildir":
+      yield* readMaildir(path);
+      return;
+    case "folder":
+      yield* readFolder(path);
+      return;
+    case "mbox":
+      yield* readMbox(path);
+      return;
+    case "file":
+      yield { id: path, source: path, bytes: await readWhole(path) };
   }
-  const fh = await open(path, "r");
-  let head: Uint8Array;
-  try {
-    const buf = new Uint8Array(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    head = buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-  if (fromAt(head, 0)) yield* readMbox(path);
-  else yield { id: path, source: path, bytes: await readWhole(path) };
 }
 

@@ -126,6 +126,17 @@ describe("examples/read-receipt.ts", () => {
   });
 });
 
+describe("examples/scan-archive.ts", () => {
+  it("follows the transactions of a folder of simulated flows", async () => {
+    const { main } = await import("../../examples/scan-archive.js");
+    const { result, lines } = await capture(() => main([join(dir, "flows"), "--trust", ldif]));
+    expect(result, lines.join("\n")).toBe(0);
+    expect(lines.at(-1)).toBe("2 transactions, 0 overdue, 0 failed verification");
+    expect(lines.filter((l) => l.startsWith("consegnato "))).toHaveLength(2);
+    expect(await capture(() => main([join(dir, "flows")]))).toMatchObject({ result: 2 });
+  });
+});
+
 describe("examples/verify-folder.ts", () => {
   it("verifies a folder of simulated messages with the IGPEC LDIF, and with the CA PEM", async () => {
     const { main } = await import("../../examples/verify-folder.js");

@@ -1,0 +1,115 @@
+/**
+ * Sources of `postacert scan`, as streams of work for the pool. Folders and Maildirs yield file
+ * paths (the workers read the files: no message bytes cross threads); mbox files and IMAP
+ * mailboxes yield bytes. Ids are the same as postacert/node's readers give (`readSource`), so a
+ * state file and `--shard` agree whichever API read the archive.
+ *
+ * @module
+ */
+import { type ImapOptions, readImap } from "../node/imap.js";
+import { type SourceKind, folderFiles, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
+import { UsageError } from "./io.js";
+import type { ScanItem } from "./scan-process.js";
+
+/** A source entry: work for the pool, or an IMAP message the state file already holds (not fetched). */
+export type SourceEntry =
+  | ScanItem
+  | {
+      /** IMAP id found in the state file. */
+      knownId: string;
+      /** The source. */
+      source: string;
+    };
+
+/** What {@link enumerateSource} needs to know. */
+export interface EnumerateOptions {
+  /** Whether an id belongs to this `--shard` (always true without it). */
+  inShard: (id: string) => boolean;
+  /** Whether an IMAP id is already in the state file. */
+  knownImapId?: (id: string) => boolean;
+  /** IMAP settings (password resolved by the caller). */
+  imap?: Omit<ImapOptions, "skip">;
+}
+
+/** Whether a source argument is an IMAP URL. */
+export function isImap(source: string): boolean {
+  return /^imaps?:\/\//i.test(source);
+}
+
+type Kind = SourceKind | "imap";
+
+/**
+ * Tells what a source is, as readSource does (Maildir: a folder with cur/ or new/; mbox: a file
+ * whose first bytes are `From `).
+ *
+ * @throws UsageError when a local source does not exist or cannot be read
+ */
+export async function sourceKind(source: string): Promise<Kind> {
+  if (isImap(source)) return "imap";
+  const kind = await localKind(source).catch(() => undefined);
+  if (!kind) throw new UsageError(`cannot read "${source}"`);
+  return kind;
+}
+
+/**
+ * Counts a local source's candidate messages cheaply (names only), for the progress line's ETA;
+ * undefined for mbox and IMAP, whose count is known only by reading them.
+ */
+export async function countSource(source: string): Promise<number | undefined> {
+  const kind = await sourceKind(source);
+  let n = 0;
+  if (kind === "folder") {
+    for await (const _ of folderFiles(source)) n++;
+  } else if (kind === "maildir") {
+    for await (const _ of maildirFiles(source)) n++;
+  } else if (kind === "file") n = 1;
+  else return undefined;
+  return n;
+}
+
+/**
+ * Streams one source as work: files as paths (folder, Maildir, a single file), messages as
+ * bytes (mbox, IMAP). Messages outside the shard are never yielded (for IMAP, never fetched).
+ *
+ * @throws UsageError for a missing source
+ */
+export async function* enumerateSource(source: string, opts: EnumerateOptions): AsyncGenerator<SourceEntry> {
+  const kind = await sourceKind(source);
+  switch (kind) {
+    case "folder":
+      for await (const f of folderFiles(source)) {
+        if (opts.inShard(f.path)) yield f.sniff ? { id: f.path, source, path: f.path, sniff: true } : { id: f.path, source, path: f.path };
+      }
+      return;
+    case "maildir":
+      for await (const path of maildirFiles(source)) if (opts.inShard(path)) yield { id: path, source, path };
+      return;
+    case "file":
+      if (opts.inShard(source)) yield { id: source, source, path: source };
+      return;
+    case "mbox":
+      for await (const m of readMbox(source)) if (opts.inShard(m.id)) yield { id: m.id, source, bytes: m.bytes };
+      return;
+    case "imap": {
+      if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");
+      // skip() runs before each fetch: messages of other shards and UIDs the state file holds
+      // are never downloaded; the latter are reported from the state file.
+      const known: string[] = [];
+      const skip = (id: string): boolean => {
+        if (!opts.inShard(id)) return true;
+        if (opts.knownImapId?.(id)) {
+          known.push(id);
+          return true;
+        }
+        return false;
+      };
+      for await (const m of readImap(source, { ...opts.imap, skip })) {
+        for (const id of known.splice(0)) yield { knownId: id, source };
+        // Also filtered here, in case a reader fetches without asking skip().
+        if (opts.inShard(m.id)) yield { id: m.id, source, bytes: m.bytes };
+      }
+      for (const id of known.splice(0)) yield { knownId: id, source };
+      return;
+    }
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * `postacert scan`: every message of folders, mbox files, Maildirs and IMAP mailboxes parsed and
+ * verified on every core (a tinypool of scan-worker.js), correlated into transactions, with a
+ * resumable state file, deterministic shards and an HTML report. See docs/scanning.md.
+ *
+ * Threads: the main thread enumerates sources, sends batches of file paths (or mbox/IMAP bytes)
+ * to the workers, and consumes the results in source order: tracker, output, state file. The
+ * workers read, hash, parse and verify, and send back plain records.
+ *
+ * @module
+ */
+import { hash as oneShotHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { systemTrust } from "../node/system-trust.js";
+import { type PecSummary, TransactionTracker } from "../transactions/index.js";
+import type { TrustStore } from "../trust/index.js";
+import { loadTrust } from "./inspect.js";
+import { type Io, UsageError, paint } from "./io.js";
+import { renderReport } from "./report.js";
+import { csvHeader, toCsv, toJson } from "./scan-output.js";
+import { type ItemResult, type ScanItem, type ScanRecord, processItems } from "./scan-process.js";
+import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
+import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
+import { type WorkerConfig, type WorkerTask, makeContext } from "./scan-worker.js";
+
+/** Options of {@link runScan} (the parsed command line). */
+export interface ScanOptions {
+  /** Folders, mbox files, Maildirs, single files, `imap://` / `imaps://` URLs. */
+  sources: string[];
+  /** `--trust` files (none: Node's roots, PEC policy required). */
+  trust: string[];
+  /** One JSON line per message on stdout. */
+  json: boolean;
+  /** One CSV row per message on stdout, after a header row. */
+  csv: boolean;
+  /** Write an HTML report here. */
+  report?: string;
+  /** Resumable state file (JSON Lines). */
+  state?: string;
+  /** Worker threads; 1 runs in-process. */
+  jobs: number;
+  /** Batch size (messages per worker task); default adapts to the source size, at most 64. */
+  batch?: number;
+  /** This run's share: `index` of `count`, 1-based. */
+  shard?: { index: number; count: number };
+  /** The clock for overdue transactions (default: now). */
+  at?: Date;
+  /** IMAP mailboxes to read (default: all). */
+  mailboxes: string[];
+  /** Accept an IMAP server certificate that does not verify (a test server's own). */
+  insecure: boolean;
+}
+
+/** The counters scan prints at the end (and the report shows). */
+export interface ScanCounts {
+  /** Messages seen (including those taken from the state file). */
+  messages: number;
+  /** PEC messages (verified or not). */
+  pec: number;
+  /** PEC messages whose signature is valid and trusted. */
+  ok: number;
+  /** PEC messages that failed verification. */
+  failed: number;
+  /** Ordinary mail. */
+  notPec: number;
+  /** Messages that could not be read or parsed. */
+  unreadable: number;
+  /** Messages already seen in this scan (same PEC message again, or same bytes). */
+  duplicates: number;
+  /** Messages whose verdict came from the state file (not verified again). */
+  fromState: number;
+  /** Transactions. */
+  transactions: number;
+  /** Transactions with every certificato recipient delivered. */
+  delivered: number;
+  /** Transactions refused (non accettazione) or with a failed recipient and none waiting. */
+  failedTransactions: number;
+  /** Transactions with a recipient still waiting. */
+  inProgress: number;
+  /** Transactions overdue at the `--at` clock. */
+  overdue: number;
+}
+
+/** Most failures the report lists one by one (the counts always cover all). */
+const REPORT_FAILURES = 1000;
+const DEFAULT_BATCH = 64;
+
+/**
+ * The shard (0-based) of a message id: FNV-1a of its UTF-16 code units, modulo `count`. Depends
+ * on the id only, never on order, so every run splits an archive the same way.
+ */
+export function shardOf(id: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % count;
+}
+
+/** What the verdicts depend on: the trust files' contents (or Node's roots). */
+async function trustFingerprint(paths: string[]): Promise<string> {
+  if (paths.length === 0) return "system";
+  const parts: string[] = [];
+  for (const p of paths) parts.push(oneShotHash("sha256", await readFile(p), "hex"));
+  return "sha256:" + oneShotHash("sha256", parts.sort().join(","), "hex");
+}
+
+async function imapPassword(sources: string[], io: Io): Promise<string | undefined> {
+  const imap = sources.filter(isImap);
+  if (imap.length === 0) return undefined;
+  for (const s of imap) {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw new UsageError(`"${s}" is not a valid IMAP URL`);
+    }
+    // A password in the URL would end up in ids, output and the state file.
+    if (url.password) throw new UsageError("put the IMAP password in POSTACERT_IMAP_PASSWORD (or type it when asked), not in the URL");
+  }
+  const env = process.env["POSTACERT_IMAP_PASSWORD"];
+  if (env) return env;
+  const first = new URL(imap[0]!);
+  const asked = await io.promptSecret?.(`IMAP password for ${decodeURIComponent(first.username) || "(no user)"}@${first.host}: `);
+  if (asked) return asked;
+  throw new UsageError("IMAP source: set POSTACERT_IMAP_PASSWORD, or run on a terminal to be asked for the password");
+}
+
+type Exec = (items: ScanItem[], force?: boolean) => Promise<ItemResult[]>;
+
+/** A batch in flight: what was sent (entries in source order) and its results. */
+interface Pending {
+  slots: (ScanItem | ItemResult)[];
+  results: Promise<ItemResult[]>;
+}
+
+function isItem(s: ScanItem | ItemResult): s is ScanItem {
+  return !("kind" in s);
+}
+
+function submit(slots: (ScanItem | ItemResult)[], exec: Exec): Pending {
+  const items = slots.filter(isItem);
+  const remote = items.length ? exec(items) : Promise.resolve([]);
+  const results = remote.then((res) => {
+    let k = 0;
+    return slots.map((s) => (isItem(s) ? res[k++]! : s));
+  });
+  // Consumed in order later; until then a rejection must not count as unhandled.
+  results.catch(() => undefined);
+  return { slots, results };
+}
+
+function fmtDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "?";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+/** The end-of-scan summary, one `name: value` per line (stable: scripts may read it). */
+export function formatSummary(c: ScanCounts, at: Date): string {
+  return [
+    `messages: ${c.messages}`,
+    `  PEC: ${c.pec}`,
+    `  verified: ${c.ok}`,
+    `  failed verification: ${c.failed}`,
+    `  not PEC: ${c.notPec}`,
+    `  unreadable: ${c.unreadable}`,
+    `  duplicates: ${c.duplicates}`,
+    `  from state: ${c.fromState}`,
+    `transactions: ${c.transactions}`,
+    `  delivered: ${c.delivered}`,
+    `  failed: ${c.failedTransactions}`,
+    `  in progress: ${c.inProgress}`,
+    `  overdue: ${c.overdue} (at ${at.toISOString()})`,
+    "",
+  ].join("\n");
+}
+
+function humanLine(r: ScanRecord, io: Io): string {
+  const s = r.summary;
+  const codes = [...(r.signature?.issues ?? []), ...r.issues].filter((i) => i.severity === "error").map((i) => i.code);
+  const what = r.status === "not-pec" ? paint(io, "yellow", "not PEC") : r.status === "unreadable" ? paint(io, "red", "unreadable") : paint(io, "red", "failed");
+  const about = s && s.type !== "not-pec" ? ` ${s.type}${s.subject ? ` "${s.subject.replace(/[\u0000-\u001f\u007f]/g, " ")}"` : ""}` : "";
+  return `${r.id}: ${what}${about}${codes.length ? ` - ${[...new Set(codes)].join(", ")}` : ""}\n`;
+}
+
+/**
+ * `postacert scan`: see {@link ScanOptions}. Resolves to the exit status (0 every message PEC
+ * and verified, 1 some message failed, is not PEC or is unreadable, 2 a source could not be read).
+ *
+ * @throws UsageError for bad options or sources that do not exist
+ */
+export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
+  if (opts.sources.length === 0) throw new UsageError("scan needs at least one source (folder, mbox, Maildir or imap:// URL)");
+  if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
+  if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new UsageError("--jobs must be a positive integer");
+  for (const s of opts.sources) if (!isImap(s)) await sourceKind(s);
+  const password = await imapPassword(opts.sources, io);
+
+  let trust: TrustStore;
+  try {
+    trust = opts.trust.length ? await loadTrust(opts.trust) : await systemTrust();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--trust: ${(err as Error).message}`);
+  }
+  let state: LoadedState | undefined;
+  let writer: StateWriter | undefined;
+  if (opts.state) ({ state, writer } = await loadState(opts.state, await trustFingerprint(opts.trust)));
+
+  const config: WorkerConfig = { trust: opts.trust, ...(state && state.known.byteLength > 0 && { known: state.known }) };
+  let exec: Exec;
+  let close = async (): Promise<void> => undefined;
+  const jobs = opts.jobs;
+  if (jobs === 1) {
+    const ctx = await makeContext(config, trust);
+    // Cloned like the pool's results: readPec's strings are slices of the whole message text,
+    // and the tracker keeping one would keep the message alive.
+    exec = async (items, force) => structuredClone(await processItems(items, force ? { ...ctx, force: true } : ctx));
+  } else {
+    const worker = new URL("./scan-worker.js", import.meta.url);
+    if (!existsSync(fileURLToPath(worker))) {
+      throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
+    }
+    const { Tinypool } = await import("tinypool");
+    const pool = new Tinypool({ filename: worker.href, minThreads: jobs, maxThreads: jobs, idleTimeout: 30_000 });
+    exec = (items, force) => pool.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as Promise<ItemResult[]>;
+    close = () => pool.destroy();
+  }
+
+  let total: number | undefined = 0;
+  for (const s of opts.sources) {
+    const n = isImap(s) ? undefined : await countSource(s);
+    total = n === undefined || total === undefined ? undefined : total + n;
+  }
+  if (opts.shard && total !== undefined) total = Math.ceil(total / opts.shard.count);
+  // Small scans get small batches, so every worker gets a share.
+  const batchSize = opts.batch ?? (total !== undefined ? Math.max(1, Math.min(DEFAULT_BATCH, Math.ceil(total / (jobs * 8)))) : DEFAULT_BATCH);
+  const window = jobs === 1 ? 1 : jobs * 4;
+
+  const tracker = new TransactionTracker();
+  const c: ScanCounts = {
+    messages: 0, pec: 0, ok: 0, failed: 0, notPec: 0, unreadable: 0, duplicates: 0, fromState: 0,
+    transactions: 0, delivered: 0, failedTransactions: 0, inProgress: 0, overdue: 0,
+  };
+  const failures: ScanRecord[] = [];
+  let failuresTotal = 0;
+  let sourceErrors = 0;
+  const started = Date.now();
+  let lastProgress = 0;
+  const progress = (final = false): void => {
+    if (!io.progress) return;
+    const now = Date.now();
+    if (!final && now - lastProgress < 250) return;
+    lastProgress = now;
+    const secs = Math.max(0.001, (now - started) / 1000);
+    const rate = c.messages / secs;
+    const eta = total !== undefined && rate > 0 && !final ? `, ETA ${fmtDuration((total - c.messages) / rate)}` : "";
+    const bad = c.failed + c.unreadable + c.notPec;
+    io.err(`\r\x1b[2K${c.messages}${total !== undefined ? `/${total}` : ""} messages, ${rate.toFixed(0)}/s${eta}, ${bad} not verified`);
+    if (final) io.err("\n");
+  };
+
+  // The tracker keeps every summary: one copy of the strings that repeat (sources, types,
+  // senders, gestori, recipients, subjects) instead of one per message.
+  const interned = new Map<string, string>();
+  const intern = <T extends string | undefined>(v: T): T => {
+    if (v === undefined) return v;
+    const hit = interned.get(v);
+    if (hit !== undefined) return hit as T;
+    if (interned.size < 200_000) interned.set(v, v);
+    return v;
+  };
+  const compact = (s: PecSummary): PecSummary => {
+    // messageId (already inside the key) and gestoreEmittente are for output, not correlation.
+    const { messageId: _m, gestoreEmittente: _g, ...rest } = s;
+    const out: PecSummary = { ...rest, type: intern(s.type), recipients: s.recipients.map((r) => ({ ...r, address: intern(r.address), ...(r.tipo && { tipo: intern(r.tipo) }), ...(r.field && { field: intern(r.field) }) })), ricezione: s.ricezione.map(intern) };
+    for (const k of ["errore", "erroreEsteso", "sender", "subject", "consegna", "ricevuta", "timeout"] as const) {
+      if (out[k] !== undefined) (out as unknown as Record<string, string>)[k] = intern(out[k]);
+    }
+    return out;
+  };
+
+  if (opts.csv) io.out(csvHeader());
+  const account = (r: ScanRecord): string => {
+    c.messages++;
+    if (r.status === "ok") c.ok++;
+    else if (r.status === "failed") c.failed++;
+    else if (r.status === "not-pec") c.notPec++;
+    else c.unreadable++;
+    if (r.status === "ok" || r.status === "failed") c.pec++;
+    if (r.summary) tracker.record(compact(r.summary), { id: r.id, source: intern(r.source) });
+    if (r.status === "failed" || r.status === "unreadable") {
+      failuresTotal++;
+      if (failures.length < REPORT_FAILURES) failures.push(r);
+    }
+    if (opts.json) return JSON.stringify(toJson(r)) + "\n";
+    if (opts.csv) return toCsv(r);
+    return r.status === "ok" ? "" : humanLine(r, io);
+  };
+
+  const consume = async (p: Pending): Promise<void> => {
+    const results = await p.results;
+    const fresh: ScanRecord[] = [];
+    let out = "";
+    for (let i = 0; i < results.length; i++) {
+      const res = results[i]!;
+      if (res.kind === "ignored") continue;
+      let rec: ScanRecord | undefined;
+      if (res.kind === "known") {
+        const stored = state?.byHash.get(res.hash);
+        if (stored) {
+          rec = { ...stored, id: res.id, source: res.source };
+          c.fromState++;
+        } else {
+          // The workers' 64-bit prefix matched another hash: check this message after all.
+          const slot = p.slots[i]!;
+          const again = isItem(slot) ? (await exec([slot], true))[0] : undefined;
+          if (again?.kind !== "record") continue;
+          rec = again.record;
+          if (rec.hash) fresh.push(rec);
+        }
+      } else {
+        rec = res.record;
+        // A file that could not be read has no hash: it is tried again next time.
+        if (rec.hash) fresh.push(rec);
+      }
+      out += account(rec);
+    }
+    // State first: a kill between the two writes then re-prints, never re-verifies.
+    writer?.append(fresh);
+    if (out) io.out(out);
+    progress();
+  };
+
+  const inflight: Pending[] = [];
+  let slots: (ScanItem | ItemResult)[] = [];
+  const flush = async (): Promise<void> => {
+    if (slots.length === 0) return;
+    inflight.push(submit(slots, exec));
+    slots = [];
+    while (inflight.length >= window) await consume(inflight.shift()!);
+  };
+  const inShard = opts.shard ? (id: string) => shardOf(id, opts.shard!.count) === opts.shard!.index - 1 : () => true;
+  try {
+    for (const source of opts.sources) {
+      const entries: AsyncGenerator<SourceEntry> = enumerateSource(source, {
+        inShard,
+        ...(state && { knownImapId: (id: string) => state.byImapId.has(id) }),
+        ...(password !== undefined && {
+          imap: { password, ...(opts.mailboxes.length && { mailboxes: opts.mailboxes }), ...(opts.insecure && { tls: { rejectUnauthorized: false } }) },
+        }),
+      });
+      try {
+        for await (const e of entries) {
+          if ("knownId" in e) slots.push({ kind: "known", id: e.knownId, source: e.source, hash: state!.byImapId.get(e.knownId)! });
+          else slots.push(e);
+          if (slots.length >= batchSize) await flush();
+        }
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        // A source that breaks half-way (a dropped IMAP connection, an unreadable folder):
+        // keep what was read, report, and exit 2.
+        sourceErrors++;
+        io.err(`${io.progress ? "\r\x1b[2K" : ""}postacert: ${source}: ${(err as Error).message}\n`);
+      }
+    }
+    await flush();
+    while (inflight.length) await consume(inflight.shift()!);
+  } finally {
+    writer?.close();
+    await close();
+  }
+  if (c.messages > 0 || io.progress) progress(true);
+
+  const at = opts.at ?? new Date();
+  const transactions = tracker.transactions();
+  c.duplicates = tracker.stats.duplicates;
+  c.transactions = transactions.length;
+  for (const t of transactions) {
+    if (t.outcome === "consegnato") c.delivered++;
+    else if (t.outcome === "in-corso") c.inProgress++;
+    else c.failedTransactions++;
+  }
+  const overdue = tracker.overdue(at);
+  c.overdue = overdue.length;
+  // With --json/--csv stdout is data only: the summary goes to stderr.
+  (opts.json || opts.csv ? io.err : io.out)(formatSummary(c, at));
+
+  let status = sourceErrors > 0 || (c.messages > 0 && c.unreadable === c.messages) ? 2 : c.failed + c.notPec + c.unreadable > 0 ? 1 : 0;
+  if (opts.report) {
+    const html = renderReport({ generatedAt: new Date(), at, sources: opts.sources, counts: c, transactions, overdue, failures, failuresTotal });
+    try {
+      await writeFile(opts.report, html);
+      (opts.json || opts.csv ? io.err : io.out)(`report: ${opts.report}\n`);
+    } catch (err) {
+      io.err(`postacert: --report: cannot write "${opts.report}": ${(err as Error).message}\n`);
+      status = 2;
+    }
+  }
+  return status;
+}
+
+/** Default `--jobs`: every core. */
+export function defaultJobs(): number {
+  return availableParallelism();
+}

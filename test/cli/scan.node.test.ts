@@ -1,0 +1,301 @@
+// postacert scan, in-process (--jobs 1): the same messages from a folder, an mbox, a Maildir
+// (and IMAP through a private Dovecot) give the same lines and summary; shards partition;
+// the state file skips what it holds; CSV quoting; exit statuses; the HTML report escapes.
+import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOVECOT_PACKAGES, findDovecot, startDovecot, type DovecotServer } from "../../sandbox/src/dovecot.js";
+import { main } from "../../src/cli/main.js";
+import { csvField, toCsv } from "../../src/cli/scan-output.js";
+import { shardOf } from "../../src/cli/scan.js";
+import {
+  type CorpusMessage,
+  capture,
+  hostileMessages,
+  jsonLines,
+  parseSummary,
+  simulatorCorpus,
+  wildCorpus,
+  withoutOrigin,
+  writeFolder,
+  writeMaildir,
+  writeMbox,
+} from "./scan-fixtures.js";
+
+const AT = "2026-06-01T00:00:00Z";
+let dir: string;
+let ca: string;
+let corpus: CorpusMessage[];
+let sim: CorpusMessage[];
+let folder: string;
+let mbox: string;
+let maildir: string;
+let hostileDir: string;
+const HOSTILE = `=HYPERLINK("http://evil"), <img src=x onerror=alert(1)> & "quotes"`;
+
+async function scan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = capture();
+  const code = await main(["scan", "--jobs", "1", "--at", AT, ...args], io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "postacert-scan-"));
+  const { messages, caPem, pki } = await simulatorCorpus(1);
+  sim = messages;
+  corpus = [...messages, ...(await wildCorpus())];
+  ca = join(dir, "ca.pem");
+  await writeFile(ca, caPem);
+  folder = join(dir, "folder");
+  mbox = join(dir, "archive.mbox");
+  maildir = join(dir, "Maildir");
+  await writeFolder(folder, corpus);
+  await writeMbox(mbox, corpus);
+  await writeMaildir(maildir, corpus);
+  hostileDir = join(dir, "hostile");
+  await writeFolder(hostileDir, [...sim, ...(await hostileMessages(pki, HOSTILE))]);
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("sources give the same results", () => {
+  let reference: { lines: string[]; summary: string };
+
+  beforeAll(async () => {
+    const r = await scan(["--trust", ca, "--json", folder]);
+    reference = { lines: jsonLines(r.stdout).map(withoutOrigin).sort(), summary: r.stderr };
+  });
+
+  it("the folder scan sees every message, verifies the simulator's and correlates them", async () => {
+    const s = parseSummary(reference.summary);
+    expect(s["messages"]).toBe(corpus.length);
+    expect(reference.lines).toHaveLength(corpus.length);
+    expect(s["verified"]).toBeGreaterThanOrEqual(sim.length); // every simulator message
+    // 13 scenarios: the anomalia is no transaction; every other is one.
+    expect(s["transactions"]).toBeGreaterThanOrEqual(12);
+    expect(s["duplicates"]).toBeGreaterThan(0); // a busta in transit and delivered is one message
+    expect(reference.summary).toContain(`overdue: ${s["overdue"]} (at 2026-06-01T00:00:00.000Z)`);
+  });
+
+  it.each([
+    ["mbox", () => mbox],
+    ["Maildir", () => maildir],
+  ])("%s: same lines (but id/source) and same summary", async (_name, src) => {
+    const r = await scan(["--trust", ca, "--json", src()]);
+    expect(jsonLines(r.stdout).map(withoutOrigin).sort()).toEqual(reference.lines);
+    expect(r.stderr).toBe(reference.summary);
+    const ids = jsonLines(r.stdout).map((l) => l["id"] as string);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  const HAVE_DOVECOT = findDovecot() !== undefined;
+  if (!HAVE_DOVECOT) console.warn(`test/cli/scan.node.test.ts: IMAP case skipped: Dovecot is not installed (apt-get install ${DOVECOT_PACKAGES}; dovecot-imapd)`);
+
+  describe.skipIf(!HAVE_DOVECOT)("IMAP (Dovecot serving a copy of the Maildir)", () => {
+    let server: DovecotServer;
+    const PASSWORD = "scan-Segreta:42";
+
+    beforeAll(async () => {
+      const served = join(dir, "served");
+      for (const sub of ["cur", "new", "tmp"]) {
+        await mkdir(join(served, sub), { recursive: true });
+        for (const f of await readdir(join(maildir, sub))) await copyFile(join(maildir, sub, f), join(served, sub, f));
+      }
+      server = await startDovecot({ dir: join(dir, "dovecot"), users: [{ user: "mario", password: PASSWORD, maildir: served }] });
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+      delete process.env["POSTACERT_IMAP_PASSWORD"];
+    });
+
+    it("same lines and summary; the password never appears", async () => {
+      process.env["POSTACERT_IMAP_PASSWORD"] = PASSWORD;
+      const url = `imap://mario@${server.host}:${server.imapPort}/`;
+      const state = join(dir, "imap-state.jsonl");
+      const r = await scan(["--trust", ca, "--json", "--state", state, url]);
+      expect(r.code).toBe(reference.summary.includes("failed verification: 0") ? 0 : 1);
+      const lines = jsonLines(r.stdout);
+      expect(lines.map(withoutOrigin).sort()).toEqual(reference.lines);
+      expect(lines.every((l) => String(l["id"]).startsWith(`imap://mario@${server.host}:${server.imapPort}/INBOX;UIDVALIDITY=`))).toBe(true);
+      expect(r.stderr).toBe(reference.summary);
+      // A re-run takes every UID from the state file without fetching it.
+      const again = await scan(["--trust", ca, "--json", "--state", state, url]);
+      expect(parseSummary(again.stderr)["from state"]).toBe(corpus.length);
+      expect(jsonLines(again.stdout).map(withoutOrigin).sort()).toEqual(reference.lines);
+      const everything = r.stdout + r.stderr + again.stdout + again.stderr + (await readFile(state, "utf8"));
+      expect(everything).not.toContain(PASSWORD);
+    });
+
+    it("without a password (no variable, no terminal) it is a usage error", async () => {
+      delete process.env["POSTACERT_IMAP_PASSWORD"];
+      const r = await scan([`imap://mario@${server.host}:${server.imapPort}/`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("POSTACERT_IMAP_PASSWORD");
+    });
+  });
+});
+
+describe("--shard", () => {
+  it("n shards partition the messages; their lines together are the unsharded output", async () => {
+    const all = (await scan(["--trust", ca, "--json", folder])).stdout.split("\n").filter(Boolean);
+    const parts: string[][] = [];
+    for (let i = 1; i <= 3; i++) parts.push((await scan(["--trust", ca, "--json", "--shard", `${i}/3`, folder])).stdout.split("\n").filter(Boolean));
+    expect(parts.flat().sort()).toEqual([...all].sort());
+    for (const p of parts) expect(p.length).toBeGreaterThan(0);
+    // Disjoint: no id in two shards.
+    expect(new Set(parts.flat().map((l) => JSON.parse(l).id)).size).toBe(all.length);
+  });
+
+  it("depends on the id only", () => {
+    expect(shardOf("a/b.eml", 4)).toBe(shardOf("a/b.eml", 4));
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 4000; i++) counts[shardOf(`/archive/msg-${i}.eml`, 4)]!++;
+    for (const n of counts) expect(n).toBeGreaterThan(800);
+  });
+
+  it.each(["0/3", "4/3", "1/0", "x", "1/2/3"])("rejects --shard %s", async (v) => {
+    const r = await scan(["--shard", v, folder]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--shard");
+  });
+});
+
+describe("--state", () => {
+  it("a second run takes every verdict from the state file and prints the same", async () => {
+    const state = join(dir, "state1.jsonl");
+    const first = await scan(["--trust", ca, "--json", "--state", state, folder]);
+    const lines = (await readFile(state, "utf8")).split("\n").filter(Boolean);
+    expect(lines).toHaveLength(corpus.length + 1); // header + one per message
+    expect(JSON.parse(lines[0]!)).toMatchObject({ postacertScan: 1 });
+    const second = await scan(["--trust", ca, "--json", "--state", state, folder]);
+    expect(second.stdout).toBe(first.stdout);
+    const s1 = parseSummary(first.stderr);
+    const s2 = parseSummary(second.stderr);
+    expect(s2["from state"]).toBe(corpus.length);
+    expect({ ...s2, "from state": 0 }).toEqual(s1);
+    expect((await readFile(state, "utf8")).split("\n").filter(Boolean)).toHaveLength(lines.length); // nothing appended
+  });
+
+  it("content counts, not names: the Maildir reuses the folder's verdicts", async () => {
+    const state = join(dir, "state2.jsonl");
+    await scan(["--trust", ca, "--state", state, folder]);
+    const r = await scan(["--trust", ca, "--json", "--state", state, maildir]);
+    expect(parseSummary(r.stderr)["from state"]).toBe(corpus.length);
+    expect(jsonLines(r.stdout).every((l) => String(l["id"]).startsWith(maildir))).toBe(true);
+  });
+
+  it("drops a torn last line and checks that message again", async () => {
+    const state = join(dir, "state3.jsonl");
+    await scan(["--trust", ca, "--state", state, folder]);
+    const text = await readFile(state, "utf8");
+    const rows = text.split("\n").filter(Boolean);
+    // Cut the last record in half, as a kill inside write() would.
+    await writeFile(state, rows.slice(0, -1).join("\n") + "\n" + rows.at(-1)!.slice(0, 40));
+    const r = await scan(["--trust", ca, "--state", state, folder]);
+    expect(r.code).toBeLessThan(2);
+    expect(parseSummary(r.stdout)["from state"]).toBe(corpus.length - 1);
+    const after = (await readFile(state, "utf8")).split("\n").filter(Boolean);
+    expect(after).toHaveLength(rows.length);
+    expect(after.every((l) => JSON.parse(l))).toBeTruthy();
+  });
+
+  it("refuses a state file written with other trust anchors, and a file that is not one", async () => {
+    const state = join(dir, "state4.jsonl");
+    await scan(["--trust", ca, "--state", state, folder]);
+    const r = await scan(["--state", state, folder]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("other --trust");
+    const notState = join(dir, "not-state.jsonl");
+    await writeFile(notState, '{"hello":1}\n');
+    const r2 = await scan(["--state", notState, folder]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain("not a postacert scan state file");
+  });
+});
+
+describe("output and exit status", () => {
+  it("human output: a line per problem, the summary on stdout; 0 when every message verifies", async () => {
+    const only = join(dir, "only-sim");
+    await writeFolder(only, sim);
+    const ok = await scan(["--trust", ca, only]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^messages: \d+\n/);
+    expect(parseSummary(ok.stdout)["failed verification"]).toBe(0);
+    expect(ok.stderr).toBe("");
+    // Without the test CA nothing is trusted: status 1 and one line per message.
+    const bad = await scan([only]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("CERT_UNTRUSTED");
+    expect(parseSummary(bad.stdout)["failed verification"]).toBe(sim.length);
+  });
+
+  it("an unreadable message among good ones is status 1, shown with its code", async () => {
+    const mixed = join(dir, "mixed");
+    // A header block over parseMime's 1 MiB limit: ERR_TOO_LARGE.
+    const huge = Buffer.from(`Subject: x\r\nX-Long: ${"a".repeat(1.2 * 1024 * 1024)}\r\n\r\nbody\r\n`);
+    await writeFolder(mixed, [...sim.slice(0, 3), { name: "garbage.eml", bytes: huge }]);
+    const r = await scan(["--trust", ca, "--json", mixed]);
+    expect(r.code).toBe(1);
+    const bad = jsonLines(r.stdout).find((l) => String(l["id"]).endsWith("garbage.eml"))!;
+    expect(bad["status"]).toBe("unreadable");
+    expect((bad["issues"] as { code: string }[])[0]!.code).toBe("ERR_TOO_LARGE");
+    expect(bad["hash"]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("on a terminal, a progress line on stderr with the total known for local sources", async () => {
+    const io = capture();
+    io.progress = true;
+    const code = await main(["scan", "--jobs", "1", "--trust", ca, "--json", folder], io);
+    expect(code).toBeLessThan(2);
+    expect(io.stderr).toMatch(new RegExp(`\\r\\x1b\\[2K${corpus.length}/${corpus.length} messages, \\d+/s, \\d+ not verified\\n`));
+    expect(jsonLines(io.stdout)).toHaveLength(corpus.length); // stdout stays data only
+  });
+
+  it("--help documents the command", async () => {
+    const io = capture();
+    expect(await main(["scan", "--help"], io)).toBe(0);
+    for (const opt of ["--state", "--shard", "--report", "--jobs", "POSTACERT_IMAP_PASSWORD"]) expect(io.stdout).toContain(opt);
+    const top = capture();
+    await main(["--help"], top);
+    expect(top.stdout).toContain("postacert scan");
+  });
+
+  it("usage errors are status 2", async () => {
+    expect((await scan([])).code).toBe(2);
+    expect((await scan([join(dir, "nope")])).code).toBe(2);
+    expect((await scan(["--json", "--csv", folder])).code).toBe(2);
+    expect((await scan(["--jobs", "0", folder])).code).toBe(2);
+    const withPw = await scan(["imap://mario:hunter2@127.0.0.1:1/"]);
+    expect(withPw.code).toBe(2);
+    expect(withPw.stderr).not.toContain("hunter2");
+  });
+
+  it("--csv: a header, one row per message, RFC 4180 quoting, formulas defused", async () => {
+    const r = await scan(["--trust", ca, "--csv", hostileDir]);
+    expect(r.stdout.startsWith("id,source,status,type,")).toBe(true);
+    expect(r.stdout).toContain(`"'=HYPERLINK(""http://evil""), <img src=x onerror=alert(1)> & ""quotes"""`);
+    expect(csvField("a,b")).toBe('"a,b"');
+    expect(csvField("line\nbreak")).toBe('"line\nbreak"');
+    expect(csvField("-1")).toBe("'-1");
+    expect(csvField(null)).toBe("");
+    const rows = r.stdout.split("\r\n").filter(Boolean);
+    expect(rows).toHaveLength(sim.length + 2 + 1);
+    expect(toCsv({ id: "x", source: "s", hash: "", status: "unreadable", issues: [{ code: "ENOENT", severity: "error", message: "gone" }] })).toBe("x,s,unreadable,,,,,,,,,,,,,,ENOENT,\r\n");
+  });
+
+  it("--report writes one page that escapes what senders wrote", async () => {
+    const report = join(dir, "report.html");
+    const r = await scan(["--trust", ca, "--report", report, hostileDir]);
+    expect(r.code).toBe(0);
+    const html = await readFile(report, "utf8");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;");
+    expect(html).not.toContain("<img");
+    expect(html).not.toMatch(/\b(?:src|href)=["']?(?:https?:)?\/\//i); // no external asset
+    expect(html).toContain("Content-Security-Policy");
+    expect(html).toContain("<svg");
+    await appendFile(report, ""); // the file is complete and writable
+  });
+});
