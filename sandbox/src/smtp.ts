@@ -37,9 +37,12 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }
 
-/** Reads the DATA stream; past `limit` bytes it keeps draining but stops buffering. */
-function readData(stream: SMTPServerDataStream, limit: number): Promise<Uint8Array | undefined> {
-  return new Promise((resolve, reject) => {
+/**
+ * Reads the DATA stream; past `limit` bytes it keeps draining but stops buffering, answers
+ * 552 through `callback` and resolves to undefined.
+ */
+async function readLimited(stream: SMTPServerDataStream, limit: number, callback: (err?: Error | null) => void): Promise<Uint8Array | undefined> {
+  const bytes = await new Promise<Uint8Array | undefined>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on("data", (c: Buffer) => {
@@ -49,6 +52,8 @@ function readData(stream: SMTPServerDataStream, limit: number): Promise<Uint8Arr
     stream.on("error", reject);
     stream.on("end", () => resolve(stream.sizeExceeded || size > limit ? undefined : new Uint8Array(Buffer.concat(chunks))));
   });
+  if (!bytes) callback(smtpError(552, `5.3.4 Message exceeds the maximum size of ${limit} bytes`));
+  return bytes;
 }
 
 function common(engine: Engine, tls: TlsMaterial | undefined): SMTPServerOptions {
@@ -111,11 +116,8 @@ export function createSubmissionServer(engine: Engine, tls: TlsMaterial | undefi
       guarded(
         log,
         async () => {
-          const bytes = await readData(stream, engine.config.limits.maxMessageSize);
-          if (!bytes) {
-            callback(smtpError(552, `5.3.4 Message exceeds the maximum size of ${engine.config.limits.maxMessageSize} bytes`));
-            return;
-          }
+          const bytes = await readLimited(stream, engine.config.limits.maxMessageSize, callback);
+          if (!bytes) return;
           const user = String(session.user ?? "");
           const box = engine.mailboxes.get(user);
           if (!box?.gestore) {
@@ -177,11 +179,8 @@ export function createInboundServer(engine: Engine, domain: string, tls: TlsMate
       guarded(
         log,
         async () => {
-          const bytes = await readData(stream, engine.config.limits.maxMessageSize);
-          if (!bytes) {
-            callback(smtpError(552, `5.3.4 Message exceeds the maximum size of ${engine.config.limits.maxMessageSize} bytes`));
-            return;
-          }
+          const bytes = await readLimited(stream, engine.config.limits.maxMessageSize, callback);
+          if (!bytes) return;
           const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
           const result = await engine.take(
             {

@@ -12,21 +12,10 @@ import { bi, byId, h } from "../../web/dom.js";
 import { instant } from "../../web/format.js";
 import { inspect, verify } from "../../web/inspect.js";
 import { renderCard, type Card } from "../../web/render.js";
+import type { MessageSummary } from "../src/web.js";
 
-interface Summary {
-  file: string;
-  size: number;
-  delivered: number;
-  seen: boolean;
-  type: string;
-  variant?: string;
-  subject: string;
-  from: string;
-  date?: string;
-  identificativo?: string;
-  daticert?: { tipo?: string; errore?: string; mittente?: string; destinatari?: string[]; consegna?: string; gestore?: string };
-  verdict: "trusted" | "valid-untrusted" | "invalid" | "unsigned" | "unreadable";
-}
+// The server's type: the page and the server cannot drift apart.
+type Summary = MessageSummary;
 
 interface Box {
   address: string;

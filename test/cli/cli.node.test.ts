@@ -5,28 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import type { Io } from "../../src/cli/io.js";
+import { capture } from "./scan-fixtures.js";
 import { safeFileName } from "../../src/cli/extract.js";
 import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
 import { createGestore, createTestCa, buildIgpecLdif } from "../../src/simulator/index.js";
 import { wildFiles, WILD } from "../support/wild.js";
 
-function capture(stdin: Uint8Array = new Uint8Array()): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    color: false,
-    progress: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    readStdin: async () => stdin,
-  };
-  return io;
-}
 
 let dir: string;
 let caPem: string;

@@ -78,8 +78,8 @@ export async function writeMaildir(dir: string, messages: CorpusMessage[]): Prom
   );
 }
 
-/** An Io that keeps what the CLI writes. */
-export function capture(): Io & { stdout: string; stderr: string } {
+/** An Io that keeps what the CLI writes, reading `stdin` as standard input. */
+export function capture(stdin: Uint8Array = new Uint8Array()): Io & { stdout: string; stderr: string } {
   const io = {
     stdout: "",
     stderr: "",
@@ -91,7 +91,7 @@ export function capture(): Io & { stdout: string; stderr: string } {
     err(t: string) {
       io.stderr += t;
     },
-    readStdin: async () => new Uint8Array(),
+    readStdin: async () => stdin,
   };
   return io;
 }
