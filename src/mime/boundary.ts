@@ -8,10 +8,11 @@
  *
  * The search is Horspool over the pattern LF "--" boundary: in base64 bodies most
  * bytes do not occur near the end of the pattern, so it skips several bytes per step.
- * Large bodies nest (multipart/signed → mixed → message/rfc822 → mixed: the same bytes
- * searched three or four times for different boundaries), so for them {@link DashLines}
- * lists once where lines start with "--", the only places a delimiter can be, and every
- * boundary of the nested entities is looked for there only. Either way a candidate is
+ * Bodies nest (multipart/signed → mixed → message/rfc822 → mixed: the same bytes
+ * searched three or four times for different boundaries), so the parser has
+ * {@link DashLines} list once where lines start with "--", the only places a delimiter
+ * can be, and looks for every boundary of the nested entities there only; Horspool is
+ * the fallback for text with too many such lines. Either way a candidate is
  * verified only at an LF "--" and the verification stops before the next LF (the boundary
  * holds none), which bounds the total work to O(n) even for hostile boundaries and bodies.
  *
@@ -37,7 +38,7 @@ export interface DelimiterMatch {
 /** Finds the delimiter lines of one boundary. */
 export class DelimiterFinder {
   private readonly pattern: Uint8Array;
-  private readonly shift: number[];
+  private shift: number[] | undefined;
   private readonly boundaryLength: number;
 
   /**
@@ -51,14 +52,26 @@ export class DelimiterFinder {
     pattern[1] = DASH;
     pattern[2] = DASH;
     pattern.set(boundary, 3);
-    // A plain array of small integers lives in the JS heap; a 1 KB Int32Array needs an
-    // off-heap backing store, whose allocation and release cost more than the search of a
-    // receipt-sized body.
-    const shift = new Array<number>(256).fill(m);
-    for (let k = 0; k < m - 1; k++) shift[pattern[k]!] = m - 1 - k;
     this.pattern = pattern;
-    this.shift = shift;
     this.boundaryLength = boundary.length;
+  }
+
+  /**
+   * The Horspool shift table, built on the first search that needs it: searches given
+   * {@link DashLines} never do, and filling 256 entries per multipart was a fifteenth of
+   * a receipt's MIME parse. A plain array of small integers lives in the JS heap; a 1 KB
+   * Int32Array needs an off-heap backing store, whose allocation and release cost more
+   * than the search of a receipt-sized body.
+   */
+  private shiftTable(): number[] {
+    if (this.shift === undefined) {
+      const pattern = this.pattern;
+      const m = pattern.length;
+      const shift = new Array<number>(256).fill(m);
+      for (let k = 0; k < m - 1; k++) shift[pattern[k]!] = m - 1 - k;
+      this.shift = shift;
+    }
+    return this.shift;
   }
 
   /**
@@ -88,7 +101,7 @@ export class DelimiterFinder {
   /** {@link find} without its first-line check, by Horspool over LF "--" boundary. */
   private horspool(src: Uint8Array, from: number, start: number, end: number): DelimiterMatch | null {
     const pattern = this.pattern;
-    const shift = this.shift;
+    const shift = this.shiftTable();
     const m = pattern.length;
     const last = pattern[m - 1]!;
     let i = Math.max(start, from - 1);
@@ -156,7 +169,11 @@ export class DashLines {
         if (positions.length >= max) return undefined;
         positions.push(p);
       }
-      p = view.indexOf(DASH, p + 1);
+      // The next candidate starts a line: skip the rest of this one, so a text line of
+      // dashes (a signature separator, a table rule) costs two calls, not one per dash.
+      const lf = view.indexOf(LF, p + 1);
+      if (lf === -1) break;
+      p = view.indexOf(DASH, lf + 1);
     }
     return new DashLines(src, start, end, positions);
   }

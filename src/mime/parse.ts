@@ -47,12 +47,9 @@ interface Limits {
   maxParts: number;
   maxHeaderBytes: number;
   parts: number;
-  /** Line-start "--" positions of the last large multipart body searched (see {@link DashLines}). */
+  /** Line-start "--" positions of the last multipart body searched (see {@link DashLines}). */
   lines?: DashLines | undefined;
 }
-
-/** Bodies from this size on get their delimiter candidates listed once for all nested multiparts. */
-const INDEX_FROM = 64 * 1024;
 
 class HeaderField implements MimeHeader {
   readonly name: string;
@@ -103,6 +100,12 @@ class HeaderField implements MimeHeader {
     let bytes = src;
     // Unfold by removing every line break left inside (each one is followed by white space, by construction of the field).
     const firstLf = src.indexOf(LF, s);
+    if ((firstLf === -1 || firstLf >= e) && e - s <= MAX_INTERNED_VALUE && this.lname.startsWith("content-")) {
+      const v = internValue(src, s, e);
+      this._value = v.value;
+      this._latin1 = v.latin1;
+      return;
+    }
     if (firstLf !== -1 && firstLf < e) {
       const out = new Uint8Array(e - s);
       let o = 0;
@@ -122,6 +125,46 @@ class HeaderField implements MimeHeader {
     this._value = trimWs(text);
     this._latin1 = latin1;
   }
+}
+
+/** A decoded single-line header value, kept with the bytes it was decoded from. */
+interface ValueEntry {
+  readonly bytes: Uint8Array;
+  readonly value: string;
+  readonly latin1: boolean;
+}
+const VALUE_SLOTS = 1024;
+const MAX_INTERNED_VALUE = 96;
+const values: (ValueEntry | undefined)[] = new Array<ValueEntry | undefined>(VALUE_SLOTS).fill(undefined);
+
+/**
+ * The decoded (and trimmed) value of the single-line field value `src[start, end)`,
+ * interned by its bytes. Used for `Content-*` fields only: Content-Type,
+ * Content-Transfer-Encoding and Content-Disposition of leaf parts are byte-identical in
+ * every message of a gestore, while other fields (dates, ids, subjects, addresses) are
+ * unique, would only pay for the hash and the copy, and would keep personal data in a
+ * module-wide table. Reusing the string skips a TextDecoder call per value and, because
+ * V8 keeps a string's hash in the string, makes the memo tables keyed by value (media
+ * types, parameters) hit without hashing the text again. Decoding depends on the bytes
+ * only, so the result is the same as decoding them. A direct-mapped table compared byte
+ * by byte.
+ */
+function internValue(src: Uint8Array, start: number, end: number): ValueEntry {
+  const n = end - start;
+  let h = 0x811c9dc5 ^ n;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (VALUE_SLOTS - 1);
+  const hit = values[slot];
+  if (hit !== undefined && hit.bytes.length === n) {
+    const b = hit.bytes;
+    let i = 0;
+    while (i < n && b[i] === src[start + i]) i++;
+    if (i === n) return hit;
+  }
+  const { text, latin1 } = decodeHeaderBytes(src, start, end);
+  const entry: ValueEntry = { bytes: src.slice(start, end), value: trimWs(text), latin1 };
+  values[slot] = entry;
+  return entry;
 }
 
 function isWsByte(b: number): boolean {
@@ -414,7 +457,12 @@ function mediaType(value: string): MediaType | undefined {
   return m ?? undefined;
 }
 
-const paramCache = new Map<string, ParsedParams>();
+/** A memoized {@link parseParams} result with its keys listed once (see {@link cachedParams}). */
+interface CachedParams {
+  readonly parsed: ParsedParams;
+  readonly keys: readonly string[];
+}
+const paramCache = new Map<string, CachedParams>();
 
 /**
  * {@link parseParams} memoized by the value as written: the Content-Type and
@@ -425,16 +473,21 @@ const paramCache = new Map<string, ParsedParams>();
  * (unique boundaries, long file names) are not kept.
  */
 function cachedParams(value: string): ParsedParams {
-  let p = paramCache.get(value);
-  if (p === undefined) {
-    p = parseParams(value);
-    if (value.length > 120) return p;
+  let c = paramCache.get(value);
+  if (c === undefined) {
+    const parsed = parseParams(value);
+    if (value.length > 120) return parsed;
     if (paramCache.size >= 256) paramCache.clear();
-    paramCache.set(value, p); // never handed out: callers get copies
+    // Never handed out: callers get copies. The keys are listed once because for-in over
+    // a null-prototype (dictionary) object is slow, and Object.keys gives the same order.
+    c = { parsed, keys: Object.keys(parsed.params) };
+    paramCache.set(value, c);
   }
+  const src = c.parsed.params;
+  const keys = c.keys;
   const params = Object.create(null) as Record<string, string>;
-  for (const k in p.params) params[k] = p.params[k]!;
-  return { value: p.value, params };
+  for (let i = 0; i < keys.length; i++) params[keys[i]!] = src[keys[i]!]!;
+  return { value: c.parsed.value, params };
 }
 
 function resolveType(e: Entity): void {
@@ -478,11 +531,11 @@ function splitMultipart(e: Entity, boundary: string, limits: Limits, stack: Enti
   const bs = e.bodyStart;
   const be = e.end;
   const finder = new DelimiterFinder(boundaryBytes(e, boundary));
-  let lines: DashLines | undefined;
-  if (be - bs >= INDEX_FROM) {
-    lines = limits.lines;
-    if (!lines?.covers(src, bs, be)) lines = limits.lines = DashLines.collect(src, bs, be);
-  }
+  // Delimiter candidates are listed once (native search for "-") for this body and every
+  // multipart nested in it, at any size: on a receipt this beats building a Horspool
+  // table per multipart and searching the same bytes once per nesting level.
+  let lines = limits.lines;
+  if (!lines?.covers(src, bs, be)) lines = limits.lines = DashLines.collect(src, bs, be);
   const delimiters: ByteRange[] = [];
   const ranges: { start: number; end: number }[] = [];
   let preambleEnd = be;
