@@ -16,7 +16,8 @@
  *
  * Run from the repository root: `npm run bench:scan`. Environment: BENCH_SCAN_N (default
  * 100000), BENCH_ROUNDS (default 2), BENCH_OUT (default bench/scan-results.md),
- * BENCH_PROFILE=1 also writes CPU profiles of a --jobs 2 run to .bench/scan/profiles/.
+ * BENCH_PROFILE=1 also writes CPU profiles of a --jobs 2 run to .bench/scan/profiles/,
+ * BENCH_SCAN_ONLY=jobs2 runs only --jobs 2 and prints its rows without rewriting BENCH_OUT.
  */
 import { spawn } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +37,8 @@ const N = Number(process.env["BENCH_SCAN_N"] ?? 100_000);
 const SMALL = Math.min(25_000, N);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2);
 const OUT = process.env["BENCH_OUT"] ?? "bench/scan-results.md";
+/** BENCH_SCAN_ONLY=jobs2: only the --jobs 2 runs (a quick memory check), and results to stdout only. */
+const ONLY_JOBS2 = process.env["BENCH_SCAN_ONLY"] === "jobs2";
 const CACHE = ".bench/scan";
 const CLI = "dist/cli/main.js";
 const START = new Date("2026-03-16T09:00:00Z");
@@ -175,7 +178,7 @@ const transactions = /transactions: (\d+)/.exec(warm.summary)?.[1];
 const coresBefore = await effectiveCores();
 const rows: Row[] = [];
 for (const n of sizes) {
-  for (const jobs of [1, 2]) {
+  for (const jobs of ONLY_JOBS2 ? [2] : [1, 2]) {
     let best: Run | undefined;
     let rss = 0;
     for (let r = 0; r < ROUNDS; r++) {
@@ -187,6 +190,10 @@ for (const n of sizes) {
     rows.push(row);
     process.stderr.write(`${n} messages, --jobs ${jobs}: ${row.rate.toFixed(0)} msgs/s (${row.seconds.toFixed(2)} s), peak RSS ${row.rssMb.toFixed(0)} MB\n`);
   }
+}
+if (ONLY_JOBS2) {
+  process.stdout.write(rows.map((r) => `| ${r.n.toLocaleString("en")} | ${r.jobs} | ${r.rate.toFixed(0)} | ${r.seconds.toFixed(2)} s | ${r.rssMb.toFixed(0)} MB |`).join("\n") + "\n");
+  process.exit(0);
 }
 // With --json and --state too (the resumable, machine-readable way), at full size.
 const t = await scan(["--jobs", "2", "--json", "--trust", caFile, "--state", join(CACHE, "bench-state.jsonl"), maildirOf(N)]).finally(() =>

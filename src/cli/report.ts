@@ -23,8 +23,15 @@ export interface ReportData {
   sources: string[];
   /** The scan's counters. */
   counts: ScanCounts;
-  /** Every transaction, oldest first. */
+  /**
+   * The transactions, oldest first: all of them, or only the first ones listed (at most
+   * {@link REPORT_ROWS} are shown), with `transactionsTotal` and `delays` covering all.
+   */
   transactions: Transaction[];
+  /** How many transactions in all, when `transactions` holds only the first ones. */
+  transactionsTotal?: number;
+  /** Every transaction's delivery delays ({@link deliveryDelays}), when `transactions` holds only the first ones. */
+  delays?: number[];
   /** Overdue transactions at `at`. */
   overdue: OverdueTransaction[];
   /** Messages that failed verification or could not be read (possibly only the first ones). */
@@ -34,7 +41,8 @@ export interface ReportData {
 }
 
 /** Most transactions listed one by one: a page of 100,000 rows helps nobody. */
-const MAX_ROWS = 5000;
+export const REPORT_ROWS = 5000;
+const MAX_ROWS = REPORT_ROWS;
 
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -238,7 +246,7 @@ export function renderReport(data: ReportData): string {
   const c = data.counts;
   const txs = data.transactions;
   const shown = txs.slice(0, MAX_ROWS);
-  const more = txs.length - shown.length;
+  const more = (data.transactionsTotal ?? txs.length) - shown.length;
   const outcomeOptions = (Object.keys(OUTCOME_LABELS) as (keyof typeof OUTCOME_LABELS)[])
     .map((k) => `<option value="${k}">${escapeHtml(OUTCOME_LABELS[k].it)} / ${escapeHtml(OUTCOME_LABELS[k].en)}</option>`)
     .join("");
@@ -280,7 +288,7 @@ ${card(c.overdue, { it: "In ritardo", en: "Overdue" }, c.overdue ? "bad" : "")}
 </section>
 <section id="delays">
 <h2>${bi({ it: "Tempi di consegna", en: "Delivery delays" })}</h2>
-${delayChart(deliveryDelays(txs))}
+${delayChart(data.delays ?? deliveryDelays(txs))}
 </section>
 <section id="transactions">
 <h2>${bi({ it: "Invii e destinatari", en: "Sendings and recipients" })}</h2>

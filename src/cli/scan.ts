@@ -15,11 +15,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { systemTrust } from "../node/system-trust.js";
-import { type PecSummary, TransactionTracker } from "../transactions/index.js";
+import { type PecSummary, type Transaction, TransactionTracker } from "../transactions/index.js";
 import type { TrustStore } from "../trust/index.js";
 import { loadTrust } from "./inspect.js";
 import { type Io, UsageError, paint } from "./io.js";
-import { renderReport } from "./report.js";
+import { REPORT_ROWS, deliveryDelays, renderReport } from "./report.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import { type ItemResult, type ScanItem, type ScanRecord, processItems } from "./scan-process.js";
 import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
@@ -127,6 +127,30 @@ async function imapPassword(sources: string[], io: Io): Promise<string | undefin
   throw new UsageError("IMAP source: set POSTACERT_IMAP_PASSWORD, or run on a terminal to be asked for the password");
 }
 
+/** Oldest first, as TransactionTracker.transactions() orders them. */
+function byStart(a: Transaction, b: Transaction): number {
+  const d = (a.start?.getTime() ?? Number.POSITIVE_INFINITY) - (b.start?.getTime() ?? Number.POSITIVE_INFINITY);
+  return (Number.isNaN(d) ? 0 : d) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/**
+ * The first `max` transactions by start time among all those offered, holding at most about
+ * twice `max` at any time (sorted and cut whenever it overflows).
+ */
+class ReportRows {
+  private rows: Transaction[] = [];
+  constructor(private readonly max: number) {}
+
+  offer(t: Transaction): void {
+    this.rows.push(t);
+    if (this.rows.length >= this.max * 2) this.rows = this.sorted();
+  }
+
+  sorted(): Transaction[] {
+    return this.rows.sort(byStart).slice(0, this.max);
+  }
+}
+
 type Exec = (items: ScanItem[], force?: boolean) => Promise<ItemResult[]>;
 
 /** A batch in flight: what was sent (entries in source order) and its results. */
@@ -227,7 +251,10 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
       throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
     }
     const { Tinypool } = await import("tinypool");
-    const pool = new Tinypool({ filename: worker.href, minThreads: jobs, maxThreads: jobs, idleTimeout: 30_000 });
+    // A worker holds one message at a time, so a small young generation is plenty; V8's default
+    // (up to 48 MB per thread) cost ≈ 60 MB of peak RSS per worker with no measurable speed-up
+    // (bench/scan-results.md).
+    const pool = new Tinypool({ filename: worker.href, minThreads: jobs, maxThreads: jobs, idleTimeout: 30_000, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
     exec = (items, force) => pool.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as Promise<ItemResult[]>;
     close = () => pool.destroy();
   }
@@ -265,24 +292,11 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     if (final) io.err("\n");
   };
 
-  // The tracker keeps every summary: one copy of the strings that repeat (sources, types,
-  // senders, gestori, recipients, subjects) instead of one per message.
-  const interned = new Map<string, string>();
-  const intern = <T extends string | undefined>(v: T): T => {
-    if (v === undefined) return v;
-    const hit = interned.get(v);
-    if (hit !== undefined) return hit as T;
-    if (interned.size < 200_000) interned.set(v, v);
-    return v;
-  };
+  // The tracker keeps every message compactly (see TransactionTracker): it shares what repeats
+  // and rebuilds the duplicate key from messageId. gestoreEmittente is for output only.
   const compact = (s: PecSummary): PecSummary => {
-    // messageId (already inside the key) and gestoreEmittente are for output, not correlation.
-    const { messageId: _m, gestoreEmittente: _g, ...rest } = s;
-    const out: PecSummary = { ...rest, type: intern(s.type), recipients: s.recipients.map((r) => ({ ...r, address: intern(r.address), ...(r.tipo && { tipo: intern(r.tipo) }), ...(r.field && { field: intern(r.field) }) })), ricezione: s.ricezione.map(intern) };
-    for (const k of ["errore", "erroreEsteso", "sender", "subject", "consegna", "ricevuta", "timeout"] as const) {
-      if (out[k] !== undefined) (out as unknown as Record<string, string>)[k] = intern(out[k]);
-    }
-    return out;
+    const { gestoreEmittente: _g, ...rest } = s;
+    return rest;
   };
 
   if (opts.csv) io.out(csvHeader());
@@ -293,7 +307,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     else if (r.status === "not-pec") c.notPec++;
     else c.unreadable++;
     if (r.status === "ok" || r.status === "failed") c.pec++;
-    if (r.summary) tracker.record(compact(r.summary), { id: r.id, source: intern(r.source) });
+    if (r.summary) tracker.record(compact(r.summary), { id: r.id, source: r.source });
     if (r.status === "failed" || r.status === "unreadable") {
       failuresTotal++;
       if (failures.length < REPORT_FAILURES) failures.push(r);
@@ -378,13 +392,20 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   if (c.messages > 0 || io.progress) progress(true);
 
   const at = opts.at ?? new Date();
-  const transactions = tracker.transactions();
   c.duplicates = tracker.stats.duplicates;
-  c.transactions = transactions.length;
-  for (const t of transactions) {
+  // One transaction at a time (each(), not transactions()): a scan of millions must not hold
+  // every transaction with every message at once. The report keeps the first REPORT_ROWS only.
+  const shown = new ReportRows(REPORT_ROWS);
+  const delays: number[] = [];
+  for (const t of tracker.each()) {
+    c.transactions++;
     if (t.outcome === "consegnato") c.delivered++;
     else if (t.outcome === "in-corso") c.inProgress++;
     else c.failedTransactions++;
+    if (opts.report) {
+      shown.offer(t);
+      for (const d of deliveryDelays([t])) delays.push(d);
+    }
   }
   const overdue = tracker.overdue(at);
   c.overdue = overdue.length;
@@ -393,7 +414,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
 
   let status = sourceErrors > 0 || (c.messages > 0 && c.unreadable === c.messages) ? 2 : c.failed + c.notPec + c.unreadable > 0 ? 1 : 0;
   if (opts.report) {
-    const html = renderReport({ generatedAt: new Date(), at, sources: opts.sources, counts: c, transactions, overdue, failures, failuresTotal });
+    const html = renderReport({ generatedAt: new Date(), at, sources: opts.sources, counts: c, transactions: shown.sorted(), transactionsTotal: c.transactions, delays, overdue, failures, failuresTotal });
     try {
       await writeFile(opts.report, html);
       (opts.json || opts.csv ? io.err : io.out)(`report: ${opts.report}\n`);

@@ -8,7 +8,8 @@
  */
 import { PecError } from "../errors.js";
 import { normalizeMsgId } from "../pec/address.js";
-import type { ReadPec } from "../pec/types.js";
+import type { PecType } from "../pec/constants.js";
+import type { PecRecipient, ReadPec } from "../pec/types.js";
 import { type PecSummary, isPecSummary, isReadPec, summarizePec } from "./summary.js";
 
 const HOUR = 3_600_000;
@@ -164,12 +165,154 @@ export interface TrackerStats {
   unlinked: number;
 }
 
+/**
+ * A message as a tracker keeps it. A scan feeds a tracker millions of messages and it must keep
+ * each one (Transaction.messages lists them all), so this is the cheap form: a fixed shape, the
+ * date as a number, no duplicate key (rebuilt from type, messageId and consegna when it has the
+ * usual form), repeated strings and recipient lists shared. {@link expand} rebuilds the public
+ * {@link TransactionMessage} only when a snapshot is built.
+ */
+class Stored {
+  constructor(
+    readonly type: PecType,
+    /** Epoch ms; NaN when the message had no valid date. */
+    readonly date: number,
+    readonly messageId: string | undefined,
+    /** The duplicate key, only when it is not the one {@link keyOf} derives. */
+    readonly key: string | undefined,
+    readonly identificativo: string | undefined,
+    readonly msgid: string | undefined,
+    readonly sender: string | undefined,
+    readonly subject: string | undefined,
+    readonly consegna: string | undefined,
+    readonly ricevuta: PecSummary["ricevuta"],
+    readonly recipients: readonly PecRecipient[],
+    readonly ricezione: readonly string[],
+    /** The id, as {@link encodeId} wrote it. */
+    readonly id: string | undefined,
+    readonly source: string | undefined,
+    /** Rare fields (virus when true, timeout, errore, erroreEsteso, gestoreEmittente, anything else a caller put in). */
+    readonly extra: Record<string, unknown> | undefined,
+  ) {}
+
+  /** The next message of the group: a list costs one field, an array 17 slots once it grows. */
+  next: Stored | undefined = undefined;
+}
+
+/**
+ * An id without its source's prefix when it has one (a Maildir file's path repeats the folder):
+ * `\0` + the rest. An id that itself starts with `\0` or `\1` is kept whole behind `\1`.
+ */
+function encodeId(id: string, source: string | undefined): string {
+  if (source !== undefined && id.length > source.length && id.startsWith(source) && id.charCodeAt(source.length) === 0x2f) return flat("\0" + id.slice(source.length + 1));
+  const c = id.charCodeAt(0);
+  return c === 0 || c === 1 ? "\u0001" + id : id;
+}
+
+/**
+ * A flat copy of a string. Slicing and concatenating make strings that point into the
+ * original (V8 sliced and cons strings), which would keep the whole path alive; a property key
+ * is always a flat (internalised) string, so this copies exactly, whatever the characters.
+ */
+function flat(s: string): string {
+  const o: Record<string, 0> = { [s]: 0 };
+  for (const k in o) return k;
+  return s;
+}
+
+function decodeId(id: string, source: string | undefined): string {
+  const c = id.charCodeAt(0);
+  return c === 0 ? `${source!}/${id.slice(1)}` : c === 1 ? id.slice(1) : id;
+}
+
+/** Fields {@link Stored} has a slot for; any other own field of a summary goes to `extra`. */
+const SLOTS = new Set(["key", "type", "date", "messageId", "identificativo", "msgid", "sender", "subject", "consegna", "ricevuta", "recipients", "ricezione", "id", "source"]);
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_RECIPIENTS: readonly PecRecipient[] = Object.freeze([]);
+
+function derivedKey(type: string, messageId: string, consegna: string | undefined): string {
+  return `m:${type}:${messageId}:${consegna ?? ""}`;
+}
+
+function keyOf(m: Stored): string {
+  return m.key ?? derivedKey(m.type, m.messageId!, m.consegna);
+}
+
+/**
+ * FNV-1a of a duplicate key, cut to 30 bits so it stays a small integer (no heap number per
+ * message in the map). Collisions are expected now and then and are resolved exactly.
+ */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+}
+
+/** The public form of a stored message (a fresh object: callers may keep or change it). */
+function expand(s: Stored): TransactionMessage {
+  const m: TransactionMessage = { key: keyOf(s), type: s.type, virus: false, recipients: s.recipients.map((r) => ({ ...r })), ricezione: [...s.ricezione] };
+  if (s.ricevuta !== undefined) m.ricevuta = s.ricevuta;
+  if (s.identificativo !== undefined) m.identificativo = s.identificativo;
+  if (s.msgid !== undefined) m.msgid = s.msgid;
+  if (s.messageId !== undefined) m.messageId = s.messageId;
+  if (s.sender !== undefined) m.sender = s.sender;
+  if (s.subject !== undefined) m.subject = s.subject;
+  if (s.consegna !== undefined) m.consegna = s.consegna;
+  if (!Number.isNaN(s.date)) m.date = new Date(s.date);
+  if (s.extra !== undefined) Object.assign(m, s.extra);
+  if (s.id !== undefined) m.id = decodeId(s.id, s.source);
+  if (s.source !== undefined) m.source = s.source;
+  return m;
+}
+
 interface Group {
-  key: string;
-  ids: Set<string>;
-  msgids: Set<string>;
-  messages: TransactionMessage[];
-  snapshot?: Transaction;
+  /** The normalised identificativo (one at most: only a group without one takes one). */
+  id: string | undefined;
+  /** The first normalised msgid (the one that opened a msgid-only group). */
+  msgid: string | undefined;
+  /** Any other msgid its messages named (rare). */
+  moreMsgids: string[] | undefined;
+  /** Its messages, in arrival order, as a list (see {@link Stored.next}). */
+  head: Stored | undefined;
+  tail: Stored | undefined;
+  snapshot: Transaction | undefined;
+}
+
+function hasMsgid(g: Group, msgid: string): boolean {
+  return g.msgid === msgid || (g.moreMsgids?.includes(msgid) ?? false);
+}
+
+function addMsgid(g: Group, msgid: string): void {
+  if (g.msgid === undefined) g.msgid = msgid;
+  else (g.moreMsgids ??= []).push(msgid);
+}
+
+function* messagesOf(g: Group): Generator<Stored> {
+  for (let m = g.head; m !== undefined; m = m.next) yield m;
+}
+
+/** A group's key: `id:` its identificativo, else `msgid:` the msgid that opened it. */
+function groupKey(g: Group): string {
+  return g.id !== undefined ? `id:${g.id}` : `msgid:${g.msgid!}`;
+}
+
+/** Strings kept in a tracker's shared pool, at most (senders, addresses, sources, codes). */
+const SHARED_STRINGS = 100_000;
+
+function sameRecipients(a: readonly PecRecipient[], b: readonly PecRecipient[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.address !== y.address || x.tipo !== y.tipo || x.field !== y.field) return false;
+  }
+  return true;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const RANK: Record<RecipientEvent["state"], number> = {
@@ -189,6 +332,11 @@ function byDate(a: TransactionMessage, b: TransactionMessage): number {
   return d !== 0 && !Number.isNaN(d) ? d : 0;
 }
 
+/** Oldest first; the key breaks ties, so the order does not depend on arrival. */
+function byStart(a: Transaction, b: Transaction): number {
+  return time(a.start) - time(b.start) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
 function lower(s: string): string {
   return s.trim().toLowerCase();
 }
@@ -206,7 +354,7 @@ function checkTimeout(v: unknown, name: string): void {
 /**
  * Groups PEC messages into {@link Transaction}s incrementally, in any arrival order, counting
  * duplicates once. `record` is O(1) per message and `add` also rebuilds the one transaction it
- * touched, so a scan can feed it millions of messages; it keeps only {@link PecSummary} data.
+ * touched, so a scan can feed it millions of messages; it keeps a compact copy of each {@link PecSummary} (a few hundred bytes), no parse tree.
  *
  * Grouping: by identificativo; a message without one (or whose identificativo is new) is linked
  * through its msgid; a msgid-only group joins the identificativo group that later names the same
@@ -225,7 +373,12 @@ function checkTimeout(v: unknown, name: string): void {
 export class TransactionTracker {
   private readonly byId = new Map<string, Group>();
   private readonly byMsgid = new Map<string, Group>();
-  private readonly seen = new Set<string>();
+  /** Duplicate keys by {@link hashKey}: the first message with that hash (its key is rebuilt to compare). */
+  private readonly seen = new Map<number, Stored>();
+  /** The full keys of messages whose hash was already taken by another key. */
+  private readonly collided = new Set<string>();
+  /** One copy of the strings that repeat across sendings (senders, addresses, sources, codes). */
+  private readonly shared = new Map<string, string>();
   private readonly groups = new Set<Group>();
   private readonly acceptanceTimeoutMs: number;
   private readonly deliveryTimeoutMs: number;
@@ -296,50 +449,132 @@ export class TransactionTracker {
       return "anomalia";
     }
     const key = pec.key;
-    if (this.seen.has(key)) {
+    const hash = hashKey(key);
+    const first = this.seen.get(hash);
+    if (this.collided.has(key) || (first !== undefined && keyOf(first) === key)) {
       this.counters.duplicates++;
       return "duplicate";
     }
     // Summaries may come from elsewhere (a state file): normalise again, it is cheap.
-    const id = normalizeMsgId(pec.identificativo);
-    const msgid = normalizeMsgId(pec.msgid);
+    // normalizeMsgId builds a new (concatenated) string; the group keeps the summary's own when equal.
+    let id = normalizeMsgId(pec.identificativo);
+    if (id === pec.identificativo) id = pec.identificativo;
+    let msgid = normalizeMsgId(pec.msgid);
+    if (msgid === pec.msgid) msgid = pec.msgid;
     if (id === undefined && msgid === undefined) {
       this.counters.unlinked++;
       return "unlinked";
     }
-    this.seen.add(key);
 
     let group = id !== undefined ? this.byId.get(id) : undefined;
     const viaMsgid = msgid !== undefined ? this.byMsgid.get(msgid) : undefined;
     if (group === undefined) {
-      if (viaMsgid !== undefined && (id === undefined || viaMsgid.ids.size === 0)) group = viaMsgid;
-      else group = this.newGroup(id !== undefined ? `id:${id}` : `msgid:${msgid!}`);
-    } else if (viaMsgid !== undefined && viaMsgid !== group && viaMsgid.ids.size === 0) {
+      if (viaMsgid !== undefined && (id === undefined || viaMsgid.id === undefined)) group = viaMsgid;
+      else group = this.newGroup();
+    } else if (viaMsgid !== undefined && viaMsgid !== group && viaMsgid.id === undefined) {
       this.merge(group, viaMsgid);
     }
-    if (id !== undefined && !group.ids.has(id)) {
-      group.ids.add(id);
+    if (id !== undefined && group.id === undefined) {
+      group.id = id;
       this.byId.set(id, group);
-      if (group.key.startsWith("msgid:") && group.ids.size === 1) group.key = `id:${id}`;
     }
-    if (msgid !== undefined && !group.msgids.has(msgid)) {
-      group.msgids.add(msgid);
+    if (msgid !== undefined && !hasMsgid(group, msgid)) {
+      addMsgid(group, msgid);
       // The first group to claim a msgid keeps it: a reused msgid must not steal receipts.
       if (!this.byMsgid.has(msgid)) this.byMsgid.set(msgid, group);
     }
-    const message: TransactionMessage = { ...pec };
-    if (!isDate(message.date)) delete message.date;
-    if (meta.id !== undefined) message.id = meta.id;
-    if (meta.source !== undefined) message.source = meta.source;
-    group.messages.push(message);
+    const message = this.store(group, pec, meta);
+    if (first === undefined) this.seen.set(hash, message);
+    else this.collided.add(key);
+    if (group.tail === undefined) group.head = message;
+    else group.tail.next = message;
+    group.tail = message;
     group.snapshot = undefined;
     return group;
   }
 
+  /** The compact form of a message (see {@link Stored}), sharing what repeats. */
+  private store(g: Group, pec: PecSummary, meta: MessageMeta): Stored {
+    // Within a sending these repeat: share the first message's (or the last one's) copy.
+    const local = (v: string | undefined, field: "identificativo" | "msgid" | "subject"): string | undefined => {
+      if (v === undefined) return v;
+      if (g.head?.[field] === v) return g.head[field];
+      if (g.tail?.[field] === v) return g.tail[field];
+      return v;
+    };
+    const common = <T extends string | undefined>(v: T): T => {
+      if (v === undefined) return v;
+      const hit = this.shared.get(v);
+      if (hit !== undefined) return hit as T;
+      if (this.shared.size < SHARED_STRINGS) this.shared.set(v, v);
+      return v;
+    };
+    // Receipts of one sending repeat the busta's recipient list: keep one copy per group.
+    let recipients: readonly PecRecipient[] = NO_RECIPIENTS;
+    let ricezione: readonly string[] = NO_STRINGS;
+    if (pec.recipients.length > 0 || pec.ricezione.length > 0) {
+      // The first and last messages only: record() must stay O(1) in a sending with thousands of receipts.
+      for (const m of [g.head, g.tail]) {
+        if (m === undefined) continue;
+        if (recipients === NO_RECIPIENTS && pec.recipients.length > 0 && sameRecipients(m.recipients, pec.recipients)) recipients = m.recipients;
+        if (ricezione === NO_STRINGS && pec.ricezione.length > 0 && sameStrings(m.ricezione, pec.ricezione)) ricezione = m.ricezione;
+      }
+      if (recipients === NO_RECIPIENTS && pec.recipients.length > 0) {
+        recipients = pec.recipients.map((r) => {
+          const c: PecRecipient = { address: common(r.address) };
+          if (r.tipo !== undefined) c.tipo = common(r.tipo);
+          if (r.field !== undefined) c.field = common(r.field);
+          return c;
+        });
+      }
+      if (ricezione === NO_STRINGS && pec.ricezione.length > 0) ricezione = pec.ricezione.map(common);
+    }
+    let extra: Record<string, unknown> | undefined;
+    for (const k of Object.keys(pec)) {
+      if (SLOTS.has(k) || (k === "virus" && pec.virus === false)) continue;
+      const v = (pec as unknown as Record<string, unknown>)[k];
+      (extra ??= {})[k] = typeof v === "string" ? common(v) : v;
+    }
+    const consegna = common(pec.consegna);
+    const key = pec.messageId !== undefined && pec.key === derivedKey(pec.type, pec.messageId, pec.consegna) ? undefined : pec.key;
+    return new Stored(
+      common(pec.type),
+      isDate(pec.date) ? pec.date.getTime() : Number.NaN,
+      pec.messageId,
+      key,
+      local(pec.identificativo, "identificativo"),
+      local(pec.msgid, "msgid"),
+      common(pec.sender),
+      local(pec.subject, "subject"),
+      consegna,
+      common(pec.ricevuta),
+      recipients,
+      ricezione,
+      meta.id === undefined ? undefined : encodeId(meta.id, meta.source),
+      common(meta.source),
+      extra,
+    );
+  }
+
   /** Every transaction, oldest first (by start time). */
   transactions(): Transaction[] {
-    const out = [...this.groups].map((g) => this.snapshot(g));
-    return out.sort((a, b) => time(a.start) - time(b.start) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.groups].map((g) => this.snapshot(g)).sort(byStart);
+  }
+
+  /**
+   * Every transaction, one at a time and in no particular order, without keeping them: a
+   * transaction not built yet is built for the caller and then forgotten. For a caller that
+   * counts or picks a few among millions (`postacert scan`), where {@link TransactionTracker.transactions}
+   * would hold all of them, with every message, at once.
+   *
+   * @example
+   * ```ts
+   * let delivered = 0;
+   * for (const t of tracker.each()) if (t.outcome === "consegnato") delivered++;
+   * ```
+   */
+  *each(): Generator<Transaction, void, undefined> {
+    for (const g of this.groups) yield g.snapshot ?? build(g);
   }
 
   /**
@@ -354,7 +589,8 @@ export class TransactionTracker {
   overdue(now: Date): OverdueTransaction[] {
     if (!isDate(now)) throw new PecError("ERR_INVALID_ARGUMENT", "overdue(now) expects a valid Date");
     const out: OverdueTransaction[] = [];
-    for (const t of this.transactions()) {
+    // each(), not transactions(): only the overdue ones are kept.
+    for (const t of this.each()) {
       const reasons: OverdueTransaction["reasons"] = [];
       if (!t.accettazione && !t.nonAccettazione && t.busta?.date && now.getTime() - t.busta.date.getTime() > this.acceptanceTimeoutMs) {
         reasons.push({ reason: "no-accettazione", since: t.busta.date });
@@ -370,21 +606,27 @@ export class TransactionTracker {
       }
       if (reasons.length > 0) out.push({ transaction: t, reasons });
     }
-    return out;
+    return out.sort((a, b) => byStart(a.transaction, b.transaction));
   }
 
-  private newGroup(key: string): Group {
-    const g: Group = { key, ids: new Set(), msgids: new Set(), messages: [] };
+  private newGroup(): Group {
+    // Every field set here, so all groups share one shape.
+    const g: Group = { id: undefined, msgid: undefined, moreMsgids: undefined, head: undefined, tail: undefined, snapshot: undefined };
     this.groups.add(g);
     return g;
   }
 
   private merge(into: Group, from: Group): void {
-    for (const m of from.msgids) {
-      into.msgids.add(m);
+    for (const m of [from.msgid!, ...(from.moreMsgids ?? [])]) {
+      if (!hasMsgid(into, m)) addMsgid(into, m);
       if (this.byMsgid.get(m) === from) this.byMsgid.set(m, into);
     }
-    for (const m of from.messages) into.messages.push(m);
+    // from's messages follow into's, as they did when groups held arrays.
+    if (from.head !== undefined) {
+      if (into.tail === undefined) into.head = from.head;
+      else into.tail.next = from.head;
+      into.tail = from.tail;
+    }
     this.groups.delete(from);
     into.snapshot = undefined;
   }
@@ -416,7 +658,7 @@ function strength(e: RecipientEvent): number {
 }
 
 function build(g: Group): Transaction {
-  const messages = [...g.messages].sort(byDate);
+  const messages = [...messagesOf(g)].map(expand).sort(byDate);
   const recipients = new Map<string, RecipientState>();
   const addRecipient = (address: string, tipo?: "certificato" | "esterno", field?: "to" | "cc"): RecipientState => {
     const k = lower(address);
@@ -493,7 +735,7 @@ function build(g: Group): Transaction {
     else if (r.state !== "esterno") failed = true;
   }
   const t: Transaction = {
-    key: g.key,
+    key: groupKey(g),
     virus: nonAccettazione?.virus ?? false,
     presaInCarico,
     recipients: [...recipients.values()],

@@ -79,7 +79,8 @@ describe.skipIf(!HAS_CHROMIUM)("scan --report in Chromium", () => {
     const delivered = page.locator('li.rcpt[data-state="consegnato"]').first();
     expect(await delivered.textContent()).toMatch(/Consegnato.*Delivered.*\d{2}\/\d{2}\/\d{4}.*Ricevuta di avvenuta consegna/s);
     // The unknown recipient fails with the reason in both languages.
-    const missing = page.locator('li.rcpt[data-state="mancata-consegna"]').first();
+    // (Located by address: sendings of the same second have no fixed order.)
+    const missing = page.locator(`li.rcpt[data-state="mancata-consegna"]:has-text("${SCENARIO_ADDRESSES.nessuno}")`).first();
     expect(await missing.textContent()).toMatch(/Destinatario inesistente.*does not exist/s);
   });
 
