@@ -70,24 +70,35 @@ function keyFacts(key: unknown): KeyFacts {
 
 /** The bytes of a BufferSource as a view without copying, or undefined for anything else (delegated to WebCrypto, which raises the right error). */
 function view(b: unknown): Uint8Array | undefined {
+  if (b instanceof Uint8Array) return b.buffer instanceof ArrayBuffer ? b : undefined;
   if (b instanceof ArrayBuffer) return new Uint8Array(b);
   if (ArrayBuffer.isView(b) && b.buffer instanceof ArrayBuffer) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   return undefined;
 }
 
-/** Algorithm name (upper case) and the dictionary, or undefined when the identifier is not a plain string or `{ name: string }`. */
-function algName(a: unknown): { upper: string; dict?: Record<string, unknown> } | undefined {
-  if (typeof a === "string") return { upper: a.toUpperCase() };
-  if (typeof a === "object" && a !== null && typeof (a as { name?: unknown }).name === "string") {
-    return { upper: ((a as { name: string }).name).toUpperCase(), dict: a as Record<string, unknown> };
+/** Upper-case spellings of the names seen (a handful): no new string per call. */
+const UPPER = new Map<string, string>();
+
+function upper(name: string): string {
+  let u = UPPER.get(name);
+  if (u === undefined) {
+    u = name.toUpperCase();
+    if (UPPER.size < 64) UPPER.set(name, u);
   }
+  return u;
+}
+
+/** Algorithm name (upper case), or undefined when the identifier is not a plain string or `{ name: string }` (then the identifier is its dictionary). */
+function algName(a: unknown): string | undefined {
+  if (typeof a === "string") return upper(a);
+  if (typeof a === "object" && a !== null && typeof (a as { name?: unknown }).name === "string") return upper((a as { name: string }).name);
   return undefined;
 }
 
 /** OpenSSL name of a HashAlgorithmIdentifier handled here (a name, or a dictionary with one). */
 function hashOf(h: unknown): string | undefined {
   const n = algName(h);
-  return n ? HASHES[n.upper] : undefined;
+  return n ? HASHES[n] : undefined;
 }
 
 /** A fresh ArrayBuffer holding `b` (WebCrypto resolves with an ArrayBuffer of exactly the result). */
@@ -107,7 +118,8 @@ type Subtle = webcrypto.SubtleCrypto;
 function fastVerify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): boolean | undefined {
   const a = algName(algorithm);
   if (!a) return undefined;
-  const name = SIG_NAMES[a.upper];
+  const name = SIG_NAMES[a];
+  const dict = typeof algorithm === "object" ? (algorithm as Record<string, unknown>) : undefined;
   if (!name) return undefined;
   const f = keyFacts(key);
   if (!f.usable || f.name !== name) return undefined;
@@ -116,13 +128,13 @@ function fastVerify(algorithm: unknown, key: unknown, signature: unknown, data: 
   if (!sig || !bytes) return undefined;
   if (name === "RSASSA-PKCS1-v1_5") return oneShotVerify(f.hash!, bytes, f.keyObject!, sig);
   if (name === "RSA-PSS") {
-    const saltLength = a.dict?.["saltLength"];
+    const saltLength = dict?.["saltLength"];
     // WebCrypto's [EnforceRange] unsigned long: anything else is its TypeError.
     // Beyond the key's maximum WebCrypto fails the operation where OpenSSL answers false: delegated.
     if (typeof saltLength !== "number" || !Number.isInteger(saltLength) || saltLength < 0 || saltLength > f.maxSalt!) return undefined;
     return oneShotVerify(f.hash!, bytes, { key: f.keyObject!, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, sig);
   }
-  const hash = hashOf(a.dict?.["hash"]);
+  const hash = hashOf(dict?.["hash"]);
   if (!hash) return undefined;
   // WebCrypto's ECDSA signatures are r‖s (IEEE P1363), not DER.
   return oneShotVerify(hash, bytes, { key: f.keyObject!, dsaEncoding: "ieee-p1363" }, sig);
@@ -164,7 +176,7 @@ export function nodeCrypto(): Crypto {
   const fast = {
     digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {
       const a = algName(algorithm);
-      const h = a ? HASHES[a.upper] : undefined;
+      const h = a ? HASHES[a] : undefined;
       const bytes = h ? view(data) : undefined;
       if (!h || !bytes) return (subtle.digest as (a: unknown, d: unknown) => Promise<ArrayBuffer>).call(subtle, algorithm, data);
       try {

@@ -182,11 +182,18 @@ function dedupe(issues: PecVerificationIssue[]): PecVerificationIssue[] {
   });
 }
 
+/** Spellings seen (a handful: `sha-256`, `sha1`, …) → digest names; bounded, the values come from messages. */
+const MICALGS = new Map<string, string | undefined>();
+
 /** RFC 5751 and legacy spellings → digest names. */
 function normalizeMicalg(micalg: string | undefined): string | undefined {
   if (!micalg) return undefined;
+  const known = MICALGS.get(micalg);
+  if (known !== undefined || MICALGS.has(micalg)) return known;
   const m = /^(?:rsa-)?sha-?(1|224|256|384|512)$/i.exec(micalg.trim());
-  return m ? `SHA-${m[1]}` : undefined;
+  const name = m ? `SHA-${m[1]}` : undefined;
+  if (MICALGS.size < 64) MICALGS.set(micalg, name);
+  return name;
 }
 
 /** Bare LF → CRLF; returns the same array when nothing changes. */

@@ -38,6 +38,9 @@ const FIXED: Readonly<Record<string, { scheme: "pkcs1" | "ecdsa"; hash?: DigestN
   [SIG.ecdsaWithSHA512]: { scheme: "ecdsa", hash: "SHA-512" },
 };
 
+/** The parsed form of each algorithm with no parameters to read, made once (callers never modify it). */
+const FIXED_PARSED: ReadonlyMap<string, SignatureAlgorithm> = new Map(Object.entries(FIXED).map(([oid, f]) => [oid, Object.freeze({ oid, ...f })]));
+
 /** Digest name of a digest AlgorithmIdentifier OID, or undefined when unsupported. */
 export function digestByOid(oid: string): DigestName | undefined {
   return DIGESTS[oid]?.name;
@@ -55,8 +58,8 @@ function readHashAlg(r: BerReader, explicit: ReturnType<BerReader["at"]>): Diges
  * any). Returns a string saying why when the algorithm is not supported.
  */
 export function parseSignatureAlgorithm(oid: string, params?: Uint8Array): SignatureAlgorithm | string {
-  const fixed = FIXED[oid];
-  if (fixed) return { oid, ...fixed };
+  const fixed = FIXED_PARSED.get(oid);
+  if (fixed) return fixed;
   if (oid !== SIG.rsaPSS) return `signature algorithm ${oid} is not supported`;
   // RSASSA-PSS-params (RFC 4055 §3.1); every field has a SHA-1-era default.
   let hash: DigestName | string = "SHA-1";
@@ -146,14 +149,22 @@ function ecdsaRs(sig: Uint8Array): { r: Uint8Array; s: Uint8Array } | undefined 
   }
 }
 
+const toOutcome = (ok: unknown): VerifyOutcome => (ok ? OK : BAD);
+const toBad = (): VerifyOutcome => BAD;
+
 /** WebCrypto verify; an exception (e.g. a signature of the wrong length) counts as a mismatch. */
-async function subtleVerify(crypto: CryptoLike, algo: AlgorithmIdentifier | RsaPssParams | EcdsaParams, k: CryptoKey, sig: Uint8Array, data: Uint8Array): Promise<VerifyOutcome> {
+function subtleVerify(crypto: CryptoLike, algo: AlgorithmIdentifier | RsaPssParams | EcdsaParams, k: CryptoKey, sig: Uint8Array, data: Uint8Array): Promise<VerifyOutcome> {
+  let p: Promise<boolean>;
   try {
-    return (await crypto.subtle.verify(algo, k, asBufferSource(sig), asBufferSource(data))) ? OK : BAD;
+    p = crypto.subtle.verify(algo, k, asBufferSource(sig), asBufferSource(data));
   } catch {
-    return BAD;
+    return Promise.resolve(BAD);
   }
+  return Promise.resolve(p).then(toOutcome, toBad);
 }
+
+/** Key cache ids of PKCS#1 v1.5 keys, by hash (no string built per verification). */
+const PKCS1_IDS: Readonly<Record<DigestName, string>> = { "SHA-1": "PKCS1|SHA-1", "SHA-224": "PKCS1|SHA-224", "SHA-256": "PKCS1|SHA-256", "SHA-384": "PKCS1|SHA-384", "SHA-512": "PKCS1|SHA-512" };
 
 const CURVE_BYTES: Readonly<Record<string, number>> = { "P-256": 32, "P-384": 48, "P-521": 66 };
 
@@ -171,7 +182,7 @@ export function verifySignature(
 ): Promise<VerifyOutcome> {
   // Fast path, what every gestore receipt takes: PKCS#1 v1.5 with a key already imported.
   if (alg.scheme === "pkcs1" && key.kind === "RSA" && !key.pssOnly && hash !== "SHA-224") {
-    const k = keyNow(crypto, key, "PKCS1|" + hash);
+    const k = keyNow(crypto, key, PKCS1_IDS[hash]);
     if (k) return subtleVerify(crypto, "RSASSA-PKCS1-v1_5", k, sig, data);
   }
   return verifySlow(crypto, key, alg, hash, data, sig);
@@ -209,7 +220,7 @@ async function verifySlow(
   if (alg.scheme === "pkcs1") {
     if (key.pssOnly) return { ok: false, code: "SIGNATURE_INVALID", message: "PKCS#1 v1.5 signature with a key restricted to RSASSA-PSS" };
     if (hash !== "SHA-224") {
-      const k = await importKey(crypto, key, { name: "RSASSA-PKCS1-v1_5", hash }, "PKCS1|" + hash);
+      const k = await importKey(crypto, key, { name: "RSASSA-PKCS1-v1_5", hash }, PKCS1_IDS[hash]);
       if (k) return subtleVerify(crypto, "RSASSA-PKCS1-v1_5", k, sig, data);
     }
     return rsaPkcs1Verify(key.n!, key.e!, hash, await digest(crypto, hash, data), sig) ? OK : BAD;

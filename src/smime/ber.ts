@@ -306,14 +306,7 @@ export class BerReader {
 
   /** UTCTime or GeneralizedTime. */
   time(t: Tlv): Date {
-    const fast = derTime(this.buf, t);
-    if (fast) return fast;
-    const s = latin1(this.buf, t.contentStart, t.contentEnd);
-    let d: Date | undefined;
-    if (t.tag === T.UTC_TIME) d = parseTime(s, true);
-    else if (t.tag === T.GENERALIZED_TIME) d = parseTime(s, false);
-    if (!d) throw new BerError("bad time value", t.start);
-    return d;
+    return timeOf(this.buf, t);
   }
 
   /** Decoded text of a directory string / IA5String element. */
@@ -326,6 +319,18 @@ export class BerReader {
     if (t.tag !== T.BOOLEAN || t.contentEnd - t.contentStart !== 1) throw new BerError("expected a BOOLEAN", t.start);
     return this.buf[t.contentStart] !== 0;
   }
+}
+
+/** UTCTime or GeneralizedTime at `t` of `buf` (what {@link BerReader.time} reads). */
+export function timeOf(buf: Uint8Array, t: Tlv): Date {
+  const fast = derTime(buf, t);
+  if (fast) return fast;
+  const s = latin1(buf, t.contentStart, t.contentEnd);
+  let d: Date | undefined;
+  if (t.tag === T.UTC_TIME) d = parseTime(s, true);
+  else if (t.tag === T.GENERALIZED_TIME) d = parseTime(s, false);
+  if (!d) throw new BerError("bad time value", t.start);
+  return d;
 }
 
 /** Lower-case hex of an INTEGER's magnitude; a leading 0x00 sign octet is dropped. */
@@ -391,21 +396,24 @@ function decodeOidUncached(buf: Uint8Array, start: number, end: number): string 
 /** The DER forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ), read straight from the bytes; undefined otherwise. */
 function derTime(buf: Uint8Array, t: Tlv): Date | undefined {
   const utc = t.tag === T.UTC_TIME;
-  const len = t.contentEnd - t.contentStart;
+  const s = t.contentStart;
+  const len = t.contentEnd - s;
   if (len !== (utc ? 13 : 15) || (!utc && t.tag !== T.GENERALIZED_TIME) || buf[t.contentEnd - 1] !== 0x5a) return undefined;
-  const d = (at: number, n: number): number => {
-    let v = 0;
-    for (let i = t.contentStart + at; i < t.contentStart + at + n; i++) {
-      const c = buf[i]! - 48;
-      if (c < 0 || c > 9) return NaN;
-      v = v * 10 + c;
-    }
-    return v;
-  };
-  const y = utc ? d(0, 2) : d(0, 4);
-  const o = utc ? 2 : 4;
-  const ms = Date.UTC(utc ? y + (y >= 50 ? 1900 : 2000) : y, d(o, 2) - 1, d(o + 2, 2), d(o + 4, 2), d(o + 6, 2), d(o + 8, 2));
+  const y = utc ? decimal(buf, s, 2) : decimal(buf, s, 4);
+  const o = s + (utc ? 2 : 4);
+  const ms = Date.UTC(utc ? y + (y >= 50 ? 1900 : 2000) : y, decimal(buf, o, 2) - 1, decimal(buf, o + 2, 2), decimal(buf, o + 4, 2), decimal(buf, o + 6, 2), decimal(buf, o + 8, 2));
   return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** The `n` ASCII digits at `buf[at]` as a number; NaN if one is not a digit. */
+function decimal(buf: Uint8Array, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 function digits(s: string, at: number, n: number): number {

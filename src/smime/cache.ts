@@ -11,8 +11,10 @@
  */
 
 /**
- * Byte equality four bytes at a time: certificates are compared on every cache hit, and
- * a byte loop over the two certificates of a receipt measured at 2 µs (0.6 µs this way).
+ * Byte equality sixteen bytes per step (four little-endian words, whose XORs are ORed:
+ * one branch per step): certificates are compared on every cache hit, and a byte loop
+ * over the two certificates of a receipt measured at 2 µs, big-endian words one at a
+ * time at 0.6 µs, this at ≈ 0.35 µs.
  */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   const n = a.length;
@@ -20,7 +22,16 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   const da = new DataView(a.buffer, a.byteOffset, n);
   const db = new DataView(b.buffer, b.byteOffset, n);
   let i = 0;
-  for (; i + 4 <= n; i += 4) if (da.getUint32(i) !== db.getUint32(i)) return false;
+  for (; i + 16 <= n; i += 16) {
+    if (
+      (da.getInt32(i, true) ^ db.getInt32(i, true)) |
+      (da.getInt32(i + 4, true) ^ db.getInt32(i + 4, true)) |
+      (da.getInt32(i + 8, true) ^ db.getInt32(i + 8, true)) |
+      (da.getInt32(i + 12, true) ^ db.getInt32(i + 12, true))
+    ) {
+      return false;
+    }
+  }
   for (; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -31,6 +42,9 @@ export function fnv(bytes: Uint8Array, start: number, end: number): number {
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
+
+/** Most entries under one key: a lookup compares at most these. */
+const MAX_BUCKET = 4;
 
 /** Cache of values derived from byte strings. */
 export class ContentCache<T> {
@@ -61,8 +75,16 @@ export class ContentCache<T> {
         this.map.delete(first.value);
       }
     }
-    if (bucket) bucket.push({ bytes: copy, value });
-    else this.map.set(k, [{ bytes: copy, value }]);
+    const live = this.map.get(k);
+    if (!live) this.map.set(k, [{ bytes: copy, value }]);
+    else {
+      // Entries sharing a key (crafted alike tails) are compared on every lookup: keep the newest few.
+      if (live.length >= MAX_BUCKET) {
+        live.shift();
+        this.count--;
+      }
+      live.push({ bytes: copy, value });
+    }
     this.count++;
     return value;
   }

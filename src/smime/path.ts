@@ -15,7 +15,11 @@
  * Speed: certificates are parsed once (content cache), and each issuer signature is
  * checked once per (certificate, issuer) pair and remembered on the certificate, so
  * validating the path of the thousandth receipt of a gestore costs map lookups and
- * date comparisons.
+ * date comparisons. Without any CRL, the whole answer is remembered per (store, signer,
+ * intermediates, policy requirement) for the times inside the validity of every
+ * certificate of the candidate paths (where it cannot depend on the time): then it is a
+ * copy of that answer. A CRL anywhere (given, in the CMS, in the store) means a full
+ * validation every time.
  *
  * @module
  */
@@ -111,25 +115,70 @@ function buildPaths(leaf: Certificate, pool: readonly Certificate[], trust: Trus
   return out;
 }
 
-const pathCache = new WeakMap<TrustStore, WeakMap<Certificate, { pool: readonly Certificate[]; candidates: Candidate[] }[]>>();
+/**
+ * The whole answer of {@link validatePath} for one (store, signer, pool) without CRLs,
+ * for any time in `[from, to]`: inside the validity of every certificate of every
+ * candidate path, the answer no longer depends on the time (no expiry issue, the same
+ * candidate order), only on the time-independent checks, which are themselves remembered.
+ */
+interface Settled {
+  readonly from: number;
+  readonly to: number;
+  /** Without and with the PEC policy requirement. */
+  readonly results: [PathValidation?, PathValidation?];
+}
+
+interface PathEntry {
+  readonly pool: readonly Certificate[];
+  readonly candidates: Candidate[];
+  settled?: Settled;
+}
+
+const pathCache = new WeakMap<TrustStore, WeakMap<Certificate, PathEntry[]>>();
 
 /**
  * {@link buildPaths}, remembered per (store, signer, pool of certificates): the same
  * gestore sends the same certificates in every receipt, and the parse cache returns
  * the same objects, so the lookup is a few identity comparisons.
  */
-function cachedPaths(leaf: Certificate, pool: readonly Certificate[], trust: TrustStore): Candidate[] {
+function cachedPaths(leaf: Certificate, pool: readonly Certificate[], trust: TrustStore): PathEntry {
   let byLeaf = pathCache.get(trust);
   if (!byLeaf) pathCache.set(trust, (byLeaf = new WeakMap()));
   let entries = byLeaf.get(leaf);
   if (!entries) byLeaf.set(leaf, (entries = []));
   for (const e of entries) {
-    if (e.pool.length === pool.length && e.pool.every((c, i) => c === pool[i])) return e.candidates;
+    if (e.pool.length !== pool.length) continue;
+    let same = true;
+    for (let i = 0; i < pool.length; i++) if (e.pool[i] !== pool[i]) same = false;
+    if (same) return e;
   }
-  const candidates = buildPaths(leaf, pool, trust);
+  const entry: PathEntry = { pool: [...pool], candidates: buildPaths(leaf, pool, trust) };
   if (entries.length >= 8) entries.shift();
-  entries.push({ pool: [...pool], candidates });
-  return candidates;
+  entries.push(entry);
+  return entry;
+}
+
+/** The times every certificate of every candidate is valid at (the whole line when there is no candidate). */
+function validityWindow(candidates: readonly Candidate[]): { from: number; to: number } {
+  let from = -Infinity;
+  let to = Infinity;
+  for (const c of candidates) {
+    for (const cert of c.chain) {
+      from = Math.max(from, cert.notBefore.getTime());
+      to = Math.min(to, cert.notAfter.getTime());
+    }
+  }
+  return { from, to };
+}
+
+/** A copy of a remembered answer: callers get arrays of their own, as from a fresh validation. */
+function copyOf(r: PathValidation): PathValidation {
+  // The keys in the order validatePath builds them.
+  const out: { -readonly [K in keyof PathValidation]: PathValidation[K] } = r.anchor
+    ? { trusted: r.trusted, chain: r.chain.slice(), anchor: r.anchor, revocationChecked: r.revocationChecked.slice(), issues: r.issues.slice() }
+    : { trusted: r.trusted, chain: r.chain.slice(), revocationChecked: r.revocationChecked.slice(), issues: r.issues.slice() };
+  if (r.provider) out.provider = r.provider;
+  return out;
 }
 
 /** Issuer signature on `cert`, checked once per pair. */
@@ -451,11 +500,56 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
   }
   const leaf = toCert(options.certificate);
   const pool = (options.intermediates ?? []).map(toCert);
-  const crls = [...(options.crls ?? []).map((c) => (c instanceof Uint8Array ? parseCrl(c) : c)), ...trust.crls];
-  const crypto = options.crypto ?? globalThis.crypto;
-  const provider = trust.providerForCertificate(leaf);
+  const crls = (options.crls ?? []).map((c) => (c instanceof Uint8Array ? parseCrl(c) : c));
+  return pathAt(leaf, pool, trust, at, crls, options.requirePecPolicy ?? false, options.crypto ?? globalThis.crypto);
+}
 
-  let candidates = cachedPaths(leaf, pool, trust);
+/**
+ * @internal {@link validatePath} with its arguments checked and parsed (`crls` without
+ * the store's, which are added here). Synchronous when the answer is remembered: no CRL
+ * anywhere and `at` inside the validity of every candidate path's certificates (see
+ * {@link Settled}); revocation is never skipped, a CRL simply makes every call compute.
+ */
+export function pathAt(
+  leaf: Certificate,
+  pool: readonly Certificate[],
+  trust: TrustStore,
+  at: Date,
+  crls: readonly Crl[],
+  requirePecPolicy: boolean,
+  crypto: CryptoLike,
+): PathValidation | Promise<PathValidation> {
+  const t = at.getTime();
+  if (Number.isNaN(t)) throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `at` must be a valid Date");
+  const all = trust.crls.length === 0 ? crls : [...crls, ...trust.crls];
+  const entry = cachedPaths(leaf, pool, trust);
+  const slot = requirePecPolicy ? 1 : 0;
+  if (all.length === 0) {
+    const s = entry.settled;
+    const r = s && t >= s.from && t <= s.to ? s.results[slot] : undefined;
+    if (r) return copyOf(r);
+  }
+  return validateEntry(entry, leaf, pool, trust, at, all, requirePecPolicy, crypto).then((r) => {
+    if (all.length === 0) {
+      const s = (entry.settled ??= { ...validityWindow(entry.candidates), results: [] });
+      if (t >= s.from && t <= s.to) s.results[slot] = copyOf(r);
+    }
+    return r;
+  });
+}
+
+async function validateEntry(
+  entry: PathEntry,
+  leaf: Certificate,
+  pool: readonly Certificate[],
+  trust: TrustStore,
+  at: Date,
+  crls: readonly Crl[],
+  requirePecPolicy: boolean,
+  crypto: CryptoLike,
+): Promise<PathValidation> {
+  const provider = trust.providerForCertificate(leaf);
+  let candidates = entry.candidates;
   if (candidates.length > 1) {
     // Try first the paths whose certificates are all valid at `at`.
     const stale = (c: Candidate): number => (c.chain.every((x) => x.isValidAt(at)) ? 0 : 1);
@@ -483,7 +577,7 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
   }
   let best: { result: PathValidation; errors: number } | undefined;
   for (const c of candidates) {
-    const r = await check(c, { at, crls, pool, trust, requirePecPolicy: options.requirePecPolicy ?? false, crypto });
+    const r = await check(c, { at, crls, pool, trust, requirePecPolicy, crypto });
     const errors = r.issues.filter((i) => i.severity === "error").length;
     const result: { -readonly [K in keyof PathValidation]: PathValidation[K] } = {
       trusted: errors === 0,

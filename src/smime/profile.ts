@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Certificate } from "./certificate.js";
+import { Certificate } from "./certificate.js";
 import { issue, type SignatureIssue } from "./issues.js";
 import { X509 } from "./oids.js";
 
@@ -26,16 +26,19 @@ export interface GestoreProfileOptions {
   requirePecPolicy?: boolean;
 }
 
-/**
- * Checks the signer certificate against the gestore profile. Returns the issues
- * (empty when it fits): `CERT_PROFILE`, `SIGNER_MISMATCH`, `PEC_POLICY_MISSING`.
- *
- * @example
- * ```ts
- * const issues = checkGestoreProfile(signer, { expected: "posta-certificata@pec.aruba.it" });
- * ```
- */
-export function checkGestoreProfile(cert: Certificate, options: GestoreProfileOptions = {}): SignatureIssue[] {
+/** What the profile check reads from a certificate, worked out once per certificate (certificates are immutable). */
+interface ProfileFacts {
+  /** The keyUsage, extendedKeyUsage and basicConstraints findings, in that order. */
+  readonly issues: readonly SignatureIssue[];
+  /** The e-mail addresses, lower case. */
+  readonly emails: readonly string[];
+}
+
+const factsByCert = new WeakMap<Certificate, ProfileFacts>();
+
+function factsOf(cert: Certificate): ProfileFacts {
+  let f = factsByCert.get(cert);
+  if (f) return f;
   const issues: SignatureIssue[] = [];
   const ku = cert.keyUsage;
   if (ku && !ku.includes("digitalSignature") && !ku.includes("nonRepudiation")) {
@@ -48,12 +51,30 @@ export function checkGestoreProfile(cert: Certificate, options: GestoreProfileOp
   if (cert.basicConstraints?.ca) {
     issues.push(issue("CERT_PROFILE", "the signer certificate is a CA certificate (basicConstraints cA true)"));
   }
+  f = { issues, emails: cert.emails.map((e) => e.toLowerCase()) };
+  // Only parsed certificates are remembered: their fields never change.
+  if (cert instanceof Certificate) factsByCert.set(cert, f);
+  return f;
+}
+
+/**
+ * Checks the signer certificate against the gestore profile. Returns the issues
+ * (empty when it fits): `CERT_PROFILE`, `SIGNER_MISMATCH`, `PEC_POLICY_MISSING`.
+ *
+ * @example
+ * ```ts
+ * const issues = checkGestoreProfile(signer, { expected: "posta-certificata@pec.aruba.it" });
+ * ```
+ */
+export function checkGestoreProfile(cert: Certificate, options: GestoreProfileOptions = {}): SignatureIssue[] {
+  const facts = factsOf(cert);
+  const issues: SignatureIssue[] = facts.issues.length ? facts.issues.slice() : [];
   if (options.requirePecPolicy && !cert.policies?.includes(X509.pecPolicy)) {
     issues.push(issue("PEC_POLICY_MISSING", `the signer certificate does not assert the PEC gestore policy ${X509.pecPolicy}`));
   }
   const expected = options.expected?.trim().toLowerCase();
   if (expected) {
-    const emails = cert.emails.map((e) => e.toLowerCase());
+    const emails = facts.emails;
     const ok = expected.includes("@") ? emails.includes(expected) : emails.some((e) => e.slice(e.lastIndexOf("@") + 1) === expected);
     if (!ok) {
       issues.push(

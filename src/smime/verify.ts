@@ -15,12 +15,12 @@ import { equalBytes, latin1 } from "../util/bytes.js";
 import { digestByOid, parseSignatureAlgorithm, verifySignature, type SignatureAlgorithm } from "./algorithms.js";
 import { BerError } from "./ber.js";
 import { certInternals, Certificate, parseCertificate, parsePem, signatureAlgorithmName } from "./certificate.js";
-import { parseSignedData, readAttributeValues, type ParsedCms, type ParsedSignerInfo } from "./cms.js";
+import { parseSignedData, readAttributeValues, type CmsTemplate, type ParsedCms, type ParsedSignerInfo } from "./cms.js";
 import { Crl, parseCrl } from "./crl.js";
 import { digest, type CryptoLike } from "./digest.js";
 import { hasError, issue, type SignatureIssue } from "./issues.js";
 import { CMS, type DigestName } from "./oids.js";
-import { validatePath } from "./path.js";
+import { pathAt, type PathValidation } from "./path.js";
 import { checkGestoreProfile } from "./profile.js";
 import type { GestoreProvider, TrustStore } from "../trust/store.js";
 
@@ -112,7 +112,7 @@ function unarmor(bytes: Uint8Array): Uint8Array {
   return block ? block.der : bytes;
 }
 
-function findSigner(si: ParsedSignerInfo, certs: readonly Certificate[]): Certificate | undefined {
+function findSigner(si: Pick<ParsedSignerInfo, "sid">, certs: readonly Certificate[]): Certificate | undefined {
   const sid = si.sid;
   for (const c of certs) {
     if (sid.kind === "issuerAndSerialNumber") {
@@ -128,6 +128,7 @@ function sidText(si: ParsedSignerInfo): string {
 
 const WEAK_DIGESTS = new Set<string>(["SHA-1"]);
 
+/** @param known - the signer certificate when already looked up (`null`: none matches) */
 async function verifySigner(
   si: ParsedSignerInfo,
   parsed: ParsedCms,
@@ -135,12 +136,13 @@ async function verifySigner(
   content: Uint8Array | undefined,
   digestOf: (h: DigestName) => Promise<Uint8Array>,
   crypto: CryptoLike,
+  known: Certificate | null | undefined,
 ): Promise<SignerResult> {
   const issues: SignatureIssue[] = [];
   const hash = digestByOid(si.digestAlgorithm);
   const digestAlgorithm = hash ?? si.digestAlgorithm;
   const signatureAlgorithm = signatureAlgorithmName(si.signatureAlgorithm);
-  const certificate = findSigner(si, certs);
+  const certificate = known === undefined ? findSigner(si, certs) : (known ?? undefined);
 
   let signingTime: Date | undefined;
   let attrs: ReturnType<typeof readAttributeValues> | undefined;
@@ -250,6 +252,82 @@ async function verifySigner(
  * ```
  */
 export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerification> {
+  const run = startCms(options);
+  if (!(run instanceof CmsRun)) return run;
+  return finishCms(run, run.signers.length === 1 ? [await run.signers[0]!] : await Promise.all(run.signers));
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/** What is derived from a {@link CmsTemplate}'s bytes, once: they are the same in every receipt of a gestore. */
+interface Derived {
+  /** The certificates that parse, in order. */
+  readonly certificates: readonly Certificate[];
+  /** The CRLs that parse, in order. */
+  readonly crls: readonly Crl[];
+  /** `CRL_INVALID` for those that do not, in order. */
+  readonly crlIssues: readonly SignatureIssue[];
+  /** The certificate the template's SignerInfo names among `certificates` (null: none). */
+  readonly signer: Certificate | null;
+}
+
+const derivedByTemplate = new WeakMap<CmsTemplate, Derived>();
+
+function certificatesOf(ders: readonly Uint8Array[]): Certificate[] {
+  const certificates: Certificate[] = [];
+  for (const der of ders) {
+    try {
+      certificates.push(parseCertificate(der));
+    } catch {
+      // An undecodable certificate is only a problem if it was the signer's; that shows as SIGNER_CERT_MISSING.
+    }
+  }
+  return certificates;
+}
+
+function crlsOf(ders: readonly Uint8Array[], issues: SignatureIssue[]): Crl[] {
+  const crls: Crl[] = [];
+  for (const der of ders) {
+    try {
+      crls.push(parseCrl(der));
+    } catch (e) {
+      issues.push(issue("CRL_INVALID", `a CRL in the CMS cannot be decoded: ${(e as Error).message}`));
+    }
+  }
+  return crls;
+}
+
+function derive(t: CmsTemplate): Derived {
+  let d = derivedByTemplate.get(t);
+  if (!d) {
+    const certificates = certificatesOf(t.certificates);
+    const crlIssues: SignatureIssue[] = [];
+    const crls = crlsOf(t.crls, crlIssues);
+    d = { certificates, crls, crlIssues, signer: findSigner(t.signer, certificates) ?? null };
+    derivedByTemplate.set(t, d);
+  }
+  return d;
+}
+
+/** A verification under way: the SignedData read, each signer's job posted. */
+class CmsRun {
+  constructor(
+    readonly parsed: ParsedCms,
+    readonly certificates: Certificate[],
+    readonly crls: Crl[],
+    readonly issues: SignatureIssue[],
+    readonly content: Uint8Array | undefined,
+    readonly detached: boolean,
+    readonly signers: readonly Promise<SignerResult>[],
+  ) {}
+}
+
+/**
+ * The synchronous part of {@link verifyCms}: argument checks, the parse, every signer's
+ * job (their digests and signature checks are posted here). A malformed CMS is answered
+ * at once.
+ */
+function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
   if (!options || typeof options !== "object") throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: options object required");
   if (!(options.cms instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `cms` must be a Uint8Array");
   if (options.content !== undefined && !(options.content instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `content` must be a Uint8Array");
@@ -259,11 +337,14 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerificat
   if (typeof maxCertificates !== "number" || Number.isNaN(maxCertificates) || maxCertificates < 0 || (Number.isFinite(maxCertificates) && !Number.isInteger(maxCertificates))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `maxCertificates` must be a non-negative integer or Infinity");
   }
-  const extra = (options.certificates ?? []).map((c) => {
-    if (c instanceof Certificate) return c;
-    if (c instanceof Uint8Array) return parseCertificate(c);
-    throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `certificates` must hold Certificates or Uint8Arrays");
-  });
+  const extra =
+    options.certificates === undefined
+      ? NONE
+      : options.certificates.map((c) => {
+          if (c instanceof Certificate) return c;
+          if (c instanceof Uint8Array) return parseCertificate(c);
+          throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `certificates` must hold Certificates or Uint8Arrays");
+        });
 
   let parsed: ParsedCms;
   try {
@@ -273,21 +354,16 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerificat
     return { valid: false, signers: [], certificates: [], crls: [], detached: options.content !== undefined, ber: false, issues: [issue("CMS_MALFORMED", `not a CMS SignedData: ${msg}`)] };
   }
   const issues: SignatureIssue[] = [];
-  const certificates: Certificate[] = [];
-  for (const der of parsed.certificates) {
-    try {
-      certificates.push(parseCertificate(der));
-    } catch {
-      // An undecodable certificate is only a problem if it was the signer's; that shows as SIGNER_CERT_MISSING.
-    }
-  }
-  const crls: Crl[] = [];
-  for (const der of parsed.crls) {
-    try {
-      crls.push(parseCrl(der));
-    } catch (e) {
-      issues.push(issue("CRL_INVALID", `a CRL in the CMS cannot be decoded: ${(e as Error).message}`));
-    }
+  let certificates: Certificate[];
+  let crls: Crl[];
+  const derived = parsed.template ? derive(parsed.template) : undefined;
+  if (derived) {
+    certificates = derived.certificates.slice();
+    crls = derived.crls.slice();
+    for (const i of derived.crlIssues) issues.push(i);
+  } else {
+    certificates = certificatesOf(parsed.certificates);
+    crls = crlsOf(parsed.crls, issues);
   }
   const detached = parsed.eContent === undefined;
   const content = parsed.eContent ?? options.content;
@@ -297,16 +373,19 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerificat
   if (!content) issues.push(issue("CONTENT_MISSING", "detached signature: the signed content was not given"));
   if (parsed.signerInfos.length === 0) issues.push(issue("NO_SIGNER", "the SignedData has no SignerInfo"));
 
-  const digests = new Map<DigestName, Promise<Uint8Array>>();
+  let digests: Map<DigestName, Promise<Uint8Array>> | undefined;
   const digestOf = (h: DigestName): Promise<Uint8Array> => {
+    digests ??= new Map();
     let p = digests.get(h);
     if (!p) digests.set(h, (p = digest(crypto, h, content!)));
     return p;
   };
   const pool = extra.length ? [...certificates, ...extra] : certificates;
-  const one = (si: ParsedSignerInfo): Promise<SignerResult> =>
+  // The template's signer lookup holds for its own SignerInfo among its own certificates.
+  const known = derived && pool === certificates ? derived.signer : undefined;
+  const one = (si: ParsedSignerInfo, known: Certificate | null | undefined): Promise<SignerResult> =>
     // Defence in depth: whatever a hostile SignerInfo triggers deeper down becomes an issue, never an exception.
-    verifySigner(si, parsed, pool, content, digestOf, crypto).catch(
+    verifySigner(si, parsed, pool, content, digestOf, crypto, known).catch(
       (e: unknown): SignerResult => ({
         valid: false,
         digestAlgorithm: digestByOid(si.digestAlgorithm) ?? si.digestAlgorithm,
@@ -314,20 +393,25 @@ export async function verifyCms(options: VerifyCmsOptions): Promise<CmsVerificat
         issues: [issue("CMS_MALFORMED", `unreadable SignerInfo: ${(e as Error)?.message ?? String(e)}`)],
       }),
     );
-  // One signer (every PEC message): no Promise.all.
-  const signers = parsed.signerInfos.length === 1 ? [await one(parsed.signerInfos[0]!)] : await Promise.all(parsed.signerInfos.map(one));
+  const sis = parsed.signerInfos;
+  const signers = sis.length === 1 ? [one(sis[0]!, known)] : sis.map((si, i) => one(si, i === 0 ? known : undefined));
+  return new CmsRun(parsed, certificates, crls, issues, content, detached, signers);
+}
+
+function finishCms(run: CmsRun, signers: SignerResult[]): CmsVerification {
+  const { parsed, issues } = run;
   const all = dedupe(signers.length === 1 && issues.length === 0 ? signers[0]!.issues : [...issues, ...signers.flatMap((s) => s.issues)]);
   const result: { -readonly [K in keyof CmsVerification]: CmsVerification[K] } = {
     valid: signers.length > 0 && signers.every((s) => s.valid) && !hasError(issues),
     signers,
-    certificates,
-    crls,
+    certificates: run.certificates,
+    crls: run.crls,
     contentType: parsed.eContentType,
-    detached,
+    detached: run.detached,
     ber: parsed.ber,
     issues: all,
   };
-  if (content) result.content = content;
+  if (run.content) result.content = run.content;
   return result;
 }
 
@@ -371,6 +455,11 @@ export interface SignedDataVerification extends Omit<CmsVerification, "signers">
   readonly signedAt?: Date;
 }
 
+/** Absent, or a Date that is not Invalid Date. */
+function validTime(d: Date | undefined): boolean {
+  return d === undefined || (d instanceof Date && !Number.isNaN(d.getTime()));
+}
+
 function signerVerification(
   s: SignerResult,
   issues: readonly SignatureIssue[],
@@ -410,36 +499,39 @@ function signerVerification(
  * ```
  */
 export async function verifySignedData(options: VerifySignedDataOptions): Promise<SignedDataVerification> {
-  const cms = await verifyCms(options);
+  const run = startCms(options);
+  // One signer (every PEC message): no Promise.all.
+  const cms = run instanceof CmsRun ? finishCms(run, run.signers.length === 1 ? [await run.signers[0]!] : await Promise.all(run.signers)) : run;
   const { trust } = options;
   if (!trust || typeof trust.anchorsBySubjectKey !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `trust` must be a TrustStore");
-  for (const d of [options.at, options.fallbackTime]) {
-    if (d !== undefined && (!(d instanceof Date) || Number.isNaN(d.getTime()))) throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: times must be valid Dates");
-  }
+  if (!validTime(options.at) || !validTime(options.fallbackTime)) throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: times must be valid Dates");
   const crypto = options.crypto ?? globalThis.crypto;
-  const now = new Date();
-  const crls = [...(options.crls ?? []).map((c) => (c instanceof Uint8Array ? parseCrl(c) : c)), ...cms.crls];
-  const extra = (options.certificates ?? []).map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
+  // Read only when needed: reading the clock is a system call on some virtual machines (≈ 1 µs).
+  let now: Date | undefined;
+  const crls = options.crls === undefined ? cms.crls : [...options.crls.map((c) => (c instanceof Uint8Array ? parseCrl(c) : c)), ...cms.crls];
+  const extra = options.certificates === undefined ? NONE : options.certificates.map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
   const pool = extra.length ? [...cms.certificates, ...extra] : cms.certificates;
-  const one = async (s: SignerResult): Promise<SignerVerification> => {
-      const validatedAt = options.at ?? s.signingTime ?? options.fallbackTime ?? now;
-      if (!s.certificate) return signerVerification(s, s.issues, false, validatedAt, []);
-      const path = await validatePath({
-        certificate: s.certificate,
-        intermediates: pool,
-        trust,
-        at: validatedAt,
-        crls,
-        requirePecPolicy: options.requirePecPolicy ?? false,
-        crypto,
-      });
-      const profile = checkGestoreProfile(s.certificate, options.expectedSigner ? { expected: options.expectedSigner } : {});
-      const issues = dedupe([...s.issues, ...path.issues, ...profile]);
-      return signerVerification(s, issues, s.valid && !hasError(issues), validatedAt, path.chain, path.provider);
+  const requirePecPolicy = options.requirePecPolicy ?? false;
+  const profileOptions = options.expectedSigner ? { expected: options.expectedSigner } : {};
+  const withPath = (s: SignerResult, validatedAt: Date, path: PathValidation): SignerVerification => {
+    const profile = checkGestoreProfile(s.certificate!, profileOptions);
+    const issues = s.issues.length + path.issues.length + profile.length === 0 ? [] : dedupe([...s.issues, ...path.issues, ...profile]);
+    return signerVerification(s, issues, s.valid && !hasError(issues), validatedAt, path.chain, path.provider);
   };
-  const signers = cms.signers.length === 1 ? [await one(cms.signers[0]!)] : await Promise.all(cms.signers.map(one));
+  const one = (s: SignerResult): SignerVerification | Promise<SignerVerification> => {
+    const validatedAt = options.at ?? s.signingTime ?? options.fallbackTime ?? (now ??= new Date());
+    if (!s.certificate) return signerVerification(s, s.issues, false, validatedAt, []);
+    // Synchronous when the path's result is remembered (see pathAt).
+    const path = pathAt(s.certificate, pool, trust, validatedAt, crls, requirePecPolicy, crypto);
+    return path instanceof Promise ? path.then((p) => withPath(s, validatedAt, p)) : withPath(s, validatedAt, path);
+  };
+  const signers: SignerVerification[] = [];
+  if (cms.signers.length === 1) {
+    const v = one(cms.signers[0]!);
+    signers.push(v instanceof Promise ? await v : v);
+  } else signers.push(...(await Promise.all(cms.signers.map(one))));
   const first = signers[0];
-  const issues = dedupe([...cms.issues, ...signers.flatMap((s) => s.issues)]);
+  const issues = signers.length === 1 && cms.issues.length === 0 ? dedupe(first!.issues) : dedupe([...cms.issues, ...signers.flatMap((s) => s.issues)]);
   const out: { -readonly [K in keyof SignedDataVerification]: SignedDataVerification[K] } = {
     valid: cms.valid,
     trusted: cms.valid && signers.length > 0 && signers.every((s) => s.trusted),
