@@ -43,7 +43,11 @@ export interface MimeContentType {
   readonly subtype: string;
   /** Lower-case `type/subtype`. */
   readonly mimeType: string;
-  /** Parameters by lower-case name, RFC 2231 continuations joined and decoded (no prototype). */
+  /**
+   * Parameters by lower-case name, RFC 2231 continuations joined and decoded (no
+   * prototype). Read-only: entities whose field has the same value may share one frozen
+   * object.
+   */
   readonly params: Readonly<Record<string, string>>;
 }
 
@@ -51,7 +55,7 @@ export interface MimeContentType {
 export interface MimeDisposition {
   /** Lower-case disposition type, e.g. `"attachment"` or `"inline"`. */
   readonly type: string;
-  /** Parameters by lower-case name, RFC 2231 decoded (no prototype). */
+  /** Parameters by lower-case name, RFC 2231 decoded (no prototype). Read-only, as {@link MimeContentType.params}. */
   readonly params: Readonly<Record<string, string>>;
 }
 
@@ -119,10 +123,11 @@ export interface MimeEntity {
   headerAll(name: string): string[];
   /**
    * The content type. Missing or unparsable: `text/plain` (`message/rfc822` inside
-   * `multipart/digest`), parameters kept.
+   * `multipart/digest`), parameters kept. Entities with the same Content-Type value may
+   * share one frozen object.
    */
   readonly contentType: MimeContentType;
-  /** `Content-Disposition`, when present. */
+  /** `Content-Disposition`, when present (may be shared and frozen, as {@link contentType}). */
   readonly disposition: MimeDisposition | undefined;
   /** Lower-case `Content-Transfer-Encoding`, `"7bit"` when absent. */
   readonly transferEncoding: string;
