@@ -33,6 +33,13 @@ export function civilFromDays(days: number): [number, number, number] {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
+/** The two ASCII digits at `i` as a number, or -1. */
+function digits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 0x30;
+  const b = s.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
 function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
@@ -68,6 +75,35 @@ export function datiDataToEpochMs(data: DatiData, strict: boolean): number | und
   if (data === null || typeof data !== "object") return undefined;
   const { zona, giorno, ora } = data;
   if (typeof zona !== "string" || typeof giorno !== "string" || typeof ora !== "string") return undefined;
+  // The exact DTD shapes (what every gestore writes), which both the strict and the lax
+  // expressions accept with the same digits, read without the three expressions.
+  if (zona.length === 5 && giorno.length === 10 && ora.length === 8) {
+    const sign = zona.charCodeAt(0);
+    const zh = digits(zona, 1);
+    const zmin = digits(zona, 3);
+    const d = digits(giorno, 0);
+    const m = digits(giorno, 3);
+    const century = digits(giorno, 6);
+    const yy = digits(giorno, 8);
+    const h = digits(ora, 0);
+    const mi = digits(ora, 3);
+    const sec = digits(ora, 6);
+    if (
+      (sign === 0x2b || sign === 0x2d) &&
+      (zh | zmin | d | m | century | yy | h | mi | sec) >= 0 &&
+      giorno.charCodeAt(2) === 0x2f &&
+      giorno.charCodeAt(5) === 0x2f &&
+      ora.charCodeAt(2) === 0x3a &&
+      ora.charCodeAt(5) === 0x3a
+    ) {
+      const y = century * 100 + yy;
+      if (zh > 23 || zmin > 59) return undefined;
+      if (y < 1 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return undefined;
+      if (h > 23 || mi > 59 || sec > 59) return undefined;
+      const offsetMin = (zh * 60 + zmin) * (sign === 0x2d ? -1 : 1);
+      return (daysFromCivil(y, m, d) * 86400 + h * 3600 + mi * 60 + sec - offsetMin * 60) * 1000;
+    }
+  }
   let offsetMin: number;
   const z = strict ? zona : trimAscii(zona);
   if (!strict && (z === "Z" || z === "z")) {

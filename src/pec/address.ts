@@ -16,6 +16,31 @@ export interface Mailbox {
  * Group syntax (`list: a@b, c@d;`) yields its members.
  */
 export function parseAddressList(value: string): Mailbox[] {
+  // One bare address (nothing quoted, commented, bracketed, listed or grouped: the usual
+  // header of a PEC message) is what parseAddressListGeneral gives, without building it a
+  // character at a time and the three regular expressions of its flush.
+  let special = false;
+  let space = false;
+  for (let i = 0; i < value.length && !special; i++) {
+    const c = value.charCodeAt(i);
+    special = c === 0x22 || c === 0x28 || c === 0x3c || c === 0x2c || c === 0x3b || c === 0x3a; // " ( < , ; :
+    // Possibly white space (also U+00A0, U+FEFF, …).
+    if (c <= 0x20 || c >= 0x7f) space = true;
+  }
+  if (!special) {
+    const address = space ? value.replace(/\s+/g, "") : value;
+    return address ? [{ address }] : [];
+  }
+  return parseAddressListGeneral(value);
+}
+
+/**
+ * {@link parseAddressList} without its fast path, for any value: the reference the fast
+ * path is tested against.
+ *
+ * @internal
+ */
+export function parseAddressListGeneral(value: string): Mailbox[] {
   const out: Mailbox[] = [];
   let name = "";
   let addr = "";
@@ -129,8 +154,19 @@ export function displayName(mailbox: Mailbox): string | undefined {
 /** Normalises a Message-ID for comparison: trimmed, angle brackets and case of the domain ignored. */
 export function normalizeMsgId(id: string | undefined): string | undefined {
   if (id === undefined) return undefined;
-  const t = id.trim().replace(/^<+/, "").replace(/>+$/, "").trim();
+  // trim, /^<+/ and />+$/ removed, trim again; by index, with no regular expression.
+  let t = id.trim();
+  let a = 0;
+  let b = t.length;
+  while (a < b && t.charCodeAt(a) === 0x3c) a++;
+  while (b > a && t.charCodeAt(b - 1) === 0x3e) b--;
+  if (a > 0 || b < t.length) t = t.slice(a, b).trim();
   if (!t) return undefined;
   const at = t.lastIndexOf("@");
-  return at < 0 ? t : t.slice(0, at) + "@" + t.slice(at + 1).toLowerCase();
+  if (at < 0) return t;
+  for (let i = at + 1; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return t.slice(0, at) + "@" + t.slice(at + 1).toLowerCase();
+  }
+  return t; // the domain is already lower case
 }
