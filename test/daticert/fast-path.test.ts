@@ -16,7 +16,7 @@ import {
   parseDaticertWithSaxes,
   type DaticertParseOptions,
 } from "../../src/daticert/parse.js";
-import { isPecError } from "../../src/errors.js";
+import { outcome } from "../support/outcome.js";
 import { parseEmbedded, parseMime, type MimeEntity } from "../../src/mime/index.js";
 import { latin1 } from "../../src/util/bytes.js";
 import { readWild, wildFiles } from "../support/wild.js";
@@ -27,14 +27,6 @@ const envRuns =
   (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["FUZZ_RUNS"];
 const RUNS = Number.isFinite(Number(envRuns)) && Number(envRuns) > 0 ? Math.floor(Number(envRuns)) : 400;
 
-function outcome(f: () => unknown): unknown {
-  try {
-    return { ok: JSON.stringify(f()) };
-  } catch (e) {
-    if (!isPecError(e)) throw e;
-    return { code: e.code, message: e.message, details: JSON.stringify(e.details) };
-  }
-}
 
 /** The three readers agree (same JSON, so the same key order too). */
 function same(input: Uint8Array | string, options?: DaticertParseOptions): void {

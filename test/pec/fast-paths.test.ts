@@ -9,7 +9,7 @@ import { normalizeMsgId, parseAddressList, parseAddressListGeneral } from "../..
 import { SUBJECT_PREFIXES } from "../../src/pec/constants.js";
 import { attachFields, parseDate, readDaticert, readPec, subjectPrefix } from "../../src/pec/read.js";
 import { buildDaticert, parseDaticert } from "../../src/daticert/index.js";
-import { isPecError } from "../../src/errors.js";
+import { outcome } from "../support/outcome.js";
 import type { PecRecipient, ReadPec } from "../../src/pec/types.js";
 import { parseMime, type MimeEntity } from "../../src/mime/index.js";
 import { SCENARIO_NAMES, createScenarioPki, runScenario } from "../../src/simulator/index.js";
@@ -145,15 +145,6 @@ describe("attachFields: the short-list scan and the map", () => {
   });
 });
 
-/** A parse's result, or its error, as comparable data. */
-function outcome(f: () => unknown): unknown {
-  try {
-    return { ok: JSON.stringify(f()) };
-  } catch (e) {
-    if (!isPecError(e)) throw e;
-    return { code: e.code, message: e.message, details: JSON.stringify(e.details) };
-  }
-}
 
 describe("readDaticert: base64 by atob", () => {
   const b64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
