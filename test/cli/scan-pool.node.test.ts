@@ -2,7 +2,7 @@
 // the worker pool prints exactly what the in-process scan prints, and a run killed with SIGKILL
 // then resumed from its --state file ends as one uninterrupted run.
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, openSync, closeSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -74,6 +74,9 @@ describe("scan with a worker pool", () => {
     const fifo = join(dir, "out.fifo");
     execFileSync("mkfifo", [fifo]);
     const fd = openSync(fifo, "r+"); // O_RDWR: opening does not wait for a reader
+    // The whole output is only a little over 64 KiB: most of the buffer is filled first, so the
+    // child blocks after about a fifth of its lines, however fast it scans.
+    writeSync(fd, new Uint8Array(52 * 1024));
     const child = spawn(process.execPath, [CLI, "scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, "--state", state, folder], {
       stdio: ["ignore", fd, "ignore"],
     });
