@@ -12,6 +12,7 @@ import { PecError } from "../errors.js";
 import { decodeHeaderValue, parseEmbedded, parseMime } from "../mime/index.js";
 import type { MimeEntity, ParseMimeOptions } from "../mime/index.js";
 import { extractEncapsulatedContent } from "../smime/cms.js";
+import { RepeatingBase64 } from "../util/base64.js";
 import { firstMailbox, normalizeMsgId, parseAddressList, perContoDi } from "./address.js";
 import { DATICERT_FILENAME, POSTACERT_FILENAME, SUBJECT_PREFIXES, X_RICEVUTA } from "./constants.js";
 import type { PecType, XRicevuta } from "./constants.js";
@@ -736,7 +737,7 @@ function readSignature(signed: MimeEntity, options: ReadPecOptions): { signature
     return { signature, content };
   }
   // Opaque: the content is inside the CMS.
-  const cms = signed.decodedBody();
+  const cms = signatureBytes(signed);
   const signature: PecSignatureInfo = { form: "opaque", entity: signed, cms };
   const inner = extractEncapsulatedContent(cms);
   if (!inner) return { signature };
@@ -814,7 +815,15 @@ class SignatureState implements LazyState {
   constructor(readonly part: MimeEntity) {}
 }
 
-const SIGNATURE_LAZY: readonly (readonly [string, PropertyDescriptor])[] = [["cms", lazyProperty<SignatureState>(0, (s) => s.part.decodedBody())]];
+const SIGNATURE_LAZY: readonly (readonly [string, PropertyDescriptor])[] = [["cms", lazyProperty<SignatureState>(0, (s) => signatureBytes(s.part))]];
+
+/** A gestore's p7s repeats its certificates on every message: see {@link RepeatingBase64}. */
+const p7s = new RepeatingBase64();
+
+/** The decoded body of a signature part (`decodedBody()`, faster for a p7s like an earlier one). */
+function signatureBytes(part: MimeEntity): Uint8Array {
+  return part.transferEncoding === "base64" ? p7s.decode(part.bodyBytes()) : part.decodedBody();
+}
 
 /** The addresses of every `field` header, in order. */
 function addressesOf(message: MimeEntity, field: "to" | "cc"): string[] {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBase64Bytes } from "../../src/util/base64.js";
+import { RepeatingBase64, decodeBase64Bytes, encodeBase64Bytes } from "../../src/util/base64.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -70,5 +70,76 @@ describe("decodeBase64Bytes", () => {
     const lines = b64.replace(/.{76}/g, "$&\r\n");
     expect(decodeBase64Bytes(bytes(lines))).toEqual(data);
     expect(decodeBase64Bytes(bytes(lines), 4, lines.length)).toEqual(data.subarray(3));
+  });
+});
+
+describe("RepeatingBase64", () => {
+  const char = fc.oneof(
+    { weight: 30, arbitrary: fc.constantFrom(...ALPHABET) },
+    { weight: 1, arbitrary: fc.constantFrom("\r\n", "\n", " ", "=", "==", "-", "*", "\u00e9") },
+  );
+  const text = fc.array(char, { maxLength: 1500 }).map((c) => c.join(""));
+  // Heads like real bodies: long runs of the alphabet between line breaks, rarely anything else.
+  const headChar = fc.oneof(
+    { weight: 300, arbitrary: fc.constantFrom(...ALPHABET) },
+    { weight: 8, arbitrary: fc.constantFrom("\r\n", "\n") },
+    { weight: 1, arbitrary: fc.constantFrom(" ", "=", "*", "\u00e9") },
+  );
+  const head = fc.array(headChar, { minLength: 300, maxLength: 1500 }).map((c) => c.join(""));
+
+  it("gives what decodeBase64Bytes gives for inputs sharing beginnings with earlier ones", () => {
+    // Inputs built from a few shared heads with new tails, so that the memos are hit at every
+    // kind of divergence point (inside a quantum, on a line break, after "=", at the end).
+    fc.assert(
+      fc.property(fc.array(head, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(3), fc.nat(1600), text, fc.nat(3)), { maxLength: 12 }), (heads, uses) => {
+        const r = new RepeatingBase64();
+        for (const [h, cut, tail, margin] of uses) {
+          const head = heads[h % heads.length]!;
+          const input = bytes(head.slice(0, cut) + tail);
+          const start = Math.min(margin, input.length);
+          expect(r.decode(input, start, input.length)).toEqual(decodeBase64Bytes(input, start, input.length));
+        }
+      }),
+      // Shrinking these inputs takes minutes: the seed reproduces a failure.
+      { seed: 20261124, numRuns: 400, endOnFailure: true },
+    );
+  });
+
+  it("reuses the decoded beginning of a p7s-like input and still decodes a changed tail", () => {
+    const certs = Uint8Array.from({ length: 2400 }, (_, i) => (i * 131 + 7) & 0xff);
+    const signed = (k: number): Uint8Array => {
+      const der = new Uint8Array(2700);
+      der.set(certs);
+      for (let i = certs.length; i < der.length; i++) der[i] = (i * k) & 0xff;
+      return der;
+    };
+    const r = new RepeatingBase64();
+    for (let k = 1; k <= 20; k++) {
+      const der = signed(k);
+      // 64-character lines (a multiple of four) and 76-character ones: both resume on line starts.
+      const b64 = encodeBase64Bytes(der, k % 2 ? 64 : 76);
+      expect(r.decode(b64)).toEqual(der);
+    }
+    // A flipped character in the shared part is decoded, not taken from the memo.
+    const b64 = encodeBase64Bytes(signed(3), 64);
+    b64[100] = b64[100] === 65 ? 66 : 65;
+    expect(r.decode(b64)).toEqual(decodeBase64Bytes(b64));
+  });
+
+  it("stays bounded with many different inputs", () => {
+    const r = new RepeatingBase64();
+    for (let k = 0; k < 40; k++) {
+      // Longer than a memo keeps (16 KiB of input).
+      const der = Uint8Array.from({ length: 20_000 }, (_, i) => (i * (k + 3)) & 0xff);
+      const b64 = encodeBase64Bytes(der, 76);
+      const out = r.decode(b64);
+      // toEqual walks typed arrays element by element, slowly.
+      expect(out.length).toBe(der.length);
+      expect(out.every((x, i) => x === der[i])).toBe(true);
+    }
+    // 16 memos of at most 16 KiB of input and its decoded bytes each.
+    const memos = (r as unknown as { memos: { enc: Uint8Array; dec: Uint8Array }[] }).memos;
+    expect(memos.length).toBeLessThanOrEqual(16);
+    for (const m of memos) expect(m.enc.length + m.dec.length).toBeLessThanOrEqual(16 * 1024 * 2);
   });
 });
