@@ -144,6 +144,40 @@ describe("text-based searches", () => {
     );
   });
 
+  it("finds every line-start dash of a large range, across its 64 KiB chunks, with or without UTF-8", () => {
+    /** Every p with LF before, "--" at p, inside (start, end); undefined beyond the density cap. */
+    const reference = (b: Uint8Array, start: number, end: number): number[] | undefined => {
+      const out: number[] = [];
+      for (let p = start + 1; p + 1 < end; p++) if (b[p - 1] === 10 && b[p] === 45 && b[p + 1] === 45) out.push(p);
+      return out.length > 1024 + ((end - start) >> 6) ? undefined : out;
+    };
+    const CHUNK = 64 * 1024;
+    const atom = fc.constantFrom("\n--", "\r\n--b", "-", "--", "\n-", "\n", "\n---x");
+    fc.assert(
+      fc.property(
+        fc.nat(8),
+        fc.array(fc.tuple(fc.nat(3), fc.integer({ min: -4, max: 4 }), atom), { maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.nat(20),
+        (start, inserts, utf8, cut) => {
+          // Filler without dashes, atoms written over it near the chunk edges (start + 1 + k × 64 KiB),
+          // and a UTF-8 "è" in the middle of the chosen chunks (their text does not map byte to unit).
+          const bytes = Uint8Array.from({ length: 3 * CHUNK + 200 }, (_, i) => (i % 70 === 69 ? 10 : 97));
+          utf8.forEach((on, k) => {
+            if (on && start + 1 + k * CHUNK + 30_000 < bytes.length) bytes.set([0xc3, 0xa8], start + 1 + k * CHUNK + 30_000);
+          });
+          for (const [k, d, a] of inserts) {
+            const at = Math.max(0, Math.min(bytes.length - a.length, start + 1 + k * CHUNK + d));
+            bytes.set(bin(a), at);
+          }
+          const end = bytes.length - cut;
+          expect(DashLines.collect(bytes, start, end)?.positions).toEqual(reference(bytes, start, end));
+        },
+      ),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
   it("makes a text only when it maps byte to unit, so the byte loops serve UTF-8", () => {
     expect(sourceText(bin("a\u00e8b"), 0, 3)?.text).toBe("a\ufffdb"); // an invalid byte on its own
     expect(sourceText(enc("aèb"), 0, 4)).toBeUndefined();
