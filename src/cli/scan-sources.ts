@@ -7,7 +7,7 @@
  * @module
  */
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type SourceKind, folderFiles, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
+import { type SourceKind, countMaildirFiles, folderFiles, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -61,7 +61,7 @@ export async function countSource(source: string): Promise<number | undefined> {
   if (kind === "folder") {
     for await (const _ of folderFiles(source)) n++;
   } else if (kind === "maildir") {
-    for await (const _ of maildirFiles(source)) n++;
+    n = await countMaildirFiles(source);
   } else if (kind === "file") n = 1;
   else return undefined;
   return n;

@@ -20,6 +20,8 @@ export interface WorkerConfig {
    * so sending it with every task costs nothing and no worker holds a copy.
    */
   known?: SharedArrayBuffer;
+  /** See {@link ProcessContext.lean}. */
+  lean?: boolean;
 }
 
 /** One pool task. */
@@ -54,7 +56,7 @@ export function prefixLookup(table: BigUint64Array): (digest: Buffer) => boolean
 /** Builds a worker's context: the trust store (from the files, or Node's roots), node:crypto, the known hashes. */
 export async function makeContext(config: WorkerConfig, trust?: TrustStore): Promise<ProcessContext> {
   trust ??= config.trust.length ? await loadTrust(config.trust) : await systemTrust();
-  const ctx: ProcessContext = { trust, crypto: nodeCrypto() };
+  const ctx: ProcessContext = { trust, crypto: nodeCrypto(), ...(config.lean && { lean: true }) };
   if (config.known && config.known.byteLength > 0) ctx.isKnown = prefixLookup(new BigUint64Array(config.known));
   return ctx;
 }
@@ -64,7 +66,7 @@ export async function makeContext(config: WorkerConfig, trust?: TrustStore): Pro
  * a pool serves one scan, so its config never changes.
  */
 export async function runTask(task: WorkerTask): Promise<ItemResult[]> {
-  const key = JSON.stringify(task.config.trust) + ":" + (task.config.known?.byteLength ?? 0);
+  const key = JSON.stringify(task.config.trust) + ":" + (task.config.known?.byteLength ?? 0) + ":" + (task.config.lean === true);
   if (cached?.key !== key) cached = { key, ctx: makeContext(task.config) };
   const ctx = await cached.ctx;
   return processItems(task.items, task.force ? { ...ctx, force: true } : ctx);

@@ -1,6 +1,7 @@
 // postacert scan as a real process (the built CLI, dist/: tinypool needs the compiled worker):
 // the worker pool prints exactly what the in-process scan prints, and a run killed with SIGKILL
-// then resumed from its --state file ends as one uninterrupted run.
+// then resumed from its --state file ends as one uninterrupted run; on a folder of every kind of
+// result, --json, --csv, --state, the human lines and the report are the same bytes either way.
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -9,7 +10,8 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { capture, parseSummary, simulatorCorpus, writeFolder } from "./scan-fixtures.js";
+import { composeMessage } from "../../src/pec/build/index.js";
+import { type CorpusMessage, capture, hostileMessages, parseSummary, simulatorCorpus, wildCorpus, writeFolder } from "./scan-fixtures.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const CLI = join(root, "dist/cli/main.js");
@@ -21,6 +23,7 @@ let ca: string;
 let folder: string;
 let total: number;
 let full: { stdout: string; stderr: string };
+let mixed: string;
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -38,13 +41,34 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 beforeAll(async () => {
   if (!existsSync(join(root, "dist/cli/scan-worker.js"))) throw new Error("dist/cli/scan-worker.js is missing: run `npm run build` first (npm test does)");
   dir = await mkdtemp(join(tmpdir(), "postacert-scan-pool-"));
-  const { messages, caPem } = await simulatorCorpus(5);
+  const { messages, caPem, pki } = await simulatorCorpus(5);
   total = messages.length;
   ca = join(dir, "ca.pem");
   await writeFile(ca, caPem);
   folder = join(dir, "archive");
   await writeFolder(folder, messages);
   full = await cli(["scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, folder]);
+
+  // Every kind of result: verified, failed (untrusted signer, altered bytes), not PEC,
+  // unreadable, duplicates, a file that is not a message, the wild samples when present.
+  const round = messages.slice(0, 70);
+  const tampered = Buffer.from(round[0]!.bytes);
+  tampered.writeUInt8(tampered[tampered.length - 40]! ^ 1, tampered.length - 40);
+  const other = await simulatorCorpus(1);
+  const extra: CorpusMessage[] = [
+    ...round,
+    { name: "again-0.eml", bytes: round[0]!.bytes },
+    { name: "again-1", bytes: round[1]!.bytes },
+    { name: "tampered.eml", bytes: tampered },
+    ...other.messages.slice(0, 5).map((m) => ({ ...m, name: `other-${m.name}` })),
+    { name: "plain.eml", bytes: composeMessage({ from: "a@example.test", to: ["b@example.test"], subject: "not PEC", text: "hello", date: new Date(AT) }) },
+    { name: "huge.eml", bytes: Buffer.from(`Subject: x\r\nX-Long: ${"a".repeat(1.2 * 1024 * 1024)}\r\n\r\nbody\r\n`) },
+    { name: "notes.txt", bytes: Buffer.from("not a message\n") },
+    ...(await hostileMessages(pki, `=cmd|' "quoted", <b>bold</b>`)),
+    ...(await wildCorpus()),
+  ];
+  mixed = join(dir, "mixed");
+  await writeFolder(mixed, extra);
 }, 180_000);
 
 afterAll(async () => {
@@ -106,5 +130,46 @@ describe("scan with a worker pool", () => {
     expect({ ...b, "from state": 0 }).toEqual(a); // messages, duplicates, transactions: nothing twice
     // What the first run verified was not verified again: the state grew by the rest only.
     expect(await records()).toBe(written + (total - b["from state"]!));
+  });
+});
+
+describe("--jobs 1 and --jobs 2 write the same bytes", () => {
+  const both = async (args: (tag: string) => string[]): Promise<{ one: { code: number; stdout: string; stderr: string }; two: { code: number; stdout: string; stderr: string } }> => {
+    const io = capture();
+    const code = await main(["scan", "--jobs", "1", "--trust", ca, "--at", AT, ...args("1"), mixed], io);
+    const two = await cli(["scan", "--jobs", "2", "--batch", "7", "--trust", ca, "--at", AT, ...args("2"), mixed]);
+    return { one: { code, stdout: io.stdout, stderr: io.stderr }, two };
+  };
+
+  it.each([[[]], [["--json"]], [["--csv"]]])("%j: stdout, stderr and status", async (flags) => {
+    const { one, two } = await both(() => flags);
+    expect(one.code).toBe(1);
+    expect(two).toEqual(one);
+    const counts = parseSummary(flags.length ? one.stderr : one.stdout);
+    expect(counts["unreadable"]).toBe(1);
+    expect(counts["duplicates"]).toBeGreaterThanOrEqual(2);
+    expect(counts["not PEC"]).toBeGreaterThanOrEqual(1);
+    expect(counts["failed verification"]).toBeGreaterThanOrEqual(6);
+  });
+
+  it("--state: the same file, and a second run takes the same verdicts from it", async () => {
+    const state = (tag: string): string => join(dir, `mixed-${tag}.jsonl`);
+    const first = await both((tag) => ["--json", "--state", state(tag)]);
+    expect(first.two).toEqual(first.one);
+    const written = await readFile(state("1"), "utf8");
+    expect(lines(written).length).toBeGreaterThan(70);
+    expect(await readFile(state("2"), "utf8")).toBe(written);
+    const again = await both((tag) => ["--csv", "--state", state(tag)]);
+    expect(again.two).toEqual(again.one);
+    expect(parseSummary(again.one.stderr)["from state"]).toBeGreaterThan(70);
+    expect(await readFile(state("2"), "utf8")).toBe(written); // nothing checked again
+  });
+
+  it("--report: the same page (but for the time it was made)", async () => {
+    const report = (tag: string): string => join(dir, `mixed-${tag}.html`);
+    const { one, two } = await both((tag) => ["--report", report(tag)]);
+    expect(two.stdout.replace(report("2"), "R")).toBe(one.stdout.replace(report("1"), "R"));
+    const page = async (tag: string): Promise<string> => (await readFile(report(tag), "utf8")).replace(/(Generated on<\/span>)[^(]*/, "$1 … ");
+    expect(await page("2")).toBe(await page("1"));
   });
 });
