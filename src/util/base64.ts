@@ -140,6 +140,12 @@ export class RepeatingBase64 {
   decode(input: Uint8Array, start = 0, end = input.length): Uint8Array {
     const len = end - start;
     const memos = this.memos;
+    // The memo sharing the longest beginning; the most recently used first, and enough when
+    // it covers most of the input. Gestori often share a CA certificate at the start of their
+    // p7s: a memo of another gestore matches that far only.
+    let best = -1;
+    let from = 0;
+    let done = 0;
     for (let m = 0; m < memos.length; m++) {
       const memo = memos[m]!;
       const p = sharedLength(input, start, Math.min(len, memo.enc.length), memo.enc);
@@ -153,21 +159,25 @@ export class RepeatingBase64 {
           lo = mid + 1;
         } else hi = mid - 1;
       }
-      if (at < 0) continue;
-      const from = r[at * 2]!;
-      const done = (r[at * 2 + 1]! / 4) * 3;
-      if (done < MIN_SAVED) continue;
-      const out = new Uint8Array(done + maxDecoded(end - start - from));
-      out.set(memo.dec.subarray(0, done));
-      const o = decodeInto(input, start + from, end, out, done);
-      if (m > 0) {
-        memos.splice(m, 1);
+      if (at < 0 || r[at * 2]! <= from) continue;
+      best = m;
+      from = r[at * 2]!;
+      done = (r[at * 2 + 1]! / 4) * 3;
+      if (from * 4 >= len * 3) break;
+    }
+    let out: Uint8Array;
+    if (best >= 0 && done >= MIN_SAVED) {
+      const memo = memos[best]!;
+      const buf = new Uint8Array(done + maxDecoded(len - from));
+      buf.set(memo.dec.subarray(0, done));
+      out = buf.subarray(0, decodeInto(input, start + from, end, buf, done));
+      if (best > 0) {
+        memos.splice(best, 1);
         memos.unshift(memo);
       }
-      return out.subarray(0, o);
-    }
-    const out = decodeBase64Bytes(input, start, end);
-    this.remember(input.subarray(start, Math.min(end, start + MEMO_BYTES)), out);
+    } else out = decodeBase64Bytes(input, start, end);
+    // Remembered when no memo covered most of it: the next input like it will be.
+    if (from * 4 < Math.min(len, MEMO_BYTES) * 3) this.remember(input.subarray(start, Math.min(end, start + MEMO_BYTES)), out);
     return out;
   }
 

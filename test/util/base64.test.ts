@@ -126,6 +126,23 @@ describe("RepeatingBase64", () => {
     expect(r.decode(b64)).toEqual(decodeBase64Bytes(b64));
   });
 
+  it("remembers a second signer whose p7s shares only its first certificate with the first one's", () => {
+    const ca = Uint8Array.from({ length: 900 }, (_, i) => (i * 7) & 0xff);
+    const p7s = (signer: number, k: number): Uint8Array => {
+      const der = new Uint8Array(2700);
+      der.set(ca);
+      for (let i = ca.length; i < 2400; i++) der[i] = (i * signer) & 0xff; // the signer's certificate
+      for (let i = 2400; i < der.length; i++) der[i] = (i * k) & 0xff; // signed attributes, signature
+      return der;
+    };
+    const r = new RepeatingBase64();
+    for (let k = 1; k <= 6; k++) for (const signer of [3, 5]) expect(r.decode(encodeBase64Bytes(p7s(signer, k), 64))).toEqual(p7s(signer, k));
+    const memos = (r as unknown as { memos: { dec: Uint8Array }[] }).memos;
+    // One memo per signer, each covering its certificate: not one per message, not one for both.
+    expect(memos.length).toBe(2);
+    for (const m of memos) expect(m.dec.length).toBeGreaterThan(2400);
+  });
+
   it("stays bounded with many different inputs", () => {
     const r = new RepeatingBase64();
     for (let k = 0; k < 40; k++) {
