@@ -49,6 +49,12 @@ export interface VerifyCmsOptions {
  */
 export const DEFAULT_MAX_CMS_CERTIFICATES = 64;
 
+/** Most SignerInfos a CMS may carry: a PEC signature has one (docs/limits.md). */
+const MAX_CMS_SIGNERS = 16;
+
+/** Most CRLs a CMS may carry: PEC signatures carry none (docs/limits.md). */
+const MAX_CMS_CRLS = 64;
+
 /** The verification of one SignerInfo. */
 export interface SignerResult {
   /** The signature of this signer matches the content (warnings allowed). */
@@ -353,6 +359,15 @@ function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
     const msg = e instanceof BerError ? e.message : String((e as Error)?.message ?? e);
     return { valid: false, signers: [], certificates: [], crls: [], detached: options.content !== undefined, ber: false, issues: [issue("CMS_MALFORMED", `not a CMS SignedData: ${msg}`)] };
   }
+  // Every signer costs a signature verification and a path, every CRL a parse and a look-up
+  // for each certificate of each path: bounded before any of it starts.
+  const excess =
+    parsed.signerInfos.length > MAX_CMS_SIGNERS
+      ? `the CMS carries ${parsed.signerInfos.length} SignerInfos, more than the limit of ${MAX_CMS_SIGNERS}`
+      : parsed.crls.length > MAX_CMS_CRLS
+        ? `the CMS carries ${parsed.crls.length} CRLs, more than the limit of ${MAX_CMS_CRLS}`
+        : undefined;
+  if (excess) return { valid: false, signers: [], certificates: [], crls: [], detached: parsed.eContent === undefined, ber: parsed.ber, issues: [issue("CMS_MALFORMED", excess)] };
   const issues: SignatureIssue[] = [];
   let certificates: Certificate[];
   let crls: Crl[];

@@ -285,6 +285,24 @@ describe("signature edge cases that must not pass (verifyPec)", () => {
     for (const v of [-1, 1.5, Number.NaN, "64" as unknown as number]) expect(await codeAsync(() => verifyCms({ cms: at64, content, maxCertificates: v }))).toBe("ERR_INVALID_ARGUMENT");
   });
 
+  it("more than 16 SignerInfos or 64 CRLs in one CMS: CMS_MALFORMED before any is verified or parsed", async () => {
+    const at16 = await craftCms({ content, signer: gestore, signerCopies: 16 });
+    const at17 = await craftCms({ content, signer: gestore, signerCopies: 17 });
+    expect((await verifyCms({ cms: at16, content })).valid).toBe(true);
+    const many = await verifyPec(withCms(acc, at17), { trust });
+    expect(many.valid || many.trusted).toBe(false);
+    expect(errs(many)).toEqual(["CMS_MALFORMED"]);
+    expect(many.issues[0]!.message).toMatch(/17 SignerInfos, more than the limit of 16/);
+    // Unreadable CRLs are warnings (CRL_INVALID); past the count nothing is read.
+    const junk = Uint8Array.of(0x30, 0x00);
+    const crls64 = await verifyCms({ cms: await craftCms({ content, signer: gestore, crls: Array(64).fill(junk) }), content });
+    expect(crls64.valid).toBe(true);
+    expect(crls64.issues.map((i) => i.code)).toContain("CRL_INVALID");
+    const crls65 = await verifyCms({ cms: await craftCms({ content, signer: gestore, crls: Array(65).fill(junk) }), content });
+    expect(crls65.valid).toBe(false);
+    expect(crls65.issues.map((i) => [i.code, i.message])).toEqual([["CMS_MALFORMED", "the CMS carries 65 CRLs, more than the limit of 64"]]);
+  });
+
   it("a leaf acting as CA: valid signature, never trusted (CERT_CHAIN_INVALID)", async () => {
     const asCa = { ...gestore, kind: "ca" as const } as unknown as TestCa;
     const child = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca: asCa, notBefore: new Date(date.getTime() - DAY) });

@@ -31,6 +31,10 @@ export interface CraftOptions {
   signHash?: DigestName;
   /** No SignerInfo at all. */
   noSigners?: boolean;
+  /** The SignerInfo this many times (default 1). */
+  signerCopies?: number;
+  /** DER of each CRL of the `crls` [1] field (none by default). */
+  crls?: Uint8Array[];
   /** Identify the signer by subjectKeyIdentifier. */
   sidSki?: boolean;
   /** Extra signed attributes (encoded Attribute SEQUENCEs). */
@@ -151,12 +155,13 @@ export async function craftCms(o: CraftOptions): Promise<Uint8Array> {
     }
     const sigOid = o.signatureAlgorithm ?? (ec ? { "SHA-1": SIG.ecdsaWithSHA1, "SHA-224": SIG.ecdsaWithSHA224, "SHA-256": SIG.ecdsaWithSHA256, "SHA-384": SIG.ecdsaWithSHA384, "SHA-512": SIG.ecdsaWithSHA512 }[digest] : RSA_SIG[digest]);
     fields.push(ec ? seq(oid(sigOid)) : seq(oid(sigOid), nul()), octets(await sign(o.signer.privateKey, signHash, toSign)));
-    signerInfos.push(seq(...fields));
+    for (let k = 0; k < (o.signerCopies ?? 1); k++) signerInfos.push(seq(...fields));
   }
   const eci: AsnNode[] = [oid(o.eContentType ?? CMS.data)];
   if (o.detached === false) eci.push(cons(0xa0, [octets(o.content)]));
   const sd: AsnNode[] = [int(o.sidSki ? 3 : 1), setOf([seq(oid(DIGEST_OID[digest]))]), seq(...eci)];
   if (certs.length) sd.push({ tag: 0xa0, children: certs.map(raw), sortSet: true });
+  if (o.crls?.length) sd.push(cons(0xa1, o.crls.map(raw)));
   sd.push(setOf(signerInfos));
   return encodeDer(seq(oid(CMS.signedData), cons(0xa0, [seq(...sd)])));
 }
