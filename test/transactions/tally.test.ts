@@ -4,7 +4,7 @@
 // hit the corners (undated messages, several accettazioni, a recipient listed certificato by one
 // message and esterno by another, receipts before the busta, msgid-only groups that merge).
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PecType } from "../../src/pec/constants.js";
+import { type PecType, X_RICEVUTA } from "../../src/pec/constants.js";
 import { readPec } from "../../src/pec/read.js";
 import { SCENARIO_NAMES, type ScenarioName, createScenarioPki, runScenario } from "../../src/simulator/index.js";
 import { type PecSummary, type TrackerOptions, TransactionTracker, summarizePec } from "../../src/transactions/index.js";
@@ -82,16 +82,7 @@ describe("tally() counts what each() and overdue() give", () => {
   it("random summaries that hit the corners", () => {
     const rnd = random(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-    const TYPES: PecType[] = [
-      "posta-certificata",
-      "accettazione",
-      "non-accettazione",
-      "presa-in-carico",
-      "avvenuta-consegna",
-      "errore-consegna",
-      "preavviso-errore-consegna",
-      "rilevazione-virus",
-    ];
+    const TYPES: PecType[] = ["posta-certificata", ...X_RICEVUTA];
     const ADDRESSES = ["a@pec.test", "A@PEC.TEST ", "b@pec.test", "c@mail.test"];
     let n = 0;
     const summary = (): PecSummary => {
