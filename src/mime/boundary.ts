@@ -167,6 +167,27 @@ export function sourceText(src: Uint8Array, start: number, end: number): SourceT
   return text.length === end - start ? { source: src, start, text } : undefined;
 }
 
+/**
+ * Adds to `positions` the line-start "--" whose first dash is in `[from, dashEnd)`, found in
+ * `t`, the text of `src` from `base` on (one unit per byte); false when that makes more than
+ * `max`. A "--" found in `t` has both dashes inside it.
+ */
+function scanText(src: Uint8Array, t: string, base: number, from: number, dashEnd: number, positions: number[], max: number): boolean {
+  let k = t.indexOf("--", from - base);
+  while (k !== -1 && base + k < dashEnd) {
+    if (src[base + k - 1] === LF) {
+      if (positions.length >= max) return false;
+      positions.push(base + k);
+    }
+    // The next candidate starts a line: skip the rest of this one, so a text line of
+    // dashes (a signature separator, a table rule) costs two calls, not one per dash.
+    const lf = t.indexOf("\n", k + 2);
+    if (lf === -1) break;
+    k = t.indexOf("--", lf + 1);
+  }
+  return true;
+}
+
 /** Bytes per text chunk of {@link DashLines.collect} over a range without a text. */
 const CHUNK = 64 * 1024;
 
@@ -187,10 +208,11 @@ function collectBytes(src: Uint8Array, from: number, to: number, end: number, po
 
 /**
  * The positions of "--" at the start of a line (right after an LF) in one range of a
- * buffer, found once with the engine's native `indexOf` ("--" in the ASCII text of the
- * bytes when the caller has one, else "-" in the bytes: base64 holds neither, so the
- * scan runs at memory speed over attachments) and shared by the delimiter searches of
- * every multipart nested in that range.
+ * buffer, found once with the engine's native string `indexOf` ("--" in the ASCII text of
+ * the bytes: the caller's, or the range decoded 64 KiB at a time; base64 holds no dash, so
+ * the scan runs at memory speed over attachments; chunks holding UTF-8 are scanned line by
+ * line in the bytes) and shared by the delimiter searches of every multipart nested in that
+ * range.
  */
 export class DashLines {
   private constructor(
@@ -213,20 +235,7 @@ export class DashLines {
       // nanoseconds a call where TypedArray.prototype.indexOf costs dozens (6 µs → 2 µs on
       // a 10 KB receipt, decoding included). "--" at the start of a line ends no later
       // than `end`, as in the byte scan.
-      const t = text.text;
-      const base = text.start;
-      const stop = end - base;
-      let k = t.indexOf("--", start + 1 - base);
-      while (k !== -1 && k + 1 < stop) {
-        if (t.charCodeAt(k - 1) === LF) {
-          if (positions.length >= max) return undefined;
-          positions.push(base + k);
-        }
-        const lf = t.indexOf("\n", k + 2);
-        if (lf === -1) break;
-        k = t.indexOf("--", lf + 1);
-      }
-      return new DashLines(src, start, end, positions);
+      return scanText(src, text.text, text.start, start + 1, end - 1, positions, max) ? new DashLines(src, start, end, positions) : undefined;
     }
     // Larger ranges (no text of the whole): the same string scan a chunk at a time, so the
     // transient text stays small. TypedArray.prototype.indexOf runs at ≈2 bytes/ns, half the
@@ -241,18 +250,7 @@ export class DashLines {
         if (!collectBytes(src, c, ce, end, positions, max)) return undefined;
         continue;
       }
-      let k = t.indexOf("--");
-      while (k !== -1 && c + k < ce) {
-        if (src[c + k - 1] === LF) {
-          if (positions.length >= max) return undefined;
-          positions.push(c + k);
-        }
-        // The next candidate starts a line: skip the rest of this one, so a text line of
-        // dashes (a signature separator, a table rule) costs two calls, not one per dash.
-        const lf = t.indexOf("\n", k + 2);
-        if (lf === -1) break;
-        k = t.indexOf("--", lf + 1);
-      }
+      if (!scanText(src, t, c, c, ce, positions, max)) return undefined;
     }
     return new DashLines(src, start, end, positions);
   }
