@@ -36,8 +36,10 @@ function linear(make: (n: number) => Uint8Array | string, run: (input: Uint8Arra
   const a = make(n);
   const b = make(10 * n);
   run(a); // warm-up (JIT)
+  // The same number of runs for both sizes: the best of 3 against the best of 2 favoured the
+  // small size, and a CI run under load saw 30 → 1,110 ms (37×) for a case that measures 18–27×.
   const small = time(() => run(a), 3);
-  const big = time(() => run(b), 2);
+  const big = time(() => run(b), 3);
   if (big > FLOOR_MS) expect(big / Math.max(small, 1), `time(10n)=${big.toFixed(0)} ms, time(n)=${small.toFixed(0)} ms`).toBeLessThan(RATIO);
   return { small, big };
 }
