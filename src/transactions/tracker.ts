@@ -10,9 +10,9 @@ import { PecError } from "../errors.js";
 import { normalizeMsgId } from "../pec/address.js";
 import type { PecType } from "../pec/constants.js";
 import type { PecRecipient, ReadPec } from "../pec/types.js";
-import { type PecSummary, isPecSummary, isReadPec, summarizePec } from "./summary.js";
-
-const HOUR = 3_600_000;
+import { Linker, StringPool, admit, flat, isDate, linkIds, newStats, timeouts } from "./link.js";
+import { RANK, eventState, eventTarget, listRank, lower } from "./progress.js";
+import type { PecSummary } from "./summary.js";
 
 /** Where a message came from, as a source reported it (e.g. `readMbox` yields `id` and `source`). */
 export interface MessageMeta {
@@ -209,18 +209,6 @@ function encodeId(id: string, source: string | undefined): string {
   return flat(c === 0 || c === 1 ? "\u0001" + id : id);
 }
 
-/**
- * A copy of a string that shares no memory with the text it came from. V8 keeps a slice or a
- * concatenation as a pointer into the original (sliced and cons strings): a Message-ID that
- * readPec cut from the message text would keep the whole text alive for as long as the tracker
- * keeps the message, a Maildir id its whole path. JSON.parse always builds a new sequential
- * string, and the round trip is exact for any string (lone surrogates included); it measured
- * ≈ 0.75 µs for a Message-ID, against ≈ 1.7 µs for a fresh property key (the previous way).
- */
-function flat(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
-}
-
 function decodeId(id: string, source: string | undefined): string {
   const c = id.charCodeAt(0);
   return c === 0 ? `${source!}/${id.slice(1)}` : c === 1 ? id.slice(1) : id;
@@ -266,39 +254,22 @@ function expand(s: Stored): TransactionMessage {
   return m;
 }
 
+/** What the tracker keeps of a group (its ids are the {@link Linker}'s). */
 interface Group {
-  /** The normalised identificativo (one at most: only a group without one takes one). */
-  id: string | undefined;
-  /** The first normalised msgid (the one that opened a msgid-only group). */
-  msgid: string | undefined;
-  /** Any other msgid its messages named (rare). */
-  moreMsgids: string[] | undefined;
   /** Its messages, in arrival order, as a list (see {@link Stored.next}). */
   head: Stored | undefined;
   tail: Stored | undefined;
   snapshot: Transaction | undefined;
 }
 
-function hasMsgid(g: Group, msgid: string): boolean {
-  return g.msgid === msgid || (g.moreMsgids?.includes(msgid) ?? false);
-}
-
-function addMsgid(g: Group, msgid: string): void {
-  if (g.msgid === undefined) g.msgid = msgid;
-  else (g.moreMsgids ??= []).push(msgid);
+function newGroup(): Group {
+  // Every field set here, so all groups share one shape.
+  return { head: undefined, tail: undefined, snapshot: undefined };
 }
 
 function* messagesOf(g: Group): Generator<Stored> {
   for (let m = g.head; m !== undefined; m = m.next) yield m;
 }
-
-/** A group's key: `id:` its identificativo, else `msgid:` the msgid that opened it. */
-function groupKey(g: Group): string {
-  return g.id !== undefined ? `id:${g.id}` : `msgid:${g.msgid!}`;
-}
-
-/** Strings kept in a tracker's shared pool, at most (senders, addresses, sources, codes). */
-const SHARED_STRINGS = 100_000;
 
 function sameRecipients(a: readonly PecRecipient[], b: readonly PecRecipient[]): boolean {
   if (a.length !== b.length) return false;
@@ -316,14 +287,6 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-const RANK: Record<RecipientEvent["state"], number> = {
-  preavviso: 1,
-  scaduto: 2,
-  virus: 3,
-  "mancata-consegna": 3,
-  consegnato: 5,
-};
-
 function time(d: Date | undefined): number {
   return d === undefined ? Number.POSITIVE_INFINITY : d.getTime();
 }
@@ -337,23 +300,6 @@ function byDate(a: TransactionMessage, b: TransactionMessage): number {
 function byStart(a: Transaction, b: Transaction): number {
   return time(a.start) - time(b.start) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
-
-function lower(s: string): string {
-  return s.trim().toLowerCase();
-}
-
-function isDate(d: unknown): d is Date {
-  return d instanceof Date && Number.isFinite(d.getTime());
-}
-
-function checkTimeout(v: unknown, name: string): void {
-  if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
-    throw new PecError("ERR_INVALID_ARGUMENT", `${name} must be a non-negative number of milliseconds`);
-  }
-}
-
-/** Set by {@link TransactionTracker}'s static block, which may read its private fields: see {@link tally}. */
-let tallyOf: (t: TransactionTracker, now: number) => Tally;
 
 /**
  * Groups PEC messages into {@link Transaction}s incrementally, in any arrival order, counting
@@ -375,29 +321,36 @@ let tallyOf: (t: TransactionTracker, now: number) => Tally;
  * ```
  */
 export class TransactionTracker {
-  private readonly byId = new Map<string, Group>();
-  private readonly byMsgid = new Map<string, Group>();
+  /** Each group's messages, by its number in {@link TransactionTracker.linker}. */
+  private readonly groups: Group[] = [];
+  private readonly linker = new Linker((i, f) => {
+    const into = this.groups[i]!;
+    const from = this.groups[f]!;
+    // from's messages follow into's, as they did when groups held arrays.
+    if (from.head !== undefined) {
+      if (into.tail === undefined) into.head = from.head;
+      else into.tail.next = from.head;
+      into.tail = from.tail;
+    }
+    into.snapshot = undefined;
+    from.head = from.tail = undefined;
+  });
   /** Duplicate keys by {@link hashKey}: the first message with that hash (its key is rebuilt to compare). */
   private readonly seen = new Map<number, Stored>();
   /** The full keys of messages whose hash was already taken by another key. */
   private readonly collided = new Set<string>();
   /** One copy of the strings that repeat across sendings (senders, addresses, sources, codes). */
-  private readonly shared = new Map<string, string>();
-  private readonly groups = new Set<Group>();
+  private readonly shared = new StringPool();
   private readonly acceptanceTimeoutMs: number;
   private readonly deliveryTimeoutMs: number;
-  private readonly counters: TrackerStats = { messages: 0, duplicates: 0, notPec: 0, anomalie: 0, unlinked: 0 };
+  private readonly counters = newStats();
 
   /**
    * @param options - overdue thresholds
    * @throws PecError `ERR_INVALID_ARGUMENT` for a negative or non-numeric timeout
    */
   constructor(options: TrackerOptions = {}) {
-    if (typeof options !== "object" || options === null) throw new PecError("ERR_INVALID_ARGUMENT", "options must be an object");
-    checkTimeout(options.acceptanceTimeoutMs, "acceptanceTimeoutMs");
-    checkTimeout(options.deliveryTimeoutMs, "deliveryTimeoutMs");
-    this.acceptanceTimeoutMs = options.acceptanceTimeoutMs ?? HOUR;
-    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 24 * HOUR;
+    [this.acceptanceTimeoutMs, this.deliveryTimeoutMs] = timeouts(options);
   }
 
   /** Counters: messages, duplicates, non-PEC, anomalie, unlinked. */
@@ -435,23 +388,10 @@ export class TransactionTracker {
     return typeof group === "string" ? group : "added";
   }
 
-  private ingest(input: ReadPec | PecSummary, meta: MessageMeta): Group | Exclude<RecordResult, "added"> {
-    if (typeof meta !== "object" || meta === null) throw new PecError("ERR_INVALID_ARGUMENT", "meta must be an object");
-    let pec: PecSummary;
-    if (isReadPec(input)) {
-      if (input.type === "not-pec" || input.type === "anomalia") pec = { key: "", type: input.type, virus: false, recipients: [], ricezione: [] };
-      else pec = summarizePec(input);
-    } else if (isPecSummary(input)) pec = input;
-    else throw new PecError("ERR_INVALID_ARGUMENT", "add() expects a message read with readPec or its summarizePec() summary");
-    this.counters.messages++;
-    if (pec.type === "not-pec") {
-      this.counters.notPec++;
-      return "not-pec";
-    }
-    if (pec.type === "anomalia") {
-      this.counters.anomalie++;
-      return "anomalia";
-    }
+  /** The number of the message's group, or what became of it. */
+  private ingest(input: ReadPec | PecSummary, meta: MessageMeta): number | Exclude<RecordResult, "added"> {
+    const pec = admit(input, meta, this.counters);
+    if (typeof pec === "string") return pec;
     const key = pec.key;
     const hash = hashKey(key);
     const first = this.seen.get(hash);
@@ -459,65 +399,36 @@ export class TransactionTracker {
       this.counters.duplicates++;
       return "duplicate";
     }
-    // Summaries may come from elsewhere (a state file): normalise again, it is cheap.
-    // normalizeMsgId builds a new (concatenated) string; the group keeps the summary's own when equal.
-    let id = normalizeMsgId(pec.identificativo);
-    if (id === pec.identificativo) id = pec.identificativo;
-    let msgid = normalizeMsgId(pec.msgid);
-    if (msgid === pec.msgid) msgid = pec.msgid;
-    if (id === undefined && msgid === undefined) {
-      this.counters.unlinked++;
-      return "unlinked";
-    }
-
-    let group = id !== undefined ? this.byId.get(id) : undefined;
-    const viaMsgid = msgid !== undefined ? this.byMsgid.get(msgid) : undefined;
-    if (group === undefined) {
-      if (viaMsgid !== undefined && (id === undefined || viaMsgid.id === undefined)) group = viaMsgid;
-      else group = this.newGroup();
-    } else if (viaMsgid !== undefined && viaMsgid !== group && viaMsgid.id === undefined) {
-      this.merge(group, viaMsgid);
-    }
-    // Every string kept is a copy (see flat()): the group's ids are map keys as long as the tracker lives.
-    if (id !== undefined && group.id === undefined) {
-      group.id = flat(id);
-      this.byId.set(group.id, group);
-    }
-    if (msgid !== undefined && !hasMsgid(group, msgid)) {
-      const own = flat(msgid);
-      addMsgid(group, own);
-      // The first group to claim a msgid keeps it: a reused msgid must not steal receipts.
-      if (!this.byMsgid.has(own)) this.byMsgid.set(own, group);
-    }
-    const message = this.store(group, pec, meta);
+    const ids = linkIds(pec, this.counters);
+    if (ids === undefined) return "unlinked";
+    const n = this.linker.link(ids[0], ids[1]);
+    if (n === this.groups.length) this.groups.push(newGroup());
+    const group = this.groups[n]!;
+    const message = this.store(n, pec, meta);
     if (first === undefined) this.seen.set(hash, message);
     else this.collided.add(flat(key));
     if (group.tail === undefined) group.head = message;
     else group.tail.next = message;
     group.tail = message;
     group.snapshot = undefined;
-    return group;
+    return n;
   }
 
   /** The compact form of a message (see {@link Stored}), sharing what repeats. */
-  private store(g: Group, pec: PecSummary, meta: MessageMeta): Stored {
+  private store(n: number, pec: PecSummary, meta: MessageMeta): Stored {
+    const g = this.groups[n]!;
+    const id = this.linker.idOf(n);
+    const msgid = this.linker.msgidOf(n);
     // Within a sending these repeat: share the group's copy, or the first (or last) message's.
     const local = (v: string | undefined, field: "identificativo" | "msgid" | "subject"): string | undefined => {
       if (v === undefined) return v;
-      if (field === "identificativo" && v === g.id) return g.id;
-      if (field === "msgid" && v === g.msgid) return g.msgid;
+      if (field === "identificativo" && v === id) return id;
+      if (field === "msgid" && v === msgid) return msgid;
       if (g.head?.[field] === v) return g.head[field];
       if (g.tail?.[field] === v) return g.tail[field];
       return flat(v);
     };
-    const common = <T extends string | undefined>(v: T): T => {
-      if (v === undefined) return v;
-      const hit = this.shared.get(v);
-      if (hit !== undefined) return hit as T;
-      const copy = flat(v);
-      if (this.shared.size < SHARED_STRINGS) this.shared.set(copy, copy);
-      return copy as T;
-    };
+    const common = <T extends string | undefined>(v: T): T => (v === undefined ? v : (this.shared.keep(v) as T));
     // Receipts of one sending repeat the busta's recipient list: keep one copy per group.
     let recipients: readonly PecRecipient[] = NO_RECIPIENTS;
     let ricezione: readonly string[] = NO_STRINGS;
@@ -567,7 +478,7 @@ export class TransactionTracker {
 
   /** Every transaction, oldest first (by start time). */
   transactions(): Transaction[] {
-    return [...this.groups].map((g) => this.snapshot(g)).sort(byStart);
+    return [...this.linker.groups()].map((n) => this.snapshot(n)).sort(byStart);
   }
 
   /**
@@ -583,7 +494,7 @@ export class TransactionTracker {
    * ```
    */
   *each(): Generator<Transaction, void, undefined> {
-    for (const g of this.groups) yield g.snapshot ?? build(g);
+    for (const n of this.linker.groups()) yield this.groups[n]!.snapshot ?? build(this.groups[n]!, this.linker.keyOf(n));
   }
 
   /**
@@ -618,157 +529,13 @@ export class TransactionTracker {
     return out.sort((a, b) => byStart(a.transaction, b.transaction));
   }
 
-  private newGroup(): Group {
-    // Every field set here, so all groups share one shape.
-    const g: Group = { id: undefined, msgid: undefined, moreMsgids: undefined, head: undefined, tail: undefined, snapshot: undefined };
-    this.groups.add(g);
-    return g;
-  }
-
-  private merge(into: Group, from: Group): void {
-    for (const m of [from.msgid!, ...(from.moreMsgids ?? [])]) {
-      if (!hasMsgid(into, m)) addMsgid(into, m);
-      if (this.byMsgid.get(m) === from) this.byMsgid.set(m, into);
-    }
-    // from's messages follow into's, as they did when groups held arrays.
-    if (from.head !== undefined) {
-      if (into.tail === undefined) into.head = from.head;
-      else into.tail.next = from.head;
-      into.tail = from.tail;
-    }
-    this.groups.delete(from);
-    into.snapshot = undefined;
-  }
-
-  private snapshot(g: Group): Transaction {
-    g.snapshot ??= build(g);
+  private snapshot(n: number): Transaction {
+    const g = this.groups[n]!;
+    g.snapshot ??= build(g, this.linker.keyOf(n));
     return g.snapshot;
   }
-
-  static {
-    tallyOf = (t, now) => {
-      const c: Tally = { transactions: 0, outcomes: { "non-accettato": 0, consegnato: 0, errore: 0, "in-corso": 0 }, overdue: 0 };
-      for (const g of t.groups) {
-        const j = judge(g, now, t.acceptanceTimeoutMs, t.deliveryTimeoutMs);
-        c.transactions++;
-        c.outcomes[j.outcome]++;
-        if (j.overdue) c.overdue++;
-      }
-      return c;
-    };
-  }
 }
 
-/** What {@link tally} counts. @internal */
-export interface Tally {
-  /** Transactions. */
-  transactions: number;
-  /** Transactions by outcome. */
-  outcomes: Record<TransactionOutcome, number>;
-  /** Transactions that {@link TransactionTracker.overdue} would list. */
-  overdue: number;
-}
-
-/**
- * The outcome of every transaction and how many are overdue, as each() and overdue() would
- * tell, without building any {@link Transaction}: what `postacert scan` prints when it writes no
- * report. Building them (twice: each() then overdue()) cost ≈ 11 µs per message, more than
- * correlating them did. Not part of the public API (a method would be).
- *
- * @internal
- * @throws PecError `ERR_INVALID_ARGUMENT` when `now` is not a valid Date
- */
-export function tally(tracker: TransactionTracker, now: Date): Tally {
-  if (!isDate(now)) throw new PecError("ERR_INVALID_ARGUMENT", "tally(now) expects a valid Date");
-  return tallyOf(tracker, now.getTime());
-}
-
-/** A recipient as {@link judge} follows it: its tipo and the rank of its strongest event (0: none). */
-interface Followed {
-  tipo: "certificato" | "esterno" | undefined;
-  rank: number;
-}
-
-function storedTime(m: Stored): number {
-  return Number.isNaN(m.date) ? Number.POSITIVE_INFINITY : m.date;
-}
-
-/** The earliest valid date among a group's messages of one type (NaN when none has one). */
-function earliest(ms: readonly Stored[], type: PecType): number {
-  for (const m of ms) if (m.type === type) return m.date;
-  return Number.NaN;
-}
-
-/**
- * {@link build}'s outcome and {@link TransactionTracker.overdue}'s verdict for one group,
- * worked out from the stored messages: the same orders (by date, then listing rank) decide the
- * same things (which message lists a recipient's tipo first, which accettazione is the first),
- * but only ranks and dates are kept. test/transactions checks that both ways agree.
- */
-function judge(g: Group, now: number, acceptanceMs: number, deliveryMs: number): { outcome: TransactionOutcome; overdue: boolean } {
-  const ms = [...messagesOf(g)].sort((a, b) => {
-    const d = storedTime(a) - storedTime(b);
-    return d !== 0 && !Number.isNaN(d) ? d : 0;
-  });
-  const recipients = new Map<string, Followed>();
-  const follow = (address: string, tipo?: "certificato" | "esterno"): Followed => {
-    const k = lower(address);
-    let r = recipients.get(k);
-    if (r === undefined) {
-      r = { tipo: undefined, rank: 0 };
-      recipients.set(k, r);
-    }
-    if (tipo !== undefined && r.tipo === undefined) r.tipo = tipo;
-    return r;
-  };
-  const listed = [...ms].sort((a, b) => listRank(a) - listRank(b));
-  for (const m of listed) for (const r of m.recipients) follow(r.address, r.tipo);
-  let nonAccettazione = false;
-  for (const m of ms) {
-    if (m.type === "non-accettazione") nonAccettazione = true;
-    const ev = eventState(m.type, m.extra?.["virus"], m.extra?.["errore"], m.extra?.["timeout"]);
-    if (ev === undefined) continue;
-    const target = m.consegna ?? (m.type === "rilevazione-virus" && m.recipients.length === 1 ? m.recipients[0]!.address : undefined);
-    if (target === undefined) continue;
-    const r = follow(target);
-    if (RANK[ev] > r.rank) r.rank = RANK[ev];
-  }
-  let waiting = false;
-  let failed = false;
-  let delivered = 0;
-  for (const r of recipients.values()) {
-    if (r.tipo === "esterno") continue;
-    // The strongest event gives the state: consegnato 5, mancata-consegna/virus 3, scaduto 2, preavviso 1.
-    if (r.rank <= RANK.preavviso) waiting = true;
-    else if (r.rank === RANK.consegnato) delivered++;
-    else failed = true;
-  }
-  const outcome: TransactionOutcome = nonAccettazione ? "non-accettato" : waiting || (delivered === 0 && !failed) ? "in-corso" : failed ? "errore" : "consegnato";
-  if (nonAccettazione) return { outcome, overdue: false };
-  // ms is in date order, undated last: the first of a type is build()'s, its date the earliest.
-  const accettazione = ms.some((m) => m.type === "accettazione");
-  const accettazioneDate = earliest(ms, "accettazione");
-  const bustaDate = earliest(ms, "posta-certificata");
-  if (!accettazione && !Number.isNaN(bustaDate) && now - bustaDate > acceptanceMs) return { outcome, overdue: true };
-  const since = !Number.isNaN(accettazioneDate) ? accettazioneDate : !Number.isNaN(bustaDate) ? bustaDate : (ms[0]?.date ?? Number.NaN);
-  return { outcome, overdue: waiting && !Number.isNaN(since) && now - since > deliveryMs };
-}
-
-/** The state an event gives a recipient (see {@link RecipientEvent}); undefined for a message that is not about one. */
-function eventState(type: PecType, virus: unknown, errore: unknown, timeout: unknown): RecipientEvent["state"] | undefined {
-  switch (type) {
-    case "avvenuta-consegna":
-      return "consegnato";
-    case "errore-consegna":
-      return virus || errore === "virus" ? "virus" : "mancata-consegna";
-    case "rilevazione-virus":
-      return "virus";
-    case "preavviso-errore-consegna":
-      return timeout === "scadenza" ? "scaduto" : "preavviso";
-    default:
-      return undefined;
-  }
-}
 
 function eventOf(m: TransactionMessage): RecipientEvent["state"] | undefined {
   return eventState(m.type, m.virus, m.errore, m.timeout);
@@ -779,7 +546,7 @@ function strength(e: RecipientEvent): number {
   return RANK[e.state] * 2 + (e.message.type === "rilevazione-virus" ? 0 : 1);
 }
 
-function build(g: Group): Transaction {
+function build(g: Group, key: string): Transaction {
   const messages = [...messagesOf(g)].map(expand).sort(byDate);
   const recipients = new Map<string, RecipientState>();
   const addRecipient = (address: string, tipo?: "certificato" | "esterno", field?: "to" | "cc"): RecipientState => {
@@ -802,7 +569,7 @@ function build(g: Group): Transaction {
   let identificativo: string | undefined;
   let msgid: string | undefined;
   // The busta lists the recipients first, then the accettazione, then other receipts' daticert.
-  const listed = [...messages].sort((a, b) => listRank(a) - listRank(b));
+  const listed = [...messages].sort((a, b) => listRank(a.type) - listRank(b.type));
   for (const m of listed) {
     for (const r of m.recipients) addRecipient(r.address, r.tipo, r.field);
   }
@@ -816,7 +583,7 @@ function build(g: Group): Transaction {
     msgid ??= normalizeMsgId(p.msgid);
     const ev = eventOf(m);
     if (ev !== undefined) {
-      const target = p.consegna ?? (m.type === "rilevazione-virus" && p.recipients.length === 1 ? p.recipients[0]!.address : undefined);
+      const target = eventTarget(m.type, p.consegna, p.recipients);
       if (target !== undefined) {
         const r = addRecipient(target);
         const e: RecipientEvent = { state: ev, message: m };
@@ -857,7 +624,7 @@ function build(g: Group): Transaction {
     else if (r.state !== "esterno") failed = true;
   }
   const t: Transaction = {
-    key: groupKey(g),
+    key,
     virus: nonAccettazione?.virus ?? false,
     presaInCarico,
     recipients: [...recipients.values()],
@@ -878,10 +645,6 @@ function build(g: Group): Transaction {
   const start = accettazione?.date ?? busta?.date ?? nonAccettazione?.date ?? messages[0]?.date;
   if (start) t.start = start;
   return t;
-}
-
-function listRank(m: { type: PecType }): number {
-  return m.type === "posta-certificata" ? 0 : m.type === "accettazione" || m.type === "non-accettazione" ? 1 : 2;
 }
 
 /** Result of {@link correlate}. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { type PecSummary, TransactionTracker } from "../../src/transactions/index.js";
+import { TransactionTally } from "../../src/transactions/tally.js";
 
 /** 32 random hex digits, as bytes only: no string in the heap holds them unless a test builds one. */
 function marker(): Buffer {
@@ -69,22 +70,27 @@ function heapHolds(...marks: Buffer[]): boolean[] {
 }
 
 describe("TransactionTracker keeps no slice of its input", () => {
-  it("record() and add() copy what they keep; a kept slice is found (the check works)", { timeout: 120_000 }, () => {
+  it("record(), add() and the counting tracker copy what they keep; a kept slice is found (the check works)", { timeout: 120_000 }, () => {
     const recorded = marker();
     const added = marker();
+    const counted = marker();
     const control = marker();
     const tracker = new TransactionTracker();
-    const feed = (mark: Buffer, add: boolean): void => {
-      const { summaries, meta } = slicedSummaries(mark, add ? "a" : "r", 20);
-      summaries.forEach((s, i) => (add ? tracker.add(s, meta[i]) : tracker.record(s, meta[i])));
+    // The scan's counting tracker, too: it keeps the ids and the recipients' addresses.
+    const counter = new TransactionTally();
+    const feed = (mark: Buffer, how: "record" | "add" | "count"): void => {
+      const { summaries, meta } = slicedSummaries(mark, how[0]!, 20);
+      summaries.forEach((s, i) => (how === "add" ? tracker.add(s, meta[i]) : how === "record" ? tracker.record(s, meta[i]) : counter.record(s, meta[i])));
     };
-    feed(recorded, false);
-    feed(added, true);
+    feed(recorded, "record");
+    feed(added, "add");
+    feed(counted, "count");
     const kept = slicedSummaries(control, "c", 1).summaries[0]!.messageId;
-    expect(heapHolds(recorded, added, control)).toEqual([false, false, true]);
-    // The tracker (and the slice) are still alive here.
+    expect(heapHolds(recorded, added, counted, control)).toEqual([false, false, false, true]);
+    // The trackers (and the slice) are still alive here.
     expect(tracker.stats.messages).toBe(40);
     expect(tracker.transactions()).toHaveLength(40);
+    expect(counter.tally(new Date()).transactions).toBe(20);
     expect(kept).toMatch(/^postacert\./);
   });
 });

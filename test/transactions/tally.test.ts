@@ -1,5 +1,6 @@
-// tally() (what `postacert scan` counts when it writes no report) gives exactly the outcomes
-// each() gives and as many overdue transactions as overdue() lists: on every simulator scenario,
+// The counting tracker (what `postacert scan` counts with when it writes no report) gives exactly
+// the outcomes each() gives, as many overdue transactions as overdue() lists, and the same stats
+// and record() results as TransactionTracker: on every simulator scenario,
 // shuffled and with duplicates, alone and all in one tracker; and on random summaries made to
 // hit the corners (undated messages, several accettazioni, a recipient listed certificato by one
 // message and esterno by another, receipts before the busta, msgid-only groups that merge).
@@ -8,7 +9,8 @@ import { type PecType, X_RICEVUTA } from "../../src/pec/constants.js";
 import { readPec } from "../../src/pec/read.js";
 import { SCENARIO_NAMES, type ScenarioName, createScenarioPki, runScenario } from "../../src/simulator/index.js";
 import { type PecSummary, type TrackerOptions, TransactionTracker, summarizePec } from "../../src/transactions/index.js";
-import { type Tally, tally } from "../../src/transactions/tracker.js";
+import type { Tally } from "../../src/transactions/progress.js";
+import { TransactionTally } from "../../src/transactions/tally.js";
 import { NOT_BEFORE, START } from "../simulator/helpers.js";
 
 const HOUR = 3_600_000;
@@ -60,11 +62,15 @@ const OPTIONS: TrackerOptions[] = [{}, { acceptanceTimeoutMs: 0, deliveryTimeout
 
 function expectSame(messages: readonly PecSummary[], options: TrackerOptions, label: string): void {
   const tracker = new TransactionTracker(options);
-  for (const m of messages) tracker.record(m);
-  for (const now of CLOCKS) expect(tally(tracker, now), `${label} at ${now.toISOString()}`).toEqual(reference(tracker, now));
+  const counter = new TransactionTally(options);
+  for (const m of messages) expect(counter.record(m), label).toBe(tracker.record(m));
+  expect(counter.stats, label).toEqual(tracker.stats);
+  for (const now of CLOCKS) {
+    expect(counter.tally(now), `${label} at ${now.toISOString()}`).toEqual(reference(tracker, now));
+  }
 }
 
-describe("tally() counts what each() and overdue() give", () => {
+describe("the counting tracker counts what each() and overdue() give", () => {
   it.each([1, 2, 3, 42])("every scenario, shuffled with duplicates (seed %i)", (seed) => {
     const rnd = random(seed);
     for (const options of OPTIONS) {
@@ -109,9 +115,65 @@ describe("tally() counts what each() and overdue() give", () => {
     }
   });
 
+  it("counts ≈ 11,000 messages of 3,000 sendings, every one given twice, as the tracker does", () => {
+    const rnd = random(11);
+    const ms: PecSummary[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const base = { virus: false, ricezione: [], identificativo: `opec.${i}@gen`, msgid: `m${i}@gen`, date: new Date(START.getTime() + (i % 50) * HOUR) };
+      const recipients = [{ address: `r${i % 97}@pec.test`, tipo: "certificato" as const }, { address: `s${i % 89}@pec.test`, tipo: "certificato" as const }];
+      ms.push({ ...base, key: `m:posta-certificata:${i}@gen:`, type: "posta-certificata", recipients });
+      ms.push({ ...base, key: `m:accettazione:${i}@gen:`, type: "accettazione", recipients });
+      for (const r of recipients) if (rnd() < 0.8) ms.push({ ...base, key: `m:avvenuta-consegna:${i}.${r.address}@gen:${r.address}`, type: "avvenuta-consegna", recipients, consegna: r.address });
+    }
+    expectSame(shuffled([...ms, ...ms], rnd), {}, "many");
+    const counter = new TransactionTally();
+    for (const m of [...ms, ...ms]) counter.record(m);
+    expect(counter.stats.duplicates).toBe(ms.length);
+    expect(counter.tally(START).transactions).toBe(3000);
+  });
+
+  it("a sending to 40 recipients (looked up by map past the first few)", () => {
+    const rnd = random(5);
+    const recipients = Array.from({ length: 40 }, (_, i) => ({ address: `R${i}@PEC.test`, tipo: i % 7 === 3 ? ("esterno" as const) : ("certificato" as const) }));
+    const base = { virus: false, ricezione: [], identificativo: "opec.many@gen", date: START };
+    const later = new Date(START.getTime() + HOUR);
+    // Every certificato recipient delivered; then one of them failed instead; then some left waiting.
+    for (const mode of ["delivered", "one error", "some waiting"] as const) {
+      const ms: PecSummary[] = [
+        { ...base, key: "m:posta-certificata:many@gen:", type: "posta-certificata", recipients },
+        { ...base, key: "m:accettazione:many@gen:", type: "accettazione", recipients },
+      ];
+      recipients.forEach((r, i) => {
+        if (r.tipo === "esterno" || (mode === "some waiting" && i % 5 === 0)) return;
+        const type = mode === "one error" && i === 33 ? "errore-consegna" : "avvenuta-consegna";
+        // The receipt names the recipient in other case and with spaces.
+        ms.push({ ...base, key: `m:${type}:${i}@gen:${r.address}`, type, recipients, consegna: ` ${r.address.toLowerCase()}`, date: later });
+      });
+      const counter = new TransactionTally();
+      for (const m of ms) counter.record(m);
+      const outcome = mode === "delivered" ? "consegnato" : mode === "one error" ? "errore" : "in-corso";
+      expect(counter.tally(START).outcomes[outcome], mode).toBe(1);
+      for (let round = 0; round < 5; round++) for (const options of OPTIONS) expectSame(shuffled([...ms, ...ms.slice(0, 10)], rnd), options, `${mode}, round ${round}`);
+    }
+  });
+
+  it("a msgid-only group that joins later brings its earlier dates", () => {
+    const at = (h: number): Date => new Date(START.getTime() + h * HOUR);
+    const messages: PecSummary[] = [
+      // Receipts only (no busta, no accettazione): the earliest message is the clock.
+      { key: "m:avvenuta-consegna:a@gen:x", type: "avvenuta-consegna", virus: false, recipients: [], ricezione: [], msgid: "m@gen", consegna: "x@pec.test", date: at(0) },
+      { key: "m:presa-in-carico:b@gen:", type: "presa-in-carico", virus: false, recipients: [{ address: "y@pec.test", tipo: "certificato" }], ricezione: [], identificativo: "id1@gen", date: at(20) },
+      // Names both ids: the msgid-only group joins the identificativo group.
+      { key: "m:preavviso-errore-consegna:c@gen:y", type: "preavviso-errore-consegna", virus: false, recipients: [], ricezione: [], identificativo: "id1@gen", msgid: "m@gen", consegna: "y@pec.test", timeout: "preavviso", date: at(21) },
+    ];
+    const counter = new TransactionTally();
+    for (const m of messages) counter.record(m);
+    expect(counter.tally(at(25))).toEqual({ transactions: 1, outcomes: { "non-accettato": 0, consegnato: 0, errore: 0, "in-corso": 1 }, overdue: 1 });
+    expectSame(messages, {}, "merge");
+  });
+
   it("refuses an invalid clock, as overdue() does", () => {
-    const tracker = new TransactionTracker();
-    expect(() => tally(tracker, new Date(Number.NaN))).toThrow(/valid Date/);
-    expect(() => tracker.overdue(new Date(Number.NaN))).toThrow(/valid Date/);
+    expect(() => new TransactionTally().tally(new Date(Number.NaN))).toThrow(/valid Date/);
+    expect(() => new TransactionTracker().overdue(new Date(Number.NaN))).toThrow(/valid Date/);
   });
 });
