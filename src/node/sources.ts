@@ -5,7 +5,7 @@
  * @module
  */
 import { createReadStream } from "node:fs";
-import { open, readFile, readdir, stat } from "node:fs/promises";
+import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { extname, join, sep } from "node:path";
 import { PecError } from "../errors.js";
 
@@ -98,29 +98,40 @@ export async function* folderFiles(dir: string): AsyncGenerator<{ path: string; 
 export async function* maildirFiles(dir: string): AsyncGenerator<string> {
   for (const sub of ["cur", "new"]) {
     const d = join(dir, sub);
-    const names = await maildirNames(d);
+    const names: string[] = [];
+    await maildirNames(d, (name) => names.push(name));
     names.sort();
     // What join() gives (d is normalised and ends with no separator, a name holds none),
-    // without normalising the whole path again for each of a million files.
-    for (const name of names) yield d + sep + name;
+    // without normalising the whole path again for each of a million files. Each name is let go
+    // once yielded: what a long scan keeps grows meanwhile.
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      names[i] = "";
+      yield d + sep + name;
+    }
   }
 }
 
-/** The message files of one Maildir folder (`cur/`, `new/`), unsorted; none when it is not a folder. */
-async function maildirNames(d: string): Promise<string[]> {
-  if (!(await isDirectory(d))) return [];
-  return (await readdir(d, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith(".")).map((e) => e.name);
+/**
+ * The message files of one Maildir folder (`cur/`, `new/`), unsorted; none when it is not a folder.
+ * Read one entry at a time (opendir), not as one array of entries (readdir): a folder of 100,000
+ * messages then costs its names only, ≈ 6 MB, where the array of entries took ≈ 13 MB more at its
+ * peak, most of a scan's growth in memory with the number of messages.
+ */
+async function maildirNames(d: string, keep: (name: string) => void): Promise<void> {
+  if (!(await isDirectory(d))) return;
+  for await (const e of await opendir(d, { bufferSize: 256 })) if (e.isFile() && !e.name.startsWith(".")) keep(e.name);
 }
 
 /**
- * How many files {@link maildirFiles} yields, without building their paths. Not part of the
+ * How many files {@link maildirFiles} yields, without keeping their names. Not part of the
  * public API.
  *
  * @internal
  */
 export async function countMaildirFiles(dir: string): Promise<number> {
   let n = 0;
-  for (const sub of ["cur", "new"]) n += (await maildirNames(join(dir, sub))).length;
+  for (const sub of ["cur", "new"]) await maildirNames(join(dir, sub), () => n++);
   return n;
 }
 
