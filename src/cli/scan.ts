@@ -279,7 +279,17 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     // A worker holds one message at a time, so a small young generation is plenty; V8's default
     // (up to 48 MB per thread) cost ≈ 60 MB of peak RSS per worker with no measurable speed-up
     // (bench/scan-results.md).
-    const pool = new Tinypool({ filename: worker.href, minThreads: jobs, maxThreads: jobs, idleTimeout: 30_000, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    // Two tasks per worker: a worker then has its next batch at hand while the main thread takes
+    // in the last one's results, instead of waiting for it (≈ 3 % of a worker's profile in
+    // Atomics.wait; ≈ 4 % more of the two cores busy over 100,000 receipts).
+    const pool = new Tinypool({
+      filename: worker.href,
+      minThreads: jobs,
+      maxThreads: jobs,
+      idleTimeout: 30_000,
+      concurrentTasksPerWorker: 2,
+      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+    });
     exec = (items, force) => pool.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as Promise<ItemResult[]>;
     close = () => pool.destroy();
   }
