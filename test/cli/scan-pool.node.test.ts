@@ -1,7 +1,8 @@
 // postacert scan as a real process (the built CLI, dist/: tinypool needs the compiled worker):
 // the worker pool prints exactly what the in-process scan prints, and a run killed with SIGKILL
 // then resumed from its --state file ends as one uninterrupted run; on a folder of every kind of
-// result, --json, --csv, --state, the human lines and the report are the same bytes either way.
+// result, --json, --csv, --state, the human lines and the report are the same bytes either way,
+// and the summary is the same with --report (TransactionTracker) and without (counting tracker).
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -157,6 +158,10 @@ describe("--jobs 1 and --jobs 2 write the same bytes", () => {
     const report = (tag: string): string => join(dir, `mixed-${tag}.html`);
     const { one, two } = await both((tag) => ["--report", report(tag)]);
     expect(two.stdout.replace(report("2"), "R")).toBe(one.stdout.replace(report("1"), "R"));
+    // Without --report the scan only counts (a lighter tracker): the same lines and summary.
+    const plain = await both(() => []);
+    expect(one.stdout.replace(`report: ${report("1")}\n`, "")).toBe(plain.one.stdout);
+    expect(plain.one.stdout).toMatch(/transactions: [1-9]/);
     const page = async (tag: string): Promise<string> => (await readFile(report(tag), "utf8")).replace(/(Generated on<\/span>)[^(]*/, "$1 … ");
     expect(await page("2")).toBe(await page("1"));
   });
