@@ -1,8 +1,7 @@
 /**
  * A transaction's outcome and overdue verdict, folded one message at a time: what
  * `TransactionTracker`'s transactions say, kept as a few flags, dates and one small record per
- * recipient instead of the messages. `tally()` folds a tracker's stored messages with it, and the
- * scan's counting tracker folds each message as it comes and keeps nothing else.
+ * recipient instead of the messages (for the scan's counting tracker), and the rules both share.
  *
  * Isomorphic: no `node:*`.
  *
@@ -52,7 +51,7 @@ export function eventTarget(type: PecType, consegna: string | undefined, recipie
   return consegna ?? (type === "rilevazione-virus" && recipients.length === 1 ? recipients[0]!.address : undefined);
 }
 
-/** What `tally()` and the scan's counting tracker count. @internal */
+/** What the scan's counting tracker counts. @internal */
 export interface Tally {
   /** Transactions. */
   transactions: number;
@@ -64,20 +63,10 @@ export interface Tally {
 
 /** A transaction's outcome, and whether it is overdue (see {@link Progress.verdict}). */
 export interface Verdict {
+  /** As `Transaction.outcome`. */
   outcome: TransactionOutcome;
+  /** Whether `TransactionTracker.overdue` lists the transaction. */
   overdue: boolean;
-}
-
-/** Counts the verdicts of some groups. */
-export function countVerdicts<G>(groups: Iterable<G>, verdict: (g: G) => Verdict): Tally {
-  const c: Tally = { transactions: 0, outcomes: { "non-accettato": 0, consegnato: 0, errore: 0, "in-corso": 0 }, overdue: 0 };
-  for (const g of groups) {
-    const v = verdict(g);
-    c.transactions++;
-    c.outcomes[v.outcome]++;
-    if (v.overdue) c.overdue++;
-  }
-  return c;
 }
 
 // What Progress keeps of a recipient: its key, its strongest event's RANK (0: none), the listing

@@ -8,7 +8,7 @@
 import { PecError } from "../errors.js";
 import type { ReadPec } from "../pec/types.js";
 import { Linker, StringPool, admit, isDate, linkIds, newStats, timeouts } from "./link.js";
-import { Progress, type Tally, countVerdicts } from "./progress.js";
+import { Progress, type Tally } from "./progress.js";
 import type { PecSummary } from "./summary.js";
 import type { MessageMeta, RecordResult, TrackerOptions, TrackerStats } from "./tracker.js";
 
@@ -80,7 +80,14 @@ export class TransactionTally {
   tally(now: Date): Tally {
     if (!isDate(now)) throw new PecError("ERR_INVALID_ARGUMENT", "tally(now) expects a valid Date");
     const t = now.getTime();
-    return countVerdicts(this.linker.groups(), (g) => this.progress.verdict(g, t, this.acceptanceTimeoutMs, this.deliveryTimeoutMs));
+    const c: Tally = { transactions: 0, outcomes: { "non-accettato": 0, consegnato: 0, errore: 0, "in-corso": 0 }, overdue: 0 };
+    for (const g of this.linker.groups()) {
+      const v = this.progress.verdict(g, t, this.acceptanceTimeoutMs, this.deliveryTimeoutMs);
+      c.transactions++;
+      c.outcomes[v.outcome]++;
+      if (v.overdue) c.overdue++;
+    }
+    return c;
   }
 }
 
