@@ -481,9 +481,10 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
 const HEAP_GROWING_PERCENT = 20;
 
 /**
- * The main thread keeps every message of the scan (compactly, ≈0.6 KB each), and V8's default
- * heap growth let its heap reach ≈2.7× that: 179 MB reserved for 66 MB live at 100,000 receipts,
- * most of the scan's peak RSS (bench/scan-results.md). Growing by 20 % per full GC keeps the
+ * With --report the main thread keeps every message of the scan (compactly, ≈0.6 KB each; without
+ * it, ≈ 200 bytes per sending), and V8's default heap growth let its heap reach ≈2.7× that: 179 MB
+ * reserved for 66 MB live at 100,000 receipts, most of the scan's peak RSS then
+ * (bench/scan-results.md). Growing by 20 % per full GC keeps the
  * reserve close to the live set for a few percent of speed. V8 reads the flag each time it sizes
  * the heap after a full GC and nothing else depends on it, which is why setting it while running
  * is safe (Node warns about flags in general). Process-wide: the workers, whose heaps hold
