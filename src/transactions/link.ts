@@ -94,11 +94,6 @@ export class Linker {
    */
   constructor(private readonly absorb: (into: number, from: number) => void) {}
 
-  /** Groups made so far, merged ones included: every number is below it. */
-  get made(): number {
-    return this.ids.length;
-  }
-
   /** Every group's number, in the order they were made, without those merged into another. */
   *groups(): Generator<number, void, undefined> {
     for (let g = 0; g < this.ids.length; g++) if (!this.merged.has(g)) yield g;
