@@ -181,11 +181,6 @@ export class RepeatingBase64 {
     return out;
   }
 
-  /** Forgets every input. */
-  clear(): void {
-    this.memos.length = 0;
-  }
-
   private remember(head: Uint8Array, decoded: Uint8Array): void {
     // Bytes outside the alphabet leave the decoder's state alone, except "=" (it may close a
     // quantum early): resume points stop at the first one.
