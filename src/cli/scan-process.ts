@@ -10,6 +10,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { PecError } from "../errors.js";
 import { looksLikeMessage } from "../node/sources.js";
 import { readPec } from "../pec/read.js";
+import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
 import { type PecSummary, summarizePec } from "../transactions/index.js";
 import type { TrustStore } from "../trust/index.js";
@@ -142,10 +143,31 @@ function issueOf(err: unknown): ScanIssue {
   return { code: "ERR_INTERNAL", severity: "error", message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Checks a batch of messages, one after the other (a worker runs one batch at a time). */
+/** Most message bytes read ahead of their verification (see {@link processItems}). */
+const STAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Checks a batch of messages (a worker runs one batch at a time) in stages: read the files,
+ * then parse them all, then verify them all. One stage's code stays in the CPU's caches from
+ * one message to the next: a parse right after OpenSSL's RSA verification ran ≈ 40 % slower
+ * than parses in a row, and a worker took ≈ 160 µs per receipt one at a time against ≈ 123 µs
+ * in stages. A stage holds {@link STAGE_BYTES} of messages at most, plus the one that crosses it.
+ */
 export async function processItems(items: readonly ScanItem[], ctx: ProcessContext): Promise<ItemResult[]> {
   const out: ItemResult[] = [];
-  for (const item of items) out.push(await processItem(item, ctx));
+  for (let start = 0; start < items.length; ) {
+    const staged: (ItemResult | Pending)[] = [];
+    for (let held = 0; start < items.length && held < STAGE_BYTES; start++) {
+      const s = load(items[start]!, ctx);
+      staged.push(s);
+      if (!("kind" in s)) held += s.bytes.length;
+    }
+    for (let i = 0; i < staged.length; i++) {
+      const s = staged[i]!;
+      if (!("kind" in s)) staged[i] = parse(s);
+    }
+    for (const s of staged) out.push("kind" in s ? s : await verify(s as Parsed, ctx));
+  }
   return out;
 }
 
@@ -192,7 +214,20 @@ function readWhole(path: string): Uint8Array {
   }
 }
 
-async function processItem(item: ScanItem, ctx: ProcessContext): Promise<ItemResult> {
+/** A message read and not answered yet. */
+interface Pending {
+  bytes: Uint8Array;
+  /** SHA-256 of the bytes (absent when nothing needs it, see {@link load}). */
+  digest: Buffer | undefined;
+}
+
+/** A message read by {@link parse}. */
+interface Parsed extends Pending {
+  pec: ReadPec;
+  summary: PecSummary;
+}
+
+function load(item: ScanItem, ctx: ProcessContext): ItemResult | Pending {
   let bytes: Uint8Array;
   if ("path" in item) {
     try {
@@ -206,16 +241,34 @@ async function processItem(item: ScanItem, ctx: ProcessContext): Promise<ItemRes
   // and SHA-256 of a receipt cost ≈ 8 µs, 3 % of a worker's time.
   const digest = ctx.lean && !ctx.isKnown ? undefined : sha256(bytes);
   if (digest && !ctx.force && ctx.isKnown?.(digest)) return { kind: "known", hash: digest.toString("hex") };
-  let pec;
-  let summary: PecSummary;
+  return { bytes, digest };
+}
+
+function hexHash(p: Pending): string {
+  return (p.digest ?? sha256(p.bytes)).toString("hex");
+}
+
+/** One message must not stop a scan of millions: even a bug is reported as that message's result. */
+function unreadable(p: Pending, err: unknown): ItemResult {
+  return { kind: "record", hash: hexHash(p), status: "unreadable", issues: [issueOf(err)] };
+}
+
+function parse(p: Pending): ItemResult | Parsed {
+  try {
+    const pec = readPec(p.bytes);
+    return { bytes: p.bytes, digest: p.digest, pec, summary: summarizePec(pec) };
+  } catch (err) {
+    return unreadable(p, err);
+  }
+}
+
+async function verify(p: Parsed, ctx: ProcessContext): Promise<ItemResult> {
+  const { pec, summary } = p;
   let res;
   try {
-    pec = readPec(bytes);
-    summary = summarizePec(pec);
     res = await verifyPec(pec, { trust: ctx.trust, ...(ctx.crypto && { crypto: ctx.crypto }) });
   } catch (err) {
-    // One message must not stop a scan of millions: even a bug is reported as that message's result.
-    return { kind: "record", hash: (digest ?? sha256(bytes)).toString("hex"), status: "unreadable", issues: [issueOf(err)] };
+    return unreadable(p, err);
   }
   const status: ScanStatus = pec.type === "not-pec" ? "not-pec" : res.valid && res.trusted ? "ok" : "failed";
   if (status === "ok" && ctx.lean) {
@@ -232,5 +285,5 @@ async function processItem(item: ScanItem, ctx: ProcessContext): Promise<ItemRes
     issues: res.issues.map((i) => ({ code: i.code, severity: i.severity, message: i.message })),
   };
   const issues = pec.issues.map((i) => ({ code: i.code, severity: i.severity, message: i.message }));
-  return { kind: "record", hash: (digest ?? sha256(bytes)).toString("hex"), status, summary, signature, issues };
+  return { kind: "record", hash: hexHash(p), status, summary, signature, issues };
 }

@@ -1,0 +1,83 @@
+// The worker's batch processing reads, parses and verifies in stages: the results must be
+// those of the messages processed one at a time, in the batch's order, whatever mix of
+// outcomes the batch holds and wherever a stage ends (a stage holds ≈ 4 MB of messages).
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ItemResult, type ProcessContext, type ScanItem, processItems } from "../../src/cli/scan-process.js";
+import { nodeCrypto } from "../../src/node/fast-crypto.js";
+import { composeMessage } from "../../src/pec/build/index.js";
+import { TrustStore } from "../../src/trust/index.js";
+import { simulatorCorpus } from "./scan-fixtures.js";
+
+let dir: string;
+let items: ScanItem[];
+let ctx: ProcessContext;
+let knownHash: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "postacert-scan-process-"));
+  const { messages, caPem } = await simulatorCorpus(1);
+  ctx = { trust: await TrustStore.fromPem(caPem), crypto: nodeCrypto() };
+  const big = (n: number): Uint8Array =>
+    composeMessage({ from: "a@example.test", to: ["b@example.test"], subject: `big ${n}`, text: "x".repeat(1024 * 1024 * n), date: new Date(0) });
+  const tampered = Uint8Array.from(messages[0]!.bytes);
+  // A byte of the signed text body.
+  const at = Buffer.from(tampered).indexOf("Content-Type: text/plain") + 120;
+  expect(at).toBeGreaterThan(120);
+  tampered[at]! ^= 1;
+  const files: { name: string; bytes: Uint8Array }[] = [
+    ...messages.slice(0, 20),
+    { name: "big-3.eml", bytes: big(3) },
+    { name: "tampered.eml", bytes: tampered },
+    { name: "notes", bytes: new TextEncoder().encode("not a message\n") },
+    { name: "garbage.eml", bytes: new Uint8Array(300).fill(0) },
+    ...messages.slice(20, 30),
+    { name: "big-2.eml", bytes: big(2) },
+    ...messages.slice(30),
+  ];
+  items = [];
+  for (const [i, f] of files.entries()) {
+    const path = join(dir, `${String(i).padStart(3, "0")}-${f.name}`);
+    await writeFile(path, f.bytes);
+    // Every third message comes as bytes (mbox, IMAP), the others as files the worker reads.
+    if (i % 3 === 2) items.push({ id: path, source: dir, bytes: f.bytes });
+    else items.push({ id: path, source: dir, path, ...(f.name === "notes" && { sniff: true }) });
+  }
+  items.splice(5, 0, { id: "missing", source: dir, path: join(dir, "missing.eml") });
+  knownHash = createHash("sha256").update(messages[3]!.bytes).digest("hex");
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const oneByOne = async (c: ProcessContext): Promise<ItemResult[]> => {
+  const out: ItemResult[] = [];
+  for (const item of items) out.push(...(await processItems([item], c)));
+  return out;
+};
+
+describe("processItems in stages", () => {
+  it("gives every message's result, in order, as processing them one at a time does", async () => {
+    const staged = await processItems(items, ctx);
+    expect(staged).toHaveLength(items.length);
+    expect(staged).toEqual(await oneByOne(ctx));
+    const kinds = staged.map((r) => (r.kind === "record" ? r.status : r.kind));
+    expect(kinds[5]).toBe("unreadable"); // the missing file
+    expect(new Set(kinds)).toEqual(new Set(["ok", "failed", "not-pec", "unreadable", "ignored"]));
+    // More than one stage: 5 MB of large messages in one batch.
+    expect(items.length).toBeGreaterThan(60);
+  });
+
+  it("answers known hashes and lean results in their places", async () => {
+    const known = Buffer.from(knownHash, "hex").readBigUInt64BE(0);
+    const lean: ProcessContext = { ...ctx, lean: true, isKnown: (d) => d.readBigUInt64BE(0) === known };
+    const staged = await processItems(items, lean);
+    expect(staged).toEqual(await oneByOne(lean));
+    expect(staged.filter((r) => r.kind === "known")).toEqual([{ kind: "known", hash: knownHash }]);
+    expect(staged.filter((r) => r.kind === "ok").length).toBeGreaterThan(40);
+  });
+});
