@@ -201,6 +201,54 @@ describe("nodeCrypto(): verify against WebCrypto", () => {
   }
 });
 
+describe("nodeCrypto(): PKCS#1 v1.5 accepts only the exact DigestInfo", () => {
+  // The fast path recovers the encoded message with the RSA public operation and compares it
+  // itself: every near miss of the encoding must be refused as WebCrypto (OpenSSL) refuses it.
+  const HEX: Record<string, string> = {
+    "SHA-1": "3021300906052b0e03021a05000414",
+    "SHA-256": "3031300d060960864801650304020105000420",
+    "SHA-384": "3041300d060960864801650304020205000430",
+    "SHA-512": "3051300d060960864801650304020305000440",
+  };
+  for (const hash of ["SHA-1", "SHA-256", "SHA-384", "SHA-512"]) {
+    it(`${hash}: the right encoding verifies, its near misses do not, as with WebCrypto`, async () => {
+      const { generateKeyPairSync, privateEncrypt, createHash, constants } = await import("node:crypto");
+      const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const key = await web.importKey("spki", publicKey.export({ type: "spki", format: "der" }), { name: "RSASSA-PKCS1-v1_5", hash }, false, ["verify"]);
+      const data = bytesOf("Ricevuta di avvenuta consegna");
+      const digest = createHash(hash.replace("-", "").toLowerCase()).update(data).digest();
+      const prefix = Buffer.from(HEX[hash]!, "hex");
+      const other = Buffer.from(HEX[hash === "SHA-256" ? "SHA-384" : "SHA-256"]!, "hex");
+      // Signatures over chosen encoded messages (type-1 padding added by OpenSSL).
+      const sign = (em: Uint8Array): Uint8Array => new Uint8Array(privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, em));
+      const noNull = Buffer.concat([Buffer.from([0x30, prefix[1]! - 2, 0x30, prefix[3]! - 2]), prefix.subarray(4, prefix.length - 4), prefix.subarray(-2), digest]);
+      const cases: [string, Uint8Array, boolean][] = [
+        ["the DigestInfo", Buffer.concat([prefix, digest]), true],
+        ["the bare digest", digest, false],
+        ["another hash's DigestInfo prefix", Buffer.concat([other, digest]), false],
+        ["the DigestInfo without NULL parameters", noNull, false],
+        ["a byte after the DigestInfo", Buffer.concat([prefix, digest, Buffer.from([0])]), false],
+        ["the DigestInfo of other data", Buffer.concat([prefix, createHash(hash.replace("-", "").toLowerCase()).update("x").digest()]), false],
+        ["the DigestInfo one byte short", Buffer.concat([prefix, digest]).subarray(0, prefix.length + digest.length - 1), false],
+      ];
+      for (const [label, em, expected] of cases) {
+        const r = await same((s) => s.verify("RSASSA-PKCS1-v1_5", key, sign(em), data));
+        expect(r, label).toEqual({ ok: true, value: expected });
+      }
+      // A valid signature whose value starts with a zero byte, given without it: the same
+      // number, but not k bytes long (RFC 8017 §8.2.2 step 1).
+      for (let i = 0; ; i++) {
+        const text = bytesOf(`message ${i}`);
+        const sig = sign(Buffer.concat([prefix, createHash(hash.replace("-", "").toLowerCase()).update(text).digest()]));
+        if (sig[0] !== 0) continue;
+        expect(await same((s) => s.verify("RSASSA-PKCS1-v1_5", key, sig, text))).toEqual({ ok: true, value: true });
+        expect(await same((s) => s.verify("RSASSA-PKCS1-v1_5", key, sig.subarray(1), text))).toEqual({ ok: true, value: false });
+        break;
+      }
+    });
+  }
+});
+
 const errorsOf = (r: PecVerification): string[] => r.issues.map((i) => `${i.severity}:${i.code}`).sort();
 
 describe("nodeCrypto(): verifyPec on built messages, every key the test PKI makes", () => {
