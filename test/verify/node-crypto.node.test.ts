@@ -220,7 +220,7 @@ describe("nodeCrypto(): PKCS#1 v1.5 accepts only the exact DigestInfo", () => {
       const prefix = Buffer.from(HEX[hash]!, "hex");
       const other = Buffer.from(HEX[hash === "SHA-256" ? "SHA-384" : "SHA-256"]!, "hex");
       // Signatures over chosen encoded messages (type-1 padding added by OpenSSL).
-      const sign = (em: Uint8Array): Uint8Array => new Uint8Array(privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, em));
+      const sign = (em: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, em));
       const noNull = Buffer.concat([Buffer.from([0x30, prefix[1]! - 2, 0x30, prefix[3]! - 2]), prefix.subarray(4, prefix.length - 4), prefix.subarray(-2), digest]);
       const cases: [string, Uint8Array, boolean][] = [
         ["the DigestInfo", Buffer.concat([prefix, digest]), true],
