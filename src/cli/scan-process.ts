@@ -162,11 +162,8 @@ export async function processItems(items: readonly ScanItem[], ctx: ProcessConte
       staged.push(s);
       if (!("kind" in s)) held += s.bytes.length;
     }
-    for (let i = 0; i < staged.length; i++) {
-      const s = staged[i]!;
-      if (!("kind" in s)) staged[i] = parse(s);
-    }
-    for (const s of staged) out.push("kind" in s ? s : await verify(s as Parsed, ctx));
+    const parsed = staged.map((s) => ("kind" in s ? s : parse(s)));
+    for (const s of parsed) out.push("kind" in s ? s : await verify(s, ctx));
   }
   return out;
 }
