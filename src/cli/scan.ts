@@ -276,9 +276,9 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
       throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
     }
     const { Tinypool } = await import("tinypool");
-    // A worker holds one message at a time, so a small young generation is plenty; V8's default
-    // (up to 48 MB per thread) cost ≈ 60 MB of peak RSS per worker with no measurable speed-up
-    // (bench/scan-results.md).
+    // A worker holds one stage of a batch at a time (about 4 MB of messages, see processItems), so
+    // a small young generation is plenty; V8's default (up to 48 MB per thread) cost ≈ 60 MB of
+    // peak RSS per worker with no measurable speed-up (bench/scan-results.md).
     // Two tasks per worker: a worker then has its next batch at hand while the main thread takes
     // in the last one's results, instead of waiting for it (≈ 3 % of a worker's profile in
     // Atomics.wait; ≈ 4 % more of the two cores busy over 100,000 receipts).
