@@ -8,7 +8,7 @@ import { formatHeader, formatParams, parseMime } from "../../mime/index.js";
 import type { MimeEntity } from "../../mime/index.js";
 import { asBufferSource, concatBytes, latin1Bytes, toHex } from "../../util/bytes.js";
 import { breveHashInput } from "../breve.js";
-import { type BreveHash, invalid } from "./common.js";
+import { type BreveHash, type ByteEdit, applyEdits, invalid } from "./common.js";
 
 /** Result of {@link brevify}. */
 export interface BrevifiedOriginal {
@@ -98,7 +98,7 @@ export async function brevify(original: Uint8Array, options: { crypto?: Crypto }
   if (!(original instanceof Uint8Array)) throw invalid("original must be the message bytes (Uint8Array)");
   const subtle = (options.crypto ?? globalThis.crypto).subtle;
   const root = parseMime(original);
-  const edits: { start: number; end: number; bytes: Uint8Array }[] = [];
+  const edits: ByteEdit[] = [];
   const hashes: BreveHash[] = [];
   for (const t of targets(root)) {
     const e = t.entity;
@@ -120,13 +120,5 @@ export async function brevify(original: Uint8Array, options: { crypto?: Crypto }
     edits.push({ start: e.bodyStart, end: e.bodyEnd, bytes: latin1Bytes((e.headerEnd === at ? eol : "") + hash) });
   }
   if (edits.length === 0) return { bytes: original, hashes };
-  edits.sort((a, b) => a.start - b.start || a.end - b.end);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (const e of edits) {
-    out.push(original.subarray(at, e.start), e.bytes);
-    at = e.end;
-  }
-  out.push(original.subarray(at));
-  return { bytes: concatBytes(out), hashes };
+  return { bytes: applyEdits(original, edits), hashes };
 }

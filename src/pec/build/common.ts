@@ -519,6 +519,29 @@ export function headerBytes(specs: readonly HeaderSpec[]): Uint8Array {
   return concatBytes(parts);
 }
 
+/** Bytes `[start, end)` of a message to replace with `bytes` (an insertion when start = end). */
+export interface ByteEdit {
+  start: number;
+  end: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * `original` with `edits` applied, every byte outside them kept as it is (edits must not
+ * overlap; they may come in any order, and `edits` is sorted in place).
+ */
+export function applyEdits(original: Uint8Array, edits: ByteEdit[]): Uint8Array {
+  edits.sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const e of edits) {
+    out.push(original.subarray(at, e.start), e.bytes);
+    at = e.end;
+  }
+  out.push(original.subarray(at));
+  return concatBytes(out);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bodies and signing
 

@@ -15,10 +15,12 @@ import { firstMailbox, normalizeMsgId, parseAddressList } from "../address.js";
 import { readPec } from "../read.js";
 import type { ReadPec } from "../types.js";
 import {
+  type ByteEdit,
   type HeaderSpec,
   type MailboxInput,
   type PecTransaction,
   type PecTransactionRecipient,
+  applyEdits,
   bracketMsgId,
   checkAddress,
   checkIdentificativo,
@@ -76,7 +78,7 @@ export function prepareOriginal(original: Uint8Array, options: PrepareOriginalOp
 
   const eol = eolOf(fields[0]?.raw);
   const enc = (s: string): Uint8Array => concatBytes([latin1Bytes(s), eol]);
-  const edits: { start: number; end: number; bytes: Uint8Array }[] = [];
+  const edits: ByteEdit[] = [];
   ids.forEach((h, i) => edits.push({ start: h.start, end: h.end, bytes: i === 0 ? enc(`Message-ID: <${identificativo}>`) : new Uint8Array(0) }));
   for (const h of fields) if (h.lname === "x-riferimento-message-id") edits.push({ start: h.start, end: h.end, bytes: new Uint8Array(0) });
 
@@ -99,15 +101,7 @@ export function prepareOriginal(original: Uint8Array, options: PrepareOriginalOp
   if (last && !lastEdited && last.raw[last.raw.length - 1] !== 10) added.unshift(eol);
   edits.push({ start: insertAt, end: insertAt, bytes: concatBytes(added) });
 
-  edits.sort((a, b) => a.start - b.start || a.end - b.end);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (const e of edits) {
-    out.push(original.subarray(at, e.start), e.bytes);
-    at = e.end;
-  }
-  out.push(original.subarray(at));
-  return concatBytes(out);
+  return applyEdits(original, edits);
 }
 
 /** Whether the message's Message-ID is `<identificativo>`. */
