@@ -2,7 +2,9 @@
 // malformed XML. Runs in Node and Chromium with a fixed seed and a bounded budget
 // (the whole file stays well under 30 s in CI). `FUZZ_RUNS=n` (npm run fuzz) runs n cases
 // per property (6 properties; the signed-mutation one gets n/10 because each case
-// verifies a signature): FUZZ_RUNS=20000 gives > 100,000 cases.
+// verifies a signature): FUZZ_RUNS=20000 gives > 100,000 cases. A fuzz run draws a new seed
+// each time (printed, and in fast-check's report of a failure) so that runs explore new
+// cases; `FUZZ_SEED=s` replays one. Without FUZZ_RUNS the seed is fixed, as CI needs.
 //
 // Invariants:
 // - readPec / parseMime / parseDaticert throw nothing but PecError;
@@ -34,16 +36,18 @@ import { verifyCms } from "../../src/smime/verify.js";
 import { equalBytes, latin1, latin1Bytes, utf8Bytes } from "../../src/util/bytes.js";
 import { readWild, wildFiles } from "../support/wild.js";
 
-const SEED = 20_261_123;
-
-function envRuns(): number | undefined {
+/** An integer from the environment (Vite's in the browser, the process's in Node), or undefined. */
+function envInteger(name: string): number | undefined {
   const metaEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env;
   const procEnv = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const raw = metaEnv?.["FUZZ_RUNS"] ?? procEnv?.["FUZZ_RUNS"];
-  const n = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : undefined;
+  const raw = metaEnv?.[name] ?? procEnv?.[name];
+  const n = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
-const FUZZ = envRuns();
+const fuzzRuns = envInteger("FUZZ_RUNS");
+const FUZZ = fuzzRuns !== undefined && fuzzRuns > 0 ? fuzzRuns : undefined;
+const SEED = envInteger("FUZZ_SEED") ?? (FUZZ === undefined ? 20_261_123 : Math.floor(Math.random() * 2 ** 31));
+if (FUZZ !== undefined) console.log(`fuzz: ${FUZZ} runs per property, FUZZ_SEED=${SEED}`);
 /** Cases for one property: `ci` in CI, FUZZ_RUNS × share when fuzzing. */
 const runs = (ci: number, share = 1): number => (FUZZ === undefined ? ci : Math.max(ci, Math.floor(FUZZ * share)));
 const params = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns, endOnFailure: true });
