@@ -6,7 +6,7 @@
  */
 
 import { asBufferSource } from "../util/bytes.js";
-import { BerReader, T } from "./ber.js";
+import { BerReader, TAG } from "./ber.js";
 import type { PublicKeyData } from "./certificate.js";
 import { digest, DIGEST_SIZE, type CryptoLike } from "./digest.js";
 import { bytesToBigInt, ecdsaVerify, hasCurve, rsaPkcs1Verify, rsaPssVerify } from "./fallback.js";
@@ -68,17 +68,17 @@ export function parseSignatureAlgorithm(oid: string, params?: Uint8Array): Signa
   let trailer = 1;
   if (params && params.length > 0) {
     const r = new BerReader(params);
-    for (const f of r.expect(r.root(), T.SEQUENCE, "RSASSA-PSS-params")) {
-      if (f.tag === T.CTX0) hash = readHashAlg(r, f);
-      else if (f.tag === T.CTX1) {
+    for (const f of r.expect(r.root(), TAG.SEQUENCE, "RSASSA-PSS-params")) {
+      if (f.tag === TAG.CTX0) hash = readHashAlg(r, f);
+      else if (f.tag === TAG.CTX1) {
         const mgf = r.children(f)[0]!;
         const [mgfOid, mgfParams] = r.children(mgf);
         if (r.oid(mgfOid!) !== SIG.mgf1) return "RSASSA-PSS with a mask generation function other than MGF1";
         if (!mgfParams) return "RSASSA-PSS: MGF1 without a hash";
         const h = r.oid(r.children(mgfParams)[0]!);
         mgfHash = digestByOid(h) ?? h;
-      } else if (f.tag === T.CTX2) saltLength = r.smallInt(r.children(f)[0]!);
-      else if (f.tag === T.CTX3) trailer = r.smallInt(r.children(f)[0]!);
+      } else if (f.tag === TAG.CTX2) saltLength = r.smallInt(r.children(f)[0]!);
+      else if (f.tag === TAG.CTX3) trailer = r.smallInt(r.children(f)[0]!);
     }
   }
   if (!(hash in DIGEST_SIZE)) return `RSASSA-PSS with hash ${hash} is not supported`;
@@ -136,8 +136,8 @@ function keyNow(crypto: CryptoLike, key: PublicKeyData, id: string): CryptoKey |
 function ecdsaRs(sig: Uint8Array): { r: Uint8Array; s: Uint8Array } | undefined {
   try {
     const rd = new BerReader(sig);
-    const [rT, sT, extra] = rd.expect(rd.root(), T.SEQUENCE, "ECDSA-Sig-Value");
-    if (!rT || !sT || extra || rT.tag !== T.INTEGER || sT.tag !== T.INTEGER) return undefined;
+    const [rT, sT, extra] = rd.expect(rd.root(), TAG.SEQUENCE, "ECDSA-Sig-Value");
+    if (!rT || !sT || extra || rT.tag !== TAG.INTEGER || sT.tag !== TAG.INTEGER) return undefined;
     const strip = (b: Uint8Array): Uint8Array => {
       let i = 0;
       while (i < b.length - 1 && b[i] === 0) i++;

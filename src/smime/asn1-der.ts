@@ -13,24 +13,10 @@
 
 import { PecError } from "../errors.js";
 import { concatBytes } from "../util/bytes.js";
+import { TAG } from "./ber.js";
 
-/** Universal and context tags used by CMS and X.509, as full identifier octets. */
-export const TAG = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  ENUMERATED: 0x0a,
-  UTF8_STRING: 0x0c,
-  PRINTABLE_STRING: 0x13,
-  IA5_STRING: 0x16,
-  UTC_TIME: 0x17,
-  GENERALIZED_TIME: 0x18,
-  SEQUENCE: 0x30,
-  SET: 0x31,
-} as const;
+// One table of tag octets for reading (ber.ts) and writing; writers take it from here with the rest.
+export { TAG };
 
 /**
  * A node of an ASN.1 tree to encode.

@@ -42,8 +42,8 @@ export interface Tlv {
   readonly indefinite: boolean;
 }
 
-/** Tag octets used here. */
-export const T = {
+/** Universal and context tags used by CMS and X.509 (read here, written by asn1-der.ts), as full identifier octets. */
+export const TAG = {
   BOOLEAN: 0x01,
   INTEGER: 0x02,
   BIT_STRING: 0x03,
@@ -52,6 +52,8 @@ export const T = {
   OID: 0x06,
   ENUMERATED: 0x0a,
   UTF8_STRING: 0x0c,
+  PRINTABLE_STRING: 0x13,
+  IA5_STRING: 0x16,
   SEQUENCE: 0x30,
   SET: 0x31,
   UTC_TIME: 0x17,
@@ -263,19 +265,19 @@ export class BerReader {
 
   /** Dotted OID of an OBJECT IDENTIFIER element. */
   oid(t: Tlv): string {
-    if (t.tag !== T.OID) throw new BerError("expected an OBJECT IDENTIFIER", t.start);
+    if (t.tag !== TAG.OID) throw new BerError("expected an OBJECT IDENTIFIER", t.start);
     return decodeOid(this.buf, t.contentStart, t.contentEnd);
   }
 
   /** Unsigned big-endian magnitude of an INTEGER as lower-case hex, sign byte dropped. */
   integerHex(t: Tlv): string {
-    if (t.tag !== T.INTEGER) throw new BerError("expected an INTEGER", t.start);
+    if (t.tag !== TAG.INTEGER) throw new BerError("expected an INTEGER", t.start);
     return integerHex(this.content(t));
   }
 
   /** Small non-negative INTEGER as a number. */
   smallInt(t: Tlv): number {
-    if (t.tag !== T.INTEGER && t.tag !== T.ENUMERATED) throw new BerError("expected an INTEGER", t.start);
+    if (t.tag !== TAG.INTEGER && t.tag !== TAG.ENUMERATED) throw new BerError("expected an INTEGER", t.start);
     const c = this.content(t);
     if (c.length === 0 || c.length > 6 || c[0]! & 0x80) throw new BerError("integer out of range", t.start);
     let v = 0;
@@ -285,7 +287,7 @@ export class BerReader {
 
   /** BIT STRING content without the unused-bits octet, plus that count. */
   bits(t: Tlv): { bytes: Uint8Array; unused: number } {
-    if ((t.tag & 0xdf) !== T.BIT_STRING) throw new BerError("expected a BIT STRING", t.start);
+    if ((t.tag & 0xdf) !== TAG.BIT_STRING) throw new BerError("expected a BIT STRING", t.start);
     if (t.tag & 0x20) {
       // Constructed BIT STRING: only the last segment may have unused bits.
       const segs: Uint8Array[] = [];
@@ -316,7 +318,7 @@ export class BerReader {
 
   /** BOOLEAN value (any non-zero octet is TRUE, as BER allows). */
   boolean(t: Tlv): boolean {
-    if (t.tag !== T.BOOLEAN || t.contentEnd - t.contentStart !== 1) throw new BerError("expected a BOOLEAN", t.start);
+    if (t.tag !== TAG.BOOLEAN || t.contentEnd - t.contentStart !== 1) throw new BerError("expected a BOOLEAN", t.start);
     return this.buf[t.contentStart] !== 0;
   }
 }
@@ -327,8 +329,8 @@ export function timeOf(buf: Uint8Array, t: Tlv): Date {
   if (fast) return fast;
   const s = latin1(buf, t.contentStart, t.contentEnd);
   let d: Date | undefined;
-  if (t.tag === T.UTC_TIME) d = parseTime(s, true);
-  else if (t.tag === T.GENERALIZED_TIME) d = parseTime(s, false);
+  if (t.tag === TAG.UTC_TIME) d = parseTime(s, true);
+  else if (t.tag === TAG.GENERALIZED_TIME) d = parseTime(s, false);
   if (!d) throw new BerError("bad time value", t.start);
   return d;
 }
@@ -395,10 +397,10 @@ function decodeOidUncached(buf: Uint8Array, start: number, end: number): string 
 
 /** The DER forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ), read straight from the bytes; undefined otherwise. */
 function derTime(buf: Uint8Array, t: Tlv): Date | undefined {
-  const utc = t.tag === T.UTC_TIME;
+  const utc = t.tag === TAG.UTC_TIME;
   const s = t.contentStart;
   const len = t.contentEnd - s;
-  if (len !== (utc ? 13 : 15) || (!utc && t.tag !== T.GENERALIZED_TIME) || buf[t.contentEnd - 1] !== 0x5a) return undefined;
+  if (len !== (utc ? 13 : 15) || (!utc && t.tag !== TAG.GENERALIZED_TIME) || buf[t.contentEnd - 1] !== 0x5a) return undefined;
   const y = utc ? decimal(buf, s, 2) : decimal(buf, s, 4);
   const o = s + (utc ? 2 : 4);
   const ms = Date.UTC(utc ? y + (y >= 50 ? 1900 : 2000) : y, decimal(buf, o, 2) - 1, decimal(buf, o + 2, 2), decimal(buf, o + 4, 2), decimal(buf, o + 6, 2), decimal(buf, o + 8, 2));
@@ -532,6 +534,6 @@ export function toDer(r: BerReader, t: Tlv, sortSets: boolean, tagOverride?: num
     return encodeTlv(tag & 0xdf, r.octets(t));
   }
   const kids = r.children(t).map((c) => toDer(r, c, sortSets));
-  if (sortSets && (tag === T.SET || tag === 0x31)) kids.sort(compareBytes);
+  if (sortSets && (tag === TAG.SET || tag === 0x31)) kids.sort(compareBytes);
   return encodeTlv(tag, concatBytes(kids));
 }

@@ -15,7 +15,7 @@
 import { PecError } from "../errors.js";
 import { decodeBase64, encodeBase64 } from "../util/base64.js";
 import { toHex } from "../util/bytes.js";
-import { BerError, BerReader, encodeTlv, T, type Tlv } from "./ber.js";
+import { BerError, BerReader, encodeTlv, TAG, type Tlv } from "./ber.js";
 import { ContentCache } from "./cache.js";
 import { digest, type CryptoLike } from "./digest.js";
 import { formatName, readGeneralName, readGeneralNames, readName, rdnKeys, type DistinguishedName, type GeneralName } from "./name.js";
@@ -228,12 +228,12 @@ export class Certificate {
 
   private constructor(der: Uint8Array) {
     const r = new BerReader(der);
-    const [tbsT, algT, sigT] = r.expect(r.root(), T.SEQUENCE, "Certificate");
+    const [tbsT, algT, sigT] = r.expect(r.root(), TAG.SEQUENCE, "Certificate");
     if (!tbsT || !algT || !sigT) throw new BerError("Certificate: missing fields", 0);
-    const tbs = r.expect(tbsT, T.SEQUENCE, "TBSCertificate");
+    const tbs = r.expect(tbsT, TAG.SEQUENCE, "TBSCertificate");
     let i = 0;
     let version = 1;
-    if (tbs[0]?.tag === T.CTX0) {
+    if (tbs[0]?.tag === TAG.CTX0) {
       version = r.smallInt(r.children(tbs[0])[0]!) + 1;
       i++;
     }
@@ -246,12 +246,12 @@ export class Certificate {
     this.subjectName = readName(r, subjectT);
     this.issuer = formatName(this.issuerName);
     this.subject = formatName(this.subjectName);
-    const [nb, na] = r.expect(validityT, T.SEQUENCE, "Validity");
+    const [nb, na] = r.expect(validityT, TAG.SEQUENCE, "Validity");
     if (!nb || !na) throw new BerError("Validity: missing fields", validityT.start);
     this.notBefore = r.time(nb);
     this.notAfter = r.time(na);
 
-    const [sigAlgOidT, sigAlgParamsT] = r.expect(algT, T.SEQUENCE, "AlgorithmIdentifier");
+    const [sigAlgOidT, sigAlgParamsT] = r.expect(algT, TAG.SEQUENCE, "AlgorithmIdentifier");
     const sigAlgOid = r.oid(sigAlgOidT!);
     this.signatureAlgorithm = signatureAlgorithmName(sigAlgOid);
     const key = readSpki(r, spkiT);
@@ -260,17 +260,17 @@ export class Certificate {
     // Extensions.
     const extensions: CertificateExtension[] = [];
     for (const t of tbs.slice(i + 6)) {
-      if (t.tag !== T.CTX3) continue;
-      for (const ext of r.expect(r.children(t)[0]!, T.SEQUENCE, "Extensions")) {
-        const parts = r.expect(ext, T.SEQUENCE, "Extension");
+      if (t.tag !== TAG.CTX3) continue;
+      for (const ext of r.expect(r.children(t)[0]!, TAG.SEQUENCE, "Extensions")) {
+        const parts = r.expect(ext, TAG.SEQUENCE, "Extension");
         const oid = r.oid(parts[0]!);
         let critical = false;
         let valueT = parts[1];
-        if (valueT?.tag === T.BOOLEAN) {
+        if (valueT?.tag === TAG.BOOLEAN) {
           critical = r.boolean(valueT);
           valueT = parts[2];
         }
-        if (!valueT || valueT.tag !== T.OCTET_STRING) throw new BerError("Extension: missing value", ext.start);
+        if (!valueT || valueT.tag !== TAG.OCTET_STRING) throw new BerError("Extension: missing value", ext.start);
         extensions.push({ oid, critical, value: r.content(valueT) });
       }
     }
@@ -298,18 +298,18 @@ export class Certificate {
           break;
         }
         case X509.extKeyUsage:
-          eku = er.expect(root(), T.SEQUENCE, "ExtKeyUsage").map((t) => er.oid(t));
+          eku = er.expect(root(), TAG.SEQUENCE, "ExtKeyUsage").map((t) => er.oid(t));
           break;
         case X509.certificatePolicies:
-          policies = er.expect(root(), T.SEQUENCE, "CertificatePolicies").map((p) => er.oid(er.children(p)[0]!));
+          policies = er.expect(root(), TAG.SEQUENCE, "CertificatePolicies").map((p) => er.oid(er.children(p)[0]!));
           break;
         case X509.basicConstraints: {
-          const kids = er.expect(root(), T.SEQUENCE, "BasicConstraints");
+          const kids = er.expect(root(), TAG.SEQUENCE, "BasicConstraints");
           let ca = false;
           let pathLength: number | undefined;
           for (const k of kids) {
-            if (k.tag === T.BOOLEAN) ca = er.boolean(k);
-            else if (k.tag === T.INTEGER) pathLength = er.smallInt(k);
+            if (k.tag === TAG.BOOLEAN) ca = er.boolean(k);
+            else if (k.tag === TAG.INTEGER) pathLength = er.smallInt(k);
           }
           bc = pathLength === undefined ? { ca } : { ca, pathLength };
           break;
@@ -318,7 +318,7 @@ export class Certificate {
           ski = toHex(er.octets(root()));
           break;
         case X509.authorityKeyIdentifier:
-          for (const k of er.expect(root(), T.SEQUENCE, "AuthorityKeyIdentifier")) if (k.tag === 0x80) aki = toHex(er.content(k));
+          for (const k of er.expect(root(), TAG.SEQUENCE, "AuthorityKeyIdentifier")) if (k.tag === 0x80) aki = toHex(er.content(k));
           break;
         case X509.subjectAltName:
           san = readGeneralNames(er, root());
@@ -326,8 +326,8 @@ export class Certificate {
         case X509.nameConstraints: {
           const permitted: GeneralName[] = [];
           const excluded: GeneralName[] = [];
-          for (const k of er.expect(root(), T.SEQUENCE, "NameConstraints")) {
-            const target = k.tag === T.CTX0 ? permitted : k.tag === T.CTX1 ? excluded : undefined;
+          for (const k of er.expect(root(), TAG.SEQUENCE, "NameConstraints")) {
+            const target = k.tag === TAG.CTX0 ? permitted : k.tag === TAG.CTX1 ? excluded : undefined;
             if (!target) continue;
             for (const sub of er.children(k)) target.push(readGeneralName(er, er.children(sub)[0]!));
           }
@@ -335,11 +335,11 @@ export class Certificate {
           break;
         }
         case X509.crlDistributionPoints:
-          for (const dp of er.expect(root(), T.SEQUENCE, "CRLDistributionPoints")) {
+          for (const dp of er.expect(root(), TAG.SEQUENCE, "CRLDistributionPoints")) {
             for (const f of er.children(dp)) {
-              if (f.tag !== T.CTX0) continue;
+              if (f.tag !== TAG.CTX0) continue;
               for (const dpn of er.children(f)) {
-                if (dpn.tag !== T.CTX0) continue;
+                if (dpn.tag !== TAG.CTX0) continue;
                 for (const g of er.children(dpn)) {
                   const gn = readGeneralName(er, g);
                   if (gn.type === "uniformResourceIdentifier") crlDps.push(gn.value);
@@ -372,7 +372,7 @@ export class Certificate {
     internals.set(this, {
       tbs: r.raw(tbsT),
       sigAlgOid,
-      sigAlgParams: sigAlgParamsT && sigAlgParamsT.tag !== T.NULL ? r.raw(sigAlgParamsT) : undefined,
+      sigAlgParams: sigAlgParamsT && sigAlgParamsT.tag !== TAG.NULL ? r.raw(sigAlgParamsT) : undefined,
       signature: sig.bytes,
       key: key.data,
       subjectKey: subjectRdns.join("\u0000"),
@@ -434,7 +434,7 @@ export class Certificate {
 }
 
 function readSpki(r: BerReader, spkiT: Tlv): { description: PublicKeyDescription; data: PublicKeyData } {
-  const [algT, keyT] = r.expect(spkiT, T.SEQUENCE, "SubjectPublicKeyInfo");
+  const [algT, keyT] = r.expect(spkiT, TAG.SEQUENCE, "SubjectPublicKeyInfo");
   if (!algT || !keyT) throw new BerError("SubjectPublicKeyInfo: missing fields", spkiT.start);
   const [oidT, paramsT] = r.children(algT);
   const oid = r.oid(oidT!);
@@ -443,7 +443,7 @@ function readSpki(r: BerReader, spkiT: Tlv): { description: PublicKeyDescription
   const keys = new WeakMap<SubtleCrypto, Map<string, Promise<CryptoKey | undefined>>>();
   if (oid === SIG.rsaEncryption || oid === SIG.rsaPSS) {
     const kr = new BerReader(bytes);
-    const [nT, eT] = kr.expect(kr.root(), T.SEQUENCE, "RSAPublicKey");
+    const [nT, eT] = kr.expect(kr.root(), TAG.SEQUENCE, "RSAPublicKey");
     if (!nT || !eT) throw new BerError("RSAPublicKey: missing fields", 0);
     let n = kr.content(nT);
     while (n.length > 1 && n[0] === 0) n = n.subarray(1);
@@ -453,14 +453,14 @@ function readSpki(r: BerReader, spkiT: Tlv): { description: PublicKeyDescription
     const rsaSpki =
       oid === SIG.rsaEncryption
         ? spki
-        : encodeTlv(T.SEQUENCE, new Uint8Array([...RSA_ALG_ID, ...encodeTlv(T.BIT_STRING, new Uint8Array([0, ...bytes]))]));
+        : encodeTlv(TAG.SEQUENCE, new Uint8Array([...RSA_ALG_ID, ...encodeTlv(TAG.BIT_STRING, new Uint8Array([0, ...bytes]))]));
     return {
       description: { algorithm: oid === SIG.rsaPSS ? "RSA-PSS" : "RSA", size },
       data: { kind: "RSA", oid, spki, rsaSpki, n, e, pssOnly: oid === SIG.rsaPSS, keys },
     };
   }
   if (oid === SIG.ecPublicKey) {
-    const curveOid = paramsT?.tag === T.OID ? r.oid(paramsT) : "";
+    const curveOid = paramsT?.tag === TAG.OID ? r.oid(paramsT) : "";
     const curve = CURVES[curveOid] ?? curveOid;
     const size = curve === "P-256" ? 256 : curve === "P-384" ? 384 : curve === "P-521" ? 521 : 0;
     return {

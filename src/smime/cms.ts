@@ -10,7 +10,7 @@
  * @module
  */
 
-import { BerError, BerReader, decodeOid, T, timeOf, toDer, type Tlv } from "./ber.js";
+import { BerError, BerReader, decodeOid, TAG, timeOf, toDer, type Tlv } from "./ber.js";
 import { fnv, sameBytes } from "./cache.js";
 import { readNameCached } from "./name.js";
 import { CMS } from "./oids.js";
@@ -116,7 +116,7 @@ function encodingsOf(buf: Uint8Array, start: number, end: number, tlv: () => rea
   return (all: boolean): Uint8Array[] => {
     if (!memo) {
       const asReceived = copyOf(buf, start, end);
-      asReceived[0] = T.SET;
+      asReceived[0] = TAG.SET;
       memo = [asReceived];
     }
     if (all && memo.length === 1) {
@@ -124,7 +124,7 @@ function encodingsOf(buf: Uint8Array, start: number, end: number, tlv: () => rea
       for (const sorted of [false, true]) {
         let d: Uint8Array;
         try {
-          d = toDer(r, sa, sorted, T.SET);
+          d = toDer(r, sa, sorted, TAG.SET);
         } catch {
           break; // attribute values that are not BER inside: the received bytes are all there is
         }
@@ -139,10 +139,10 @@ function encodingsOf(buf: Uint8Array, start: number, end: number, tlv: () => rea
 function attributesByType(r: BerReader, sa: Tlv): Map<string, Tlv[][]> {
   const byType = new Map<string, Tlv[][]>();
   for (const attr of r.children(sa)) {
-    const [typeT, valuesT] = r.expect(attr, T.SEQUENCE, "Attribute");
+    const [typeT, valuesT] = r.expect(attr, TAG.SEQUENCE, "Attribute");
     if (!typeT || !valuesT) throw new BerError("Attribute: missing fields", attr.start);
     const type = r.oid(typeT);
-    const values = r.expect(valuesT, T.SET, "AttributeValues");
+    const values = r.expect(valuesT, TAG.SET, "AttributeValues");
     const list = byType.get(type);
     if (list) list.push(values);
     else byType.set(type, [values]);
@@ -151,25 +151,25 @@ function attributesByType(r: BerReader, sa: Tlv): Map<string, Tlv[][]> {
 }
 
 function readSignerInfo(r: BerReader, t: Tlv): ParsedSignerInfo {
-  const f = r.expect(t, T.SEQUENCE, "SignerInfo");
+  const f = r.expect(t, TAG.SEQUENCE, "SignerInfo");
   let i = 0;
   const version = r.smallInt(f[i++]!);
   const sidT = f[i++];
   if (!sidT) throw new BerError("SignerInfo: missing sid", t.start);
   let sid: SignerIdentifier;
-  if (sidT.tag === T.SEQUENCE) {
+  if (sidT.tag === TAG.SEQUENCE) {
     const [issuerT, serialT] = r.children(sidT);
     if (!issuerT || !serialT) throw new BerError("IssuerAndSerialNumber: missing fields", sidT.start);
     const name = readNameCached(r, issuerT);
     sid = { kind: "issuerAndSerialNumber", issuer: name.text, issuerKey: name.key, serialNumber: r.integerHex(serialT) };
-  } else if (sidT.tag === 0x80 || sidT.tag === T.CTX0) {
-    sid = { kind: "subjectKeyIdentifier", subjectKeyIdentifier: toHex(r.octets({ ...sidT, tag: sidT.tag === 0x80 ? T.OCTET_STRING : 0x24 })) };
+  } else if (sidT.tag === 0x80 || sidT.tag === TAG.CTX0) {
+    sid = { kind: "subjectKeyIdentifier", subjectKeyIdentifier: toHex(r.octets({ ...sidT, tag: sidT.tag === 0x80 ? TAG.OCTET_STRING : 0x24 })) };
   } else throw new BerError("SignerInfo: bad sid", sidT.start);
   const digT = f[i++];
   if (!digT) throw new BerError("SignerInfo: missing digestAlgorithm", t.start);
-  const digestAlgorithm = r.oid(r.expect(digT, T.SEQUENCE, "DigestAlgorithmIdentifier")[0]!);
+  const digestAlgorithm = r.oid(r.expect(digT, TAG.SEQUENCE, "DigestAlgorithmIdentifier")[0]!);
   let signedAttrs: SignedAttributes | undefined;
-  if (f[i]?.tag === T.CTX0) {
+  if (f[i]?.tag === TAG.CTX0) {
     const sa = f[i++]!;
     const byType = attributesByType(r, sa);
     signedAttrs = { values: () => attributeValues(r, byType), encodings: encodingsOf(r.buf, sa.start, sa.end, () => [r, sa]) };
@@ -177,13 +177,13 @@ function readSignerInfo(r: BerReader, t: Tlv): ParsedSignerInfo {
   const sigAlgT = f[i++];
   const sigT = f[i++];
   if (!sigAlgT || !sigT) throw new BerError("SignerInfo: missing signature", t.start);
-  const [sigOidT, sigParamsT] = r.expect(sigAlgT, T.SEQUENCE, "SignatureAlgorithmIdentifier");
+  const [sigOidT, sigParamsT] = r.expect(sigAlgT, TAG.SEQUENCE, "SignatureAlgorithmIdentifier");
   return {
     version,
     sid,
     digestAlgorithm,
     signatureAlgorithm: r.oid(sigOidT!),
-    signatureParams: sigParamsT && sigParamsT.tag !== T.NULL ? derOf(r, sigParamsT) : undefined,
+    signatureParams: sigParamsT && sigParamsT.tag !== TAG.NULL ? derOf(r, sigParamsT) : undefined,
     signature: r.octets(sigT),
     signedAttrs,
   };
@@ -236,46 +236,46 @@ function parseGeneral(bytes: Uint8Array, maxCertificates: number): ParsedCms {
   const r = new BerReader(bytes);
   // Trailing bytes after the ContentInfo (padding, a newline after base64) are tolerated.
   const ci = r.root(true);
-  const [typeT, contentT] = r.expect(ci, T.SEQUENCE, "ContentInfo");
+  const [typeT, contentT] = r.expect(ci, TAG.SEQUENCE, "ContentInfo");
   if (!typeT || !contentT) throw new BerError("ContentInfo: missing fields", ci.start);
   const type = r.oid(typeT);
   if (type !== CMS.signedData) throw new BerError(`ContentInfo: content type ${type} is not signedData`, typeT.start);
-  if (contentT.tag !== T.CTX0) throw new BerError("ContentInfo: content is not [0]", contentT.start);
+  if (contentT.tag !== TAG.CTX0) throw new BerError("ContentInfo: content is not [0]", contentT.start);
   const sdT = r.children(contentT)[0];
   if (!sdT) throw new BerError("ContentInfo: empty content", contentT.start);
-  const f = r.expect(sdT, T.SEQUENCE, "SignedData");
+  const f = r.expect(sdT, TAG.SEQUENCE, "SignedData");
   let i = 0;
   const version = r.smallInt(f[i++]!);
-  const digestAlgorithms = r.expect(f[i++]!, T.SET, "DigestAlgorithmIdentifiers").map((a) => r.oid(r.children(a)[0]!));
+  const digestAlgorithms = r.expect(f[i++]!, TAG.SET, "DigestAlgorithmIdentifiers").map((a) => r.oid(r.children(a)[0]!));
   const eciT = f[i++];
   if (!eciT) throw new BerError("SignedData: missing encapContentInfo", sdT.start);
-  const [eTypeT, eContentT] = r.expect(eciT, T.SEQUENCE, "EncapsulatedContentInfo");
+  const [eTypeT, eContentT] = r.expect(eciT, TAG.SEQUENCE, "EncapsulatedContentInfo");
   const eContentType = r.oid(eTypeT!);
   let eContent: Uint8Array | undefined;
   if (eContentT) {
-    if (eContentT.tag !== T.CTX0) throw new BerError("EncapsulatedContentInfo: eContent is not [0]", eContentT.start);
+    if (eContentT.tag !== TAG.CTX0) throw new BerError("EncapsulatedContentInfo: eContent is not [0]", eContentT.start);
     const inner = r.children(eContentT)[0];
     if (inner) {
       // PKCS #7 v1.5 allowed any type here; the signed bytes are then its content octets.
-      eContent = (inner.tag & 0xdf) === T.OCTET_STRING ? r.octets(inner) : r.buf.subarray(inner.contentStart, inner.contentEnd);
+      eContent = (inner.tag & 0xdf) === TAG.OCTET_STRING ? r.octets(inner) : r.buf.subarray(inner.contentStart, inner.contentEnd);
     }
   }
   const certificates: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
-  if (f[i]?.tag === T.CTX0) {
+  if (f[i]?.tag === TAG.CTX0) {
     // A certificate is re-encoded only when it arrived with indefinite lengths (checking every TLV of every certificate of every receipt would cost more than the rest of the parse).
     const set = f[i++]!;
     const all = r.children(set);
     // Counted before any certificate is looked at: path building compares every pair of names.
     if (all.length > maxCertificates) throw new BerError(`the CMS carries ${all.length} certificates, more than the limit of ${maxCertificates}`, set.start);
-    for (const c of all) if (c.tag === T.SEQUENCE) certificates.push(c.indefinite ? toDer(r, c, false) : r.raw(c));
+    for (const c of all) if (c.tag === TAG.SEQUENCE) certificates.push(c.indefinite ? toDer(r, c, false) : r.raw(c));
   }
-  if (f[i]?.tag === T.CTX1) {
-    for (const c of r.children(f[i++]!)) if (c.tag === T.SEQUENCE) crls.push(c.indefinite ? toDer(r, c, false) : r.raw(c));
+  if (f[i]?.tag === TAG.CTX1) {
+    for (const c of r.children(f[i++]!)) if (c.tag === TAG.SEQUENCE) crls.push(c.indefinite ? toDer(r, c, false) : r.raw(c));
   }
   const siT = f[i++];
   if (!siT) throw new BerError("SignedData: missing signerInfos", sdT.start);
-  const signerInfos = r.expect(siT, T.SET, "SignerInfos").map((s) => readSignerInfo(r, s));
+  const signerInfos = r.expect(siT, TAG.SET, "SignerInfos").map((s) => readSignerInfo(r, s));
   return { version, digestAlgorithms, eContentType, eContent, certificates, crls, signerInfos, ber: ci.indefinite || sdT.indefinite || contentT.indefinite };
 }
 
@@ -406,43 +406,43 @@ const closing = [0, 0, 0, 0];
  */
 function readShape(b: Uint8Array): number {
   const n = b.length;
-  if (!hdrOrOpen(b, 0, n, T.SEQUENCE)) return -1;
+  if (!hdrOrOpen(b, 0, n, TAG.SEQUENCE)) return -1;
   const ciEnd = he;
   const ciLimit = ciEnd < 0 ? n : ciEnd;
-  if (!hdr(b, hs, ciLimit, T.OID) || !isPkcs(b, hs, he, 7, 2)) return -1;
-  if (!hdrOrOpen(b, he, ciLimit, T.CTX0)) return -1;
+  if (!hdr(b, hs, ciLimit, TAG.OID) || !isPkcs(b, hs, he, 7, 2)) return -1;
+  if (!hdrOrOpen(b, he, ciLimit, TAG.CTX0)) return -1;
   const ctxEnd = he;
   const ctxLimit = ctxEnd < 0 ? ciLimit : ctxEnd;
-  if (!hdrOrOpen(b, hs, ctxLimit, T.SEQUENCE)) return -1;
+  if (!hdrOrOpen(b, hs, ctxLimit, TAG.SEQUENCE)) return -1;
   const sdEnd = he;
   const sdLimit = sdEnd < 0 ? ctxLimit : sdEnd;
-  if (!hdr(b, hs, sdLimit, T.INTEGER) || !hdr(b, he, sdLimit, T.SET) || !hdrOrOpen(b, he, sdLimit, T.SEQUENCE)) return -1;
+  if (!hdr(b, hs, sdLimit, TAG.INTEGER) || !hdr(b, he, sdLimit, TAG.SET) || !hdrOrOpen(b, he, sdLimit, TAG.SEQUENCE)) return -1;
   // encapContentInfo: the eContentType alone (detached).
   const eciEnd = he;
-  if (!hdr(b, hs, eciEnd < 0 ? sdLimit : eciEnd, T.OID)) return -1;
+  if (!hdr(b, hs, eciEnd < 0 ? sdLimit : eciEnd, TAG.OID)) return -1;
   let p = he;
   if (eciEnd < 0) {
     if (!isEoc(b, p, sdLimit)) return -1;
     p += 2;
   } else if (p !== eciEnd) return -1;
   shapeCerts = -1;
-  if (b[p] === T.CTX0) {
+  if (b[p] === TAG.CTX0) {
     shapeCerts = p;
-    if (!hdrOrOpen(b, p, sdLimit, T.CTX0) || (p = fieldEnd(b, sdLimit)) < 0) return -1;
+    if (!hdrOrOpen(b, p, sdLimit, TAG.CTX0) || (p = fieldEnd(b, sdLimit)) < 0) return -1;
   }
-  if (b[p] === T.CTX1) {
-    if (!hdrOrOpen(b, p, sdLimit, T.CTX1) || (p = fieldEnd(b, sdLimit)) < 0) return -1;
+  if (b[p] === TAG.CTX1) {
+    if (!hdrOrOpen(b, p, sdLimit, TAG.CTX1) || (p = fieldEnd(b, sdLimit)) < 0) return -1;
   }
-  if (!hdrOrOpen(b, p, sdLimit, T.SET)) return -1;
+  if (!hdrOrOpen(b, p, sdLimit, TAG.SET)) return -1;
   const sisEnd = he;
-  if (!hdr(b, hs, sisEnd < 0 ? sdLimit : sisEnd, T.SEQUENCE)) return -1;
+  if (!hdr(b, hs, sisEnd < 0 ? sdLimit : sisEnd, TAG.SEQUENCE)) return -1;
   const siEnd = he;
   if (sisEnd >= 0 && sisEnd !== siEnd) return -1; // one SignerInfo
-  if (!hdr(b, hs, siEnd, T.INTEGER)) return -1;
+  if (!hdr(b, hs, siEnd, TAG.INTEGER)) return -1;
   p = he;
   const sid = b[p];
-  if ((sid !== T.SEQUENCE && sid !== 0x80 && sid !== T.CTX0) || !hdr(b, p, siEnd, sid) || !hdr(b, he, siEnd, T.SEQUENCE)) return -1;
-  if (he >= siEnd || b[he] !== T.CTX0) return -1;
+  if ((sid !== TAG.SEQUENCE && sid !== 0x80 && sid !== TAG.CTX0) || !hdr(b, p, siEnd, sid) || !hdr(b, he, siEnd, TAG.SEQUENCE)) return -1;
+  if (he >= siEnd || b[he] !== TAG.CTX0) return -1;
   shapeSignerEnd = siEnd;
   closing[0] = sisEnd;
   closing[1] = sdEnd;
@@ -588,19 +588,19 @@ export function cmsTemplateCount(): number {
 function readSignerTail(b: Uint8Array, at: number, t: CmsTemplate): ParsedSignerInfo | undefined {
   const end = t.signerEnd;
   try {
-    if (!hdr(b, at, end, T.CTX0)) return undefined;
+    if (!hdr(b, at, end, TAG.CTX0)) return undefined;
     const saEnd = he;
     const found = scanAttributes(b, hs, saEnd);
     if (!found) return undefined;
-    if (!hdr(b, saEnd, end, T.SEQUENCE)) return undefined;
+    if (!hdr(b, saEnd, end, TAG.SEQUENCE)) return undefined;
     const algEnd = he;
-    if (!hdr(b, hs, algEnd, T.OID)) return undefined;
+    if (!hdr(b, hs, algEnd, TAG.OID)) return undefined;
     const signatureAlgorithm = commonOid(b, hs, he);
     if (he < algEnd) {
       // Parameters: only NULL (or none) here; others are normalised to DER by the full reader.
-      if (b[he] !== T.NULL || !hdr(b, he, algEnd, T.NULL) || he !== algEnd) return undefined;
+      if (b[he] !== TAG.NULL || !hdr(b, he, algEnd, TAG.NULL) || he !== algEnd) return undefined;
     }
-    if (!hdr(b, algEnd, end, T.OCTET_STRING) || he !== end || !closesAt(b, end, t.closing)) return undefined;
+    if (!hdr(b, algEnd, end, TAG.OCTET_STRING) || he !== end || !closesAt(b, end, t.closing)) return undefined;
     const signature = b.subarray(hs, he);
     const full = (): readonly [BerReader, Tlv] => {
       const r = new BerReader(b);
@@ -644,12 +644,12 @@ function knownAttribute(b: Uint8Array, s: number, e: number): number {
 function scanAttributes(b: Uint8Array, s: number, e: number): FoundAttributes | undefined {
   const f: FoundAttributes = { occurrences: [0, 0, 0, 0], counts: [0, 0, 0, 0], first: [-1, -1, -1, -1] };
   for (let p = s; p < e; ) {
-    if (!hdr(b, p, e, T.SEQUENCE)) return undefined;
+    if (!hdr(b, p, e, TAG.SEQUENCE)) return undefined;
     const attrEnd = he;
-    if (!hdr(b, hs, attrEnd, T.OID)) return undefined;
+    if (!hdr(b, hs, attrEnd, TAG.OID)) return undefined;
     const typeStart = hs;
     const typeEnd = he;
-    if (!hdr(b, typeEnd, attrEnd, T.SET) || he !== attrEnd) return undefined;
+    if (!hdr(b, typeEnd, attrEnd, TAG.SET) || he !== attrEnd) return undefined;
     const valuesEnd = he;
     let count = 0;
     let first = -1;
@@ -682,17 +682,17 @@ function fastValues(b: Uint8Array, f: FoundAttributes): AttributeValues | undefi
     const tag = b[p]!;
     anyHdr(b, p, b.length);
     if (k === 0) {
-      if (tag !== T.OID) return undefined;
+      if (tag !== TAG.OID) return undefined;
       try {
         out.contentType = commonOid(b, hs, he);
       } catch {
         return undefined;
       }
     } else if (k === 1) {
-      if (tag !== T.OCTET_STRING) return undefined;
+      if (tag !== TAG.OCTET_STRING) return undefined;
       out.messageDigest = b.subarray(hs, he);
     } else {
-      if (tag !== T.UTC_TIME && tag !== T.GENERALIZED_TIME) return undefined;
+      if (tag !== TAG.UTC_TIME && tag !== TAG.GENERALIZED_TIME) return undefined;
       try {
         out.signingTime = timeOf(b, { tag, tagNumber: tag, start: p, contentStart: hs, contentEnd: he, end: he, indefinite: false });
       } catch {
@@ -731,7 +731,7 @@ function attributeValues(r: BerReader, byType: ReadonlyMap<string, readonly Tlv[
   if (ct) out.contentType = r.oid(ct);
   const md = single(CMS.messageDigest);
   if (md) {
-    if ((md.tag & 0xdf) !== T.OCTET_STRING) throw new BerError("messageDigest is not an OCTET STRING", md.start);
+    if ((md.tag & 0xdf) !== TAG.OCTET_STRING) throw new BerError("messageDigest is not an OCTET STRING", md.start);
     out.messageDigest = r.octets(md);
   }
   const st = single(CMS.signingTime);
@@ -739,9 +739,9 @@ function attributeValues(r: BerReader, byType: ReadonlyMap<string, readonly Tlv[
   const ap = single(CMS.cmsAlgorithmProtection);
   if (ap) {
     const prot: { digest?: string; signature?: string } = {};
-    for (const c of r.expect(ap, T.SEQUENCE, "CMSAlgorithmProtection")) {
-      if (c.tag === T.SEQUENCE) prot.digest = r.oid(r.children(c)[0]!);
-      else if (c.tag === T.CTX1) prot.signature = r.oid(r.children(c)[0]!);
+    for (const c of r.expect(ap, TAG.SEQUENCE, "CMSAlgorithmProtection")) {
+      if (c.tag === TAG.SEQUENCE) prot.digest = r.oid(r.children(c)[0]!);
+      else if (c.tag === TAG.CTX1) prot.signature = r.oid(r.children(c)[0]!);
     }
     out.algorithmProtection = prot;
   }

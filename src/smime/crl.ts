@@ -8,7 +8,7 @@
  */
 
 import { PecError } from "../errors.js";
-import { BerError, BerReader, T } from "./ber.js";
+import { BerError, BerReader, TAG } from "./ber.js";
 import { ContentCache } from "./cache.js";
 import { certInternals, signatureAlgorithmName, type Certificate } from "./certificate.js";
 import { verifySignedObject } from "./algorithms.js";
@@ -90,10 +90,10 @@ export class Crl {
 
   private constructor(der: Uint8Array) {
     const r = new BerReader(der);
-    const [tbsT, algT, sigT] = r.expect(r.root(), T.SEQUENCE, "CertificateList");
+    const [tbsT, algT, sigT] = r.expect(r.root(), TAG.SEQUENCE, "CertificateList");
     if (!tbsT || !algT || !sigT) throw new BerError("CertificateList: missing fields", 0);
-    const f = r.expect(tbsT, T.SEQUENCE, "TBSCertList");
-    let i = f[0]?.tag === T.INTEGER ? 1 : 0;
+    const f = r.expect(tbsT, TAG.SEQUENCE, "TBSCertList");
+    let i = f[0]?.tag === TAG.INTEGER ? 1 : 0;
     i++; // inner signature AlgorithmIdentifier
     const issuerT = f[i++];
     const thisT = f[i++];
@@ -102,16 +102,16 @@ export class Crl {
     this.issuerName = readName(r, issuerT);
     this.issuer = formatName(this.issuerName);
     this.thisUpdate = r.time(thisT);
-    if (f[i] && (f[i]!.tag === T.UTC_TIME || f[i]!.tag === T.GENERALIZED_TIME)) this.nextUpdate = r.time(f[i++]!);
+    if (f[i] && (f[i]!.tag === TAG.UTC_TIME || f[i]!.tag === TAG.GENERALIZED_TIME)) this.nextUpdate = r.time(f[i++]!);
     const revoked = new Map<string, RevokedCertificate>();
-    if (f[i]?.tag === T.SEQUENCE) {
+    if (f[i]?.tag === TAG.SEQUENCE) {
       for (const entry of r.children(f[i]!)) {
-        const [serialT, dateT, extsT] = r.expect(entry, T.SEQUENCE, "revokedCertificate");
+        const [serialT, dateT, extsT] = r.expect(entry, TAG.SEQUENCE, "revokedCertificate");
         if (!serialT || !dateT) throw new BerError("revokedCertificate: missing fields", entry.start);
         const serialNumber = r.integerHex(serialT);
         let reason: RevocationReason | undefined;
         if (extsT) {
-          for (const ext of r.expect(extsT, T.SEQUENCE, "crlEntryExtensions")) {
+          for (const ext of r.expect(extsT, TAG.SEQUENCE, "crlEntryExtensions")) {
             const parts = r.children(ext);
             if (r.oid(parts[0]!) !== "2.5.29.21") continue;
             const v = new BerReader(r.content(parts[parts.length - 1]!));
@@ -129,7 +129,7 @@ export class Crl {
     internals.set(this, {
       tbs: r.raw(tbsT),
       sigAlgOid,
-      sigAlgParams: paramsT && paramsT.tag !== T.NULL ? r.raw(paramsT) : undefined,
+      sigAlgParams: paramsT && paramsT.tag !== TAG.NULL ? r.raw(paramsT) : undefined,
       signature: r.bits(sigT).bytes,
       issuerKey: rdnKeys(this.issuerName).join("\u0000"),
       checkedBy: new WeakMap(),

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { BerError, T, type BerReader, type Tlv } from "./ber.js";
+import { BerError, TAG, type BerReader, type Tlv } from "./ber.js";
 import { toHex } from "../util/bytes.js";
 import { fnv, sameBytes } from "./cache.js";
 
@@ -87,10 +87,10 @@ const STRING_TAGS = new Set([0x0c, 0x13, 0x14, 0x16, 0x1a, 0x1c, 0x1e, 0x12, 0x1
 /** Parses a Name (SEQUENCE OF RDN). */
 export function readName(r: BerReader, t: Tlv): DistinguishedName {
   const rdns: NameAttribute[][] = [];
-  for (const rdn of r.expect(t, T.SEQUENCE, "Name")) {
+  for (const rdn of r.expect(t, TAG.SEQUENCE, "Name")) {
     const set: NameAttribute[] = [];
-    for (const ava of r.expect(rdn, T.SET, "RDN")) {
-      const [type, value] = r.expect(ava, T.SEQUENCE, "AttributeTypeAndValue");
+    for (const ava of r.expect(rdn, TAG.SET, "RDN")) {
+      const [type, value] = r.expect(ava, TAG.SEQUENCE, "AttributeTypeAndValue");
       if (!type || !value) throw new BerError("bad AttributeTypeAndValue", ava.start);
       const oid = r.oid(type);
       const text = STRING_TAGS.has(value.tag) ? r.string(value) : "#" + toHex(r.raw(value));
@@ -201,7 +201,7 @@ export function readGeneralName(r: BerReader, t: Tlv): GeneralName {
       return { type, value: formatName(name), name };
     }
     case "registeredID":
-      return { type, value: r.oid({ ...t, tag: T.OID }) };
+      return { type, value: r.oid({ ...t, tag: TAG.OID }) };
     default:
       return { type, value: toHex(r.raw(t)) };
   }
