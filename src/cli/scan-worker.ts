@@ -1,7 +1,7 @@
 /**
  * The tinypool worker of `postacert scan` (loaded from dist/ as `./scan-worker.js`). Each task
  * is a batch of messages; the trust store and the crypto are built once per worker, on the first
- * task, and reused. The main thread imports {@link runTask} directly for `--jobs 1`.
+ * task, and reused. With `--jobs 1` the main thread calls {@link makeContext} and `processItems` itself.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import { nodeCrypto } from "../node/fast-crypto.js";
 import { systemTrust } from "../node/system-trust.js";
 import type { TrustStore } from "../trust/index.js";
 import { loadTrust } from "./inspect.js";
-import { type ItemResult, type ProcessContext, type ScanItem, processItems } from "./scan-process.js";
+import { type ProcessContext, type ScanItem, processItems } from "./scan-process.js";
 
 /** What every task carries to set a worker up (small: a few paths and a shared buffer). */
 export interface WorkerConfig {
@@ -62,14 +62,15 @@ export async function makeContext(config: WorkerConfig, trust?: TrustStore): Pro
 }
 
 /**
- * Runs one batch (the pool's entry point). The context is built on the first call and kept:
- * a pool serves one scan, so its config never changes.
+ * Runs one batch (the pool's entry point) and gives its results as one JSON text, which the main
+ * thread parses when it consumes the batch (see `unpack` in scan.ts). The context is built on the
+ * first call and kept: a pool serves one scan, so its config never changes.
  */
-export async function runTask(task: WorkerTask): Promise<ItemResult[]> {
+export async function runTask(task: WorkerTask): Promise<string> {
   const key = JSON.stringify(task.config.trust) + ":" + (task.config.known?.byteLength ?? 0) + ":" + (task.config.lean === true);
   if (cached?.key !== key) cached = { key, ctx: makeContext(task.config) };
   const ctx = await cached.ctx;
-  return processItems(task.items, task.force ? { ...ctx, force: true } : ctx);
+  return JSON.stringify(await processItems(task.items, task.force ? { ...ctx, force: true } : ctx));
 }
 
 export default runTask;

@@ -153,7 +153,31 @@ class ReportRows {
   }
 }
 
-type Exec = (items: ScanItem[], force?: boolean) => Promise<ItemResult[]>;
+/**
+ * Checks a batch: its results in order, or (from a worker) those results as one JSON text, read
+ * only when the batch is consumed (see {@link unpack}).
+ */
+type Exec = (items: ScanItem[], force?: boolean) => Promise<ItemResult[] | string>;
+
+/**
+ * The results of a batch. A worker's come as one JSON text and are parsed here, when they are
+ * used, rather than as cloned objects on arrival: the pool's promise for a task is made when the
+ * batch is sent and often reaches the old generation before the batch is done, and whatever it
+ * resolves to then survives every scavenge until the next full GC, although it is used at once.
+ * As cloned objects, results made the main thread promote ≈ 90 MB over 100,000 messages and spend
+ * ≈ 0.3 s in scavenges (more on V8's helper threads); as text, one string per batch
+ * (bench/scan-results.md). `v8.serialize` bytes did the same for the main thread but made each
+ * worker promote as much. The summary's date is the only value JSON does not keep.
+ */
+function unpack(results: ItemResult[] | string): ItemResult[] {
+  if (typeof results !== "string") return results;
+  const parsed = JSON.parse(results) as ItemResult[];
+  for (const r of parsed) {
+    const summary = r.kind === "ok" || r.kind === "record" ? r.summary : undefined;
+    if (summary?.date !== undefined) summary.date = new Date(summary.date as unknown as string);
+  }
+  return parsed;
+}
 
 /** An IMAP message whose id the state file holds: its result is known without fetching it. */
 interface KnownSlot {
@@ -166,10 +190,10 @@ interface KnownSlot {
 /** An entry of a batch, in source order: work for a worker, or already known. */
 type Slot = ScanItem | KnownSlot;
 
-/** A batch in flight: what was sent (entries in source order) and its results. */
+/** A batch in flight: what was sent (entries in source order) and the results of its items (see {@link unpack}). */
 interface Pending {
   slots: Slot[];
-  results: Promise<ItemResult[]>;
+  results: Promise<ItemResult[] | string>;
 }
 
 function isItem(s: Slot): s is ScanItem {
@@ -178,11 +202,7 @@ function isItem(s: Slot): s is ScanItem {
 
 function submit(slots: Slot[], exec: Exec): Pending {
   const items = slots.filter(isItem);
-  const remote = items.length ? exec(items) : Promise.resolve([]);
-  const results = remote.then((res) => {
-    let k = 0;
-    return slots.map((s) => (isItem(s) ? res[k++]! : s));
-  });
+  const results = items.length ? exec(items) : Promise.resolve([]);
   // Consumed in order later; until then a rejection must not count as unhandled.
   results.catch(() => undefined);
   return { slots, results };
@@ -360,12 +380,13 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   };
 
   const consume = async (p: Pending): Promise<void> => {
-    const results = await p.results;
+    const results = unpack(await p.results);
     const fresh: ScanRecord[] = [];
     let out = "";
-    for (let i = 0; i < results.length; i++) {
-      const slot = p.slots[i]!;
-      let res = results[i]!;
+    let k = 0;
+    for (const slot of p.slots) {
+      // An IMAP message known by its id was not sent: the slot is its result.
+      let res: ItemResult | KnownSlot = isItem(slot) ? results[k++]! : slot;
       if (res.kind === "known") {
         const stored = state?.byHash.get(res.hash);
         if (stored) {
@@ -375,7 +396,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
         }
         // The workers' 64-bit prefix matched another hash: check this message after all.
         if (!isItem(slot)) continue;
-        res = (await exec([slot], true))[0]!;
+        res = unpack(await exec([slot], true))[0]!;
       }
       if (res.kind === "ok") {
         // Verified, and nothing prints or stores it (lean): only the tracker keeps it.
