@@ -112,15 +112,29 @@ export async function* maildirFiles(dir: string): AsyncGenerator<string> {
   }
 }
 
+/** Entries of a Maildir folder read between two turns of the event loop. */
+const LIST_CHUNK = 8192;
+
 /**
  * The message files of one Maildir folder (`cur/`, `new/`), unsorted; none when it is not a folder.
  * Read one entry at a time (opendir), not as one array of entries (readdir): a folder of 100,000
  * messages then costs its names only, ≈ 6 MB, where the array of entries took ≈ 13 MB more at its
- * peak, most of a scan's growth in memory with the number of messages.
+ * peak, most of a scan's growth in memory with the number of messages. `readSync` takes the
+ * entries from the Dir's buffer (one system call per 1,024): 100,000 entries in ≈ 60 ms where the
+ * async iterator, a promise per entry, took ≈ 140 ms and made ≈ 1.5 KB of garbage per entry. The
+ * event loop gets a turn every {@link LIST_CHUNK} entries, so a huge folder does not hold up a signal.
  */
 async function maildirNames(d: string, keep: (name: string) => void): Promise<void> {
   if (!(await isDirectory(d))) return;
-  for await (const e of await opendir(d, { bufferSize: 256 })) if (e.isFile() && !e.name.startsWith(".")) keep(e.name);
+  const dir = await opendir(d, { bufferSize: 1024 });
+  try {
+    for (let n = 1, e = dir.readSync(); e !== null; e = dir.readSync(), n++) {
+      if (e.isFile() && !e.name.startsWith(".")) keep(e.name);
+      if (n % LIST_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    await dir.close();
+  }
 }
 
 /**
