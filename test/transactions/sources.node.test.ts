@@ -174,4 +174,17 @@ describe("folder, Maildir and mbox", () => {
     expect(await transactionsOf(readMaildir(maildir))).toEqual(t);
     expect(await transactionsOf(readMbox(mboxPath))).toEqual(t);
   });
+
+  it("a Maildir folder longer than one turn of its listing: every file, cur/ then new/, in name order", async () => {
+    const maildir = join(dir, "BigMaildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    // More than the 8,192 entries read between two turns of the event loop, written out of name order.
+    const names = Array.from({ length: 8_500 }, (_, i) => `${1700000000 + ((i * 7919) % 8500)}.M${i}P1.host:2,S`);
+    for (const n of names) await writeFile(join(maildir, "cur", n), "x");
+    await writeFile(join(maildir, "new", "1800000000.M1P1.host"), "y");
+    await mkdir(join(maildir, "cur", "not-a-message"));
+    await writeFile(join(maildir, "cur", ".hidden"), "z");
+    const ids = (await collect(readMaildir(maildir))).map((m) => m.id);
+    expect(ids).toEqual([...[...names].sort().map((n) => join(maildir, "cur", n)), join(maildir, "new", "1800000000.M1P1.host")]);
+  }, 60_000);
 });
