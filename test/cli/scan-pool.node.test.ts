@@ -2,7 +2,9 @@
 // the worker pool prints exactly what the in-process scan prints, and a run killed with SIGKILL
 // then resumed from its --state file ends as one uninterrupted run; on a folder of every kind of
 // result, --json, --csv, --state, the human lines and the report are the same bytes either way,
-// and the summary is the same with --report (TransactionTracker) and without (counting tracker).
+// and the summary is the same with --report (TransactionTracker) and without (counting tracker);
+// a stored hash that matches a message's in its first 64 bits only (what workers compare) is
+// not taken for it.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -12,7 +14,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { composeMessage } from "../../src/pec/build/index.js";
-import { type CorpusMessage, capture, hostileMessages, parseSummary, simulatorCorpus, wildCorpus, writeFolder } from "./scan-fixtures.js";
+import { type CorpusMessage, capture, hostileMessages, jsonLines, parseSummary, simulatorCorpus, wildCorpus, writeFolder } from "./scan-fixtures.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const CLI = join(root, "dist/cli/main.js");
@@ -152,6 +154,34 @@ describe("--jobs 1 and --jobs 2 write the same bytes", () => {
     expect(again.two).toEqual(again.one);
     expect(parseSummary(again.one.stderr)["from state"]).toBeGreaterThan(70);
     expect(await readFile(state("2"), "utf8")).toBe(written); // nothing checked again
+  });
+
+  it("--state: a stored hash that shares only its first 64 bits with a message's is not taken for it", async () => {
+    const state = (tag: string): string => join(dir, `prefix-${tag}.jsonl`);
+    await both((tag) => ["--json", "--state", state(tag)]);
+    const written = await readFile(state("1"), "utf8");
+    // The workers only see 64-bit prefixes of the stored hashes: change one stored hash after them.
+    const rows = lines(written);
+    const hashes = rows.map((l) => (JSON.parse(l) as { hash?: string }).hash);
+    // A verified message whose content no other file repeats (a copy's record would answer for it).
+    const k = rows.findIndex((l, i) => (JSON.parse(l) as { status?: string }).status === "ok" && hashes.indexOf(hashes[i]) === hashes.lastIndexOf(hashes[i]));
+    expect(k).toBeGreaterThanOrEqual(0);
+    const row = JSON.parse(rows[k]!) as { id: string; hash: string };
+    const last = row.hash.at(-1) === "0" ? "1" : "0";
+    rows[k] = rows[k]!.replace(`"${row.hash}"`, `"${row.hash.slice(0, -1)}${last}"`);
+    for (const tag of ["1", "2"]) await writeFile(state(tag), rows.join("\n") + "\n");
+    const again = await both((tag) => ["--json", "--state", state(tag)]);
+    expect(again.two).toEqual(again.one);
+    // That message alone was checked again, under its own hash, and stored.
+    const out = jsonLines(again.one.stdout);
+    const checked = out.find((r) => r["id"] === row.id)!;
+    expect(checked["status"]).toBe("ok");
+    const counts = parseSummary(again.one.stderr);
+    expect(counts["from state"]).toBe(counts["messages"]! - 1);
+    for (const tag of ["1", "2"]) {
+      const added = lines(await readFile(state(tag), "utf8")).slice(rows.length);
+      expect(added.map((l) => (JSON.parse(l) as { hash: string }).hash)).toEqual([row.hash]);
+    }
   });
 
   it("--report: the same page (but for the time it was made)", async () => {
