@@ -119,6 +119,14 @@ export type ItemResult =
       kind: "ignored";
     };
 
+/**
+ * Gives back the `Date` of a summary read from JSON (the state file, a worker's batch), where it
+ * is an ISO string: the only value of a record that JSON does not keep.
+ */
+export function reviveDate(summary: PecSummary | undefined): void {
+  if (summary?.date !== undefined) summary.date = new Date(summary.date as unknown as string);
+}
+
 /** A {@link ScanRecord} without what the main thread already knows (id, source). */
 export type Verdict = Omit<ScanRecord, "id" | "source">;
 

@@ -10,7 +10,7 @@ import { closeSync, ftruncateSync, openSync, readSync, fstatSync, writeSync } fr
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { UsageError } from "./io.js";
-import type { ScanRecord } from "./scan-process.js";
+import { type ScanRecord, reviveDate } from "./scan-process.js";
 
 /** First line of a state file. */
 interface StateHeader {
@@ -104,7 +104,7 @@ export async function loadState(path: string, trust: string): Promise<{ state: L
       continue;
     }
     if (!isRecord(v)) continue;
-    if (v.summary?.date !== undefined) v.summary.date = new Date(v.summary.date as unknown as string);
+    reviveDate(v.summary);
     byHash.set(v.hash, v);
     if (/^imaps?:\/\//i.test(v.id)) byImapId.set(v.id, v.hash);
     lines++;

@@ -23,10 +23,10 @@ import { loadTrust } from "./inspect.js";
 import { type Io, UsageError, paint } from "./io.js";
 import { REPORT_ROWS, deliveryDelays, renderReport } from "./report.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
-import { type ItemResult, type ScanItem, type ScanRecord, type ScanStatus, type Verdict, processItems } from "./scan-process.js";
+import { type ItemResult, type ScanItem, type ScanRecord, type ScanStatus, type Verdict, processItems, reviveDate } from "./scan-process.js";
 import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
-import { type WorkerConfig, type WorkerTask, makeContext } from "./scan-worker.js";
+import { type WorkerConfig, type WorkerTask, makeContext, type runTask } from "./scan-worker.js";
 
 /** Options of {@link runScan} (the parsed command line). */
 export interface ScanOptions {
@@ -167,15 +167,12 @@ type Exec = (items: ScanItem[], force?: boolean) => Promise<ItemResult[] | strin
  * As cloned objects, results made the main thread promote ≈ 90 MB over 100,000 messages and spend
  * ≈ 0.3 s in scavenges (more on V8's helper threads); as text, one string per batch
  * (bench/scan-results.md). `v8.serialize` bytes did the same for the main thread but made each
- * worker promote as much. The summary's date is the only value JSON does not keep.
+ * worker promote as much.
  */
 function unpack(results: ItemResult[] | string): ItemResult[] {
   if (typeof results !== "string") return results;
   const parsed = JSON.parse(results) as ItemResult[];
-  for (const r of parsed) {
-    const summary = r.kind === "ok" || r.kind === "record" ? r.summary : undefined;
-    if (summary?.date !== undefined) summary.date = new Date(summary.date as unknown as string);
-  }
+  for (const r of parsed) if (r.kind === "ok" || r.kind === "record") reviveDate(r.summary);
   return parsed;
 }
 
@@ -312,7 +309,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
       concurrentTasksPerWorker: 2,
       resourceLimits: { maxYoungGenerationSizeMb: 32 },
     });
-    exec = (items, force) => pool.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as Promise<ItemResult[]>;
+    exec = (items, force) => pool.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as ReturnType<typeof runTask>;
     close = () => pool.destroy();
   }
 
