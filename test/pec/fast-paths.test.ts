@@ -87,6 +87,42 @@ describe("parseDate: the already-clean shortcut", () => {
   });
 });
 
+describe("parseDate: the arithmetic for the usual layout", () => {
+  const two = (n: number): string => String(n).padStart(2, "0");
+  // Every field of `[Ddd, ]D[D] Mon YYYY HH:MM:SS ±HHMM` over its range and just past it.
+  const date = fc
+    .record({
+      day: fc.constantFrom("", "Mon, ", "sun, ", "SAT, ", "Xyz, ", "Mon,", "Monday, "),
+      d: fc.integer({ min: 0, max: 32 }),
+      padDay: fc.boolean(),
+      mon: fc.constantFrom("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "fEB", "Foo"),
+      y: fc.oneof(fc.integer({ min: 1890, max: 2110 }), fc.constantFrom(1600, 2000, 2100, 2400, 9999, 99, 26)),
+      h: fc.integer({ min: 0, max: 25 }),
+      m: fc.integer({ min: 0, max: 61 }),
+      s: fc.integer({ min: 0, max: 61 }),
+      sign: fc.constantFrom("+", "-", "±"),
+      zh: fc.integer({ min: 0, max: 25 }),
+      zm: fc.integer({ min: 0, max: 61 }),
+      tail: fc.constantFrom("", "", "", " ", " (CET)", "0"),
+    })
+    .map(
+      ({ day, d, padDay, mon, y, h, m, s, sign, zh, zm, tail }) =>
+        `${day}${padDay ? two(d) : d} ${mon} ${y} ${two(h)}:${two(m)}:${two(s)} ${sign}${two(zh)}${two(zm)}${tail}`,
+    );
+  it("gives what Date.parse gives, in range or not", () => {
+    fc.assert(
+      fc.property(date, (v) => {
+        expect(parseDate(v)?.getTime()).toBe(parseDateReference(v)?.getTime());
+      }),
+      { seed: 11, numRuns: RUNS * 10 },
+    );
+    for (const v of ["29 Feb 2024 23:59:59 -2359", "29 Feb 2100 10:00:00 +0000", "29 Feb 2000 10:00:00 +0000", "31 Dec 9999 23:59:59 -2359", "1 Jan 1970 00:00:00 +0000"]) {
+      expect(parseDate(v)?.getTime()).toBe(parseDateReference(v)?.getTime());
+    }
+    expect(parseDate("Mon, 23 Nov 2026 11:00:00 +0100")?.toISOString()).toBe("2026-11-23T10:00:00.000Z");
+  });
+});
+
 /** subjectPrefix as it was: one expression per prefix, tried in turn. */
 function subjectPrefixReference(subject: string | undefined): { type: string; virus: boolean; rest: string } | undefined {
   if (subject === undefined) return undefined;
