@@ -111,14 +111,6 @@ function hashOf(h: unknown): string | undefined {
   return n ? HASHES[n] : undefined;
 }
 
-/** A fresh ArrayBuffer holding `b` (WebCrypto resolves with an ArrayBuffer of exactly the result). */
-function toArrayBuffer(b: Uint8Array): ArrayBuffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
-  const out = new ArrayBuffer(b.byteLength);
-  new Uint8Array(out).set(b);
-  return out;
-}
-
 type Subtle = webcrypto.SubtleCrypto;
 
 /**
@@ -164,8 +156,19 @@ function pkcs1Verify(f: KeyFacts, data: Uint8Array, sig: Uint8Array): boolean {
   const prefix = DIGEST_INFO[f.hash!]!;
   const n = prefix.length;
   if (recovered.length !== n + HASH_BYTES[f.hash!]! || recovered.compare(prefix, 0, n, 0, n) !== 0) return false;
-  const digest = oneShotHash(f.hash!, data, "buffer") as unknown as Buffer;
-  return recovered.compare(digest, 0, digest.length, n) === 0;
+  const digest = digestLatin1(f.hash!, data);
+  let diff = 0;
+  for (let i = 0; i < digest.length; i++) diff |= recovered[n + i]! ^ digest.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
+ * A digest as a string of bytes (one char per byte): a Buffer out of OpenSSL is a new
+ * backing store outside V8's heap, which cost ≈ 0.55 µs of the ≈ 1.1 µs a small digest
+ * takes; a string of 32 chars is an ordinary heap object.
+ */
+function digestLatin1(hash: string, data: Uint8Array): string {
+  return oneShotHash(hash, data, "binary");
 }
 
 let instance: Crypto | undefined;
@@ -208,7 +211,11 @@ export function nodeCrypto(): Crypto {
       const bytes = h ? view(data) : undefined;
       if (!h || !bytes) return (subtle.digest as (a: unknown, d: unknown) => Promise<ArrayBuffer>).call(subtle, algorithm, data);
       try {
-        return Promise.resolve(toArrayBuffer(oneShotHash(h, bytes, "buffer") as unknown as Uint8Array));
+        const d = digestLatin1(h, bytes);
+        const out = new ArrayBuffer(d.length);
+        const u = new Uint8Array(out);
+        for (let i = 0; i < d.length; i++) u[i] = d.charCodeAt(i);
+        return Promise.resolve(out);
       } catch {
         return (subtle.digest as (a: unknown, d: unknown) => Promise<ArrayBuffer>).call(subtle, algorithm, data);
       }
