@@ -162,10 +162,11 @@ class HeaderField implements MimeHeader {
   }
 
   /**
-   * The interned entry of the value, for a short single-line `Content-*` field (see
-   * {@link internValue}); undefined for other fields. Sets the value too.
+   * The interned entry of the value, for a short single-line `Content-*` field seen
+   * before (see {@link internValue}; `mark` notes a first sighting); undefined for other
+   * fields. Sets the value too.
    */
-  interned(): ValueEntry | undefined {
+  interned(mark = true): ValueEntry | undefined {
     if (!this.nameEntry.content) return undefined;
     const src = this.source;
     // Trim at the byte level first (the white space is ASCII, so this is what trimming the
@@ -181,14 +182,15 @@ class HeaderField implements MimeHeader {
       if (b === LF) return undefined;
       h = Math.imul(h ^ b, FNV_PRIME);
     }
-    const v = internValue(src, s, e, h);
+    const v = internValue(src, s, e, h, mark);
+    if (v === undefined) return undefined;
     this._value = v.value;
     this._latin1 = v.latin1;
     return v;
   }
 
   private decodeValue(): void {
-    if (this.interned() !== undefined) return;
+    if (this.interned(false) !== undefined) return;
     const src = this.source;
     let s = this.valueStart;
     let e = this.end;
@@ -240,6 +242,8 @@ interface ValueEntry {
 const VALUE_SLOTS = 1024;
 const MAX_INTERNED_VALUE = 96;
 const values: (ValueEntry | undefined)[] = new Array<ValueEntry | undefined>(VALUE_SLOTS).fill(undefined);
+/** Per slot, the hash and length of the last value seen there once (see {@link internValue}). */
+const seen = new Int32Array(VALUE_SLOTS);
 
 /**
  * The decoded (and trimmed) value of the single-line field value `src[start, end)`,
@@ -250,12 +254,23 @@ const values: (ValueEntry | undefined)[] = new Array<ValueEntry | undefined>(VAL
  * module-wide table. Reusing the entry skips a TextDecoder call per value and the parse
  * of its parameters. Decoding depends on the bytes only, so the result is the same as
  * decoding them. A direct-mapped table compared byte by byte.
+ *
+ * A value is interned on its second sighting: the first only notes its hash (with
+ * `mark`), and undefined sends the field down the path of any other value. An
+ * attachment's type and disposition carry its file name, and so are seen once: making,
+ * parsing and freezing their entry, and evicting a shared one from its slot, cost
+ * ≈ 1 µs per receipt (≈ 1.4 % of a receipt read and verified).
  */
-function internValue(src: Uint8Array, start: number, end: number, hash: number): ValueEntry {
+function internValue(src: Uint8Array, start: number, end: number, hash: number, mark: boolean): ValueEntry | undefined {
   const n = end - start;
   const slot = slotOf(hash, n, VALUE_SLOTS);
   const hit = values[slot];
   if (hit !== undefined && sameBytes(hit.bytes, src, start, n)) return hit;
+  const key = (hash ^ n) | 0;
+  if (seen[slot] !== key) {
+    if (mark) seen[slot] = key;
+    return undefined;
+  }
   const { text, latin1 } = decodeHeaderBytes(src, start, end);
   const entry: ValueEntry = {
     bytes: src.slice(start, end),

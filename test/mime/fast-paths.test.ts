@@ -238,14 +238,36 @@ describe("header blocks", () => {
 
 describe("shared content types", () => {
   it("are frozen, so no caller can change another entity's", () => {
-    const a = parseMime(enc("Content-Type: text/plain; charset=utf-8\r\nContent-Disposition: inline; filename=a.txt\r\n\r\nx"));
-    const b = parseMime(enc("Content-Type: text/plain; charset=utf-8\r\nContent-Disposition: inline; filename=a.txt\r\n\r\ny"));
+    // A value is shared from its second sighting on (a value seen once, such as an
+    // attachment's name, is parsed for its entity alone).
+    const head = "Content-Type: text/plain; charset=utf-8\r\nContent-Disposition: inline; filename=a.txt\r\n\r\n";
+    expect(parseMime(enc(head + "x")).disposition?.type).toBe("inline");
+    const a = parseMime(enc(head + "y"));
+    const b = parseMime(enc(head + "z"));
+    expect(b.contentType).toBe(a.contentType);
+    expect(b.disposition).toBe(a.disposition);
     for (const o of [a.contentType, a.contentType.params, a.disposition!, a.disposition!.params]) expect(Object.isFrozen(o)).toBe(true);
     expect(() => {
       (a.contentType.params as Record<string, string>)["charset"] = "x";
     }).toThrow(TypeError);
     expect(b.contentType.params["charset"]).toBe("utf-8");
     expect(b.filename).toBe("a.txt");
+  });
+
+  it("are not shared on a first sighting, and read the same either way", () => {
+    const unique = `Content-Type: application/pdf; name="f-${Math.random()}.pdf"\r\nContent-Disposition: attachment; filename=x.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n`;
+    const first = parseMime(enc(unique + "QQ=="));
+    const second = parseMime(enc(unique + "Qg=="));
+    expect(first.contentType).not.toBe(second.contentType);
+    for (const e of [first, second]) {
+      expect(e.contentType.mimeType).toBe("application/pdf");
+      expect(e.contentType.params["name"]).toMatch(/^f-0\.\d+\.pdf$/);
+      expect(e.disposition).toEqual({ type: "attachment", params: { filename: "x.pdf" } });
+      expect(e.transferEncoding).toBe("base64");
+      expect(e.headers[0]!.value).toBe(unique.slice("Content-Type: ".length, unique.indexOf("\r\n")));
+    }
+    expect(first.contentType).toEqual(second.contentType);
+    expect(new TextDecoder().decode(second.decodedBody())).toBe("B");
   });
 
   it("keep the digest default per entity", () => {
