@@ -155,9 +155,12 @@ function pkcs1Verify(f: KeyFacts, data: Uint8Array, sig: Uint8Array): boolean {
   const recovered = publicDecrypt({ key: f.keyObject!, padding: constants.RSA_PKCS1_PADDING }, sig);
   const prefix = DIGEST_INFO[f.hash!]!;
   const n = prefix.length;
-  if (recovered.length !== n + HASH_BYTES[f.hash!]! || recovered.compare(prefix, 0, n, 0, n) !== 0) return false;
-  const digest = digestLatin1(f.hash!, data);
+  if (recovered.length !== n + HASH_BYTES[f.hash!]!) return false;
+  // Byte loops: these 35–83 bytes compare faster here than through Buffer.compare's native call.
   let diff = 0;
+  for (let i = 0; i < n; i++) diff |= recovered[i]! ^ prefix[i]!;
+  if (diff !== 0) return false;
+  const digest = digestLatin1(f.hash!, data);
   for (let i = 0; i < digest.length; i++) diff |= recovered[n + i]! ^ digest.charCodeAt(i);
   return diff === 0;
 }
