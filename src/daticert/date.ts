@@ -33,14 +33,15 @@ export function civilFromDays(days: number): [number, number, number] {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
-/** The two ASCII digits at `i` as a number, or -1. */
-function digits(s: string, i: number): number {
+/** The two ASCII digits at `i` as a number, or -1. @internal */
+export function digits(s: string, i: number): number {
   const a = s.charCodeAt(i) - 0x30;
   const b = s.charCodeAt(i + 1) - 0x30;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
-function daysInMonth(y: number, m: number): number {
+/** Days in month `m` (1–12) of year `y`, proleptic Gregorian. @internal */
+export function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }

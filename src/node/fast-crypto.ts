@@ -13,6 +13,7 @@
  * @module
  */
 import { hash as oneShotHash, KeyObject, publicDecrypt, verify as oneShotVerify, constants, webcrypto } from "node:crypto";
+import { latin1Bytes } from "../util/bytes.js";
 
 /** WebCrypto digest names handled here → OpenSSL names. SHA-224 is not WebCrypto: delegated (and refused there). */
 const HASHES: Readonly<Record<string, string>> = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
@@ -214,11 +215,8 @@ export function nodeCrypto(): Crypto {
       const bytes = h ? view(data) : undefined;
       if (!h || !bytes) return (subtle.digest as (a: unknown, d: unknown) => Promise<ArrayBuffer>).call(subtle, algorithm, data);
       try {
-        const d = digestLatin1(h, bytes);
-        const out = new ArrayBuffer(d.length);
-        const u = new Uint8Array(out);
-        for (let i = 0; i < d.length; i++) u[i] = d.charCodeAt(i);
-        return Promise.resolve(out);
+        // A fresh array of exactly the digest: its buffer is what WebCrypto resolves with.
+        return Promise.resolve(latin1Bytes(digestLatin1(h, bytes)).buffer as ArrayBuffer);
       } catch {
         return (subtle.digest as (a: unknown, d: unknown) => Promise<ArrayBuffer>).call(subtle, algorithm, data);
       }

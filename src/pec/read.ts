@@ -6,6 +6,7 @@
  * @module
  */
 import { daticertDate, parseDaticert } from "../daticert/index.js";
+import { daysFromCivil, daysInMonth, digits } from "../daticert/date.js";
 import { parseDaticertAscii } from "../daticert/parse.js";
 import type { Daticert, ParsedDaticert } from "../daticert/index.js";
 import { PecError } from "../errors.js";
@@ -444,21 +445,11 @@ function letters3(s: string, i: number): number {
   return ((s.charCodeAt(i) | 0x20) << 16) | ((s.charCodeAt(i + 1) | 0x20) << 8) | (s.charCodeAt(i + 2) | 0x20);
 }
 
-/** Month numbers (0-based) by their three letters of RFC 5322 as {@link letters3} gives them. */
+/** Month numbers (1–12) by their three letters of RFC 5322 as {@link letters3} gives them. */
 const MONTHS: ReadonlyMap<number, number> = new Map(
-  ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].map((m, i) => [letters3(m, 0), i]),
+  ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].map((m, i) => [letters3(m, 0), i + 1]),
 );
 const WEEKDAYS: ReadonlySet<number> = new Set(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => letters3(d, 0)));
-/** Days in each month and before it, in a common year. */
-const DAYS_IN = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const DAYS_BEFORE = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-
-/** Two ASCII digits at `i` as a number, or -1. */
-function twoDigits(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 0x30;
-  const b = s.charCodeAt(i + 1) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
 
 /**
  * The time of a date in exactly the layout every mailer writes, `[Ddd, ]D[D] Mon YYYY
@@ -475,7 +466,7 @@ function rfc5322Time(s: string): number | undefined {
     if (!WEEKDAYS.has(letters3(s, 0)) || s.charCodeAt(4) !== 0x20) return undefined;
     i = 5;
   }
-  let day = twoDigits(s, i);
+  let day = digits(s, i);
   if (day >= 0 && s.charCodeAt(i + 2) === 0x20) i += 3;
   else {
     day = s.charCodeAt(i) - 0x30;
@@ -485,29 +476,24 @@ function rfc5322Time(s: string): number | undefined {
   const month = MONTHS.get(letters3(s, i));
   if (month === undefined || s.charCodeAt(i + 3) !== 0x20) return undefined;
   i += 4;
-  const century = twoDigits(s, i);
-  const yy = twoDigits(s, i + 2);
+  const century = digits(s, i);
+  const yy = digits(s, i + 2);
   if (century < 19 || yy < 0 || s.charCodeAt(i + 4) !== 0x20) return undefined;
   const year = century * 100 + yy;
   i += 5;
-  const hour = twoDigits(s, i);
-  const minute = twoDigits(s, i + 3);
-  const second = twoDigits(s, i + 6);
+  const hour = digits(s, i);
+  const minute = digits(s, i + 3);
+  const second = digits(s, i + 6);
   if (s.charCodeAt(i + 2) !== 0x3a || s.charCodeAt(i + 5) !== 0x3a || s.charCodeAt(i + 8) !== 0x20) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
   i += 9;
   const sign = s.charCodeAt(i);
-  const zh = twoDigits(s, i + 1);
-  const zm = twoDigits(s, i + 3);
+  const zh = digits(s, i + 1);
+  const zm = digits(s, i + 3);
   if ((sign !== 0x2b && sign !== 0x2d) || zh < 0 || zh > 23 || zm < 0 || zm > 59 || s.length !== i + 5) return undefined;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (year < 1970 || day < 1 || day > DAYS_IN[month]! + (month === 1 && leap ? 1 : 0)) return undefined;
-  // Days since 1970-01-01: whole years (with their leap days), then the months and days of this one.
-  const y = year - 1;
-  const leapDays = Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) - 477; // 477 leap years before 1970
-  const days = (year - 1970) * 365 + leapDays + DAYS_BEFORE[month]! + (month > 1 && leap ? 1 : 0) + day - 1;
+  if (year < 1970 || day < 1 || day > daysInMonth(year, month)) return undefined;
   const offset = (sign === 0x2b ? 1 : -1) * (zh * 60 + zm);
-  return (days * 86_400 + hour * 3600 + (minute - offset) * 60 + second) * 1000;
+  return (daysFromCivil(year, month, day) * 86_400 + hour * 3600 + (minute - offset) * 60 + second) * 1000;
 }
 
 /** Whether the clean-up of {@link parseDate} would leave `value` as it is: no comment, single spaces between words. */
