@@ -9,7 +9,7 @@ import { nodeCrypto } from "../node/fast-crypto.js";
 import { systemTrust } from "../node/system-trust.js";
 import type { TrustStore } from "../trust/index.js";
 import { loadTrust } from "./inspect.js";
-import { type ProcessContext, type ScanItem, processItems } from "./scan-process.js";
+import { type ProcessContext, type ScanItem, packResults, processItems } from "./scan-process.js";
 
 /** What every task carries to set a worker up (small: a few paths and a shared buffer). */
 export interface WorkerConfig {
@@ -62,15 +62,15 @@ export async function makeContext(config: WorkerConfig, trust?: TrustStore): Pro
 }
 
 /**
- * Runs one batch (the pool's entry point) and gives its results as one JSON text, which the main
- * thread parses when it consumes the batch (see `unpack` in scan.ts). The context is built on the
+ * Runs one batch (the pool's entry point) and gives its results as one JSON text (see
+ * `packResults`), which the main thread reads when it consumes the batch (see `unpack` in scan.ts). The context is built on the
  * first call and kept: a pool serves one scan, so its config never changes.
  */
 export async function runTask(task: WorkerTask): Promise<string> {
   const key = JSON.stringify(task.config.trust) + ":" + (task.config.known?.byteLength ?? 0) + ":" + (task.config.lean === true);
   if (cached?.key !== key) cached = { key, ctx: makeContext(task.config) };
   const ctx = await cached.ctx;
-  return JSON.stringify(await processItems(task.items, task.force ? { ...ctx, force: true } : ctx));
+  return packResults(await processItems(task.items, task.force ? { ...ctx, force: true } : ctx));
 }
 
 export default runTask;

@@ -23,7 +23,7 @@ import { loadTrust } from "./inspect.js";
 import { type Io, UsageError, paint } from "./io.js";
 import { REPORT_ROWS, deliveryDelays, renderReport } from "./report.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
-import { type ItemResult, type ScanItem, type ScanRecord, type ScanStatus, type Verdict, processItems, reviveDate } from "./scan-process.js";
+import { type ItemResult, type ScanItem, type ScanRecord, type ScanStatus, type Verdict, processItems, unpackResults } from "./scan-process.js";
 import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import { type WorkerConfig, type WorkerTask, makeContext, type runTask } from "./scan-worker.js";
@@ -170,10 +170,7 @@ type Exec = (items: ScanItem[], force?: boolean) => Promise<ItemResult[] | strin
  * worker promote as much.
  */
 function unpack(results: ItemResult[] | string): ItemResult[] {
-  if (typeof results !== "string") return results;
-  const parsed = JSON.parse(results) as ItemResult[];
-  for (const r of parsed) if (r.kind === "ok" || r.kind === "record") reviveDate(r.summary);
-  return parsed;
+  return typeof results === "string" ? unpackResults(results) : results;
 }
 
 /** An IMAP message whose id the state file holds: its result is known without fetching it. */

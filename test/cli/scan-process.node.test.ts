@@ -5,10 +5,13 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ItemResult, type ProcessContext, type ScanItem, processItems } from "../../src/cli/scan-process.js";
+import { type ItemResult, type ProcessContext, type ScanItem, packResults, processItems, unpackResults } from "../../src/cli/scan-process.js";
 import { nodeCrypto } from "../../src/node/fast-crypto.js";
+import { PEC_TYPES } from "../../src/pec/constants.js";
 import { composeMessage } from "../../src/pec/build/index.js";
+import type { PecSummary } from "../../src/transactions/index.js";
 import { TrustStore } from "../../src/trust/index.js";
 import { simulatorCorpus } from "./scan-fixtures.js";
 
@@ -79,5 +82,56 @@ describe("processItems in stages", () => {
     expect(staged).toEqual(await oneByOne(lean));
     expect(staged.filter((r) => r.kind === "known")).toEqual([{ kind: "known", hash: knownHash }]);
     expect(staged.filter((r) => r.kind === "ok").length).toBeGreaterThan(40);
+  });
+});
+
+describe("a batch's results as a worker sends them", () => {
+  it("reads back every kind of result as it was, lean summaries and records alike", async () => {
+    for (const c of [ctx, { ...ctx, lean: true }]) {
+      const results = await processItems(items, c);
+      const back = unpackResults(packResults(results));
+      expect(back).toEqual(results);
+      const dated = back.filter((r) => (r.kind === "ok" || r.kind === "record") && r.summary?.date !== undefined);
+      expect(dated.length).toBeGreaterThan(40);
+      for (const r of dated) expect((r as { summary: PecSummary }).summary.date).toBeInstanceOf(Date);
+    }
+  });
+
+  it("keeps any lean summary exactly, present and absent fields alike (property)", () => {
+    const text = fc.string({ unit: "binary", maxLength: 40 });
+    const summary: fc.Arbitrary<PecSummary> = fc.record(
+      {
+        key: text,
+        type: fc.constantFrom(...PEC_TYPES),
+        virus: fc.boolean(),
+        timeout: fc.constantFrom("preavviso" as const, "scadenza" as const),
+        ricevuta: fc.constantFrom("completa" as const, "breve" as const, "sintetica" as const),
+        errore: text,
+        erroreEsteso: text,
+        identificativo: text,
+        msgid: text,
+        messageId: text,
+        sender: text,
+        subject: text,
+        recipients: fc.array(
+          fc.record(
+            { address: text, tipo: fc.constantFrom("certificato" as const, "esterno" as const), field: fc.constantFrom("to" as const, "cc" as const) },
+            { requiredKeys: ["address"] },
+          ),
+          { maxLength: 4 },
+        ),
+        consegna: text,
+        ricezione: fc.array(text, { maxLength: 3 }),
+        date: fc.date({ noInvalidDate: true }),
+      },
+      { requiredKeys: ["key", "type", "virus", "recipients", "ricezione"] },
+    );
+    fc.assert(
+      fc.property(fc.array(summary, { maxLength: 5 }), (summaries) => {
+        const results: ItemResult[] = summaries.map((s) => ({ kind: "ok", summary: s }));
+        expect(unpackResults(packResults(results))).toEqual(results);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
