@@ -21,7 +21,6 @@ import { TransactionTally } from "../transactions/tally.js";
 import type { TrustStore } from "../trust/index.js";
 import { loadTrust } from "./inspect.js";
 import { type Io, UsageError, paint } from "./io.js";
-import { REPORT_ROWS, deliveryDelays, renderReport } from "./report.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import { type ItemResult, type ScanItem, type ScanRecord, type ScanStatus, type Verdict, processItems, unpackResults } from "./scan-process.js";
 import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
@@ -455,10 +454,13 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   c.duplicates = tracker.stats.duplicates;
   // One transaction at a time (each(), not transactions()): a scan of millions must not hold
   // every transaction with every message at once. The report keeps the first REPORT_ROWS only.
-  const shown = new ReportRows(REPORT_ROWS);
+  // report.js is loaded only for a report (≈ 25 ms).
+  let shown: ReportRows | undefined;
   const delays: number[] = [];
   let overdue: OverdueTransaction[] = [];
   if (tracker instanceof TransactionTracker) {
+    const { REPORT_ROWS, deliveryDelays } = await import("./report.js");
+    shown = new ReportRows(REPORT_ROWS);
     for (const t of tracker.each()) {
       c.transactions++;
       if (t.outcome === "consegnato") c.delivered++;
@@ -482,7 +484,8 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
 
   let status = sourceErrors > 0 || (c.messages > 0 && c.unreadable === c.messages) ? 2 : c.failed + c.notPec + c.unreadable > 0 ? 1 : 0;
   if (opts.report) {
-    const html = renderReport({ generatedAt: new Date(), at, sources: opts.sources, counts: c, transactions: shown.sorted(), transactionsTotal: c.transactions, delays, overdue, failures, failuresTotal });
+    const { renderReport } = await import("./report.js");
+    const html = renderReport({ generatedAt: new Date(), at, sources: opts.sources, counts: c, transactions: shown?.sorted() ?? [], transactionsTotal: c.transactions, delays, overdue, failures, failuresTotal });
     try {
       await writeFile(opts.report, html);
       (opts.json || opts.csv ? io.err : io.out)(`report: ${opts.report}\n`);
