@@ -7,7 +7,7 @@
  * @module
  */
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type SourceKind, countMaildirFiles, folderFiles, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
+import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, listMaildir, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -29,6 +29,8 @@ export interface EnumerateOptions {
   knownImapId?: (id: string) => boolean;
   /** IMAP settings (password resolved by the caller). */
   imap?: Omit<ImapOptions, "skip">;
+  /** The listing {@link countSource} kept of this source when it is a Maildir (walked instead of listing it again). */
+  listing?: MaildirListing;
 }
 
 /** Whether a source argument is an IMAP URL. */
@@ -51,20 +53,33 @@ export async function sourceKind(source: string): Promise<Kind> {
   return kind;
 }
 
+/** What {@link countSource} found. */
+export interface SourceCount {
+  /** Candidate messages; undefined for mbox and IMAP, whose count is known only by reading them. */
+  count: number | undefined;
+  /** A Maildir's listing, when asked to keep it: give it to {@link enumerateSource}. */
+  listing?: MaildirListing;
+}
+
 /**
- * Counts a local source's candidate messages cheaply (names only), for the progress line's ETA;
- * undefined for mbox and IMAP, whose count is known only by reading them.
+ * Counts a local source's candidate messages cheaply (names only), for the batch size and the
+ * progress line's ETA. With `keep`, a Maildir's names are kept for its walk, so that it is listed
+ * once: scan keeps the first source's, which it walks next, and no more, since holding every
+ * source's names would make memory grow with the archive.
  */
-export async function countSource(source: string): Promise<number | undefined> {
+export async function countSource(source: string, keep = false): Promise<SourceCount> {
   const kind = await sourceKind(source);
-  let n = 0;
   if (kind === "folder") {
+    let n = 0;
     for await (const _ of folderFiles(source)) n++;
-  } else if (kind === "maildir") {
-    n = await countMaildirFiles(source);
-  } else if (kind === "file") n = 1;
-  else return undefined;
-  return n;
+    return { count: n };
+  }
+  if (kind === "maildir") {
+    if (!keep) return { count: await countMaildirFiles(source) };
+    const listing = await listMaildir(source);
+    return { count: listing.cur.length + listing.new.length, listing };
+  }
+  return { count: kind === "file" ? 1 : undefined };
 }
 
 /**
@@ -82,7 +97,7 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       }
       return;
     case "maildir":
-      for await (const path of maildirFiles(source)) if (opts.inShard(path)) yield { id: path, source, path };
+      for await (const path of maildirFiles(source, opts.listing)) if (opts.inShard(path)) yield { id: path, source, path };
       return;
     case "file":
       if (opts.inShard(source)) yield { id: source, source, path: source };

@@ -15,6 +15,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
+import type { MaildirListing } from "../node/sources.js";
 import { systemTrust } from "../node/system-trust.js";
 import { type OverdueTransaction, type PecSummary, type Transaction, TransactionTracker } from "../transactions/index.js";
 import { TransactionTally } from "../transactions/tally.js";
@@ -310,8 +311,12 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   }
 
   let total: number | undefined = 0;
-  for (const s of opts.sources) {
-    const n = isImap(s) ? undefined : await countSource(s);
+  // The first source is walked right after the counting: a Maildir's listing is kept for it.
+  let firstListing: MaildirListing | undefined;
+  for (const [i, s] of opts.sources.entries()) {
+    const counted = isImap(s) ? undefined : await countSource(s, i === 0);
+    if (counted?.listing) firstListing = counted.listing;
+    const n = counted?.count;
     total = n === undefined || total === undefined ? undefined : total + n;
   }
   if (opts.shard && total !== undefined) total = Math.ceil(total / opts.shard.count);
@@ -420,9 +425,10 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   };
   const inShard = opts.shard ? (id: string) => shardOf(id, opts.shard!.count) === opts.shard!.index - 1 : () => true;
   try {
-    for (const source of opts.sources) {
+    for (const [i, source] of opts.sources.entries()) {
       const entries: AsyncGenerator<SourceEntry> = enumerateSource(source, {
         inShard,
+        ...(i === 0 && firstListing && { listing: firstListing }),
         ...(state && { knownImapId: (id: string) => state.byImapId.has(id) }),
         ...(password !== undefined && {
           imap: { password, ...(opts.mailboxes.length && { mailboxes: opts.mailboxes }), ...(opts.insecure && { tls: { rejectUnauthorized: false } }) },

@@ -90,17 +90,49 @@ export async function* folderFiles(dir: string): AsyncGenerator<{ path: string; 
 }
 
 /**
- * The message files of a Maildir: `cur/` then `new/`, name order, never `tmp/` (files being
- * written) nor hidden files. Not part of the public API.
+ * The names of a Maildir's message files, `cur/` and `new/` each in name order (see
+ * {@link maildirFiles}). Not part of the public API.
  *
  * @internal
  */
-export async function* maildirFiles(dir: string): AsyncGenerator<string> {
-  for (const sub of ["cur", "new"]) {
+export interface MaildirListing {
+  cur: string[];
+  new: string[];
+}
+
+/**
+ * Lists a Maildir's message files once, for a caller that needs their number before it walks
+ * them (`postacert scan` counts its sources first): pass the listing to {@link maildirFiles}
+ * instead of listing the folder again (≈ 90 ms per 100,000 files, all before the first message).
+ * Not part of the public API.
+ *
+ * @internal
+ */
+export async function listMaildir(dir: string): Promise<MaildirListing> {
+  const listing: MaildirListing = { cur: [], new: [] };
+  for (const sub of ["cur", "new"] as const) {
+    await maildirNames(join(dir, sub), (name) => listing[sub].push(name));
+    listing[sub].sort();
+  }
+  return listing;
+}
+
+/**
+ * The message files of a Maildir: `cur/` then `new/`, name order, never `tmp/` (files being
+ * written) nor hidden files; from `listing` when given (it is emptied as it is walked). Not part
+ * of the public API.
+ *
+ * @internal
+ */
+export async function* maildirFiles(dir: string, listing?: MaildirListing): AsyncGenerator<string> {
+  for (const sub of ["cur", "new"] as const) {
     const d = join(dir, sub);
-    const names: string[] = [];
-    await maildirNames(d, (name) => names.push(name));
-    names.sort();
+    let names = listing?.[sub];
+    if (names === undefined) {
+      names = [];
+      await maildirNames(d, (name) => names!.push(name));
+      names.sort();
+    }
     // What join() gives (d is normalised and ends with no separator, a name holds none),
     // without normalising the whole path again for each of a million files. Each name is let go
     // once yielded: what a long scan keeps grows meanwhile.

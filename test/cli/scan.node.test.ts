@@ -91,6 +91,14 @@ describe("sources give the same results", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("several sources: each one's messages in its own order, a Maildir given twice walked twice", async () => {
+    const ids = async (args: string[]): Promise<string[]> => jsonLines((await scan(["--trust", ca, "--json", ...args])).stdout).map((l) => l["id"] as string);
+    const [alone, inMbox] = [await ids([maildir]), await ids([mbox])];
+    expect(alone).toHaveLength(corpus.length);
+    // The first source's listing is kept from the count for its walk; the third lists it again.
+    expect(await ids([maildir, mbox, maildir])).toEqual([...alone, ...inMbox, ...alone]);
+  });
+
   const HAVE_DOVECOT = findDovecot() !== undefined;
   if (!HAVE_DOVECOT) console.warn(`test/cli/scan.node.test.ts: IMAP case skipped: Dovecot is not installed (apt-get install ${DOVECOT_PACKAGES}; dovecot-imapd)`);
 
