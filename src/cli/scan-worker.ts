@@ -63,8 +63,9 @@ export async function makeContext(config: WorkerConfig, trust?: TrustStore): Pro
 
 /**
  * Runs one batch (the pool's entry point) and gives its results as one JSON text (see
- * `packResults`), which the main thread reads when it consumes the batch (see `unpack` in scan.ts). The context is built on the
- * first call and kept: a pool serves one scan, so its config never changes.
+ * `packResults`), which the main thread reads when it consumes the batch (see `unpack` in
+ * scan.ts). The context is built on the first call and kept: a pool serves one scan, so its
+ * config never changes.
  */
 export async function runTask(task: WorkerTask): Promise<string> {
   const key = JSON.stringify(task.config.trust) + ":" + (task.config.known?.byteLength ?? 0) + ":" + (task.config.lean === true);

@@ -96,7 +96,9 @@ export async function* folderFiles(dir: string): AsyncGenerator<{ path: string; 
  * @internal
  */
 export interface MaildirListing {
+  /** File names in `cur/`, sorted. */
   cur: string[];
+  /** File names in `new/`, sorted. */
   new: string[];
 }
 
