@@ -111,12 +111,7 @@ export interface MaildirListing {
  * @internal
  */
 export async function listMaildir(dir: string): Promise<MaildirListing> {
-  const listing: MaildirListing = { cur: [], new: [] };
-  for (const sub of ["cur", "new"] as const) {
-    await maildirNames(join(dir, sub), (name) => listing[sub].push(name));
-    listing[sub].sort();
-  }
-  return listing;
+  return { cur: await sortedNames(join(dir, "cur")), new: await sortedNames(join(dir, "new")) };
 }
 
 /**
@@ -129,12 +124,7 @@ export async function listMaildir(dir: string): Promise<MaildirListing> {
 export async function* maildirFiles(dir: string, listing?: MaildirListing): AsyncGenerator<string> {
   for (const sub of ["cur", "new"] as const) {
     const d = join(dir, sub);
-    let names = listing?.[sub];
-    if (names === undefined) {
-      names = [];
-      await maildirNames(d, (name) => names!.push(name));
-      names.sort();
-    }
+    const names = listing?.[sub] ?? (await sortedNames(d));
     // What join() gives (d is normalised and ends with no separator, a name holds none),
     // without normalising the whole path again for each of a million files. Each name is let go
     // once yielded: what a long scan keeps grows meanwhile.
@@ -144,6 +134,13 @@ export async function* maildirFiles(dir: string, listing?: MaildirListing): Asyn
       yield d + sep + name;
     }
   }
+}
+
+/** The message files of one Maildir folder, in name order (see {@link maildirNames}). */
+async function sortedNames(d: string): Promise<string[]> {
+  const names: string[] = [];
+  await maildirNames(d, (name) => names.push(name));
+  return names.sort();
 }
 
 /** Entries of a Maildir folder read between two turns of the event loop. */
