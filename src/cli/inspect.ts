@@ -11,8 +11,8 @@ import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
-import { TrustStore } from "../trust/index.js";
 import { type Io, UsageError, gatherInputs, paint } from "./io.js";
+import { loadTrust } from "./trust-files.js";
 
 interface Tally {
   ok: number;
@@ -71,29 +71,6 @@ export async function runInspect(args: string[], opts: { json: boolean }, io: Io
   });
   summary(io, tally, "inspected", opts.json);
   return exitStatus(tally);
-}
-
-/** Loads --trust files: PEM bundles, DER certificates, IGPEC LDIF. */
-export async function loadTrust(paths: string[]): Promise<TrustStore> {
-  const stores: TrustStore[] = [];
-  for (const p of paths) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(p));
-    } catch {
-      throw new UsageError(`--trust: cannot read "${p}"`);
-    }
-    const text = new TextDecoder().decode(bytes);
-    try {
-      if (/^\s*dn\s*:/im.test(text) && /providerCertificate/i.test(text)) stores.push(await TrustStore.fromLdif(text));
-      else if (text.includes("-----BEGIN")) stores.push(await TrustStore.fromPem(text));
-      else stores.push(await TrustStore.fromDer(bytes));
-    } catch (err) {
-      if (err instanceof PecError) throw new UsageError(`--trust "${p}": ${err.message}`);
-      throw err;
-    }
-  }
-  return TrustStore.merge(...stores);
 }
 
 async function loadCrls(paths: string[]): Promise<Uint8Array[]> {

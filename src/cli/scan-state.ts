@@ -10,7 +10,8 @@ import { closeSync, ftruncateSync, openSync, readSync, fstatSync, writeSync } fr
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { UsageError } from "./io.js";
-import { type ScanRecord, reviveDate } from "./scan-process.js";
+import type { ScanRecord } from "./scan-process.js";
+import { reviveDate } from "./scan-wire.js";
 
 /** First line of a state file. */
 interface StateHeader {

@@ -8,8 +8,9 @@
 import { nodeCrypto } from "../node/fast-crypto.js";
 import { systemTrust } from "../node/system-trust.js";
 import type { TrustStore } from "../trust/index.js";
-import { loadTrust } from "./inspect.js";
-import { type ProcessContext, type ScanItem, packResults, processItems } from "./scan-process.js";
+import { loadTrust } from "./trust-files.js";
+import { type ProcessContext, type ScanItem, processItems } from "./scan-process.js";
+import { packResults } from "./scan-wire.js";
 
 /** What every task carries to set a worker up (small: a few paths and a shared buffer). */
 export interface WorkerConfig {

@@ -20,13 +20,14 @@ import { systemTrust } from "../node/system-trust.js";
 import { type OverdueTransaction, type PecSummary, type Transaction, TransactionTracker } from "../transactions/index.js";
 import { TransactionTally } from "../transactions/tally.js";
 import type { TrustStore } from "../trust/index.js";
-import { loadTrust } from "./inspect.js";
+import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, paint } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
-import { type ItemResult, type ScanItem, type ScanRecord, type ScanStatus, type Verdict, processItems, unpackResults } from "./scan-process.js";
+import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
 import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
-import { type WorkerConfig, type WorkerTask, makeContext, type runTask } from "./scan-worker.js";
+import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
+import { unpackResults } from "./scan-wire.js";
 
 /** Options of {@link runScan} (the parsed command line). */
 export interface ScanOptions {
@@ -279,6 +280,9 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   let close = async (): Promise<void> => undefined;
   const jobs = opts.jobs;
   if (jobs === 1) {
+    // Loaded here: with workers, the main thread never runs the per-message work, and the pool
+    // starts sooner without loading it.
+    const [{ makeContext }, { processItems }] = await Promise.all([import("./scan-worker.js"), import("./scan-process.js")]);
     const ctx = await makeContext(config, trust);
     // Not cloned, although readPec's strings are slices of the whole message text: what
     // outlives a batch is what the tracker keeps, which it copies (see flat() in transactions/link.ts),

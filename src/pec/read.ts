@@ -5,12 +5,13 @@
  *
  * @module
  */
-import { daticertDate, parseDaticert } from "../daticert/index.js";
-import { daysFromCivil, daysInMonth, digits } from "../daticert/date.js";
-import { parseDaticertAscii } from "../daticert/parse.js";
+// The modules themselves, not the barrels: those also load the builders, which reading never needs.
+import { daticertDate, daysFromCivil, daysInMonth, digits } from "../daticert/date.js";
+import { parseDaticert, parseDaticertAscii } from "../daticert/parse.js";
 import type { Daticert, ParsedDaticert } from "../daticert/index.js";
 import { PecError } from "../errors.js";
-import { decodeHeaderValue, parseEmbedded, parseMime } from "../mime/index.js";
+import { parseEmbedded, parseMime } from "../mime/parse.js";
+import { decodeHeaderValue } from "../mime/words.js";
 import type { MimeEntity, ParseMimeOptions } from "../mime/index.js";
 import { extractEncapsulatedContent } from "../smime/cms.js";
 import { RepeatingBase64 } from "../util/base64.js";
