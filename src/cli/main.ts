@@ -93,7 +93,9 @@ Options:
   --report <file>    write a self-contained HTML report (Italian and English)
   --state <file>     resumable: remember each checked message in this JSON Lines file;
                      a re-run skips what it holds (same content hash, or IMAP UID)
-  --jobs <n>         worker threads (default: every core; 1 runs in-process)
+  --jobs <n>         worker threads (default: every core, or in-process when a
+                     count finds too few messages to repay starting workers,
+                     under 16,000 on 2 cores; 1 runs in-process)
   --shard <i/n>      check only share i of n (by a hash of each message id): n runs
                      with the same sources cover every message exactly once
   --at <time>        the clock for overdue transactions (default now); signatures are
@@ -203,8 +205,8 @@ export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
           insecure: { type: "boolean" },
         });
         const at = a.values.at === undefined ? undefined : parseTime(a.values.at as string);
-        const { runScan, defaultJobs } = await import("./scan.js");
-        const jobs = a.values.jobs === undefined ? defaultJobs() : positiveInt(a.values.jobs as string, "--jobs");
+        const { runScan } = await import("./scan.js");
+        const jobs = a.values.jobs === undefined ? undefined : positiveInt(a.values.jobs as string, "--jobs");
         const batch = a.values.batch === undefined ? undefined : positiveInt(a.values.batch as string, "--batch");
         const shard = a.values.shard === undefined ? undefined : parseShard(a.values.shard as string);
         return await runScan(
@@ -213,7 +215,7 @@ export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
             trust: (a.values.trust as string[] | undefined) ?? [],
             json: a.values.json === true,
             csv: a.values.csv === true,
-            jobs,
+            ...(jobs !== undefined && { jobs }),
             mailboxes: (a.values.mailbox as string[] | undefined) ?? [],
             insecure: a.values.insecure === true,
             ...(a.values.report !== undefined && { report: a.values.report as string }),

@@ -65,21 +65,27 @@ export interface SourceCount {
  * Counts a local source's candidate messages cheaply (names only), for the batch size and the
  * progress line's ETA. With `keep`, a Maildir's names are kept for its walk, so that it is listed
  * once: scan keeps the first source's, which it walks next, and no more, since holding every
- * source's names would make memory grow with the archive.
+ * source's names would make memory grow with the archive. `found` is called once per candidate
+ * as it is counted, so a caller can act before a long count ends.
  */
-export async function countSource(source: string, keep = false): Promise<SourceCount> {
+export async function countSource(source: string, keep = false, found?: () => void): Promise<SourceCount> {
   const kind = await sourceKind(source);
   if (kind === "folder") {
     let n = 0;
-    for await (const _ of folderFiles(source)) n++;
+    for await (const _ of folderFiles(source)) {
+      n++;
+      found?.();
+    }
     return { count: n };
   }
   if (kind === "maildir") {
-    if (!keep) return { count: await countMaildirFiles(source) };
-    const listing = await listMaildir(source);
+    if (!keep) return { count: await countMaildirFiles(source, found) };
+    const listing = await listMaildir(source, found);
     return { count: listing.cur.length + listing.new.length, listing };
   }
-  return { count: kind === "file" ? 1 : undefined };
+  if (kind !== "file") return { count: undefined };
+  found?.();
+  return { count: 1 };
 }
 
 /**

@@ -20,6 +20,7 @@ import { systemTrust } from "../node/system-trust.js";
 import { type OverdueTransaction, type PecSummary, type Transaction, TransactionTracker } from "../transactions/index.js";
 import { TransactionTally } from "../transactions/tally.js";
 import type { TrustStore } from "../trust/index.js";
+import type { Tinypool } from "tinypool";
 import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, paint } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
@@ -43,8 +44,8 @@ export interface ScanOptions {
   report?: string;
   /** Resumable state file (JSON Lines). */
   state?: string;
-  /** Worker threads; 1 runs in-process. */
-  jobs: number;
+  /** Worker threads; 1 runs in-process. Absent: every core, in-process for a scan under {@link smallScan}. */
+  jobs?: number;
   /** Batch size (messages per worker task); default adapts to the source size, at most 64. */
   batch?: number;
   /** This run's share: `index` of `count`, 1-based. */
@@ -255,7 +256,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   limitHeapGrowth();
   if (opts.sources.length === 0) throw new UsageError("scan needs at least one source (folder, mbox, Maildir or imap:// URL)");
   if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
-  if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new UsageError("--jobs must be a positive integer");
+  if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) throw new UsageError("--jobs must be a positive integer");
   for (const s of opts.sources) if (!isImap(s)) await sourceKind(s);
   const password = await imapPassword(opts.sources, io);
 
@@ -276,9 +277,70 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     // Nothing prints or stores a verified message: the workers send its summary only.
     ...(!opts.json && !opts.csv && !opts.state && { lean: true }),
   };
+  const worker = new URL("./scan-worker.js", import.meta.url);
+  // The workers run the built CLI's scan-worker.js: without it (the sources run as they are),
+  // --jobs > 1 is an error and the default runs in-process.
+  const built = existsSync(fileURLToPath(worker));
+  if (!built && opts.jobs !== undefined && opts.jobs > 1) {
+    throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
+  }
+  const cores = built ? (opts.jobs ?? defaultJobs()) : 1;
+  // Without --jobs, a scan too small to repay its workers' start runs in-process: the pool is
+  // started only once the count reaches that size (the workers start while the rest is counted).
+  const small = opts.jobs === undefined ? smallScan(cores) : 0;
+  let pool: Tinypool | undefined;
+  // Every exit after this point ends the pool, or its idle workers would keep the process alive.
+  const close = async (): Promise<void> => {
+    const p = pool;
+    pool = undefined;
+    await p?.destroy();
+  };
+  let startPool = (): Tinypool => {
+    throw new Error("unreachable: no pool with one core");
+  };
+  if (cores > 1) {
+    const { Tinypool } = await import("tinypool");
+    // A worker holds one stage of a batch at a time (up to 4 MB of messages and what their parse
+    // made, see processItems), and every scavenge copies the stage alive at that moment: a young
+    // generation of 32 MB leaves room for a few stages between scavenges (≈ 145 per worker over
+    // 100,000 receipts against ≈ 275 with 16 MB), ≈ 5 % faster with --jobs 2 for ≈ 25 MB more peak
+    // RSS; 48 MB gained little more (bench/scan-results.md).
+    // Two tasks per worker: a worker then has its next batch at hand while the main thread takes
+    // in the last one's results, instead of waiting for it (≈ 3 % of a worker's profile in
+    // Atomics.wait; ≈ 4 % more of the two cores busy over 100,000 receipts).
+    startPool = () =>
+      (pool ??= new Tinypool({
+        filename: worker.href,
+        minThreads: cores,
+        maxThreads: cores,
+        idleTimeout: 30_000,
+        concurrentTasksPerWorker: 2,
+        resourceLimits: { maxYoungGenerationSizeMb: 32 },
+      }));
+    if (!small) startPool();
+  }
+
+  let total: number | undefined = 0;
+  // The first source is walked right after the counting: a Maildir's listing is kept for it.
+  let firstListing: MaildirListing | undefined;
+  let found = 0;
+  const startAt = small * (opts.shard?.count ?? 1);
+  const onFound = small ? () => void (++found === startAt && startPool()) : undefined;
+  try {
+    for (const [i, s] of opts.sources.entries()) {
+      const counted = isImap(s) ? undefined : await countSource(s, i === 0, onFound);
+      if (counted?.listing) firstListing = counted.listing;
+      const n = counted?.count;
+      total = n === undefined || total === undefined ? undefined : total + n;
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  if (opts.shard && total !== undefined) total = Math.ceil(total / opts.shard.count);
+
   let exec: Exec;
-  let close = async (): Promise<void> => undefined;
-  const jobs = opts.jobs;
+  const jobs = scanThreads(opts.jobs, cores, total);
   if (jobs === 1) {
     // Loaded here: with workers, the main thread never runs the per-message work, and the pool
     // starts sooner without loading it.
@@ -289,41 +351,9 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     // and the failures, cloned below. Cloning every batch cost ≈ 21 µs per message.
     exec = (items, force) => processItems(items, force ? { ...ctx, force: true } : ctx);
   } else {
-    const worker = new URL("./scan-worker.js", import.meta.url);
-    if (!existsSync(fileURLToPath(worker))) {
-      throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
-    }
-    const { Tinypool } = await import("tinypool");
-    // A worker holds one stage of a batch at a time (up to 4 MB of messages and what their parse
-    // made, see processItems), and every scavenge copies the stage alive at that moment: a young
-    // generation of 32 MB leaves room for a few stages between scavenges (≈ 145 per worker over
-    // 100,000 receipts against ≈ 275 with 16 MB), ≈ 5 % faster with --jobs 2 for ≈ 25 MB more peak
-    // RSS; 48 MB gained little more (bench/scan-results.md).
-    // Two tasks per worker: a worker then has its next batch at hand while the main thread takes
-    // in the last one's results, instead of waiting for it (≈ 3 % of a worker's profile in
-    // Atomics.wait; ≈ 4 % more of the two cores busy over 100,000 receipts).
-    const pool = new Tinypool({
-      filename: worker.href,
-      minThreads: jobs,
-      maxThreads: jobs,
-      idleTimeout: 30_000,
-      concurrentTasksPerWorker: 2,
-      resourceLimits: { maxYoungGenerationSizeMb: 32 },
-    });
-    exec = (items, force) => pool.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as ReturnType<typeof runTask>;
-    close = () => pool.destroy();
+    const p = startPool();
+    exec = (items, force) => p.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as ReturnType<typeof runTask>;
   }
-
-  let total: number | undefined = 0;
-  // The first source is walked right after the counting: a Maildir's listing is kept for it.
-  let firstListing: MaildirListing | undefined;
-  for (const [i, s] of opts.sources.entries()) {
-    const counted = isImap(s) ? undefined : await countSource(s, i === 0);
-    if (counted?.listing) firstListing = counted.listing;
-    const n = counted?.count;
-    total = n === undefined || total === undefined ? undefined : total + n;
-  }
-  if (opts.shard && total !== undefined) total = Math.ceil(total / opts.shard.count);
   // Small scans get small batches, so every worker gets a share.
   const batchSize = opts.batch ?? (total !== undefined ? Math.max(1, Math.min(DEFAULT_BATCH, Math.ceil(total / (jobs * 8)))) : DEFAULT_BATCH);
   const window = jobs === 1 ? 1 : jobs * 4;
@@ -524,7 +554,32 @@ function limitHeapGrowth(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
-/** Default `--jobs`: every core. */
-export function defaultJobs(): number {
+/** The threads of a scan without `--jobs`: every core (but see {@link smallScan}). */
+function defaultJobs(): number {
   return availableParallelism();
+}
+
+/**
+ * Fewer messages than this, known from the count, and a scan without `--jobs` runs in-process
+ * on a machine of `cores` cores: starting the workers would cost more than they save. Each
+ * worker isolate loads the code and warms V8 up again, ≈ 1 CPU-s over its first ≈ 5,000
+ * receipts, much of it on the cores the workers need. Measured on two cores (bench/scan-results.md):
+ * `--jobs 2` took 0.97 s against 0.72 in-process for 3,000 receipts, 1.70 against 1.53 s for
+ * 12,000, the same for 16,000 (with 1.2 CPU-s more and twice the memory), 4 % less for 20,000.
+ * For more cores this is an estimate, not a measurement: the extra start is taken as fixed and
+ * each worker as 80 % as fast as one in-process thread, so the break-even falls from 16,000 on
+ * two cores towards 6,000.
+ */
+export function smallScan(cores: number): number {
+  return cores < 2 ? 0 : Math.round((6_000 * cores) / (cores - 1.25));
+}
+
+/**
+ * The threads a scan runs on (1: in-process): `--jobs` when given, else every one of `cores`
+ * unless the sources counted `total` messages, fewer than {@link smallScan}. An mbox or IMAP
+ * source has no count (`total` undefined).
+ */
+export function scanThreads(jobs: number | undefined, cores: number, total: number | undefined): number {
+  if (jobs !== undefined) return jobs;
+  return total !== undefined && total < smallScan(cores) ? 1 : cores;
 }

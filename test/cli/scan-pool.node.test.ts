@@ -6,13 +6,14 @@
 // a stored hash that matches a message's in its first 64 bits only (what workers compare) is
 // not taken for it.
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { scanThreads, smallScan } from "../../src/cli/scan.js";
 import { composeMessage } from "../../src/pec/build/index.js";
 import { type CorpusMessage, capture, hostileMessages, jsonLines, parseSummary, simulatorCorpus, wildCorpus, writeFolder } from "./scan-fixtures.js";
 
@@ -121,6 +122,51 @@ describe("scan with a worker pool", () => {
     expect({ ...b, "from state": 0 }).toEqual(a); // messages, duplicates, transactions: nothing twice
     // What the first run verified was not verified again: the state grew by the rest only.
     expect(await records()).toBe(written + (total - b["from state"]!));
+  });
+});
+
+describe("without --jobs", () => {
+  it("a small scan (in-process) prints what two workers print, from the built CLI and from the sources", async () => {
+    const built = await cli(["scan", "--trust", ca, "--json", "--at", AT, folder]);
+    expect(built.code).toBe(0);
+    expect(built.stdout).toBe(full.stdout);
+    expect(built.stderr).toBe(full.stderr);
+    // From src/ there is no compiled worker: the default runs in-process instead of failing.
+    const io = capture();
+    expect(await main(["scan", "--trust", ca, "--json", "--at", AT, folder], io)).toBe(0);
+    expect(io.stdout).toBe(full.stdout);
+  });
+
+  it("a scan larger than the in-process threshold starts the pool while counting, and counts every message once", async () => {
+    // More files than smallScan() for any number of cores; tiny messages that are not PEC, so
+    // the scan itself is quick.
+    const many = join(dir, "many");
+    const n = smallScan(2) + 500;
+    mkdirSync(many);
+    for (let i = 0; i < n; i++) writeFileSync(join(many, `m${i}.eml`), `From: a@example.test\r\nSubject: ${i}\r\n\r\nhi\r\n`);
+    const auto = await cli(["scan", "--at", AT, many]);
+    const one = await cli(["scan", "--jobs", "1", "--at", AT, many]);
+    expect(auto.code).toBe(1);
+    expect(auto).toEqual(one);
+    expect(parseSummary(auto.stdout)["not PEC"]).toBe(n);
+  }, 120_000);
+
+  it("the rule: --jobs when given, else every core unless the count is under smallScan", () => {
+    expect(smallScan(1)).toBe(0);
+    expect(smallScan(2)).toBe(16_000);
+    expect(smallScan(4)).toBeLessThan(smallScan(3));
+    for (let c = 3; c <= 256; c++) {
+      expect(smallScan(c)).toBeLessThanOrEqual(smallScan(c - 1));
+      expect(smallScan(c)).toBeGreaterThan(6_000);
+    }
+    expect(scanThreads(3, 8, 10)).toBe(3);
+    expect(scanThreads(1, 8, 10_000_000)).toBe(1);
+    expect(scanThreads(undefined, 2, 15_999)).toBe(1);
+    expect(scanThreads(undefined, 2, 16_000)).toBe(2);
+    expect(scanThreads(undefined, 8, smallScan(8))).toBe(8);
+    expect(scanThreads(undefined, 8, smallScan(8) - 1)).toBe(1);
+    expect(scanThreads(undefined, 4, undefined)).toBe(4); // mbox, IMAP: no count
+    expect(scanThreads(undefined, 1, 1_000_000)).toBe(1);
   });
 });
 
