@@ -31,6 +31,8 @@ export interface EnumerateOptions {
   imap?: Omit<ImapOptions, "skip">;
   /** The listing {@link countSource} kept of this source when it is a Maildir (walked instead of listing it again). */
   listing?: MaildirListing;
+  /** A folder under a folder source that cannot be read: reported here, and the walk goes on (without it, the walk ends with the error). */
+  skipped?: (path: string, err: Error) => void;
 }
 
 /** Whether a source argument is an IMAP URL. */
@@ -72,7 +74,8 @@ export async function countSource(source: string, keep = false, found?: () => vo
   const kind = await sourceKind(source);
   if (kind === "folder") {
     let n = 0;
-    for await (const _ of folderFiles(source)) {
+    // A folder that cannot be read is left out of the count; the walk reports it.
+    for await (const _ of folderFiles(source, () => undefined)) {
       n++;
       found?.();
     }
@@ -98,7 +101,7 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
   const kind = await sourceKind(source);
   switch (kind) {
     case "folder":
-      for await (const f of folderFiles(source)) {
+      for await (const f of folderFiles(source, opts.skipped)) {
         if (opts.inShard(f.path)) yield f.sniff ? { id: f.path, source, path: f.path, sniff: true } : { id: f.path, source, path: f.path };
       }
       return;

@@ -25,7 +25,7 @@ import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, paint } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
-import { type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
+import { type SourceCount, type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
@@ -326,16 +326,21 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   let found = 0;
   const startAt = small * (opts.shard?.count ?? 1);
   const onFound = small ? () => void (++found === startAt && startPool()) : undefined;
-  try {
-    for (const [i, s] of opts.sources.entries()) {
-      const counted = isImap(s) ? undefined : await countSource(s, i === 0, onFound);
-      if (counted?.listing) firstListing = counted.listing;
-      const n = counted?.count;
-      total = n === undefined || total === undefined ? undefined : total + n;
+  for (const [i, s] of opts.sources.entries()) {
+    let counted: SourceCount | undefined;
+    try {
+      counted = isImap(s) ? undefined : await countSource(s, i === 0, onFound);
+    } catch (err) {
+      // A source that fails while counted (a Maildir's cur/ unreadable, the source gone) has no
+      // count; its walk reports the error. The pool ends here if the error is the caller's.
+      if (err instanceof UsageError) {
+        await close();
+        throw err;
+      }
     }
-  } catch (err) {
-    await close();
-    throw err;
+    if (counted?.listing) firstListing = counted.listing;
+    const n = counted?.count;
+    total = n === undefined || total === undefined ? undefined : total + n;
   }
   if (opts.shard && total !== undefined) total = Math.ceil(total / opts.shard.count);
 
@@ -458,10 +463,16 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     while (inflight.length >= window) await consume(inflight.shift()!);
   };
   const inShard = opts.shard ? (id: string) => shardOf(id, opts.shard!.count) === opts.shard!.index - 1 : () => true;
+  const sourceError = (source: string, err: Error): void => {
+    sourceErrors++;
+    io.err(`${io.progress ? "\r\x1b[2K" : ""}postacert: ${source}: ${err.message}\n`);
+  };
   try {
     for (const [i, source] of opts.sources.entries()) {
       const entries: AsyncGenerator<SourceEntry> = enumerateSource(source, {
         inShard,
+        // A folder under it that cannot be read is reported, and the rest of the source is scanned.
+        skipped: (_path, err) => sourceError(source, err),
         ...(i === 0 && firstListing && { listing: firstListing }),
         ...(state && { knownImapId: (id: string) => state.byImapId.has(id) }),
         ...(password !== undefined && {
@@ -476,10 +487,9 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
         }
       } catch (err) {
         if (err instanceof UsageError) throw err;
-        // A source that breaks half-way (a dropped IMAP connection, an unreadable folder):
+        // A source that breaks half-way (a dropped IMAP connection, an unreadable Maildir):
         // keep what was read, report, and exit 2.
-        sourceErrors++;
-        io.err(`${io.progress ? "\r\x1b[2K" : ""}postacert: ${source}: ${(err as Error).message}\n`);
+        sourceError(source, err as Error);
       }
     }
     await flush();

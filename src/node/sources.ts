@@ -62,14 +62,21 @@ async function sniff(path: string): Promise<boolean> {
   }
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  const entries = await readdir(dir, { withFileTypes: true });
+async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (!skipped) throw err;
+    skipped(dir, err as Error);
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     // Hidden folders (.git, .cache) and Maildir tmp/ hold no finished messages.
     if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(p);
+    if (e.isDirectory()) yield* walk(p, skipped);
     else if (e.isFile()) yield p;
   }
 }
@@ -80,10 +87,12 @@ async function* walk(dir: string): AsyncGenerator<string> {
  * {@link sniff} (anything but `.eml`). Shared with the CLI's scan, which reads the files
  * in its workers. Not part of the public API.
  *
+ * @param skipped - when given, a folder that cannot be read (the top one included) is passed
+ * to it and left out, instead of ending the walk with its error
  * @internal
  */
-export async function* folderFiles(dir: string): AsyncGenerator<{ path: string; sniff: boolean }> {
-  for await (const path of walk(dir)) {
+export async function* folderFiles(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<{ path: string; sniff: boolean }> {
+  for await (const path of walk(dir, skipped)) {
     const ext = extname(path).toLowerCase();
     if (!SKIP_EXTENSIONS.has(ext)) yield { path, sniff: ext !== ".eml" };
   }
