@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { extname, join, sep } from "node:path";
 import { PecError } from "../errors.js";
@@ -62,6 +62,11 @@ async function sniff(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The files under `dir`, recursively, in name order. A symbolic link to a file counts as the
+ * file; links to folders are not followed (a link to a parent would never end), and broken
+ * links are no messages.
+ */
 async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
   let entries;
   try {
@@ -77,7 +82,7 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
     if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* walk(p, skipped);
-    else if (e.isFile()) yield p;
+    else if (e.isFile() || (e.isSymbolicLink() && (await isFile(p)))) yield p;
   }
 }
 
@@ -170,7 +175,7 @@ async function maildirNames(d: string, keep: (name: string) => void): Promise<vo
   const dir = await opendir(d, { bufferSize: 1024 });
   try {
     for (let n = 1, e = dir.readSync(); e !== null; e = dir.readSync(), n++) {
-      if (e.isFile() && !e.name.startsWith(".")) keep(e.name);
+      if (!e.name.startsWith(".") && (e.isFile() || (e.isSymbolicLink() && statSync(join(d, e.name), { throwIfNoEntry: false })?.isFile()))) keep(e.name);
       if (n % LIST_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
@@ -217,7 +222,8 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
 
 /**
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
- * file whose first line is a header field; certificates, LDIF, PDF, XML… are skipped.
+ * file whose first line is a header field; certificates, LDIF, PDF, XML… are skipped. A
+ * symbolic link to a file is read as the file; links to folders are not followed.
  *
  * @param dir - the folder
  * @returns an async iterable of messages (`id` is the file path)
@@ -398,6 +404,10 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
 
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isFile() ?? false;
 }
 
 async function readWhole(path: string): Promise<Uint8Array> {

@@ -1,6 +1,6 @@
 // Node sources: folder, mbox (streamed, mboxrd escaping, CRLF/LF, bounded memory) and Maildir
 // give the same messages and the same transactions.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -187,4 +187,26 @@ describe("folder, Maildir and mbox", () => {
     const ids = (await collect(readMaildir(maildir))).map((m) => m.id);
     expect(ids).toEqual([...[...names].sort().map((n) => join(maildir, "cur", n)), join(maildir, "new", "1800000000.M1P1.host")]);
   }, 60_000);
+
+  it.skipIf(process.platform === "win32")("a symbolic link to a file is read as the file; links to folders and broken links are not", async () => {
+    const mail = "Subject: linked\r\n\r\nbody\r\n";
+    const store = join(dir, "link-store");
+    await mkdir(store, { recursive: true });
+    await writeFile(join(store, "real.eml"), mail);
+    const folder = join(dir, "links");
+    await mkdir(folder, { recursive: true });
+    await symlink(join(store, "real.eml"), join(folder, "a.eml"));
+    await symlink(join(store, "missing.eml"), join(folder, "b.eml"));
+    await symlink(folder, join(folder, "loop")); // a link to a parent: never followed
+    const got = await collect(readFolder(folder));
+    expect(got.map((m) => m.id)).toEqual([join(folder, "a.eml")]);
+    expect(new TextDecoder().decode(got[0]!.bytes)).toBe(mail);
+
+    const maildir = join(dir, "LinkMaildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    await symlink(join(store, "real.eml"), join(maildir, "cur", "1.M1.host:2,S"));
+    await symlink(join(store, "missing.eml"), join(maildir, "cur", "2.M2.host:2,S"));
+    await symlink(store, join(maildir, "cur", "3.M3.host:2,S"));
+    expect((await collect(readMaildir(maildir))).map((m) => m.id)).toEqual([join(maildir, "cur", "1.M1.host:2,S")]);
+  });
 });
