@@ -1,8 +1,8 @@
 /**
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
-import { readFile, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { walk } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -100,7 +100,11 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       throw new UsageError(`cannot read "${arg}"`);
     }
     if (st.isDirectory()) {
-      for (const f of await walk(arg)) out.push(fileInput(f));
+      // A folder under it that cannot be read becomes an input that cannot be read: reported
+      // with the others, instead of ending the command.
+      for await (const f of walk(arg, (path, err) => out.push({ name: path, read: () => Promise.reject(err) }))) {
+        if (!NOT_MESSAGES.test(f)) out.push(fileInput(f));
+      }
     } else out.push(fileInput(arg));
   }
   return out;
@@ -122,21 +126,6 @@ function fileInput(path: string): Input {
  * on the command line is always read.
  */
 const NOT_MESSAGES = /\.(?:pem|crt|cer|der|ldif|p7s|p7m|crl|xml|json|md)$/i;
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    const entries = await readdir(d, { withFileTypes: true });
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else if (e.isFile() && !e.name.startsWith(".") && !NOT_MESSAGES.test(e.name)) out.push(p);
-    }
-  }
-  return out.sort();
-}
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as const;
 

@@ -63,11 +63,15 @@ async function sniff(path: string): Promise<boolean> {
 }
 
 /**
- * The files under `dir`, recursively, in name order. A symbolic link to a file counts as the
- * file; links to folders are not followed (a link to a parent would never end), and broken
- * links are no messages.
+ * The files under `dir`, recursively, in name order, without hidden files and folders. A
+ * symbolic link to a file counts as the file; links to folders are not followed (a link to a
+ * parent would never end), and broken links are no messages. With `skipped`, a folder that
+ * cannot be read is passed to it and left out; without, its error ends the walk. Shared with
+ * the CLI's inspect and verify. Not part of the public API.
+ *
+ * @internal
  */
-async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
+export async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });

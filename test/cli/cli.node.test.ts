@@ -1,6 +1,7 @@
 // The postacert CLI, run in-process with a capturing Io (exit statuses, JSON shape, help,
 // batches, extract's safe file names).
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -228,5 +229,25 @@ describe("folders beside trust material", () => {
     const io = capture();
     expect(await main(["verify", "--trust", join(folder, "ca.pem"), folder], io)).toBe(0);
     expect(io.stdout).toMatch(/1 verified, 0 failed, 0 not PEC/);
+  });
+
+  it.skipIf(process.platform !== "linux")("reads a linked file, skips hidden folders, and reports a folder it cannot read without stopping", async () => {
+    const folder = join(dir, "walked");
+    await mkdir(join(folder, ".git"), { recursive: true });
+    await writeFile(join(folder, ".git", "stray.eml"), await readFile(good));
+    await symlink(good, join(folder, "linked.eml"));
+    // A sub-folder whose path is longer than PATH_MAX: ENAMETOOLONG, as EACCES would be.
+    const d = "d".repeat(250);
+    execFileSync("bash", ["-ec", 'cd "$1"; for i in $(seq 18); do mkdir "$2"; cd "$2"; done; echo "Subject: lost" > lost.eml', "bash", folder, d]);
+    try {
+      const io = capture();
+      expect(await main(["inspect", folder], io)).toBe(1);
+      expect(io.stdout).toContain(`${join(folder, "linked.eml")}: accettazione`);
+      expect(io.stdout).not.toContain("stray.eml");
+      expect(io.stderr).toMatch(/cannot read: ENAMETOOLONG/);
+      expect(io.stdout).toMatch(/1 inspected, 0 failed, 0 not PEC, 1 unreadable/);
+    } finally {
+      execFileSync("rm", ["-rf", join(folder, d)]);
+    }
   });
 });
