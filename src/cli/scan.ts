@@ -10,9 +10,10 @@
  * @module
  */
 import { hash as oneShotHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { access, readFile, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import type { MaildirListing } from "../node/sources.js";
@@ -258,6 +259,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
   if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) throw new UsageError("--jobs must be a positive integer");
   for (const s of opts.sources) if (!isImap(s)) await sourceKind(s);
+  if (opts.report) await checkWritable(opts.report, "--report");
   const password = await imapPassword(opts.sources, io);
 
   let trust: TrustStore;
@@ -545,6 +547,23 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     }
   }
   return status;
+}
+
+/**
+ * Fails at the start, not after the whole scan, when the report could not be written: the path
+ * is a folder, or its folder is missing or read-only. (It is written only at the end: a scan that
+ * breaks off leaves no half report.)
+ *
+ * @throws UsageError naming the option
+ */
+async function checkWritable(path: string, option: string): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (st?.isDirectory()) throw new UsageError(`${option}: "${path}" is a folder`);
+  try {
+    await access(st ? path : dirname(resolve(path)), constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`${option}: cannot write "${path}": ${(err as Error).message}`);
+  }
 }
 
 /** See {@link limitHeapGrowth}. */

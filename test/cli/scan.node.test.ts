@@ -302,6 +302,18 @@ describe("output and exit status", () => {
     expect(withPw.stderr).not.toContain("hunter2");
   });
 
+  it("a --report that could not be written is a usage error before anything is scanned", async () => {
+    for (const [report, why] of [
+      [join(dir, "no-such-folder", "r.html"), /--report: cannot write .*ENOENT/],
+      [dir, /--report: ".*" is a folder/],
+    ] as const) {
+      const r = await scan(["--trust", ca, "--report", report, folder]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(why);
+      expect(r.stdout).toBe(""); // no summary: nothing was scanned
+    }
+  });
+
   it("--csv: a header, one row per message, RFC 4180 quoting, formulas defused", async () => {
     const r = await scan(["--trust", ca, "--csv", hostileDir]);
     expect(r.stdout.startsWith("id,source,status,type,")).toBe(true);
