@@ -1,12 +1,12 @@
 /**
  * `postacert extract`: writes the parts of a PEC message to a folder.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { PecError } from "../errors.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
-import { type Io, UsageError } from "./io.js";
+import { type Io, UsageError, makeDir } from "./io.js";
 
 /**
  * A file name safe to create inside the output folder: no path separators or traversal,
@@ -46,7 +46,7 @@ function writer(force: boolean): Writer {
         await writeFile(candidate, bytes, { flag: force ? "w" : "wx" });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`"${candidate}" exists (use --force to overwrite)`);
-        throw err;
+        throw new UsageError(`cannot write "${candidate}": ${(err as Error).message}`);
       }
       w.written.push(candidate);
     },
@@ -55,7 +55,7 @@ function writer(force: boolean): Writer {
 }
 
 async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   if (pec.original) await w.put(dir, "postacert.eml", pec.original.bytes);
   if (pec.daticertEntity) await w.put(dir, "daticert.xml", pec.daticertEntity.decodedBody());
   if (pec.signature) await w.put(dir, pec.signature.form === "opaque" ? "smime.p7m" : "smime.p7s", pec.signature.cms);
@@ -63,7 +63,7 @@ async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): 
     const attachments = pec.original.attachments;
     if (attachments.length) {
       const adir = join(dir, "attachments");
-      await mkdir(adir, { recursive: true });
+      await makeDir(adir);
       for (let i = 0; i < attachments.length; i++) {
         const a = attachments[i]!;
         await w.put(adir, safeFileName(a.filename, `attachment-${i + 1}`), a.content());

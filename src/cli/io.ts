@@ -1,7 +1,7 @@
 /**
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
-import { readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { walk } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
@@ -108,6 +108,20 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     } else out.push(fileInput(arg));
   }
   return out;
+}
+
+/**
+ * Creates a folder and its parents; a path that cannot be one (a file, a read-only parent) is
+ * a usage error naming it.
+ *
+ * @throws UsageError
+ */
+export async function makeDir(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`cannot create the folder "${path}": ${(err as Error).message}`);
+  }
 }
 
 function fileInput(path: string): Input {

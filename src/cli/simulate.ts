@@ -2,7 +2,7 @@
  * `postacert simulate` (every scenario's messages as .eml files, with the test CA and the
  * gestori LDIF) and `postacert demo` (the `npm start` walk-through of one flow).
  */
-import { mkdir, readdir, unlink, writeFile } from "node:fs/promises";
+import { readdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PEC_TYPE_LABELS } from "../pec/constants.js";
 import { verifyPec } from "../pec/verify.js";
@@ -19,7 +19,7 @@ import {
   scenarioNetwork,
 } from "../simulator/scenarios.js";
 import { TrustStore } from "../trust/store.js";
-import { type Io, UsageError, paint } from "./io.js";
+import { type Io, UsageError, makeDir, paint } from "./io.js";
 
 /** File name of a step: `<nn>-<type>.eml` (design.md CLI contract). */
 export function stepFileName(m: Pick<FlowMessage, "step" | "type">, total: number): string {
@@ -33,14 +33,6 @@ async function writeOrFail(path: string, data: Uint8Array | string): Promise<voi
     await writeFile(path, data);
   } catch (err) {
     throw new UsageError(`cannot write "${path}": ${(err as Error).message}`);
-  }
-}
-
-async function makeDir(path: string): Promise<void> {
-  try {
-    await mkdir(path, { recursive: true });
-  } catch (err) {
-    throw new UsageError(`cannot create the folder "${path}": ${(err as Error).message}`);
   }
 }
 

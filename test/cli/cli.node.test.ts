@@ -202,6 +202,19 @@ describe("extract", () => {
     expect(await main(["extract", busta, "--out", out, "--force"], capture())).toBe(0);
   });
 
+  it("an --out that is a file, or a part whose name is taken by a folder, is a usage error", async () => {
+    const file = join(dir, "not-a-folder");
+    await writeFile(file, "x");
+    const io = capture();
+    expect(await main(["extract", busta, "--out", file], io)).toBe(2);
+    expect(io.stderr).toMatch(/cannot create the folder ".*not-a-folder": EEXIST/);
+    const out = join(dir, "taken");
+    await mkdir(join(out, "daticert.xml"), { recursive: true });
+    const forced = capture();
+    expect(await main(["extract", busta, "--out", out, "--force"], forced)).toBe(2);
+    expect(forced.stderr).toMatch(/cannot write ".*daticert.xml": EISDIR/);
+  });
+
   it("makes any attachment name safe", () => {
     expect(safeFileName("../../etc/passwd", "x")).toBe("_.._etc_passwd");
     expect(safeFileName("..", "x")).toBe("x");
