@@ -2,7 +2,6 @@
  * `postacert inspect` and `postacert verify`: batches of files, one bad file never stops
  * the batch, a summary at the end.
  */
-import { readFile } from "node:fs/promises";
 import { PecError } from "../errors.js";
 import { PEC_TYPE_LABELS } from "../pec/constants.js";
 import { pecToJson } from "../pec/json.js";
@@ -12,7 +11,7 @@ import { verifyPec } from "../pec/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
 import { type Io, UsageError, gatherInputs, paint } from "./io.js";
-import { loadTrust } from "./trust-files.js";
+import { loadCrls, loadTrust } from "./trust-files.js";
 
 interface Tally {
   ok: number;
@@ -71,23 +70,6 @@ export async function runInspect(args: string[], opts: { json: boolean }, io: Io
   });
   summary(io, tally, "inspected", opts.json);
   return exitStatus(tally);
-}
-
-async function loadCrls(paths: string[]): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  for (const p of paths) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(p));
-    } catch {
-      throw new UsageError(`--crl: cannot read "${p}"`);
-    }
-    const text = new TextDecoder().decode(bytes);
-    const pem = [...text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)];
-    if (pem.length) for (const m of pem) out.push(Uint8Array.from(atob(m[1]!.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
-    else out.push(bytes);
-  }
-  return out;
 }
 
 /** `postacert verify` */

@@ -1,6 +1,7 @@
 /**
- * The `--trust` files of `verify` and `scan`. A module of its own so that scan's workers load
- * it without the inspect and verify commands (their output, JSON and labels).
+ * The `--trust` files of `verify` and `scan`, and the `--crl` files of `verify`. A module of
+ * its own so that scan's workers load it without the inspect and verify commands (their
+ * output, JSON and labels).
  *
  * @module
  */
@@ -13,12 +14,7 @@ import { UsageError } from "./io.js";
 export async function loadTrust(paths: string[]): Promise<TrustStore> {
   const stores: TrustStore[] = [];
   for (const p of paths) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(p));
-    } catch {
-      throw new UsageError(`--trust: cannot read "${p}"`);
-    }
+    const bytes = await readOptionFile("--trust", p);
     const text = new TextDecoder().decode(bytes);
     try {
       if (/^\s*dn\s*:/im.test(text) && /providerCertificate/i.test(text)) stores.push(await TrustStore.fromLdif(text));
@@ -30,4 +26,26 @@ export async function loadTrust(paths: string[]): Promise<TrustStore> {
     }
   }
   return TrustStore.merge(...stores);
+}
+
+/** Loads --crl files: DER, or PEM with one or more CRLs. */
+export async function loadCrls(paths: string[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const p of paths) {
+    const bytes = await readOptionFile("--crl", p);
+    const text = new TextDecoder().decode(bytes);
+    const pem = [...text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)];
+    if (pem.length) for (const m of pem) out.push(Uint8Array.from(atob(m[1]!.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
+    else out.push(bytes);
+  }
+  return out;
+}
+
+/** @throws UsageError naming the option when the file cannot be read */
+async function readOptionFile(option: string, path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch {
+    throw new UsageError(`${option}: cannot read "${path}"`);
+  }
 }
