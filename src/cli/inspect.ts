@@ -10,7 +10,7 @@ import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
-import { type Io, UsageError, gatherInputs, paint } from "./io.js";
+import { type Io, gatherInputs, paint } from "./io.js";
 import { loadCrls, loadTrust } from "./trust-files.js";
 
 interface Tally {
