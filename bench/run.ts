@@ -55,7 +55,6 @@ const SIZES = (process.env["BENCH_SIZES"] ?? "1,10,100").split(",").map(Number).
 const OUT = process.env["BENCH_OUT"] ?? "bench/results.md";
 const ONLY_RECEIPTS = process.env["BENCH_ONLY"] === "receipts";
 const MB = 1024 * 1024;
-const enc = new TextEncoder();
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -29,7 +29,7 @@ import { verifySignedObject } from "./algorithms.js";
 import { certInternals, parseCertificate, Certificate } from "./certificate.js";
 import { Crl, parseCrl } from "./crl.js";
 import type { CryptoLike } from "./digest.js";
-import { issue, hasError, type SignatureIssue } from "./issues.js";
+import { issue, type SignatureIssue } from "./issues.js";
 import { rdnKeys, type GeneralName } from "./name.js";
 import { X509 } from "./oids.js";
 import type { GestoreProvider, TrustAnchor, TrustStore } from "../trust/store.js";

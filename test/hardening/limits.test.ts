@@ -15,7 +15,7 @@ import { signCms } from "../../src/smime/sign.js";
 import { DEFAULT_MAX_CMS_CERTIFICATES, verifyCms } from "../../src/smime/verify.js";
 import { SIG } from "../../src/smime/oids.js";
 import { TrustStore } from "../../src/trust/index.js";
-import { asBufferSource, latin1, latin1Bytes, utf8Bytes } from "../../src/util/bytes.js";
+import { asBufferSource, latin1, latin1Bytes } from "../../src/util/bytes.js";
 import { craftCms } from "../verify/support/craft.js";
 
 function code(f: () => unknown): PecErrorCode | undefined {

@@ -6,7 +6,7 @@
  */
 import { formatHeader, formatParams, parseMime } from "../../mime/index.js";
 import type { MimeEntity } from "../../mime/index.js";
-import { asBufferSource, concatBytes, latin1Bytes, toHex } from "../../util/bytes.js";
+import { asBufferSource, latin1Bytes, toHex } from "../../util/bytes.js";
 import { breveHashInput } from "../breve.js";
 import { type BreveHash, type ByteEdit, applyEdits, invalid } from "./common.js";
 
