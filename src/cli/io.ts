@@ -2,7 +2,7 @@
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
 import { mkdir, readFile, stat } from "node:fs/promises";
-import { walk } from "../node/sources.js";
+import { folderFiles } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -102,9 +102,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     if (st.isDirectory()) {
       // A folder under it that cannot be read becomes an input that cannot be read: reported
       // with the others, instead of ending the command.
-      for await (const f of walk(arg, (path, err) => out.push({ name: path, read: () => Promise.reject(err) }))) {
-        if (!NOT_MESSAGES.test(f)) out.push(fileInput(f));
-      }
+      for await (const f of folderFiles(arg, (path, err) => out.push({ name: path, read: () => Promise.reject(err) }))) out.push(fileInput(f.path));
     } else out.push(fileInput(arg));
   }
   return out;
@@ -134,12 +132,6 @@ function fileInput(path: string): Input {
   };
 }
 
-/**
- * Files that sit beside messages in PEC folders (trust material, daticert.xml extracted
- * alone, notes) and are never messages; skipped when a folder is expanded. A file named
- * on the command line is always read.
- */
-const NOT_MESSAGES = /\.(?:pem|crt|cer|der|ldif|p7s|p7m|crl|xml|json|md)$/i;
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as const;
 

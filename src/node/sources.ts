@@ -19,9 +19,12 @@ export interface SourceMessage {
   bytes: Uint8Array;
 }
 
-/** Extensions that are never messages (certificates, trust lists, documents, archives). */
+/**
+ * Extensions that are never messages (certificates, trust lists, documents, archives). A `.p7m`
+ * is a CMS structure, never an RFC 5322 message, even when it wraps one.
+ */
 const SKIP_EXTENSIONS = new Set([
-  ".pem", ".crt", ".cer", ".der", ".p7s", ".p7b", ".p7c", ".key", ".ldif", ".crl",
+  ".pem", ".crt", ".cer", ".der", ".p7s", ".p7m", ".p7b", ".p7c", ".key", ".ldif", ".crl",
   ".pdf", ".xml", ".json", ".md", ".html", ".htm", ".csv", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z",
   ".png", ".jpg", ".jpeg", ".gif", ".svg", ".js", ".ts", ".map",
 ]);
@@ -66,12 +69,9 @@ async function sniff(path: string): Promise<boolean> {
  * The files under `dir`, recursively, in name order, without hidden files and folders. A
  * symbolic link to a file counts as the file; links to folders are not followed (a link to a
  * parent would never end), and broken links are no messages. With `skipped`, a folder that
- * cannot be read is passed to it and left out; without, its error ends the walk. Shared with
- * the CLI's inspect and verify. Not part of the public API.
- *
- * @internal
+ * cannot be read is passed to it and left out; without, its error ends the walk.
  */
-export async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
+async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -93,8 +93,8 @@ export async function* walk(dir: string, skipped?: (path: string, err: Error) =>
 /**
  * The candidate message files under a folder, recursively, in name order, without the
  * extensions that are never messages; `sniff` says whether the file must still pass
- * {@link sniff} (anything but `.eml`). Shared with the CLI's scan, which reads the files
- * in its workers. Not part of the public API.
+ * {@link sniff} (anything but `.eml`). Shared with the CLI: scan reads the files in its
+ * workers, inspect and verify read every one. Not part of the public API.
  *
  * @param skipped - when given, a folder that cannot be read (the top one included) is passed
  * to it and left out, instead of ending the walk with its error

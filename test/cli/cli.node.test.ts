@@ -233,12 +233,14 @@ describe("extract", () => {
 });
 
 describe("folders beside trust material", () => {
-  it("skips .pem and .ldif files when expanding a folder, as simulate's output holds them", async () => {
+  it("skips .pem and .ldif files when expanding a folder, as simulate's output holds them, and what scan skips", async () => {
     const folder = join(dir, "mixed");
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, "01-accettazione.eml"), await readFile(good));
     await writeFile(join(folder, "ca.pem"), await readFile(caPem));
     await writeFile(join(folder, "gestori.ldif"), await readFile(ldifPath));
+    await writeFile(join(folder, "fattura.pdf"), "%PDF-1.7\n");
+    await writeFile(join(folder, "firmato.p7m"), new Uint8Array([0x30, 0x80, 0x06, 0x09]));
     const io = capture();
     expect(await main(["verify", "--trust", join(folder, "ca.pem"), folder], io)).toBe(0);
     expect(io.stdout).toMatch(/1 verified, 0 failed, 0 not PEC/);
