@@ -6,8 +6,9 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, listMaildir, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
+import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, listMaildir, maildirFolders, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -53,6 +54,22 @@ export async function sourceKind(source: string): Promise<Kind> {
   const kind = await localKind(source).catch(() => undefined);
   if (!kind) throw new UsageError(`cannot read "${source}"`);
   return kind;
+}
+
+/**
+ * The Maildir++ folders (`.Sent`, `.Archivio`…) of the Maildir sources that are not sources
+ * themselves: a Maildir source is its own `cur/` and `new/` only, so scan says which folders it
+ * leaves out rather than leave them out silently.
+ */
+export async function unscannedMaildirFolders(sources: readonly string[]): Promise<{ source: string; folders: string[] }[]> {
+  const given = new Set(sources.filter((s) => !isImap(s)).map((s) => resolve(s)));
+  const out: { source: string; folders: string[] }[] = [];
+  for (const source of sources) {
+    if (isImap(source) || (await sourceKind(source)) !== "maildir") continue;
+    const folders = (await maildirFolders(source)).filter((f) => !given.has(resolve(source, f)));
+    if (folders.length) out.push({ source, folders });
+  }
+  return out;
 }
 
 /** What {@link countSource} found. */

@@ -26,7 +26,7 @@ import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, paint } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
-import { type SourceCount, type SourceEntry, countSource, enumerateSource, isImap, sourceKind } from "./scan-sources.js";
+import { type SourceCount, type SourceEntry, countSource, enumerateSource, isImap, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
@@ -260,6 +260,9 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) throw new UsageError("--jobs must be a positive integer");
   for (const s of opts.sources) if (!isImap(s)) await sourceKind(s);
   if (opts.report) await checkWritable(opts.report, "--report");
+  for (const { source, folders } of await unscannedMaildirFolders(opts.sources)) {
+    io.err(`postacert: ${source}: not scanned: ${folders.join(", ")} (Maildir++ folders are Maildirs of their own: give them as sources too)\n`);
+  }
   const password = await imapPassword(opts.sources, io);
 
   let trust: TrustStore;

@@ -225,6 +225,22 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
 }
 
 /**
+ * The Maildir++ folders of a Maildir (`.Sent`, `.Archivio`…: hidden sub-folders with `cur/` or
+ * `new/`), by name. Each is a Maildir of its own, which {@link readMaildir} does not read. Not
+ * part of the public API.
+ *
+ * @internal
+ */
+export async function maildirFolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith(".") && e.name !== "." && e.name !== ".." && e.isDirectory() && (await sourceKind(join(dir, e.name))) === "maildir") out.push(e.name);
+  }
+  return out.sort();
+}
+
+/**
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
  * file whose first line is a header field; certificates, LDIF, PDF, XML… are skipped. A
  * symbolic link to a file is read as the file; links to folders are not followed.

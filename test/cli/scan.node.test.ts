@@ -100,6 +100,21 @@ describe("sources give the same results", () => {
     expect(await ids([maildir, mbox, maildir])).toEqual([...alone, ...inMbox, ...alone]);
   });
 
+  it("a Maildir's Maildir++ folders are named on stderr when they are not sources too", async () => {
+    const root = join(dir, "MaildirPlus");
+    await writeMaildir(root, sim.slice(0, 2));
+    await writeMaildir(join(root, ".Sent"), sim.slice(2, 3));
+    await writeMaildir(join(root, ".Archivio.2025"), sim.slice(3, 4));
+    await mkdir(join(root, ".notes"), { recursive: true }); // hidden, but no Maildir
+    const alone = await scan(["--trust", ca, "--json", root]);
+    expect(alone.stderr).toMatch(new RegExp(`^postacert: ${root}: not scanned: \\.Archivio\\.2025, \\.Sent \\(`));
+    expect(jsonLines(alone.stdout)).toHaveLength(2);
+    expect(alone.code).toBe(0); // a note, not an error
+    const both = await scan(["--trust", ca, "--json", root, join(root, ".Sent"), join(root, ".Archivio.2025")]);
+    expect(both.stderr).not.toContain("not scanned");
+    expect(jsonLines(both.stdout)).toHaveLength(4);
+  });
+
   const HAVE_DOVECOT = findDovecot() !== undefined;
   if (!HAVE_DOVECOT) console.warn(`test/cli/scan.node.test.ts: IMAP case skipped: Dovecot is not installed (apt-get install ${DOVECOT_PACKAGES}; dovecot-imapd)`);
 
