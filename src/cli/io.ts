@@ -132,7 +132,6 @@ function fileInput(path: string): Input {
   };
 }
 
-
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as const;
 
 /** Wraps text in an ANSI color when colors are on. */

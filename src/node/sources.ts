@@ -235,7 +235,7 @@ export async function maildirFolders(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const out: string[] = [];
   for (const e of entries) {
-    if (e.name.startsWith(".") && e.name !== "." && e.name !== ".." && e.isDirectory() && (await sourceKind(join(dir, e.name))) === "maildir") out.push(e.name);
+    if (e.name.startsWith(".") && e.isDirectory() && (await sourceKind(join(dir, e.name))) === "maildir") out.push(e.name);
   }
   return out.sort();
 }
