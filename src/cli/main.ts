@@ -78,7 +78,8 @@ mailboxes - verifies every message on every core, groups the messages into trans
 (one sending with its receipts) and tells, per recipient, what happened.
 
 Sources:
-  <dir>              a folder (recursively) or a Maildir (a folder with cur/ and new/)
+  <dir>              a folder (recursively) or a Maildir (a folder with cur/ and new/;
+                     its Maildir++ folders, .Sent and the like, are sources of their own)
   <file>             an mbox file (first line "From ...") or a single message
   imap://user@host[:port]/   imaps://user@host[:port]/
                      an IMAP account; the password comes from POSTACERT_IMAP_PASSWORD,
