@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createReadStream, statSync } from "node:fs";
+import { type Dirent, createReadStream, statSync } from "node:fs";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { extname, join, sep } from "node:path";
 import { PecError } from "../errors.js";
@@ -86,7 +86,7 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
     if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* walk(p, skipped);
-    else if (e.isFile() || (e.isSymbolicLink() && (await isFile(p)))) yield p;
+    else if (isFileEntry(dir, e)) yield p;
   }
 }
 
@@ -179,7 +179,7 @@ async function maildirNames(d: string, keep: (name: string) => void): Promise<vo
   const dir = await opendir(d, { bufferSize: 1024 });
   try {
     for (let n = 1, e = dir.readSync(); e !== null; e = dir.readSync(), n++) {
-      if (!e.name.startsWith(".") && (e.isFile() || (e.isSymbolicLink() && statSync(join(d, e.name), { throwIfNoEntry: false })?.isFile()))) keep(e.name);
+      if (!e.name.startsWith(".") && isFileEntry(d, e)) keep(e.name);
       if (n % LIST_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
@@ -426,8 +426,19 @@ async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-async function isFile(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isFile() ?? false;
+/**
+ * Whether an entry of `dir` is a file, or a symbolic link to one (read as the file). A link to
+ * a folder, a broken link or a loop of links is none; a link costs a stat, which the rare
+ * links in a mail store can afford even in a Maildir's synchronous listing.
+ */
+function isFileEntry(dir: string, e: Dirent): boolean {
+  if (e.isFile()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return statSync(join(dir, e.name)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function readWhole(path: string): Promise<Uint8Array> {

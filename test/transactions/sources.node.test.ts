@@ -188,7 +188,7 @@ describe("folder, Maildir and mbox", () => {
     expect(ids).toEqual([...[...names].sort().map((n) => join(maildir, "cur", n)), join(maildir, "new", "1800000000.M1P1.host")]);
   }, 60_000);
 
-  it.skipIf(process.platform === "win32")("a symbolic link to a file is read as the file; links to folders and broken links are not", async () => {
+  it.skipIf(process.platform === "win32")("a symbolic link to a file is read as the file; links to folders, broken links and loops are not", async () => {
     const mail = "Subject: linked\r\n\r\nbody\r\n";
     const store = join(dir, "link-store");
     await mkdir(store, { recursive: true });
@@ -198,6 +198,7 @@ describe("folder, Maildir and mbox", () => {
     await symlink(join(store, "real.eml"), join(folder, "a.eml"));
     await symlink(join(store, "missing.eml"), join(folder, "b.eml"));
     await symlink(folder, join(folder, "loop")); // a link to a parent: never followed
+    await symlink(join(folder, "c.eml"), join(folder, "c.eml")); // a link to itself: ELOOP
     const got = await collect(readFolder(folder));
     expect(got.map((m) => m.id)).toEqual([join(folder, "a.eml")]);
     expect(new TextDecoder().decode(got[0]!.bytes)).toBe(mail);
@@ -207,6 +208,7 @@ describe("folder, Maildir and mbox", () => {
     await symlink(join(store, "real.eml"), join(maildir, "cur", "1.M1.host:2,S"));
     await symlink(join(store, "missing.eml"), join(maildir, "cur", "2.M2.host:2,S"));
     await symlink(store, join(maildir, "cur", "3.M3.host:2,S"));
+    await symlink(join(maildir, "cur", "4.M4.host:2,S"), join(maildir, "cur", "4.M4.host:2,S")); // a loop: ELOOP
     expect((await collect(readMaildir(maildir))).map((m) => m.id)).toEqual([join(maildir, "cur", "1.M1.host:2,S")]);
   });
 });
