@@ -11,10 +11,10 @@
  */
 
 import { BerError, BerReader, decodeOid, TAG, timeOf, toDer, type Tlv } from "./ber.js";
-import { fnv, sameBytes } from "./cache.js";
+import { fnv } from "./cache.js";
 import { readNameCached } from "./name.js";
 import { CMS } from "./oids.js";
-import { toHex } from "../util/bytes.js";
+import { equalBytes, toHex } from "../util/bytes.js";
 
 /** How a SignerInfo names its certificate. */
 export type SignerIdentifier =
@@ -508,7 +508,7 @@ function fits(t: CmsTemplate, b: Uint8Array): boolean {
   const n = b.length;
   if (n <= t.prefix.length || t.signerEnd > n) return false;
   for (const end of t.closing) if (end > n) return false;
-  return sameBytes(t.prefix, b.subarray(0, t.prefix.length));
+  return equalBytes(t.prefix, b.subarray(0, t.prefix.length));
 }
 
 /** The template whose bytes are exactly `b[0, end)`. */
@@ -516,7 +516,7 @@ function findTemplate(b: Uint8Array, end: number): CmsTemplate | undefined {
   const bucket = templates.get(templateKey(b, end));
   if (!bucket) return undefined;
   const head = b.subarray(0, end);
-  for (const t of bucket) if (sameBytes(t.prefix, head)) return t;
+  for (const t of bucket) if (equalBytes(t.prefix, head)) return t;
   return undefined;
 }
 

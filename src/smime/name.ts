@@ -14,8 +14,8 @@
  */
 
 import { BerError, TAG, type BerReader, type Tlv } from "./ber.js";
-import { toHex } from "../util/bytes.js";
-import { fnv, sameBytes } from "./cache.js";
+import { equalBytes, toHex } from "../util/bytes.js";
+import { fnv } from "./cache.js";
 
 /** One attribute of a name, e.g. `{ type: "CN", oid: "2.5.4.3", value: "AgID CA1" }`. */
 export interface NameAttribute {
@@ -143,7 +143,7 @@ export function readNameCached(r: BerReader, t: Tlv): { name: DistinguishedName;
   const k = fnv(r.buf, t.start, t.end);
   const bucket = nameCache.get(k);
   const raw = r.buf.subarray(t.start, t.end);
-  if (bucket) for (const e of bucket) if (sameBytes(e.bytes, raw)) return e;
+  if (bucket) for (const e of bucket) if (equalBytes(e.bytes, raw)) return e;
   const name = readName(r, t);
   const entry = { bytes: raw.slice(), name, text: formatName(name), key: nameKey(name) };
   if (nameCache.size >= 1024) nameCache.clear();

@@ -65,11 +65,34 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0)
   return -1;
 }
 
-/** Byte-wise equality. */
+/** Byte-wise equality (see {@link sharedPrefix}). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && sharedPrefix(a, 0, b, a.length) === a.length;
+}
+
+/**
+ * How many bytes `a[start, start + n)` and `b[0, n)` share at their beginning. Sixteen bytes
+ * per step (four little-endian words whose XORs are ORed: one branch per step), then bytes
+ * within the step that differs. Certificates are compared on every cache hit: over the two of
+ * a receipt a byte loop measured 2 µs, big-endian words one at a time 0.6 µs, this ≈ 0.35 µs;
+ * on the ≈ 3 KB a receipt's p7s shares with the last one, half the time of a word at a time.
+ */
+export function sharedPrefix(a: Uint8Array, start: number, b: Uint8Array, n: number): number {
+  const av = new DataView(a.buffer, a.byteOffset + start, n);
+  const bv = new DataView(b.buffer, b.byteOffset, n);
+  let p = 0;
+  while (
+    p + 16 <= n &&
+    ((av.getInt32(p, true) ^ bv.getInt32(p, true)) |
+      (av.getInt32(p + 4, true) ^ bv.getInt32(p + 4, true)) |
+      (av.getInt32(p + 8, true) ^ bv.getInt32(p + 8, true)) |
+      (av.getInt32(p + 12, true) ^ bv.getInt32(p + 12, true))) ===
+      0
+  ) {
+    p += 16;
+  }
+  while (p < n && a[start + p] === b[p]) p++;
+  return p;
 }
 
 const HEX = "0123456789abcdef";

@@ -5,7 +5,8 @@
 // different certificate, time or CRL can never get another's.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCrl, createGestore, createTestCa, type TestCa, type TestGestore } from "../../src/simulator/ca.js";
-import { ContentCache, sameBytes } from "../../src/smime/cache.js";
+import { ContentCache } from "../../src/smime/cache.js";
+import { equalBytes, sharedPrefix } from "../../src/util/bytes.js";
 import { clearCmsTemplates, cmsTemplateCount, parseSignedData } from "../../src/smime/cms.js";
 import { parseCertificate } from "../../src/smime/certificate.js";
 import { validatePath } from "../../src/smime/path.js";
@@ -53,19 +54,21 @@ beforeAll(async () => {
   beta = await createGestore({ name: "Gestore Beta S.p.A.", domain: "pec.beta.test", ca, keyPair, serialNumber: "0a0b0c0d" });
 });
 
-describe("sameBytes", () => {
-  it("finds a difference at every position, for lengths around the 16-byte step", () => {
+describe("equalBytes and sharedPrefix", () => {
+  it("find a difference at every position, for lengths around the 16-byte step", () => {
     for (const n of [0, 1, 15, 16, 17, 31, 32, 33, 100]) {
       const a = new Uint8Array(n + 3).map((_, i) => (i * 37 + 11) & 0xff).subarray(3);
       const b = new Uint8Array(n + 1);
       b.set(a, 1);
-      expect(sameBytes(a, b.subarray(1))).toBe(true);
+      expect(equalBytes(a, b.subarray(1))).toBe(true);
+      expect(sharedPrefix(b, 1, a, n)).toBe(n);
       for (let i = 0; i < n; i++) {
         const c = b.slice(1);
         c[i]! ^= 0x80;
-        expect(sameBytes(a, c)).toBe(false);
+        expect(equalBytes(a, c)).toBe(false);
+        expect(sharedPrefix(b, 1, c, n)).toBe(i);
       }
-      expect(sameBytes(a, b)).toBe(n + 1 === n);
+      expect(equalBytes(a, b)).toBe(n + 1 === n);
     }
   });
 });
