@@ -96,31 +96,28 @@ async function corpus(): Promise<string> {
   return caFile;
 }
 
-/** The first `n` files of the big Maildir, hard-linked. */
-function subset(n: number): string {
-  const dir = maildirOf(n);
-  if (n === N || existsSync(join(dir, ".complete"))) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(dir, sub), { recursive: true });
-  const names = readdirSync(join(maildirOf(N), "cur")).sort().slice(0, n);
-  for (const f of names) linkSync(join(maildirOf(N), "cur", f), join(dir, "cur", f));
-  writeFileSync(join(dir, ".complete"), String(n));
-  return dir;
-}
-
 /**
- * Every other file of the big Maildir, hard-linked into two Maildirs (`half` 0 or 1): the
- * corpus split evenly, each half with every kind of receipt.
+ * A Maildir at `dir` of the big one's files that `pick` keeps (by their position in name
+ * order), hard-linked; made once, then reused.
  */
-function half(h: 0 | 1): string {
-  const dir = `${maildirOf(N)}-half-${h ? "b" : "a"}`;
+function linkedMaildir(dir: string, pick: (name: string, i: number) => boolean): string {
   if (existsSync(join(dir, ".complete"))) return dir;
   rmSync(dir, { recursive: true, force: true });
   for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(dir, sub), { recursive: true });
-  const names = readdirSync(join(maildirOf(N), "cur")).sort().filter((_, i) => i % 2 === h);
+  const names = readdirSync(join(maildirOf(N), "cur")).sort().filter(pick);
   for (const f of names) linkSync(join(maildirOf(N), "cur", f), join(dir, "cur", f));
   writeFileSync(join(dir, ".complete"), String(names.length));
   return dir;
+}
+
+/** The first `n` files of the big Maildir. */
+function subset(n: number): string {
+  return n === N ? maildirOf(N) : linkedMaildir(maildirOf(n), (_, i) => i < n);
+}
+
+/** Every other file of the big Maildir (`h` 0 or 1): the corpus split evenly, each half with every kind of receipt. */
+function half(h: 0 | 1): string {
+  return linkedMaildir(`${maildirOf(N)}-half-${h ? "b" : "a"}`, (_, i) => i % 2 === h);
 }
 
 interface Run {
