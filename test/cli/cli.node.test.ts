@@ -1,12 +1,11 @@
 // The postacert CLI, run in-process with a capturing Io (exit statuses, JSON shape, help,
 // batches, extract's safe file names).
-import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { capture } from "./scan-fixtures.js";
+import { capture, withUnreadableFolder } from "./scan-fixtures.js";
 import { safeFileName } from "../../src/cli/extract.js";
 import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
 import { createGestore, createTestCa, buildIgpecLdif } from "../../src/simulator/index.js";
@@ -251,18 +250,13 @@ describe("folders beside trust material", () => {
     await mkdir(join(folder, ".git"), { recursive: true });
     await writeFile(join(folder, ".git", "stray.eml"), await readFile(good));
     await symlink(good, join(folder, "linked.eml"));
-    // A sub-folder whose path is longer than PATH_MAX: ENAMETOOLONG, as EACCES would be.
-    const d = "d".repeat(250);
-    execFileSync("bash", ["-ec", 'cd "$1"; for i in $(seq 18); do mkdir "$2"; cd "$2"; done; echo "Subject: lost" > lost.eml', "bash", folder, d]);
-    try {
+    await withUnreadableFolder(folder, async () => {
       const io = capture();
       expect(await main(["inspect", folder], io)).toBe(1);
       expect(io.stdout).toContain(`${join(folder, "linked.eml")}: accettazione`);
       expect(io.stdout).not.toContain("stray.eml");
       expect(io.stderr).toMatch(/cannot read: ENAMETOOLONG/);
       expect(io.stdout).toMatch(/1 inspected, 0 failed, 0 not PEC, 1 unreadable/);
-    } finally {
-      execFileSync("rm", ["-rf", join(folder, d)]);
-    }
+    });
   });
 });

@@ -1,5 +1,6 @@
 // Shared by the scan tests: a corpus of simulator flows (every scenario, several rounds), the
 // three local archive formats written from it, a capturing Io and the summary parser.
+import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Io } from "../../src/cli/io.js";
@@ -45,6 +46,22 @@ export async function wildCorpus(): Promise<CorpusMessage[]> {
     out.push({ name: `wild-${out.length.toString().padStart(2, "0")}-${f.replace(/[^A-Za-z0-9.-]+/g, "_")}.eml`, bytes: Buffer.from(text, "latin1") });
   }
   return out;
+}
+
+/**
+ * Runs `body` with a folder under `parent` that no walk can read: a chain of sub-folders whose
+ * path is longer than PATH_MAX gives ENAMETOOLONG, as a folder without permission would give
+ * EACCES (root may read anything). Made with bash's relative `cd`, removed with `rm -rf`, which
+ * Node's own calls cannot do at that depth. Linux only.
+ */
+export async function withUnreadableFolder(parent: string, body: () => Promise<void>): Promise<void> {
+  const d = "d".repeat(250);
+  execFileSync("bash", ["-ec", 'cd "$1"; for i in $(seq 18); do mkdir "$2"; cd "$2"; done; echo "Subject: lost" > lost.eml', "bash", parent, d]);
+  try {
+    await body();
+  } finally {
+    execFileSync("rm", ["-rf", join(parent, d)]);
+  }
 }
 
 /** A folder of .eml files (in two sub-folders, to exercise recursion). */
