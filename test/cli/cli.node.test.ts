@@ -8,7 +8,7 @@ import { main } from "../../src/cli/main.js";
 import { capture, withUnreadableFolder } from "./scan-fixtures.js";
 import { safeFileName } from "../../src/cli/extract.js";
 import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
-import { createGestore, createTestCa, buildIgpecLdif } from "../../src/simulator/index.js";
+import { createCrl, createGestore, createTestCa, buildIgpecLdif, toPem } from "../../src/simulator/index.js";
 import { wildFiles, WILD } from "../support/wild.js";
 
 
@@ -19,6 +19,8 @@ let good: string;
 let tampered: string;
 let busta: string;
 let plain: string;
+let crlDer: string;
+let crlPem: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "postacert-cli-"));
@@ -27,6 +29,14 @@ beforeAll(async () => {
   const alfa = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca, ...validity });
   caPem = join(dir, "ca.pem");
   await writeFile(caPem, ca.pem());
+  // Alfa revoked before it signed anything below: one DER CRL, and a PEM bundle of an empty
+  // CRL followed by that one.
+  const revoked = await createCrl(ca, { revoked: [{ serialNumber: alfa.serialNumber, revocationDate: new Date("2025-01-01T00:00:00Z") }], thisUpdate: new Date("2025-01-02T00:00:00Z"), crlNumber: 2 });
+  const empty = await createCrl(ca, { revoked: [], thisUpdate: new Date("2024-12-01T00:00:00Z"), crlNumber: 1 });
+  crlDer = join(dir, "revoked.crl");
+  await writeFile(crlDer, revoked);
+  crlPem = join(dir, "crls.pem");
+  await writeFile(crlPem, toPem(empty, "X509 CRL") + toPem(revoked, "X509 CRL"));
   ldifPath = join(dir, "gestori.ldif");
   await writeFile(ldifPath, await buildIgpecLdif([{ name: alfa.name, certificates: [alfa.certificate], mailReceipt: alfa.email, domains: [alfa.domain] }]));
   const date = new Date("2025-05-02T08:00:00Z");
@@ -168,6 +178,17 @@ describe("verify", () => {
     const late = capture();
     expect(await main(["verify", "--trust", caPem, "--at", "2031-01-01T00:00:00Z", good], late)).toBe(1);
     expect(late.stdout).toContain("CERT_EXPIRED_AT_SIGNING");
+  });
+
+  it("--crl (DER, or PEM with several CRLs): a signer revoked before it signed is not trusted", async () => {
+    for (const crl of [crlDer, crlPem]) {
+      const io = capture();
+      expect(await main(["verify", "--trust", caPem, "--crl", crl, good], io)).toBe(1);
+      expect(io.stdout).toContain("CERT_REVOKED");
+    }
+    const missing = capture();
+    expect(await main(["verify", "--trust", caPem, "--crl", join(dir, "none.crl"), good], missing)).toBe(2);
+    expect(missing.stderr).toContain('--crl: cannot read "');
   });
 
   it("without --trust, a test-CA message is not trusted (system roots require the PEC policy chain)", async () => {
