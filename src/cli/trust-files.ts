@@ -7,6 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { PecError } from "../errors.js";
+import { parsePem } from "../smime/certificate.js";
 import { TrustStore } from "../trust/store.js";
 import { UsageError } from "./io.js";
 
@@ -33,9 +34,8 @@ export async function loadCrls(paths: string[]): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const p of paths) {
     const bytes = await readOptionFile("--crl", p);
-    const text = new TextDecoder().decode(bytes);
-    const pem = [...text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)];
-    if (pem.length) for (const m of pem) out.push(Uint8Array.from(atob(m[1]!.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
+    const pem = parsePem(new TextDecoder().decode(bytes)).filter((b) => b.label === "X509 CRL");
+    if (pem.length) for (const b of pem) out.push(b.der);
     else out.push(bytes);
   }
   return out;
