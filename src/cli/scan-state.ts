@@ -2,12 +2,13 @@
  * The `--state` file of `postacert scan`: JSON Lines, append-only. The first line is a header
  * naming the trust anchors the verdicts were computed with; then one {@link ScanRecord} per
  * checked message. Each batch is appended with a single `write`, so a kill loses at most the
- * batches in flight, and a torn last line (a kill inside a write) is dropped on load.
+ * batches in flight, and a torn last line (a kill inside a write) is dropped on load. While a
+ * scan uses the file, `<file>.lock` names its process, so a second scan cannot append to it too.
  *
  * @module
  */
-import { closeSync, ftruncateSync, openSync, readSync, fstatSync, writeSync } from "node:fs";
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, ftruncateSync, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { createInterface } from "node:readline";
 import { UsageError } from "./io.js";
 import type { ScanRecord } from "./scan-process.js";
@@ -59,15 +60,105 @@ function dropTornTail(fd: number): void {
   ftruncateSync(fd, 0);
 }
 
+/** Whether process `pid` of this machine still runs (one of another user counts: EPERM). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+const RELEASE_ON = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 /**
- * Opens (creating it when absent) and loads a state file.
+ * Takes `<path>.lock` (created exclusively, holding `<pid> <host>`) for as long as this scan uses
+ * the state file. Two scans appending to one file would not lose records, but the second one
+ * truncates what it takes for a torn last line, which may be the first one's write in progress,
+ * and on a new file each writes its own header, so the other's verdicts could end up under a
+ * fingerprint of trust anchors they were not computed with.
+ *
+ * A lock left by a scan that was killed is taken over when its process is gone; that can be
+ * told only on the same machine, so a lock of another host, or one whose process id has been
+ * reused meanwhile, is an error that names the file to remove. (Two scans that find the same
+ * stale lock at the same instant could both take it over; a lock file cannot rule that out.)
+ * SIGINT, SIGTERM and SIGHUP remove the lock before the process ends as the signal would have it,
+ * and so does an exit that skipped the release (an internal error).
+ *
+ * @returns the function that releases the lock (idempotent)
+ * @throws UsageError when another scan holds it, or it cannot be created
+ */
+function takeLock(path: string): () => void {
+  const lock = `${path}.lock`;
+  const host = hostname();
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid} ${host}\n`, { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new UsageError(`--state: cannot create "${lock}": ${(err as Error).message}`);
+    }
+    let holder = "";
+    try {
+      holder = readFileSync(lock, "utf8").trim();
+    } catch {
+      continue; // released meanwhile: try again
+    }
+    const [pid, on] = holder.split(" ");
+    if (on === host && /^\d+$/.test(pid ?? "") && Number(pid) !== process.pid && !running(Number(pid))) {
+      try {
+        unlinkSync(lock);
+      } catch {
+        // removed by another scan meanwhile: try again all the same
+      }
+      continue;
+    }
+    const who = holder ? `process ${pid}${on && on !== host ? ` on ${on}` : ""}` : "a scan that is starting";
+    throw new UsageError(`--state: "${path}" is in use by another scan (${who}); if no scan is running, remove "${lock}"`);
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    release();
+    process.kill(process.pid, signal);
+  };
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    for (const s of RELEASE_ON) process.off(s, onSignal);
+    process.off("exit", release);
+    try {
+      unlinkSync(lock);
+    } catch {
+      // already gone: nothing to release
+    }
+  };
+  for (const s of RELEASE_ON) process.once(s, onSignal);
+  process.once("exit", release);
+  return release;
+}
+
+/**
+ * Opens (creating it when absent), locks and loads a state file. The writer's `close` releases
+ * the lock.
  *
  * @param path - the file
  * @param trust - fingerprint of this run's trust anchors; a file written with others is refused,
  *   since its verdicts would not hold
- * @throws UsageError when the file cannot be opened, is not a scan state file, or has other trust
+ * @throws UsageError when the file cannot be opened, is in use by another scan, is not a scan
+ *   state file, or has other trust
  */
 export async function loadState(path: string, trust: string): Promise<{ state: LoadedState; writer: StateWriter }> {
+  const release = takeLock(path);
+  try {
+    return await loadLocked(path, trust, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function loadLocked(path: string, trust: string, release: () => void): Promise<{ state: LoadedState; writer: StateWriter }> {
   let fd: number;
   try {
     fd = openSync(path, "a+");
@@ -114,7 +205,7 @@ export async function loadState(path: string, trust: string): Promise<{ state: L
     closeSync(fd);
     throw new UsageError(`--state: "${path}" was written with other --trust anchors; its verdicts do not apply (use another state file)`);
   }
-  const writer = new StateWriter(fd);
+  const writer = new StateWriter(fd, release);
   if (!header) writer.writeLine(JSON.stringify({ postacertScan: 1, trust } satisfies StateHeader));
   return { state: { byHash, byImapId, lines, known: knownTable(byHash.keys()) }, writer };
 }
@@ -130,8 +221,14 @@ function knownTable(hashes: Iterable<string>): SharedArrayBuffer {
 
 /** Appends to a state file, one `write` per call. */
 export class StateWriter {
-  /** @param fd - a file descriptor opened for appending */
-  constructor(private fd: number | undefined) {}
+  /**
+   * @param fd - a file descriptor opened for appending
+   * @param release - called by {@link close} (the state file's lock)
+   */
+  constructor(
+    private fd: number | undefined,
+    private readonly release: () => void = () => {},
+  ) {}
 
   /** Appends one line. */
   writeLine(line: string): void {
@@ -154,9 +251,10 @@ export class StateWriter {
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
   }
 
-  /** Closes the file. */
+  /** Closes the file and releases its lock. */
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.release();
   }
 }

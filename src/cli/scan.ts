@@ -272,6 +272,13 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`--trust: ${(err as Error).message}`);
   }
+  const worker = new URL("./scan-worker.js", import.meta.url);
+  // The workers run the built CLI's scan-worker.js: without it (the sources run as they are),
+  // --jobs > 1 is an error and the default runs in-process.
+  const built = existsSync(fileURLToPath(worker));
+  if (!built && opts.jobs !== undefined && opts.jobs > 1) {
+    throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
+  }
   let state: LoadedState | undefined;
   let writer: StateWriter | undefined;
   if (opts.state) ({ state, writer } = await loadState(opts.state, await trustFingerprint(opts.trust)));
@@ -282,20 +289,15 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     // Nothing prints or stores a verified message: the workers send its summary only.
     ...(!opts.json && !opts.csv && !opts.state && { lean: true }),
   };
-  const worker = new URL("./scan-worker.js", import.meta.url);
-  // The workers run the built CLI's scan-worker.js: without it (the sources run as they are),
-  // --jobs > 1 is an error and the default runs in-process.
-  const built = existsSync(fileURLToPath(worker));
-  if (!built && opts.jobs !== undefined && opts.jobs > 1) {
-    throw new Error(`${fileURLToPath(worker)} is missing: --jobs > 1 needs the built CLI (npm run build), or use --jobs 1`);
-  }
   const cores = built ? (opts.jobs ?? defaultJobs()) : 1;
   // Without --jobs, a scan too small to repay its workers' start runs in-process: the pool is
   // started only once the count reaches that size (the workers start while the rest is counted).
   const small = opts.jobs === undefined ? smallScan(cores) : 0;
   let pool: Tinypool | undefined;
-  // Every exit after this point ends the pool, or its idle workers would keep the process alive.
+  // Every exit after this point ends the pool, or its idle workers would keep the process alive,
+  // and closes the state file, which releases its lock.
   const close = async (): Promise<void> => {
+    writer?.close();
     const p = pool;
     pool = undefined;
     await p?.destroy();
@@ -500,7 +502,6 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     await flush();
     while (inflight.length) await consume(inflight.shift()!);
   } finally {
-    writer?.close();
     await close();
   }
   if (c.messages > 0 || io.progress) progress(true);

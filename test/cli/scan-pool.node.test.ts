@@ -111,9 +111,12 @@ describe("scan with a worker pool", () => {
     const written = await records();
     expect(written).toBeGreaterThan(0);
     expect(written).toBeLessThan(total);
+    // SIGKILL leaves the lock behind; its process is gone, so the resumed run takes it over.
+    expect(existsSync(`${state}.lock`)).toBe(true);
 
     const resumed = await cli(["scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, "--state", state, folder]);
     expect(resumed.code).toBe(0);
+    expect(existsSync(`${state}.lock`)).toBe(false);
     // Same messages, each once, same lines.
     expect(lines(resumed.stdout).sort()).toEqual(lines(full.stdout).sort());
     const a = parseSummary(full.stderr);
@@ -122,6 +125,19 @@ describe("scan with a worker pool", () => {
     expect({ ...b, "from state": 0 }).toEqual(a); // messages, duplicates, transactions: nothing twice
     // What the first run verified was not verified again: the state grew by the rest only.
     expect(await records()).toBe(written + (total - b["from state"]!));
+  });
+
+  it.skipIf(process.platform !== "linux")("SIGINT and SIGTERM end a scan as signals do, and release its --state lock", async () => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const state = join(dir, `state-${signal}.jsonl`);
+      const child = spawn(process.execPath, [CLI, "scan", "--jobs", "2", "--batch", "1", "--trust", ca, "--at", AT, "--state", state, folder], { stdio: "ignore" });
+      const exited = new Promise<NodeJS.Signals | null>((ok) => child.on("exit", (_code, sig) => ok(sig)));
+      for (let i = 0; i < 5000 && !(existsSync(state) && lines(await readFile(state, "utf8")).length > 1); i++) await sleep(2);
+      expect(existsSync(`${state}.lock`)).toBe(true);
+      child.kill(signal);
+      expect(await exited).toBe(signal);
+      expect(existsSync(`${state}.lock`)).toBe(false);
+    }
   });
 });
 

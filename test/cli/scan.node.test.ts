@@ -2,7 +2,9 @@
 // (and IMAP through a private Dovecot) give the same lines and summary; shards partition;
 // the state file skips what it holds; CSV quoting; exit statuses; the HTML report escapes.
 import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOVECOT_PACKAGES, findDovecot, startDovecot, type DovecotServer } from "../../sandbox/src/dovecot.js";
@@ -224,6 +226,30 @@ describe("--state", () => {
     const after = (await readFile(state, "utf8")).split("\n").filter(Boolean);
     expect(after).toHaveLength(rows.length);
     expect(after.every((l) => JSON.parse(l))).toBeTruthy();
+  });
+
+  it("refuses a state file another scan holds; takes over the lock of a scan whose process is gone", async () => {
+    const state = join(dir, "state5.jsonl");
+    const lock = `${state}.lock`;
+    // This test's parent process runs: as if it were scanning with this file.
+    await writeFile(lock, `${process.ppid} ${hostname()}\n`);
+    const held = await scan(["--trust", ca, "--state", state, folder]);
+    expect(held.code).toBe(2);
+    expect(held.stderr).toContain(`in use by another scan (process ${process.ppid})`);
+    expect(held.stderr).toContain(lock);
+    expect(existsSync(state)).toBe(false);
+    expect(await readFile(lock, "utf8")).toBe(`${process.ppid} ${hostname()}\n`);
+    // A lock of another machine cannot be checked: refused too.
+    await writeFile(lock, `${process.ppid} elsewhere.example\n`);
+    expect((await scan(["--trust", ca, "--state", state, folder])).stderr).toContain("on elsewhere.example");
+    // A process that has ended (as a scan killed with SIGKILL would have left it).
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    await writeFile(lock, `${gone} ${hostname()}\n`);
+    const r = await scan(["--trust", ca, "--state", state, folder]);
+    expect(r.code).toBeLessThan(2);
+    expect(parseSummary(r.stdout)["messages"]).toBe(corpus.length);
+    expect(existsSync(lock)).toBe(false);
+    expect((await readFile(state, "utf8")).split("\n").filter(Boolean)).toHaveLength(corpus.length + 1);
   });
 
   it("refuses a state file written with other trust anchors, and a file that is not one", async () => {
