@@ -9,7 +9,7 @@
 import { PecError } from "../errors.js";
 import { normalizeMsgId } from "../pec/address.js";
 import type { ReadPec } from "../pec/types.js";
-import { type PecSummary, isPecSummary, isReadPec, summarizePec } from "./summary.js";
+import { type PecSummary, isReadPec, summarizePec, summaryProblem } from "./summary.js";
 import type { MessageMeta, TrackerOptions, TrackerStats } from "./tracker.js";
 
 /**
@@ -178,16 +178,25 @@ export function newStats(): TrackerStats {
  * The summary of a message given to a tracker, counted; or what it is when it is not grouped
  * (ordinary mail, an anomalia).
  *
- * @throws PecError `ERR_INVALID_ARGUMENT` when `input` is neither a `ReadPec` nor a `PecSummary`, or `meta` no object
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `input` is neither a `ReadPec` nor a well-formed
+ *   `PecSummary` (see {@link summaryProblem}), or `meta` no object; nothing is counted or kept then
  */
 export function admit(input: ReadPec | PecSummary, meta: MessageMeta, stats: TrackerStats): PecSummary | "not-pec" | "anomalia" {
   if (typeof meta !== "object" || meta === null) throw new PecError("ERR_INVALID_ARGUMENT", "meta must be an object");
+  if ((meta.id !== undefined && typeof meta.id !== "string") || (meta.source !== undefined && typeof meta.source !== "string")) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "meta.id and meta.source must be strings");
+  }
   let pec: PecSummary;
   if (isReadPec(input)) {
     if (input.type === "not-pec" || input.type === "anomalia") pec = { key: "", type: input.type, virus: false, recipients: [], ricezione: [] };
     else pec = summarizePec(input);
-  } else if (isPecSummary(input)) pec = input;
-  else throw new PecError("ERR_INVALID_ARGUMENT", "add() expects a message read with readPec or its summarizePec() summary");
+  } else {
+    const problem = summaryProblem(input);
+    if (problem !== undefined) {
+      throw new PecError("ERR_INVALID_ARGUMENT", `add() expects a message read with readPec or its summarizePec() summary (${problem})`);
+    }
+    pec = input;
+  }
   stats.messages++;
   if (pec.type === "not-pec") {
     stats.notPec++;

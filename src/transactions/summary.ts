@@ -5,7 +5,7 @@
  */
 import { PecError } from "../errors.js";
 import { normalizeMsgId } from "../pec/address.js";
-import type { PecType } from "../pec/constants.js";
+import { PEC_TYPES, type PecType } from "../pec/constants.js";
 import type { PecRecipient, ReadPec } from "../pec/types.js";
 
 /**
@@ -114,9 +114,37 @@ export function isReadPec(v: unknown): v is ReadPec {
   return typeof p.type === "string" && typeof p.root === "object" && p.root !== null && typeof p.message?.header === "function" && Array.isArray(p.recipients);
 }
 
-/** Whether `v` looks like a {@link PecSummary}. */
-export function isPecSummary(v: unknown): v is PecSummary {
-  if (typeof v !== "object" || v === null) return false;
-  const s = v as Partial<PecSummary>;
-  return typeof s.key === "string" && typeof s.type === "string" && Array.isArray(s.recipients) && Array.isArray(s.ricezione);
+const TYPES: ReadonlySet<string> = new Set(PEC_TYPES);
+const OPTIONAL_STRINGS = ["errore", "erroreEsteso", "identificativo", "msgid", "messageId", "sender", "subject", "consegna", "gestoreEmittente"] as const;
+
+function oneOf(v: unknown, ...allowed: string[]): boolean {
+  return v === undefined || (typeof v === "string" && allowed.includes(v));
+}
+
+/**
+ * What is wrong with a value given as a {@link PecSummary}, or undefined when it is one. A
+ * summary may come from a worker, a state file or a caller's own code: one that a tracker took
+ * in and could not read later would break every transaction it builds afterwards, so each field
+ * a tracker reads is checked here, before anything is kept (a few type checks per message).
+ */
+export function summaryProblem(v: unknown): string | undefined {
+  if (typeof v !== "object" || v === null) return "not an object";
+  const s = v as Record<keyof PecSummary, unknown>;
+  if (typeof s.key !== "string") return "key must be a string";
+  if (typeof s.type !== "string" || !TYPES.has(s.type)) return `type must be a PecType, not ${JSON.stringify(s.type)}`;
+  if (s.virus !== undefined && typeof s.virus !== "boolean") return "virus must be a boolean";
+  if (!oneOf(s.timeout, "preavviso", "scadenza")) return "timeout must be preavviso or scadenza";
+  if (!oneOf(s.ricevuta, "completa", "breve", "sintetica")) return "ricevuta must be completa, breve or sintetica";
+  for (const f of OPTIONAL_STRINGS) if (s[f] !== undefined && typeof s[f] !== "string") return `${f} must be a string`;
+  if (!Array.isArray(s.recipients)) return "recipients must be an array";
+  for (const r of s.recipients as unknown[]) {
+    const x = r as Partial<Record<keyof PecRecipient, unknown>> | null;
+    if (typeof x !== "object" || x === null || typeof x.address !== "string") return "recipients must be { address, tipo?, field? } objects";
+    if (!oneOf(x.tipo, "certificato", "esterno") || !oneOf(x.field, "to", "cc")) return "a recipient's tipo must be certificato or esterno, its field to or cc";
+  }
+  if (!Array.isArray(s.ricezione) || !(s.ricezione as unknown[]).every((a) => typeof a === "string")) return "ricezione must be an array of strings";
+  // JSON keeps a Date as its ISO string: taken as no date, the message would silently leave
+  // every clock (start, overdue) of its transaction.
+  if (s.date !== undefined && !(s.date instanceof Date)) return "date must be a Date (one read back from JSON is a string: revive it with new Date(...))";
+  return undefined;
 }

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readPec } from "../../src/pec/read.js";
 import type { ReadPec } from "../../src/pec/types.js";
 import { SCENARIO_NAMES, type ScenarioName, type ScenarioRun, createScenarioPki, runScenario } from "../../src/simulator/index.js";
-import { TransactionTracker, correlate, summarizePec, type Transaction } from "../../src/transactions/index.js";
+import { TransactionTracker, correlate, summarizePec, type PecSummary, type Transaction } from "../../src/transactions/index.js";
+import { TransactionTally } from "../../src/transactions/tally.js";
 import { NOT_BEFORE, START, anna, dismesso, esterno, giulia, luca, mario, nessuno } from "../simulator/helpers.js";
 import { readWild, wildFiles } from "../support/wild.js";
 
@@ -182,6 +183,36 @@ it("add() returns the changed transaction, nothing for a duplicate or non-PEC ma
   expect(() => tracker.overdue(new Date(Number.NaN))).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   expect(() => new TransactionTracker({ deliveryTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   expect(() => correlate(42 as unknown as Iterable<ReadPec>)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+});
+
+it("a malformed summary is refused whole: nothing kept, the tracker keeps working", () => {
+  const [acc] = read.get("ok-completa")!;
+  const good = summarizePec(acc!);
+  for (const tracker of [new TransactionTracker(), new TransactionTally()]) {
+    const bad: unknown[] = [
+      { key: "k", type: "avvenuta-consegna", virus: false, recipients: ["x@y.it"], ricezione: [], identificativo: "other@x" },
+      { ...good, recipients: [null] },
+      { ...good, identificativo: 42 },
+      { ...good, type: "ricevuta" },
+      { ...good, ricezione: [1] },
+      { ...good, date: good.date!.toISOString() }, // a summary read back from JSON
+    ];
+    for (const b of bad) {
+      expect(() => tracker.record(b as PecSummary)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    }
+    expect(() => tracker.record(good, { id: 7 as unknown as string })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    expect(tracker.stats.messages).toBe(0);
+    expect(tracker.record(good)).toBe("added");
+  }
+  const tracker = new TransactionTracker();
+  expect(() => tracker.add(bad0())).toThrow(/date must be a Date/);
+  tracker.add(good);
+  expect(tracker.transactions()).toHaveLength(1);
+  expect(tracker.overdue(new Date(good.date!.getTime() + 48 * 3_600_000))).toHaveLength(1);
+
+  function bad0(): PecSummary {
+    return JSON.parse(JSON.stringify(good)) as PecSummary;
+  }
 });
 
 it("receipts without their busta still form the transaction", () => {
