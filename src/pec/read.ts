@@ -554,23 +554,27 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
   }
 
   const subject = decodedHeader(message, "subject");
-  const cls = classify(message, daticert, subject);
+  let cls = classify(message, daticert, subject);
   if (!cls) return notPec(root);
+  // The headers sit outside the signature and daticert.xml inside it: where they disagree, the
+  // type is daticert's (spec §12.2, step 3), or editing one unsigned header would turn a signed
+  // non-delivery notice into a delivery receipt that verifies. (A busta di anomalia has no
+  // daticert of its own, so one beside its X-Trasporto: errore disagrees too.)
+  const overruled = daticert !== undefined && cls.by === "headers" && daticert.tipo !== cls.type;
+  if (overruled) {
+    issue("TYPE_MISMATCH", "error", `the headers say ${cls.type} but the signed daticert.xml says ${daticert!.tipo}: the type is daticert.xml's`);
+    cls = { type: daticert!.tipo, virus: daticert!.tipo === "rilevazione-virus" || daticert!.errore === "virus", by: "daticert" };
+  }
   const { type, virus } = cls;
-  if (cls.by === "daticert") issue("CLASSIFIED_BY_DATICERT", "warning", "no X-Trasporto/X-Ricevuta header; the type comes from daticert.xml");
+  if (cls.by === "daticert" && !overruled) {
+    issue("CLASSIFIED_BY_DATICERT", "warning", "no X-Trasporto/X-Ricevuta header; the type comes from daticert.xml");
+  }
   if (cls.by === "subject") issue("CLASSIFIED_BY_SUBJECT", "warning", "no PEC header and no daticert.xml; the type comes from the subject prefix only");
   const listWrapped = signed !== undefined && signed !== message;
   if (path.length > 0) issue("WRAPPED", "info", `the PEC message was found inside another message (at part ${path.join(".")})`);
   else if (listWrapped) issue("WRAPPED", "info", "the signed PEC entity sits inside a wrapper (a mailing list re-packed the message)");
   headerCaseIssues(message, issue);
 
-  // Consistency: header type vs daticert.
-  if (daticert && cls.by === "headers") {
-    const expected = type === "anomalia" ? undefined : type;
-    if (expected !== undefined && daticert.tipo !== expected) {
-      issue("TYPE_MISMATCH", "error", `the headers say ${expected} but daticert.xml says ${daticert.tipo}`);
-    }
-  }
   if (!daticert && !daticertEntity && type !== "anomalia") {
     issue("DATICERT_MISSING", "error", `a ${type} message must carry daticert.xml`);
   }

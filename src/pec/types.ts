@@ -17,7 +17,7 @@ export type IssueSeverity = "error" | "warning" | "info";
  * - `DATICERT_MISSING`: the type requires `daticert.xml` and there is none.
  * - `DATICERT_MALFORMED`: `daticert.xml` could not be read.
  * - `DATICERT_SANITIZED`: `daticert.xml` held characters XML forbids; they were neutralised.
- * - `TYPE_MISMATCH`: the header type disagrees with daticert `tipo`.
+ * - `TYPE_MISMATCH`: the header type disagrees with daticert `tipo`; the type is daticert's (it is signed, the headers are not).
  * - `MSGID_MISMATCH`: `X-Riferimento-Message-ID` disagrees with daticert `msgid`.
  * - `SENDER_MISMATCH`: the busta's "Per conto di" sender disagrees with daticert `mittente`.
  * - `SUBJECT_PREFIX_MISMATCH`: the subject prefix names another type.

@@ -1,0 +1,58 @@
+// The outer headers of a PEC message are outside the signature, daticert.xml is inside it: an
+// edited X-Ricevuta / X-Trasporto must not change what a verified message is.
+import { beforeAll, expect, it } from "vitest";
+import { readPec } from "../../src/pec/read.js";
+import { verifyPec } from "../../src/pec/verify.js";
+import { createScenarioPki, runScenario } from "../../src/simulator/index.js";
+import { correlate } from "../../src/transactions/index.js";
+import { TrustStore } from "../../src/trust/store.js";
+import { NOT_BEFORE, START, nessuno } from "../simulator/helpers.js";
+
+let flow: Uint8Array[];
+let trust: TrustStore;
+beforeAll(async () => {
+  const pki = await createScenarioPki({ keyAlgorithm: "ECDSA-P256", notBefore: NOT_BEFORE });
+  flow = (await runScenario("unknown-recipient", { pki, start: START })).flow.messages.map((m) => m.message.bytes);
+  trust = await TrustStore.fromCertificates([pki.ca.certificate]);
+}, 60_000);
+
+const text = (b: Uint8Array): string => new TextDecoder("latin1").decode(b);
+const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/** The message with one outer header line replaced (the first match only: the outer headers come first). */
+function edit(b: Uint8Array, from: RegExp, to: string): Uint8Array {
+  const s = text(b);
+  expect(s).toMatch(from);
+  return bytes(s.replace(from, to));
+}
+
+it("an errore-consegna whose X-Ricevuta says avvenuta-consegna stays an errore-consegna, flagged", async () => {
+  const errore = flow.find((b) => readPec(b).type === "errore-consegna")!;
+  const forged = edit(errore, /^X-Ricevuta: errore-consegna\r?$/m, "X-Ricevuta: avvenuta-consegna");
+  const pec = readPec(forged);
+  expect(pec.type).toBe("errore-consegna");
+  expect(pec.errore).toBe("no-dest");
+  expect(pec.issues).toContainEqual(expect.objectContaining({ code: "TYPE_MISMATCH", severity: "error" }));
+  expect(pec.issues.map((i) => i.code)).not.toContain("CLASSIFIED_BY_DATICERT");
+  // The signature holds (the edit is outside it), and what it vouches for is the failure.
+  const res = await verifyPec(forged, { trust });
+  expect(res.valid && res.trusted).toBe(true);
+  expect(res.pec.type).toBe("errore-consegna");
+  // So correlation sees the failure, not a delivery.
+  const { transactions } = correlate(flow.filter((b) => b !== errore).concat(forged).map((b) => readPec(b)));
+  expect(transactions[0]!.recipients.find((r) => r.address === nessuno)?.state).toBe("mancata-consegna");
+});
+
+it("a receipt given X-Trasporto (busta, or busta di anomalia) keeps its signed type", () => {
+  const consegna = flow.find((b) => readPec(b).type === "avvenuta-consegna")!;
+  for (const trasporto of ["posta-certificata", "errore"]) {
+    const forged = edit(consegna, /^X-Ricevuta: avvenuta-consegna\r?$/m, `X-Trasporto: ${trasporto}`);
+    const pec = readPec(forged);
+    expect(pec.type).toBe("avvenuta-consegna");
+    expect(pec.issues).toContainEqual(expect.objectContaining({ code: "TYPE_MISMATCH" }));
+  }
+});
+
+it("headers that agree with daticert.xml raise nothing", () => {
+  for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("TYPE_MISMATCH");
+});
