@@ -138,6 +138,27 @@ function takeLock(path: string): () => void {
   return release;
 }
 
+/** A state header is short: its first line, or a torn one, fits in this. */
+const HEADER_BYTES = 4096;
+/** How every header starts (JSON.stringify of a {@link StateHeader}). */
+const HEADER_START = '{"postacertScan":1,"trust":"';
+
+/** Whether a file is empty or starts with a state header (or a header torn by a kill, which is dropped). */
+function startsAsState(fd: number): boolean {
+  const buf = Buffer.alloc(HEADER_BYTES);
+  const n = readSync(fd, buf, 0, HEADER_BYTES, 0);
+  if (n === 0) return true;
+  const nl = buf.subarray(0, n).indexOf(0x0a);
+  const line = buf.toString("utf8", 0, nl < 0 ? n : nl);
+  if (nl < 0) return n < HEADER_BYTES && (HEADER_START.startsWith(line) || line.startsWith(HEADER_START));
+  try {
+    const h = JSON.parse(line) as Partial<StateHeader> | null;
+    return h?.postacertScan === 1 && typeof h.trust === "string";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Opens (creating it when absent), locks and loads a state file. The writer's `close` releases
  * the lock.
@@ -166,8 +187,15 @@ async function loadLocked(path: string, trust: string, release: () => void): Pro
     throw new UsageError(`--state: cannot open "${path}": ${(err as Error).message}`);
   }
   try {
+    // Before anything is changed: a file that is not a state file (a mistyped path, a message)
+    // would otherwise lose its last line as a torn one and be appended to.
+    if (!startsAsState(fd)) {
+      closeSync(fd);
+      throw new UsageError(`--state: "${path}" is not a postacert scan state file`);
+    }
     dropTornTail(fd);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     closeSync(fd);
     throw new UsageError(`--state: cannot read "${path}": ${(err as Error).message}`);
   }

@@ -263,6 +263,18 @@ describe("--state", () => {
     const r2 = await scan(["--state", notState, folder]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain("not a postacert scan state file");
+    // Any other file is refused untouched: its last line is not taken for a torn record.
+    for (const content of ["keep line1\nprecious line2 without newline", "precious, one line", "From: a@b.test\r\nSubject: x\r\n\r\nbody"]) {
+      await writeFile(notState, content);
+      const r3 = await scan(["--trust", ca, "--state", notState, folder]);
+      expect(r3.code).toBe(2);
+      expect(r3.stderr).toContain("not a postacert scan state file");
+      expect(await readFile(notState, "utf8")).toBe(content);
+    }
+    // A header torn by a kill as the file was made is no state yet: the scan starts it over.
+    await writeFile(notState, '{"postacertScan":1,"tru');
+    expect((await scan(["--trust", ca, "--state", notState, folder])).code).toBeLessThan(2);
+    expect(JSON.parse((await readFile(notState, "utf8")).split("\n")[0]!)).toMatchObject({ postacertScan: 1 });
   });
 });
 
