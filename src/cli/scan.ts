@@ -414,7 +414,10 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   };
   const account = (r: ScanRecord): string => {
     count(r.status);
-    if (r.summary) tracker.record(compact(r.summary), { id: r.id, source: r.source });
+    // Only a verified message proves anything: a receipt whose signature fails, or that no
+    // trusted gestore signed, must not mark a recipient delivered (nor stand in for a good copy
+    // as its duplicate). It is counted as failed and listed with its reasons.
+    if (r.summary && r.status === "ok") tracker.record(compact(r.summary), { id: r.id, source: r.source });
     if (r.status === "failed" || r.status === "unreadable") {
       failuresTotal++;
       // A copy: with --jobs 1 its strings may point into the message text (see exec).

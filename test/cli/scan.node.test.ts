@@ -294,6 +294,31 @@ describe("output and exit status", () => {
     expect(parseSummary(bad.stdout)["failed verification"]).toBe(sim.length);
   });
 
+  it("a receipt that does not verify proves nothing: its recipient is not delivered", async () => {
+    const flow = sim.filter((m) => m.name.includes("-ok-completa-"));
+    const consegne = flow.filter((m) => m.name.endsWith("-avvenuta-consegna.eml"));
+    expect(consegne.length).toBeGreaterThan(0);
+    const good = join(dir, "proof-good");
+    await writeFolder(good, flow);
+    const ok = parseSummary((await scan(["--trust", ca, good])).stdout);
+    expect(ok).toMatchObject({ delivered: 1, "failed verification": 0 });
+    // The same flow with each avvenuta consegna's signed text altered, or its signature removed.
+    const tamper = (m: CorpusMessage): CorpusMessage => {
+      const s = new TextDecoder("latin1").decode(m.bytes).replace("Il giorno ", "Il GIORNO ");
+      return { name: m.name, bytes: Uint8Array.from(s, (c) => c.charCodeAt(0)) };
+    };
+    const forged = join(dir, "proof-forged");
+    await writeFolder(forged, flow.map((m) => (consegne.includes(m) ? tamper(m) : m)));
+    const r = await scan(["--trust", ca, forged]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("SIGNATURE_MISMATCH");
+    expect(parseSummary(r.stdout)).toMatchObject({ "failed verification": consegne.length, delivered: 0, "in progress": 1 });
+    // A tampered copy beside the good one is not its duplicate: the good one still counts.
+    const both = join(dir, "proof-both");
+    await writeFolder(both, [...flow, ...consegne.map((m) => ({ ...tamper(m), name: `x-${m.name}` }))]);
+    expect(parseSummary((await scan(["--trust", ca, both])).stdout)).toMatchObject({ delivered: 1, duplicates: ok["duplicates"], "failed verification": consegne.length });
+  });
+
   it("an unreadable message among good ones is status 1, shown with its code", async () => {
     const mixed = join(dir, "mixed");
     // A header block over parseMime's 1 MiB limit: ERR_TOO_LARGE.
