@@ -41,9 +41,28 @@ export function listRank(type: PecType): number {
   return type === "posta-certificata" ? 0 : type === "accettazione" || type === "non-accettazione" ? 1 : 2;
 }
 
-/** A recipient's key: addresses compare trimmed and case-insensitively. */
+/** An address as a recipient shows it: trimmed, without the angle brackets some receipts keep. */
+export function bare(s: string): string {
+  const t = s.trim();
+  return t.charCodeAt(0) === 0x3c && t.charCodeAt(t.length - 1) === 0x3e ? t.slice(1, -1).trim() : t;
+}
+
+/** A recipient's key: addresses compare trimmed, without angle brackets and case-insensitively. */
 export function lower(s: string): string {
-  return s.trim().toLowerCase();
+  return bare(s).toLowerCase();
+}
+
+/**
+ * A transaction's outcome from its recipients' states, the one rule of `TransactionTracker` and
+ * {@link Progress}. With every certificato recipient settled and none failed, an accepted sending
+ * is `consegnato`, also when all its recipients are esterno: no receipt will ever come for them,
+ * and nothing is left to wait for.
+ */
+export function outcomeOf(nonAccettazione: boolean, accettazione: boolean, waiting: boolean, failed: boolean, delivered: number, esterni: number): TransactionOutcome {
+  if (nonAccettazione) return "non-accettato";
+  if (waiting) return "in-corso";
+  if (failed) return "errore";
+  return delivered > 0 || (accettazione && esterni > 0) ? "consegnato" : "in-corso";
 }
 
 /** The recipient an event is about: the consegna, or the one recipient a rilevazione virus lists. */
@@ -198,9 +217,13 @@ export class Progress {
     let waiting = false;
     let failed = false;
     let delivered = 0;
+    let esterni = 0;
     for (let r = this.first[g]!; r !== 0; r = this.next[r]!) {
       const p = this.packed[r]!;
-      if ((p & ESTERNO) !== 0) continue;
+      if ((p & ESTERNO) !== 0) {
+        esterni++;
+        continue;
+      }
       // The strongest event gives the state: consegnato 5, mancata-consegna/virus 3, scaduto 2, preavviso 1.
       const rank = p & RANK_MASK;
       if (rank <= RANK.preavviso) waiting = true;
@@ -209,7 +232,7 @@ export class Progress {
     }
     const flags = this.flags[g]!;
     const nonAccettazione = (flags & NON_ACCETTAZIONE) !== 0;
-    const outcome: TransactionOutcome = nonAccettazione ? "non-accettato" : waiting || (delivered === 0 && !failed) ? "in-corso" : failed ? "errore" : "consegnato";
+    const outcome = outcomeOf(nonAccettazione, (flags & ACCETTAZIONE) !== 0, waiting, failed, delivered, esterni);
     if (nonAccettazione) return { outcome, overdue: false };
     const busta = this.bustaDate[g]!;
     if ((flags & ACCETTAZIONE) === 0 && !Number.isNaN(busta) && now - busta > acceptanceMs) return { outcome, overdue: true };

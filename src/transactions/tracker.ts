@@ -11,7 +11,7 @@ import { normalizeMsgId } from "../pec/address.js";
 import type { PecType } from "../pec/constants.js";
 import type { PecRecipient, ReadPec } from "../pec/types.js";
 import { Linker, StringPool, admit, flat, isDate, linkIds, newStats, timeouts } from "./link.js";
-import { RANK, eventState, eventTarget, listRank, lower } from "./progress.js";
+import { RANK, bare, eventState, eventTarget, listRank, lower, outcomeOf } from "./progress.js";
 import type { PecSummary } from "./summary.js";
 
 /** Where a message came from, as a source reported it (e.g. `readMbox` yields `id` and `source`). */
@@ -82,13 +82,21 @@ export interface RecipientState {
 /**
  * Overall outcome of a transaction:
  * `non-accettato` (refused by the sender's gestore), `consegnato` (every certificato recipient
- * delivered), `errore` (at least one recipient failed, none waiting), `in-corso` (some wait).
+ * delivered; for an accepted sending whose recipients are all esterno, nothing is left to come),
+ * `errore` (at least one recipient failed, none waiting), `in-corso` (some wait, or nothing is
+ * known of any recipient yet).
  */
 export type TransactionOutcome = "non-accettato" | "consegnato" | "errore" | "in-corso";
 
 /** One PEC sending and everything known about it. */
 export interface Transaction {
-  /** Stable key within a tracker (`id:<identificativo>` or `msgid:<msgid>`). */
+  /**
+   * Key within a tracker: `id:<identificativo>` once a message of the sending names its
+   * identificativo, else `msgid:<msgid>`. It can change as messages arrive: a sending first
+   * known by a receipt's msgid takes the `id:` key when its accettazione comes, and a msgid-only
+   * sending may join the identificativo sending that names the same msgid (add() then returns
+   * the joined one). Keep the tracker, not a map of keys, as the source of truth.
+   */
   key: string;
   /** The PEC identificativo (without angle brackets), when any message carried it. */
   identificativo?: string;
@@ -553,7 +561,7 @@ function build(g: Group, key: string): Transaction {
     const k = lower(address);
     let r = recipients.get(k);
     if (!r) {
-      r = { address: address.trim(), state: "in-attesa", history: [] };
+      r = { address: bare(address), state: "in-attesa", history: [] };
       recipients.set(k, r);
     }
     if (tipo !== undefined && r.tipo === undefined) r.tipo = tipo;
@@ -601,6 +609,7 @@ function build(g: Group, key: string): Transaction {
   let waiting = false;
   let failed = false;
   let delivered = 0;
+  let esterni = 0;
   for (const r of recipients.values()) {
     let top: RecipientEvent | undefined;
     for (const e of r.history) {
@@ -621,7 +630,8 @@ function build(g: Group, key: string): Transaction {
     }
     if (r.state === "in-attesa" || r.state === "preavviso") waiting = true;
     else if (r.state === "consegnato") delivered++;
-    else if (r.state !== "esterno") failed = true;
+    else if (r.state === "esterno") esterni++;
+    else failed = true;
   }
   const t: Transaction = {
     key,
@@ -629,7 +639,7 @@ function build(g: Group, key: string): Transaction {
     presaInCarico,
     recipients: [...recipients.values()],
     messages,
-    outcome: nonAccettazione ? "non-accettato" : waiting || (delivered === 0 && !failed) ? "in-corso" : failed ? "errore" : "consegnato",
+    outcome: outcomeOf(nonAccettazione !== undefined, accettazione !== undefined, waiting, failed, delivered, esterni),
   };
   if (identificativo !== undefined) t.identificativo = identificativo;
   if (msgid !== undefined) t.msgid = msgid;

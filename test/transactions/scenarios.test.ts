@@ -215,6 +215,40 @@ it("a malformed summary is refused whole: nothing kept, the tracker keeps workin
   }
 });
 
+it("an accepted sending to esterno recipients only is consegnato: nothing is left to come", () => {
+  const at = new Date("2026-03-16T09:30:00Z");
+  const acc: PecSummary = {
+    key: "m:accettazione:a1@pec.test:", type: "accettazione", virus: false, messageId: "a1@pec.test", identificativo: "id1@pec.test",
+    recipients: [{ address: "x@gmail.test", tipo: "esterno", field: "to" }], ricezione: [], date: at,
+  };
+  const tracker = new TransactionTracker();
+  const tally = new TransactionTally();
+  // Before the accettazione (the busta alone) nothing is known: in corso.
+  const busta: PecSummary = { ...acc, key: "m:posta-certificata:id1@pec.test:", type: "posta-certificata", messageId: "id1@pec.test" };
+  tracker.record(busta);
+  tally.record(busta);
+  expect(tracker.transactions()[0]!.outcome).toBe("in-corso");
+  tracker.record(acc);
+  tally.record(acc);
+  const [t] = tracker.transactions();
+  expect(t!.recipients.map((r) => r.state)).toEqual(["esterno"]);
+  expect(t!.outcome).toBe("consegnato");
+  expect(tally.tally(at).outcomes.consegnato).toBe(1);
+  expect(tracker.overdue(new Date(at.getTime() + 100 * 3_600_000))).toEqual([]);
+});
+
+it("a receipt naming its recipient in angle brackets is about the listed recipient", () => {
+  const [acc] = read.get("ok-completa")!;
+  const s = summarizePec(acc!);
+  const to = s.recipients[0]!.address;
+  const consegna: PecSummary = { ...s, key: "m:avvenuta-consegna:c1@pec.test:x", type: "avvenuta-consegna", messageId: "c1@pec.test", recipients: [], consegna: ` <${to.toUpperCase()}> ` };
+  const { transactions } = correlate([s, consegna]);
+  const r = transactions[0]!.recipients;
+  expect(r.filter((x) => x.address.toLowerCase() === to.toLowerCase())).toHaveLength(1);
+  expect(r.find((x) => x.address === to)?.state).toBe("consegnato");
+  expect(r.some((x) => x.address.includes("<"))).toBe(false);
+});
+
 it("receipts without their busta still form the transaction", () => {
   const msgs = read.get("unknown-recipient")!.filter((p) => p.type !== "posta-certificata" && p.type !== "accettazione");
   const { transactions } = correlate(msgs);
