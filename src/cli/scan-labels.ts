@@ -73,6 +73,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   TYPE_MISMATCH: { it: "Tipo del messaggio incoerente con daticert.xml", en: "The message type disagrees with daticert.xml" },
   MSGID_MISMATCH: { it: "Riferimento al messaggio originale incoerente", en: "The reference to the original message disagrees" },
   SENDER_MISMATCH: { it: "Mittente incoerente con daticert.xml", en: "The sender disagrees with daticert.xml" },
+  SUBJECT_MISMATCH: { it: "Oggetto incoerente con daticert.xml", en: "The subject disagrees with daticert.xml" },
   SUBJECT_PREFIX_MISMATCH: { it: "Oggetto incoerente con il tipo del messaggio", en: "The subject disagrees with the message type" },
   ORIGINAL_MISSING: { it: "Manca il messaggio originale (postacert.eml)", en: "The original message (postacert.eml) is missing" },
   ORIGINAL_UNEXPECTED: { it: "Contiene il messaggio originale senza doverlo contenere", en: "Carries the original message although it should not" },

@@ -410,6 +410,11 @@ function notPec(root: MimeEntity): ReadPec {
   };
 }
 
+/** Runs of white space as one space, trimmed. */
+function squash(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
+
 function decodedHeader(e: MimeEntity, name: string): string | undefined {
   const v = e.header(name);
   return v === undefined ? undefined : decodeHeaderValue(v).trim();
@@ -602,6 +607,14 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
     }
   }
 
+  // The Subject header is outside the signature, daticert oggetto inside it (originalSubject is
+  // the oggetto): an edited subject must at least show. Whitespace may differ (folding).
+  const headerSubject = prefix ? prefix.rest : subject;
+  const oggetto = daticert?.intestazione.oggetto;
+  if (oggetto !== undefined && headerSubject !== undefined && oggetto !== headerSubject && squash(oggetto) !== squash(headerSubject)) {
+    issue("SUBJECT_MISMATCH", "warning", `the Subject header says "${headerSubject}" but daticert oggetto is "${oggetto}"`);
+  }
+
   // Original message.
   const originalPart = findOriginalPart(content);
   const original = originalPart ? readOriginal(originalPart, options, nesting) : undefined;
@@ -633,7 +646,7 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
   const msgid = daticert?.dati.msgid ?? riferimento;
   const identificativo =
     daticert?.dati.identificativo ?? (type === "posta-certificata" ? stripAngles(message.header("message-id")) : undefined);
-  const originalSubject = daticert?.intestazione.oggetto ?? (prefix ? prefix.rest : subject);
+  const originalSubject = oggetto ?? headerSubject;
 
   // Property by property in the order the keys always had: object spreads of these
   // conditional shapes measured at several µs per message.

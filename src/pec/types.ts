@@ -21,6 +21,7 @@ export type IssueSeverity = "error" | "warning" | "info";
  * - `MSGID_MISMATCH`: `X-Riferimento-Message-ID` disagrees with daticert `msgid`.
  * - `SENDER_MISMATCH`: the busta's "Per conto di" sender disagrees with daticert `mittente`.
  * - `SUBJECT_PREFIX_MISMATCH`: the subject prefix names another type.
+ * - `SUBJECT_MISMATCH`: the Subject header (outside the signature) differs from daticert `oggetto` (inside it); `originalSubject` is the oggetto.
  * - `ORIGINAL_MISSING`: the type carries `postacert.eml` and it is absent.
  * - `ORIGINAL_UNEXPECTED`: the type must not carry the original message, and it does.
  * - `CLASSIFIED_BY_DATICERT`: no PEC header; the type was taken from daticert.
@@ -39,6 +40,7 @@ export type PecIssueCode =
   | "MSGID_MISMATCH"
   | "SENDER_MISMATCH"
   | "SUBJECT_PREFIX_MISMATCH"
+  | "SUBJECT_MISMATCH"
   | "ORIGINAL_MISSING"
   | "ORIGINAL_UNEXPECTED"
   | "CLASSIFIED_BY_DATICERT"

@@ -53,6 +53,16 @@ it("a receipt given X-Trasporto (busta, or busta di anomalia) keeps its signed t
   }
 });
 
+it("an edited Subject is flagged, and originalSubject stays the signed oggetto", () => {
+  const busta = flow.find((b) => readPec(b).type === "posta-certificata")!;
+  const signed = readPec(busta).originalSubject!;
+  const forged = readPec(edit(busta, /^Subject: POSTA CERTIFICATA: .*$/m, "Subject: POSTA CERTIFICATA: Pagamento urgente"));
+  expect(forged.subject).toBe("POSTA CERTIFICATA: Pagamento urgente");
+  expect(forged.originalSubject).toBe(signed);
+  expect(forged.issues).toContainEqual(expect.objectContaining({ code: "SUBJECT_MISMATCH", severity: "warning" }));
+});
+
 it("headers that agree with daticert.xml raise nothing", () => {
   for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("TYPE_MISMATCH");
+  for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("SUBJECT_MISMATCH");
 });
