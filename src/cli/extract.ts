@@ -6,21 +6,46 @@ import { basename, extname, join } from "node:path";
 import { PecError } from "../errors.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
-import { type Io, UsageError, makeDir } from "./io.js";
+import { type Io, UsageError, makeDir, printable } from "./io.js";
+
+/** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
+const NAME_MAX = 255;
+/** Bytes kept free for the " (2)" … " (99999999999)" that {@link writer} adds to a repeated name. */
+const SUFFIX_ROOM = 16;
+/** An extension longer than this (in UTF-8 bytes) is cut too. */
+const EXT_MAX = 32;
+
+const utf8 = new TextEncoder();
+
+/** `text` cut to at most `max` UTF-8 bytes, at a code point boundary (a surrogate pair is never split). */
+function cutUtf8(text: string, max: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const n = utf8.encode(ch).length;
+    if (bytes + n > max) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
 
 /**
  * A file name safe to create inside the output folder: no path separators or traversal,
- * no control characters, no leading dots (hidden files), no Windows-reserved names,
- * at most 200 characters; an empty result becomes `fallback`.
+ * no control characters or bidi controls (see {@link printable}: `evil\u202Efdp.exe`), no
+ * leading dots (hidden files), no Windows-reserved names, at most 255 UTF-8 bytes less room
+ * for the numbering of repeated names (cut at a code point boundary, the extension kept);
+ * an empty result becomes `fallback`.
  */
 export function safeFileName(name: string | undefined, fallback: string): string {
-  let n = (name ?? "").normalize("NFC");
-  n = n.replace(/[\u0000-\u001f\u007f]/g, "").replace(/[\\/:*?"<>|]/g, "_");
+  let n = printable((name ?? "").normalize("NFC"), "").replace(/[\\/:*?"<>|]/g, "_");
   n = n.replace(/^[.\s]+/, "").replace(/[.\s]+$/, "");
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(n)) n = "_" + n;
-  if (n.length > 200) {
-    const ext = extname(n).slice(0, 20);
-    n = n.slice(0, 200 - ext.length) + ext;
+  const max = NAME_MAX - SUFFIX_ROOM;
+  if (utf8.encode(n).length > max) {
+    const ext = cutUtf8(extname(n), EXT_MAX);
+    // The stem starts with neither a dot nor a space (above): trimming its cut end never empties it.
+    n = cutUtf8(n.slice(0, n.length - extname(n).length), max - utf8.encode(ext).length).replace(/[.\s]+$/, "") + ext;
   }
   return n || fallback;
 }
@@ -86,7 +111,7 @@ export async function runExtract(file: string, opts: { out: string | undefined; 
     pec = readPec(bytes);
   } catch (err) {
     if (!(err instanceof PecError)) throw err;
-    io.err(`${file}: ${err.code}: ${err.message}\n`);
+    io.err(printable(`${file}: ${err.code}: ${err.message}`) + "\n");
     return 2;
   }
   if (pec.type === "not-pec") {
@@ -97,6 +122,6 @@ export async function runExtract(file: string, opts: { out: string | undefined; 
   const w = writer(opts.force);
   // A forwarded PEC: the outer mail is not written, the PEC inside it is.
   await extractPec(pec, out, w, 0);
-  for (const f of w.written) io.out(f + "\n");
+  for (const f of w.written) io.out(printable(f) + "\n");
   return 0;
 }

@@ -10,7 +10,7 @@ import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
-import { type Io, gatherInputs, paint } from "./io.js";
+import { type Io, gatherInputs, notAMessage, paint, printable } from "./io.js";
 import { loadCrls, loadTrust } from "./trust-files.js";
 
 interface Tally {
@@ -31,20 +31,22 @@ async function batch(
   const showProgress = io.progress && inputs.length > 20;
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | undefined;
     try {
       bytes = await input.read();
     } catch (err) {
       tally.unreadable++;
-      io.err(`${input.name}: cannot read: ${(err as Error).message}\n`);
-      continue;
+      io.err(printable(`${input.name}: cannot read: ${(err as Error).message}`) + "\n");
     }
-    try {
-      await each(input.name, bytes, tally);
-    } catch (err) {
-      if (!(err instanceof PecError)) throw err;
-      tally.unreadable++;
-      io.err(`${input.name}: ${err.code}: ${err.message}\n`);
+    // A folder's file that is not a message (notes, scripts) is skipped, as scan skips it.
+    if (bytes && !notAMessage(input, bytes)) {
+      try {
+        await each(input.name, bytes, tally);
+      } catch (err) {
+        if (!(err instanceof PecError)) throw err;
+        tally.unreadable++;
+        io.err(printable(`${input.name}: ${err.code}: ${err.message}`) + "\n");
+      }
     }
     if (showProgress && (i % 10 === 9 || i === inputs.length - 1)) {
       const rate = ((i + 1) / Math.max(1, Date.now() - started)) * 1000;
@@ -105,11 +107,17 @@ function fmtDate(d: Date | undefined): string {
   return d ? d.toISOString().replace(".000Z", "Z") : "-";
 }
 
+/**
+ * The human-readable report of one message. Every text that comes from the message (or from
+ * the file's name) goes through {@link printable}: a subject holding a line break and escape
+ * sequences must not forge a line such as "signature: valid and trusted" nor hide the next ones.
+ */
 function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification): string {
+  const p = printable;
   const lines: string[] = [];
   const label = PEC_TYPE_LABELS[pec.type];
-  const variant = [pec.ricevuta, pec.virus ? "virus" : undefined, pec.timeout, pec.wrapped ? "wrapped" : undefined].filter(Boolean).join(", ");
-  lines.push(`${paint(io, "bold", name)}: ${paint(io, pec.type === "not-pec" ? "yellow" : "blue", pec.type)}${variant ? ` (${variant})` : ""} - ${label.it} / ${label.en}`);
+  const variant = p([pec.ricevuta, pec.virus ? "virus" : undefined, pec.timeout, pec.wrapped ? "wrapped" : undefined].filter(Boolean).join(", "));
+  lines.push(`${paint(io, "bold", p(name))}: ${paint(io, pec.type === "not-pec" ? "yellow" : "blue", pec.type)}${variant ? ` (${variant})` : ""} - ${label.it} / ${label.en}`);
   if (v) {
     const verdict = !v.present
       ? paint(io, "red", "no signature")
@@ -118,29 +126,29 @@ function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification): stri
         : v.valid
           ? paint(io, "yellow", "valid, not trusted")
           : paint(io, "red", "NOT valid");
-    lines.push(`  signature: ${verdict}${v.signer ? `; signer ${v.signer}` : ""}${v.signedAt ? `; signed ${fmtDate(v.signedAt)}` : ""}${v.digestAlgorithm ? `; ${v.digestAlgorithm}` : ""}`);
+    lines.push(`  signature: ${verdict}${v.signer ? `; signer ${p(v.signer)}` : ""}${v.signedAt ? `; signed ${fmtDate(v.signedAt)}` : ""}${v.digestAlgorithm ? `; ${p(v.digestAlgorithm)}` : ""}`);
   }
   if (pec.type !== "not-pec") {
     const d = pec.daticert;
-    lines.push(`  oggetto: ${pec.originalSubject ?? "-"}`);
-    lines.push(`  mittente: ${pec.sender ?? "-"}`);
-    for (const r of pec.recipients) lines.push(`  destinatario: ${r.address}${r.tipo ? ` (${r.tipo})` : ""}${r.field ? ` [${r.field}]` : ""}`);
-    lines.push(`  data: ${fmtDate(pec.date)}${d ? ` (${d.dati.data.giorno} ${d.dati.data.ora} ${d.dati.data.zona})` : ""}`);
-    if (pec.gestoreEmittente) lines.push(`  gestore: ${pec.gestoreEmittente}`);
-    if (pec.identificativo) lines.push(`  identificativo: ${pec.identificativo}`);
-    if (pec.msgid) lines.push(`  msgid: ${pec.msgid}`);
-    if (pec.consegna) lines.push(`  consegna: ${pec.consegna}`);
-    if (pec.errore && pec.errore !== "nessuno") lines.push(`  errore: ${pec.errore}${pec.erroreEsteso ? ` - ${pec.erroreEsteso}` : ""}`);
+    lines.push(`  oggetto: ${p(pec.originalSubject ?? "-")}`);
+    lines.push(`  mittente: ${p(pec.sender ?? "-")}`);
+    for (const r of pec.recipients) lines.push(p(`  destinatario: ${r.address}${r.tipo ? ` (${r.tipo})` : ""}${r.field ? ` [${r.field}]` : ""}`));
+    lines.push(`  data: ${fmtDate(pec.date)}${d ? p(` (${d.dati.data.giorno} ${d.dati.data.ora} ${d.dati.data.zona})`) : ""}`);
+    if (pec.gestoreEmittente) lines.push(`  gestore: ${p(pec.gestoreEmittente)}`);
+    if (pec.identificativo) lines.push(`  identificativo: ${p(pec.identificativo)}`);
+    if (pec.msgid) lines.push(`  msgid: ${p(pec.msgid)}`);
+    if (pec.consegna) lines.push(`  consegna: ${p(pec.consegna)}`);
+    if (pec.errore && pec.errore !== "nessuno") lines.push(p(`  errore: ${pec.errore}${pec.erroreEsteso ? ` - ${pec.erroreEsteso}` : ""}`));
     if (pec.original) {
       const names = pec.original.attachments.map((a) => a.filename ?? a.mimeType);
-      lines.push(`  original: "${pec.original.subject ?? ""}"${names.length ? `; attachments: ${names.join(", ")}` : ""}`);
+      lines.push(p(`  original: "${pec.original.subject ?? ""}"${names.length ? `; attachments: ${names.join(", ")}` : ""}`));
       if (pec.original.inner) lines.push(`  inner PEC: ${pec.original.inner.type}`);
     }
-  } else if (pec.subject) lines.push(`  subject: ${pec.subject}`);
+  } else if (pec.subject) lines.push(`  subject: ${p(pec.subject)}`);
   const issues = [...(v?.issues ?? []), ...pec.issues];
   for (const i of issues) {
     const color = i.severity === "error" ? "red" : i.severity === "warning" ? "yellow" : "dim";
-    lines.push(`  ${paint(io, color, i.severity)} ${i.code}: ${i.message}`);
+    lines.push(`  ${paint(io, color, i.severity)} ${p(`${i.code}: ${i.message}`)}`);
   }
   return lines.join("\n") + "\n";
 }

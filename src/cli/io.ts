@@ -2,7 +2,7 @@
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
 import { mkdir, readFile, stat } from "node:fs/promises";
-import { folderFiles } from "../node/sources.js";
+import { folderFiles, looksLikeMessage, maildirFiles, sourceKind } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -25,16 +25,37 @@ export interface Io {
   promptSecret?(question: string): Promise<string | undefined>;
 }
 
+/**
+ * Exit status when stdout's reader goes away (EPIPE: `postacert verify … | head -1`): 141,
+ * 128 + SIGPIPE, the status the shell reports for `cat`, `grep` and the other tools that
+ * SIGPIPE ends (Node ignores the signal, so it is given by hand). Never 0: the reader did not
+ * get every verdict, maybe none, and `set -o pipefail` must not take that for success.
+ */
+export const EXIT_EPIPE = 141;
+
+/**
+ * What to do when writing to stdout fails: on EPIPE stop quietly with {@link EXIT_EPIPE}, as
+ * Unix tools do; on any other error (ENOSPC with `> /dev/full`, EIO…) say so on stderr in one
+ * line and exit 2. `exit` does not return in the CLI; the handler acts once in any case.
+ */
+export function onStdoutError(stdout: NodeJS.EventEmitter, writeErr: (text: string) => void, exit: (code: number) => void): void {
+  let done = false;
+  stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (done) return;
+    done = true;
+    if (err.code === "EPIPE") return exit(EXIT_EPIPE);
+    writeErr(`postacert: cannot write to stdout: ${err.message}\n`);
+    exit(2);
+  });
+}
+
 /** The process's standard streams. */
 export function nodeIo(): Io {
-  // `postacert … | head` closes the pipe early: stop quietly, as Unix tools do.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+  onStdoutError(process.stdout, (t) => void process.stderr.write(t), (code) => process.exit(code));
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
   return {
-    out: (t) => void process.stdout.write(t),
+    // Nothing more is written once stdout has failed (the process is exiting).
+    out: (t) => void (process.stdout.writable && process.stdout.write(t)),
     err: (t) => void process.stderr.write(t),
     color: process.stdout.isTTY === true && !noColor,
     progress: process.stderr.isTTY === true,
@@ -82,9 +103,25 @@ function promptSecret(question: string): Promise<string | undefined> {
 export interface Input {
   name: string;
   read(): Promise<Uint8Array>;
+  /**
+   * Found in a folder without the `.eml` extension: a message only when its first line is a
+   * header field ({@link looksLikeMessage}), else skipped, as scan does.
+   */
+  sniff?: boolean;
 }
 
-/** Expands files and folders (recursively, sorted) into inputs; "-" is standard input. */
+/** Whether a batch input is to be skipped: a folder's file that is not a message (see {@link Input.sniff}). */
+export function notAMessage(input: Input, bytes: Uint8Array): boolean {
+  return input.sniff === true && !looksLikeMessage(bytes);
+}
+
+/**
+ * Expands files and folders into inputs; "-" is standard input. A folder gives the messages
+ * scan reads in it, through the same walks: a Maildir (a folder with cur/ or new/) its cur/
+ * and new/ files, any other folder its files recursively and sorted, without hidden ones and
+ * the extensions that are never messages, those not named .eml marked {@link Input.sniff}.
+ * A file named on the command line is always read.
+ */
 export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
   if (args.length === 0) throw new UsageError("no input files");
   const out: Input[] = [];
@@ -99,11 +136,21 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     } catch {
       throw new UsageError(`cannot read "${arg}"`);
     }
-    if (st.isDirectory()) {
+    if (!st.isDirectory()) out.push(fileInput(arg));
+    else if ((await sourceKind(arg)) === "maildir") {
+      // A Maildir whose cur/ or new/ cannot be listed becomes an input that cannot be read.
+      try {
+        for await (const path of maildirFiles(arg)) out.push(fileInput(path));
+      } catch (err) {
+        out.push({ name: arg, read: () => Promise.reject(err as Error) });
+      }
+    } else {
       // A folder under it that cannot be read becomes an input that cannot be read: reported
       // with the others, instead of ending the command.
-      for await (const f of folderFiles(arg, (path, err) => out.push({ name: path, read: () => Promise.reject(err) }))) out.push(fileInput(f.path));
-    } else out.push(fileInput(arg));
+      for await (const f of folderFiles(arg, (path, err) => out.push({ name: path, read: () => Promise.reject(err) }))) {
+        out.push(f.sniff ? { ...fileInput(f.path), sniff: true } : fileInput(f.path));
+      }
+    }
   }
   return out;
 }
@@ -137,4 +184,21 @@ const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as c
 /** Wraps text in an ANSI color when colors are on. */
 export function paint(io: Io, color: keyof typeof CODES, text: string): string {
   return io.color ? `\x1b[${CODES[color]}m${text}\x1b[0m` : text;
+}
+
+/**
+ * C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the bidi
+ * controls (LRM, RLM, ALM, embeddings, overrides such as U+202E, isolates).
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a message (subjects, addresses, attachment names, signer names, issue messages),
+ * or a file name from an archive, made safe to print on a terminal: every control character
+ * (C0, C1: escape sequences, line breaks, clear-screen, OSC) and bidi control becomes
+ * `replacement` (a space by default), so no text can forge a line of output, hide what
+ * follows or reorder it. For human output only: JSON escapes controls itself and must stay exact.
+ */
+export function printable(text: string, replacement = " "): string {
+  return text.replace(UNPRINTABLE, replacement);
 }

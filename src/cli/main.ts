@@ -28,9 +28,11 @@ Exit status: 0 every file is PEC (and verified), 1 some file is not PEC or faile
 verification, 2 usage error or unreadable input.`,
   inspect: `postacert inspect <file|dir|->... [--json]
 
-Reads each PEC message (folders recursively, skipping .pem/.ldif/.p7s/.xml/.json
-files there; "-" for standard input) and prints its
-type, daticert data, original message and consistency issues. No cryptography.
+Reads each PEC message and prints its type, daticert data, original message and
+consistency issues. No cryptography. A folder gives the messages scan reads in it: a
+Maildir's cur/ and new/; elsewhere, recursively, .eml files and the other files whose
+first line is a header field (not .pem/.ldif/.p7s/.xml/.json…). Files named on the
+command line are always read; "-" is standard input.
 
 Options:
   --json     one JSON object per file, one per line

@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { PecError } from "../errors.js";
 import { parsePem } from "../smime/certificate.js";
+import { parseCrl } from "../smime/crl.js";
 import { TrustStore } from "../trust/store.js";
 import { UsageError } from "./io.js";
 
@@ -29,14 +30,28 @@ export async function loadTrust(paths: string[]): Promise<TrustStore> {
   return TrustStore.merge(...stores);
 }
 
-/** Loads --crl files: DER, or PEM with one or more CRLs. */
+/**
+ * Loads --crl files: DER, or PEM with one or more CRLs. Each CRL is parsed here (parseCrl
+ * caches it for the verifications): a file that holds none is a usage error naming --crl and
+ * the file, as a bad --trust file is, not a malformed certificate blamed on every message.
+ *
+ * @throws UsageError when a file cannot be read or is not a CRL
+ */
 export async function loadCrls(paths: string[]): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const p of paths) {
     const bytes = await readOptionFile("--crl", p);
-    const pem = parsePem(new TextDecoder().decode(bytes)).filter((b) => b.label === "X509 CRL");
-    if (pem.length) for (const b of pem) out.push(b.der);
-    else out.push(bytes);
+    try {
+      const text = new TextDecoder().decode(bytes);
+      const pem = parsePem(text).filter((b) => b.label === "X509 CRL");
+      if (!pem.length && text.includes("-----BEGIN")) throw new UsageError(`--crl "${p}": no X509 CRL block in this PEM file`);
+      const ders = pem.length ? pem.map((b) => b.der) : [bytes];
+      for (const der of ders) parseCrl(der);
+      out.push(...ders);
+    } catch (err) {
+      if (err instanceof PecError) throw new UsageError(`--crl "${p}": ${bytes.length ? err.message : "empty file"}`);
+      throw err;
+    }
   }
   return out;
 }
