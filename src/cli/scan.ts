@@ -23,7 +23,7 @@ import { TransactionTally } from "../transactions/tally.js";
 import type { TrustStore } from "../trust/index.js";
 import type { Tinypool } from "tinypool";
 import { loadTrust } from "./trust-files.js";
-import { type Io, UsageError, paint } from "./io.js";
+import { type Io, UsageError, paint, printable } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
 import { type SourceCount, type SourceEntry, countSource, enumerateSource, isImap, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
@@ -243,8 +243,9 @@ function humanLine(r: ScanRecord, io: Io): string {
   const s = r.summary;
   const codes = [...(r.signature?.issues ?? []), ...r.issues].filter((i) => i.severity === "error").map((i) => i.code);
   const what = r.status === "not-pec" ? paint(io, "yellow", "not PEC") : r.status === "unreadable" ? paint(io, "red", "unreadable") : paint(io, "red", "failed");
-  const about = s && s.type !== "not-pec" ? ` ${s.type}${s.subject ? ` "${s.subject.replace(/[\u0000-\u001f\u007f]/g, " ")}"` : ""}` : "";
-  return `${r.id}: ${what}${about}${codes.length ? ` - ${[...new Set(codes)].join(", ")}` : ""}\n`;
+  const about = s && s.type !== "not-pec" ? ` ${s.type}${s.subject ? ` "${printable(s.subject)}"` : ""}` : "";
+  // The id is a file name or an IMAP URL: an archive's names can hold controls too.
+  return `${printable(r.id)}: ${what}${about}${codes.length ? ` - ${[...new Set(codes)].join(", ")}` : ""}\n`;
 }
 
 /**
@@ -261,7 +262,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   for (const s of opts.sources) if (!isImap(s)) await sourceKind(s);
   if (opts.report) await checkWritable(opts.report, "--report");
   for (const { source, folders } of await unscannedMaildirFolders(opts.sources)) {
-    io.err(`postacert: ${source}: not scanned: ${folders.join(", ")} (Maildir++ folders are Maildirs of their own: give them as sources too)\n`);
+    io.err(`postacert: ${printable(`${source}: not scanned: ${folders.join(", ")}`)} (Maildir++ folders are Maildirs of their own: give them as sources too)\n`);
   }
   const password = await imapPassword(opts.sources, io);
 
@@ -475,7 +476,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   const inShard = opts.shard ? (id: string) => shardOf(id, opts.shard!.count) === opts.shard!.index - 1 : () => true;
   const sourceError = (source: string, err: Error): void => {
     sourceErrors++;
-    io.err(`${io.progress ? "\r\x1b[2K" : ""}postacert: ${source}: ${err.message}\n`);
+    io.err(`${io.progress ? "\r\x1b[2K" : ""}postacert: ${printable(`${source}: ${err.message}`)}\n`);
   };
   try {
     for (const [i, source] of opts.sources.entries()) {

@@ -319,6 +319,17 @@ describe("output and exit status", () => {
     expect(parseSummary((await scan(["--trust", ca, both])).stdout)).toMatchObject({ delivered: 1, duplicates: ok["duplicates"], "failed verification": consegne.length });
   });
 
+  it("a failed message's line shows its file name and subject without control characters", async () => {
+    const evil = join(dir, "evil-names");
+    await mkdir(evil, { recursive: true });
+    // Untrusted without --trust: one "failed" line per message, naming the file.
+    await writeFile(join(evil, "a\x1b]0;pwned\x07\u202e\x85b.eml"), sim[0]!.bytes);
+    const r = await scan([evil]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("failed");
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
   it("an unreadable message among good ones is status 1, shown with its code", async () => {
     const mixed = join(dir, "mixed");
     // A header block over parseMime's 1 MiB limit: ERR_TOO_LARGE.
