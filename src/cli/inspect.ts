@@ -57,9 +57,10 @@ async function batch(
   return tally;
 }
 
+/** The contract's status: 2 when any input could not be read, else 1 when any failed or is not PEC. */
 function exitStatus(t: Tally): number {
-  if (t.unreadable > 0 && t.ok + t.failed + t.notPec === 0) return 2;
-  return t.failed + t.notPec + t.unreadable > 0 ? 1 : 0;
+  if (t.unreadable > 0) return 2;
+  return t.failed + t.notPec > 0 ? 1 : 0;
 }
 
 /** `postacert inspect` */

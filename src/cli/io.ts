@@ -133,8 +133,10 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     let st;
     try {
       st = await stat(arg);
-    } catch {
-      throw new UsageError(`cannot read "${arg}"`);
+    } catch (err) {
+      // Reported with the others as an input that cannot be read (status 2), not the end of the batch.
+      out.push({ name: arg, read: () => Promise.reject(err as Error) });
+      continue;
     }
     if (!st.isDirectory()) out.push(fileInput(arg));
     else if ((await sourceKind(arg)) === "maildir") {
@@ -152,6 +154,8 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       }
     }
   }
+  // An empty folder (or one of certificates only) must not pass for a verified one.
+  if (out.length === 0) throw new UsageError(`no messages in ${args.map((a) => `"${a}"`).join(", ")}`);
   return out;
 }
 

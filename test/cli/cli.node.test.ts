@@ -159,6 +159,24 @@ describe("inspect", () => {
 });
 
 describe("verify", () => {
+  it("a missing or unreadable input is reported beside the others, and the status is 2", async () => {
+    const missing = join(dir, "no-such.eml");
+    const io = capture();
+    expect(await main(["verify", "--trust", caPem, good, missing], io)).toBe(2);
+    expect(io.stdout).toContain("valid and trusted");
+    expect(io.stderr).toContain(`${missing}: cannot read: ENOENT`);
+    const json = capture();
+    expect(await main(["verify", "--trust", caPem, "--json", missing, good], json)).toBe(2);
+    expect(json.stdout.trim().split("\n")).toHaveLength(1);
+    // A folder with no message in it is not a folder of verified messages.
+    const empty = join(dir, "empty-folder");
+    await mkdir(empty, { recursive: true });
+    await writeFile(join(empty, "ca.pem"), await readFile(caPem));
+    const none = capture();
+    expect(await main(["verify", "--trust", caPem, empty], none)).toBe(2);
+    expect(none.stderr).toContain("no messages in");
+  });
+
   it("--trust ca.pem: good file valid and trusted (0), tampered one not valid (1)", async () => {
     const ok = capture();
     expect(await main(["verify", "--trust", caPem, good], ok)).toBe(0);
@@ -273,7 +291,7 @@ describe("folders beside trust material", () => {
     await symlink(good, join(folder, "linked.eml"));
     await withUnreadableFolder(folder, async () => {
       const io = capture();
-      expect(await main(["inspect", folder], io)).toBe(1);
+      expect(await main(["inspect", folder], io)).toBe(2);
       expect(io.stdout).toContain(`${join(folder, "linked.eml")}: accettazione`);
       expect(io.stdout).not.toContain("stray.eml");
       expect(io.stderr).toMatch(/cannot read: ENAMETOOLONG/);
