@@ -266,9 +266,21 @@ function parse(args: string[], options: OptionSpec): { values: Record<string, un
   }
 }
 
+/** `2026-03-01`, `2026-03-01T10:00`, `…T10:00:00.5Z`, `…T10:00:00+01:00`: what --at documents. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An --at time, ISO 8601 only. `new Date` alone takes "1" for 2001 and rolls 2026-02-30 over to
+ * 2 March: a clock that silently differs from the one asked for would move every verdict.
+ */
 function parseTime(text: string): Date {
-  const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time`);
+  const m = ISO_TIME.exec(text.trim());
+  const d = m ? new Date(text.trim().replace(" ", "T")) : new Date(Number.NaN);
+  const [, , month, day, hour, minute, second] = m ?? [];
+  const inRange = m !== null && Number(month) >= 1 && Number(month) <= 12 && Number(hour ?? 0) <= 23 && Number(minute ?? 0) <= 59 && Number(second ?? 0) <= 59;
+  // Day 30 of February is not rejected by Date: it must come back as the day it was written.
+  const dayKept = m !== null && Number(day) >= 1 && Number(day) <= new Date(Date.UTC(Number(m[1]), Number(month), 0)).getUTCDate();
+  if (!inRange || !dayKept || Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time (e.g. 2026-03-01T10:00:00Z)`);
   return d;
 }
 

@@ -99,6 +99,17 @@ describe("usage", () => {
       expect(await main(args, io), args.join(" ")).toBe(2);
     }
   });
+
+  it("--at takes ISO 8601 times only, and no day that does not exist", async () => {
+    for (const at of ["1", "Tue Nov 24 2026", "2026-02-30", "2026-02-29", "2026-13-01", "2026-03-01T24:00"]) {
+      const io = capture();
+      expect(await main(["verify", "--at", at, good], io), at).toBe(2);
+      expect(io.stderr).toContain("is not an ISO 8601 time");
+    }
+    for (const at of ["2024-02-29", "2026-03-01T10:00:00Z", "2026-03-01T10:00:00.5+01:00"]) {
+      expect(await main(["verify", "--at", at, good], capture()), at).toBeLessThan(2);
+    }
+  });
 });
 
 describe("inspect", () => {
