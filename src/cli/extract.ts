@@ -1,12 +1,12 @@
 /**
  * `postacert extract`: writes the parts of a PEC message to a folder.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { PecError } from "../errors.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
-import { type Io, UsageError, makeDir, printable } from "./io.js";
+import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
 
 /** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
 const NAME_MAX = 255;
@@ -50,15 +50,23 @@ export function safeFileName(name: string | undefined, fallback: string): string
   return n || fallback;
 }
 
+/**
+ * Where extractPec puts things. It runs twice: first to plan (paths only, nothing written), so
+ * that without --force an existing file is refused before anything is written, then to write.
+ */
 interface Writer {
   written: string[];
+  dir(path: string, own: boolean): Promise<void>;
   put(dir: string, name: string, bytes: Uint8Array): Promise<void>;
 }
 
-function writer(force: boolean): Writer {
+function writer(force: boolean, plan: boolean): Writer {
   const used = new Set<string>();
   const w: Writer = {
     written: [],
+    async dir(path, own) {
+      if (!plan) await (own ? makeOwnDir(path) : makeDir(path));
+    },
     async put(dir, name, bytes) {
       // Two attachments with one name in the same message: number the later ones.
       let candidate = join(dir, name);
@@ -67,12 +75,10 @@ function writer(force: boolean): Writer {
         candidate = join(dir, `${name.slice(0, name.length - ext.length)} (${i})${ext}`);
       }
       used.add(candidate);
-      try {
-        await writeFile(candidate, bytes, { flag: force ? "w" : "wx" });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`"${candidate}" exists (use --force to overwrite)`);
-        throw new UsageError(`cannot write "${candidate}": ${(err as Error).message}`);
-      }
+      const exists = `"${candidate}" exists (use --force to overwrite)`;
+      if (plan) {
+        if (!force && (await lstat(candidate).catch(() => undefined))) throw new UsageError(exists);
+      } else await writeFresh(candidate, bytes, force, exists);
       w.written.push(candidate);
     },
   };
@@ -80,7 +86,7 @@ function writer(force: boolean): Writer {
 }
 
 async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): Promise<void> {
-  await makeDir(dir);
+  await w.dir(dir, depth > 0);
   if (pec.original) await w.put(dir, "postacert.eml", pec.original.bytes);
   if (pec.daticertEntity) await w.put(dir, "daticert.xml", pec.daticertEntity.decodedBody());
   if (pec.signature) await w.put(dir, pec.signature.form === "opaque" ? "smime.p7m" : "smime.p7s", pec.signature.cms);
@@ -88,7 +94,7 @@ async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): 
     const attachments = pec.original.attachments;
     if (attachments.length) {
       const adir = join(dir, "attachments");
-      await makeDir(adir);
+      await w.dir(adir, true);
       for (let i = 0; i < attachments.length; i++) {
         const a = attachments[i]!;
         await w.put(adir, safeFileName(a.filename, `attachment-${i + 1}`), a.content());
@@ -119,8 +125,9 @@ export async function runExtract(file: string, opts: { out: string | undefined; 
     return 1;
   }
   const out = opts.out ?? basename(file, extname(file)) + ".parts";
-  const w = writer(opts.force);
   // A forwarded PEC: the outer mail is not written, the PEC inside it is.
+  await extractPec(pec, out, writer(opts.force, true), 0);
+  const w = writer(opts.force, false);
   await extractPec(pec, out, w, 0);
   for (const f of w.written) io.out(printable(f) + "\n");
   return 0;

@@ -1,7 +1,7 @@
 /**
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { folderFiles, looksLikeMessage, maildirFiles, sourceKind } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
@@ -170,6 +170,44 @@ export async function makeDir(path: string): Promise<void> {
     await mkdir(path, { recursive: true });
   } catch (err) {
     throw new UsageError(`cannot create the folder "${path}": ${(err as Error).message}`);
+  }
+}
+
+/**
+ * {@link makeDir} for a folder the command names itself inside the output folder (an extract's
+ * `attachments/`): one that is a symbolic link already would send the writes wherever it points.
+ *
+ * @throws UsageError when it cannot be made, or is a symbolic link
+ */
+export async function makeOwnDir(path: string): Promise<void> {
+  await makeDir(path);
+  if ((await lstat(path)).isSymbolicLink()) throw new UsageError(`"${path}" is a symbolic link: not writing through it`);
+}
+
+/**
+ * Writes a new file, never through a symbolic link: created exclusively, so a link already at
+ * `path` (to a file outside the output folder) is not followed. With `replace`, what is at
+ * `path` (a file, or a link, itself) is removed first; a folder is not.
+ *
+ * @throws UsageError when the file exists and `replace` is not set (`exists`), or cannot be written
+ */
+export async function writeFresh(path: string, data: Uint8Array | string, replace: boolean, exists = `"${path}" exists`): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(path, data, { flag: "wx" });
+      return;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== "EEXIST" || attempt > 0) throw new UsageError(`cannot write "${path}": ${e.message}`);
+      if (!replace) throw new UsageError(exists);
+      try {
+        if ((await lstat(path)).isDirectory()) throw new UsageError(`cannot write "${path}": it is a folder`);
+        await unlink(path);
+      } catch (inner) {
+        if (inner instanceof UsageError) throw inner;
+        throw new UsageError(`cannot write "${path}": ${(inner as Error).message}`);
+      }
+    }
   }
 }
 

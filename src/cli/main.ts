@@ -66,7 +66,7 @@ Writes the parts of a PEC message to a folder: postacert.eml, daticert.xml, smim
 the original's attachments (safe names), and the inner PECs of forwarded messages.
 
 Options:
-  --out <dir>  destination folder (default: the file name without extension)
+  --out <dir>  destination folder (default: the file name without extension, plus ".parts")
   --force      overwrite existing files
   -h, --help   this help
 

@@ -2,7 +2,7 @@
  * `postacert simulate` (every scenario's messages as .eml files, with the test CA and the
  * gestori LDIF) and `postacert demo` (the `npm start` walk-through of one flow).
  */
-import { readdir, unlink, writeFile } from "node:fs/promises";
+import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PEC_TYPE_LABELS } from "../pec/constants.js";
 import { verifyPec } from "../pec/verify.js";
@@ -19,7 +19,7 @@ import {
   scenarioNetwork,
 } from "../simulator/scenarios.js";
 import { TrustStore } from "../trust/store.js";
-import { type Io, UsageError, makeDir, paint } from "./io.js";
+import { type Io, UsageError, makeDir, paint, writeFresh } from "./io.js";
 
 /** File name of a step: `<nn>-<type>.eml` (design.md CLI contract). */
 export function stepFileName(m: Pick<FlowMessage, "step" | "type">, total: number): string {
@@ -28,23 +28,20 @@ export function stepFileName(m: Pick<FlowMessage, "step" | "type">, total: numbe
 
 const STEP_FILE = /^\d{2,}-[a-z-]+\.eml$/;
 
-async function writeOrFail(path: string, data: Uint8Array | string): Promise<void> {
-  try {
-    await writeFile(path, data);
-  } catch (err) {
-    throw new UsageError(`cannot write "${path}": ${(err as Error).message}`);
-  }
-}
-
-/** Removes the step files an earlier run left in `dir` (only `<nn>-<type>.eml`: nothing else is ours). */
-async function clearSteps(dir: string): Promise<void> {
+/**
+ * Removes the step files an earlier run left in `dir` (only `<nn>-<type>.eml`: nothing else is
+ * ours); returns how many.
+ */
+async function clearSteps(dir: string): Promise<number> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
-    return;
+    return 0;
   }
-  for (const n of names) if (STEP_FILE.test(n)) await unlink(join(dir, n)).catch(() => undefined);
+  let removed = 0;
+  for (const n of names) if (STEP_FILE.test(n) && (await unlink(join(dir, n)).then(() => true, () => false))) removed++;
+  return removed;
 }
 
 /** Writes every message of a flow to `dir`; returns the paths, in step order. */
@@ -54,7 +51,7 @@ async function writeFlow(dir: string, flow: PecFlow): Promise<string[]> {
   const paths: string[] = [];
   for (const m of flow.messages) {
     const path = join(dir, stepFileName(m, flow.messages.length));
-    await writeOrFail(path, m.message.bytes);
+    await writeFresh(path, m.message.bytes, true);
     paths.push(path);
   }
   return paths;
@@ -82,8 +79,16 @@ export async function runSimulate(opts: { scenario: string; out: string; list: b
   const start = new Date();
   const { network } = await scenarioNetwork(pki);
   await makeDir(opts.out);
-  await writeOrFail(join(opts.out, "ca.pem"), network.caPem());
-  await writeOrFail(join(opts.out, "gestori.ldif"), await network.igpecLdif());
+  await writeFresh(join(opts.out, "ca.pem"), network.caPem(), true);
+  await writeFresh(join(opts.out, "gestori.ldif"), await network.igpecLdif(), true);
+
+  // Every run makes a new CA and overwrites ca.pem: an earlier run's scenarios left in --out
+  // would no longer verify against it, so their messages go (other files stay).
+  for (const name of SCENARIO_NAMES) {
+    if (chosen.includes(name)) continue;
+    const removed = await clearSteps(join(opts.out, name));
+    if (removed > 0) io.err(`postacert: removed ${removed} messages of an earlier run from ${join(opts.out, name)}: they were signed by another test CA\n`);
+  }
 
   let total = 0;
   for (const name of chosen) {
@@ -135,8 +140,8 @@ export async function runDemo(opts: { out: string }, io: Io): Promise<number> {
   const trust = await TrustStore.fromPem(network.caPem());
   await makeDir(dir);
   const paths = await writeFlow(dir, flow);
-  await writeOrFail(join(dir, "ca.pem"), network.caPem());
-  await writeOrFail(join(dir, "gestori.ldif"), await network.igpecLdif());
+  await writeFresh(join(dir, "ca.pem"), network.caPem(), true);
+  await writeFresh(join(dir, "gestori.ldif"), await network.igpecLdif(), true);
 
   let failed = 0;
   for (const [i, m] of flow.messages.entries()) {

@@ -1,6 +1,6 @@
 // The postacert CLI, run in-process with a capturing Io (exit statuses, JSON shape, help,
 // batches, extract's safe file names).
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from "node:fs/promises";
+import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -261,7 +261,37 @@ describe("extract", () => {
     await mkdir(join(out, "daticert.xml"), { recursive: true });
     const forced = capture();
     expect(await main(["extract", busta, "--out", out, "--force"], forced)).toBe(2);
-    expect(forced.stderr).toMatch(/cannot write ".*daticert.xml": EISDIR/);
+    expect(forced.stderr).toMatch(/cannot write ".*daticert.xml": it is a folder/);
+  });
+
+  it("refuses an existing part before writing anything, and never writes through a symbolic link", async () => {
+    const out = join(dir, "partial");
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, "smime.p7s"), "mine");
+    const io = capture();
+    expect(await main(["extract", busta, "--out", out], io)).toBe(2);
+    expect(io.stderr).toMatch(/smime.p7s" exists/);
+    expect((await readdir(out)).sort()).toEqual(["smime.p7s"]);
+    // A link at a part's name is replaced by --force, its target left alone.
+    const victim = join(dir, "victim.txt");
+    await writeFile(victim, "precious");
+    const linked = join(dir, "linked-out");
+    await mkdir(linked, { recursive: true });
+    await symlink(victim, join(linked, "postacert.eml"));
+    expect(await main(["extract", busta, "--out", linked], capture())).toBe(2);
+    expect(await main(["extract", busta, "--out", linked, "--force"], capture())).toBe(0);
+    expect(await readFile(victim, "utf8")).toBe("precious");
+    expect((await lstat(join(linked, "postacert.eml"))).isFile()).toBe(true);
+    // An attachments/ that links elsewhere is not written through.
+    const elsewhere = join(dir, "elsewhere");
+    await mkdir(elsewhere, { recursive: true });
+    const redirected = join(dir, "redirected-out");
+    await mkdir(redirected, { recursive: true });
+    await symlink(elsewhere, join(redirected, "attachments"));
+    const r = capture();
+    expect(await main(["extract", busta, "--out", redirected, "--force"], r)).toBe(2);
+    expect(r.stderr).toContain("is a symbolic link");
+    expect(await readdir(elsewhere)).toEqual([]);
   });
 
   it("makes any attachment name safe", () => {

@@ -1,7 +1,7 @@
 // `postacert simulate` and `postacert demo` in-process: the design.md layout, files that
 // `postacert verify --trust` accepts, the scenario list, usage errors, the demo's output.
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +102,23 @@ describe("postacert simulate --scenario all", () => {
     expect((await readdir(dir)).sort()).toEqual(["01-non-accettazione.eml", "notes.txt"]);
     expect(c.out()).toContain("Wrote 1 messages of 1 scenario");
     await rm(join(dir, "notes.txt"));
+  });
+
+  it("a run into an earlier run's folder leaves only messages its ca.pem verifies, never writing through links", async () => {
+    const mixed = join(tmp, "mixed");
+    expect(await runSimulate({ scenario: "timeout", out: mixed, list: false }, captureIo().io)).toBe(0);
+    await writeFile(join(mixed, "timeout", "notes.txt"), "mine");
+    const victim = join(tmp, "victim.pem");
+    await writeFile(victim, "precious");
+    await rm(join(mixed, "ca.pem"));
+    await symlink(victim, join(mixed, "ca.pem"));
+    const c = captureIo();
+    expect(await runSimulate({ scenario: "ok-completa", out: mixed, list: false }, c.io)).toBe(0);
+    expect(c.err()).toMatch(/removed \d+ messages of an earlier run from .*timeout/);
+    expect(await readdir(join(mixed, "timeout"))).toEqual(["notes.txt"]);
+    expect(await readFile(victim, "utf8")).toBe("precious");
+    const v = captureIo();
+    expect(await runVerify([mixed], { trust: [join(mixed, "ca.pem")], crl: [], json: false }, v.io)).toBe(0);
   });
 });
 
