@@ -108,7 +108,8 @@ async function trustFingerprint(paths: string[]): Promise<string> {
   if (paths.length === 0) return "system";
   const parts: string[] = [];
   for (const p of paths) parts.push(oneShotHash("sha256", await readFile(p), "hex"));
-  return "sha256:" + oneShotHash("sha256", parts.sort().join(","), "hex");
+  // A file given twice adds no anchor: the same state file serves (and no earlier one changes).
+  return "sha256:" + oneShotHash("sha256", [...new Set(parts)].sort().join(","), "hex");
 }
 
 async function imapPassword(sources: string[], io: Io): Promise<string | undefined> {

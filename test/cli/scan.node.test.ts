@@ -258,6 +258,8 @@ describe("--state", () => {
     const r = await scan(["--state", state, folder]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("other --trust");
+    // The same file named twice is the same anchors.
+    expect((await scan(["--trust", ca, "--trust", ca, "--state", state, folder])).code).toBeLessThan(2);
     const notState = join(dir, "not-state.jsonl");
     await writeFile(notState, '{"hello":1}\n');
     const r2 = await scan(["--state", notState, folder]);
