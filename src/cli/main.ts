@@ -147,9 +147,18 @@ Examples:
 export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === undefined || command === "-h" || command === "--help" || command === "help") {
-      io.out(HELP.main + "\n");
-      return command === undefined ? 2 : 0;
+    // Without a command the help is the error message: stderr, status 2.
+    if (command === undefined) {
+      io.err(HELP.main + "\n");
+      return 2;
+    }
+    if (command === "-h" || command === "--help" || command === "help") {
+      // `postacert help verify` is `postacert verify --help`.
+      const topic = command === "help" ? rest[0] : undefined;
+      const text = topic !== undefined && topic !== "main" ? HELP[topic] : HELP.main;
+      if (text === undefined) throw new UsageError(`unknown command "${topic}"`);
+      io.out(text + "\n");
+      return 0;
     }
     if (command === "--version" || command === "-v") {
       io.out("postacert " + (await version()) + "\n");
@@ -157,7 +166,9 @@ export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
     }
     const help = HELP[command];
     if (!help || command === "main") throw new UsageError(`unknown command "${command}"`);
-    if (rest.includes("-h") || rest.includes("--help")) {
+    // After "--" every argument is a file, even one named --help.
+    const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+    if (options.includes("-h") || options.includes("--help")) {
       io.out(help + "\n");
       return 0;
     }

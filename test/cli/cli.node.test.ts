@@ -93,6 +93,21 @@ describe("usage", () => {
     expect(io.stdout).toMatch(/Exit status/);
   });
 
+  it("help <command> is that command's help; no command is an error on stderr; after -- a --help is a file", async () => {
+    const io = capture();
+    expect(await main(["help", "verify"], io)).toBe(0);
+    expect(io.stdout).toMatch(/^postacert verify /);
+    expect(await main(["help", "frobnicate"], capture())).toBe(2);
+    const none = capture();
+    expect(await main([], none)).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toMatch(/Exit status/);
+    const dashed = capture();
+    expect(await main(["verify", "--", "--help"], dashed)).toBe(2);
+    expect(dashed.stdout).not.toContain("Options:");
+    expect(dashed.stderr).toContain("--help: cannot read");
+  });
+
   it("exits 2 on usage errors", async () => {
     for (const args of [[], ["frobnicate"], ["inspect"], ["inspect", "--nope", "x"], ["verify", "--at", "yesterday", "x"], ["inspect", join(dir, "missing.eml")]]) {
       const io = capture();
