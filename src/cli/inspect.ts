@@ -29,8 +29,15 @@ async function batch(
   const tally: Tally = { ok: 0, failed: 0, notPec: 0, unreadable: 0 };
   const started = Date.now();
   const showProgress = io.progress && inputs.length > 20;
+  let drawn = false;
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
+    // The progress line ends without a line break: cleared before this file's lines are
+    // printed, or on a terminal they would be glued to it.
+    if (drawn) {
+      io.err("\r\x1b[2K");
+      drawn = false;
+    }
     let bytes: Uint8Array | undefined;
     try {
       bytes = await input.read();
@@ -52,6 +59,7 @@ async function batch(
       const rate = ((i + 1) / Math.max(1, Date.now() - started)) * 1000;
       io.err(`\r${i + 1}/${inputs.length} files, ${rate.toFixed(0)}/s, ${tally.failed + tally.unreadable} failed`);
       if (i === inputs.length - 1) io.err("\n");
+      else drawn = true;
     }
   }
   return tally;

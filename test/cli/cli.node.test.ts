@@ -185,6 +185,19 @@ describe("inspect", () => {
 });
 
 describe("verify", () => {
+  it("on a terminal, the progress line is cleared before a file's lines, not glued to them", async () => {
+    const many = join(dir, "many");
+    await mkdir(many, { recursive: true });
+    for (let i = 0; i < 25; i++) await writeFile(join(many, `m${String(i).padStart(2, "0")}.eml`), await readFile(good));
+    // One terminal for both streams, as a user sees it: "\r\x1b[2K" erases the line so far.
+    let screen = "";
+    const io = { ...capture(), progress: true, out: (t: string) => void (screen += t), err: (t: string) => void (screen += t) };
+    expect(await main(["inspect", many], io)).toBe(0);
+    const lines = screen.split("\n").map((l) => l.slice(l.lastIndexOf("\r\x1b[2K") + 1));
+    expect(lines.some((l) => l.includes("files, ") && l.includes("accettazione"))).toBe(false);
+    expect(screen).toContain("25/25 files");
+  });
+
   it("a missing or unreadable input is reported beside the others, and the status is 2", async () => {
     const missing = join(dir, "no-such.eml");
     const io = capture();
