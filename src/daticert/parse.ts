@@ -791,12 +791,21 @@ function isNameChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e;
 }
 
+/** Attributes of one element checked for duplicates by a scan; past them, by a set. */
+const SCAN_ATTRIBUTES = 8;
+
 class FastReader {
   pos = 0;
   /** The last start tag: its name, whether it closed itself, its attributes (name, value pairs). */
   name = "";
   empty = false;
   readonly attrs: string[] = [];
+  /**
+   * The attribute names of the last start tag, built only past {@link SCAN_ATTRIBUTES}: a
+   * scan of the list per attribute is the fastest check for the one to three attributes real
+   * elements have, and quadratic for the tens of thousands a hostile one can hold.
+   */
+  names: Set<string> | undefined = undefined;
   readonly r = new Fields();
 
   constructor(readonly s: string) {}
@@ -997,6 +1006,7 @@ class FastReader {
     this.pos++;
     this.name = this.nameAt();
     this.attrs.length = 0;
+    this.names = undefined;
     for (;;) {
       let c = s.charCodeAt(this.pos);
       if (c === 0x3e) {
@@ -1033,8 +1043,19 @@ class FastReader {
         if (vc === 0x3c || vc === 0x09 || vc === 0x0a || vc === 0x0d) this.bail();
       }
       if (value.indexOf("&") !== -1) value = this.entities(value, true);
-      for (let k = 0; k < this.attrs.length; k += 2) if (this.attrs[k] === name) this.bail();
-      this.attrs.push(name, value);
+      const a = this.attrs;
+      if (a.length < 2 * SCAN_ATTRIBUTES) {
+        for (let k = 0; k < a.length; k += 2) if (a[k] === name) this.bail();
+      } else {
+        let names = this.names;
+        if (names === undefined) {
+          names = this.names = new Set();
+          for (let k = 0; k < a.length; k += 2) names.add(a[k]!);
+        }
+        if (names.has(name)) this.bail();
+        names.add(name);
+      }
+      a.push(name, value);
     }
   }
 

@@ -165,11 +165,18 @@ interface Segment {
   value: string;
 }
 
+/** The value of one RFC 2231 parameter from its segments, in header order, duplicates included. */
 function decodeExtended(segments: Segment[]): string {
+  // The sort is stable, so among segments with the same index the first in the header
+  // comes first, and only it is kept. Deduplicating here rather than on insertion keeps a
+  // header of n segments at n log n (a lookup per segment made 80,000 segments take seconds).
   segments.sort((a, b) => a.index - b.index);
   const bytes: number[] = [];
   let charset = "";
+  let prev = -1;
   segments.forEach((seg, k) => {
+    if (seg.index === prev) return;
+    prev = seg.index;
     let v = seg.value;
     if (seg.extended) {
       if (k === 0) {
@@ -238,8 +245,8 @@ export function parseParams(input: string): ParsedParams {
     extended ??= new Map<string, Segment[]>();
     let segs = extended.get(name);
     if (!segs) extended.set(name, (segs = []));
-    const at = index < 0 ? 0 : index;
-    if (!segs.some((s) => s.index === at)) segs.push({ index: at, extended: ext, value: p.value });
+    // A repeated index is dropped by decodeExtended (the first one counts).
+    segs.push({ index: index < 0 ? 0 : index, extended: ext, value: p.value });
   }
   if (extended) for (const [name, segs] of extended) params[name] = decodeExtended(segs);
   return { value, params };
