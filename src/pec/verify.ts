@@ -7,6 +7,8 @@
  */
 import { PecError } from "../errors.js";
 import type { Certificate } from "../smime/certificate.js";
+import { Crl } from "../smime/crl.js";
+import { isCryptoLike } from "../smime/digest.js";
 import type { SignatureIssue, SignatureIssueCode } from "../smime/issues.js";
 import { verifySignedData } from "../smime/verify.js";
 import type { SignedDataVerification, VerifySignedDataOptions } from "../smime/verify.js";
@@ -98,8 +100,27 @@ const EMPTY_TRUST = TrustStore.empty();
  * ```
  */
 export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecOptions = {}): Promise<PecVerification> {
+  // Misuse is refused here, whatever the message (even one without a signature).
+  if (typeof options !== "object" || options === null) throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: options must be an object");
   if (options.trust !== undefined && !(options.trust instanceof TrustStore)) {
     throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `trust` must be a TrustStore");
+  }
+  if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime()))) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `at` must be a valid Date");
+  }
+  if (options.crls !== undefined) {
+    // DER bytes (parsed `Crl`s work too, as in verifySignedData); whether the bytes are a CRL is checked when parsed.
+    const crls: unknown = options.crls;
+    if (!Array.isArray(crls)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `crls` must be an array of DER CRLs (Uint8Array)");
+    for (const c of crls as readonly unknown[]) {
+      if (!(c instanceof Uint8Array) && !(c instanceof Crl)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `crls` must hold DER CRLs (Uint8Array)");
+    }
+  }
+  if (options.crypto !== undefined && !isCryptoLike(options.crypto)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `crypto` must be a WebCrypto implementation (with subtle.digest, subtle.importKey and subtle.verify)");
+  }
+  if (options.read !== undefined && (typeof options.read !== "object" || options.read === null)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `read` must be an object");
   }
   const pec = input instanceof Uint8Array ? readPec(input, options.read) : input;
   if (!pec || typeof pec !== "object" || !("type" in pec) || !("root" in pec)) {

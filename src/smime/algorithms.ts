@@ -8,7 +8,7 @@
 import { asBufferSource } from "../util/bytes.js";
 import { BerReader, TAG } from "./ber.js";
 import type { PublicKeyData } from "./certificate.js";
-import { digest, DIGEST_SIZE, type CryptoLike } from "./digest.js";
+import { digest, DIGEST_SIZE, errorText, type CryptoLike } from "./digest.js";
 import { bytesToBigInt, ecdsaVerify, hasCurve, rsaPkcs1Verify, rsaPssVerify } from "./fallback.js";
 import { DIGESTS, SIG, type DigestName } from "./oids.js";
 
@@ -107,14 +107,20 @@ function importKey(crypto: CryptoLike, key: PublicKeyData, algo: RsaHashedImport
   let p = perCrypto.get(id);
   if (!p) {
     const spki = key.kind === "RSA" ? key.rsaSpki! : key.spki;
-    const pending: Promise<CryptoKey | undefined> = crypto.subtle.importKey("spki", asBufferSource(spki), algo, false, ["verify"]).then(
+    let imported: Promise<CryptoKey>;
+    try {
+      imported = Promise.resolve(crypto.subtle.importKey("spki", asBufferSource(spki), algo, false, ["verify"]));
+    } catch (e) {
+      imported = Promise.reject(e); // a synchronous throw is a refusal like a rejection
+    }
+    const pending: Promise<CryptoKey | undefined> = imported.then(
       (k) => {
         settled.set(pending, k);
         return k;
       },
       () => {
         settled.set(pending, undefined);
-        return undefined; // refused (odd size, curve): the BigInt fallback takes over where it can
+        return undefined; // refused (odd size, curve, a failing crypto): the BigInt fallback takes over where it can
       },
     );
     p = pending;
@@ -150,15 +156,20 @@ function ecdsaRs(sig: Uint8Array): { r: Uint8Array; s: Uint8Array } | undefined 
 }
 
 const toOutcome = (ok: unknown): VerifyOutcome => (ok ? OK : BAD);
-const toBad = (): VerifyOutcome => BAD;
+/** An exception of `subtle.verify`: a mismatch, with what was thrown in the message (it may be the crypto's fault, not the signature's). */
+const toBad = (e: unknown): VerifyOutcome => ({
+  ok: false,
+  code: "SIGNATURE_INVALID",
+  message: `the signature value does not verify with the signer's public key (subtle.verify failed: ${errorText(e)})`,
+});
 
 /** WebCrypto verify; an exception (e.g. a signature of the wrong length) counts as a mismatch. */
 function subtleVerify(crypto: CryptoLike, algo: AlgorithmIdentifier | RsaPssParams | EcdsaParams, k: CryptoKey, sig: Uint8Array, data: Uint8Array): Promise<VerifyOutcome> {
   let p: Promise<boolean>;
   try {
     p = crypto.subtle.verify(algo, k, asBufferSource(sig), asBufferSource(data));
-  } catch {
-    return Promise.resolve(BAD);
+  } catch (e) {
+    return Promise.resolve(toBad(e));
   }
   return Promise.resolve(p).then(toOutcome, toBad);
 }

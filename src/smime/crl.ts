@@ -168,7 +168,14 @@ export class Crl {
     const i = internals.get(this)!;
     let p = i.checkedBy.get(issuer);
     if (!p) {
-      p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then((o) => o.ok);
+      p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then(
+        (o) => o.ok,
+        (e: unknown) => {
+          // A failing crypto says nothing about the CRL: not remembered.
+          i.checkedBy.delete(issuer);
+          throw e;
+        },
+      );
       i.checkedBy.set(issuer, p);
     }
     return p;
@@ -194,4 +201,20 @@ export function parseCrl(der: Uint8Array): Crl {
   } catch (e) {
     throw new PecError("ERR_CERT_MALFORMED", `not a CRL: ${(e as Error).message}`, e instanceof BerError ? { offset: e.offset } : {}, { cause: e });
   }
+}
+
+/**
+ * @internal A `crls` option (`readonly (Crl | Uint8Array)[]`) → CRLs. Anything but an
+ * array of those is misuse (`ERR_INVALID_ARGUMENT`); bytes that are not a CRL are
+ * `ERR_CERT_MALFORMED`, as with {@link parseCrl}.
+ */
+export function crlsOption(crls: unknown, where: string): Crl[] {
+  if (!Array.isArray(crls)) throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must be an array of CRLs (DER bytes or Crl objects)`);
+  const out: Crl[] = [];
+  for (const c of crls as readonly unknown[]) {
+    if (c instanceof Crl) out.push(c);
+    else if (c instanceof Uint8Array) out.push(parseCrl(c));
+    else throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must hold CRLs (DER bytes or Crl objects)`);
+  }
+  return out;
 }

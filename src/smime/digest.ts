@@ -101,13 +101,84 @@ export function sha224(data: Uint8Array): Uint8Array {
 
 const toBytes = (b: ArrayBuffer): Uint8Array => new Uint8Array(b);
 
-/** Digest of `data` with WebCrypto, or the built-in SHA-224. */
+/**
+ * A failure of the WebCrypto implementation itself (a `subtle` method that throws or
+ * rejects where it should not), as opposed to a fault of the input: verification reports
+ * it as such instead of blaming the message.
+ */
+export class CryptoFailure extends Error {
+  /**
+   * @param operation - the `subtle` method that failed, e.g. `digest`
+   * @param cause - what it threw or rejected with
+   */
+  constructor(operation: string, cause: unknown) {
+    super(`the WebCrypto implementation failed (subtle.${operation}): ${errorText(cause)}`, { cause });
+    this.name = "CryptoFailure";
+  }
+}
+
+/** What was thrown, as text (never throws itself). */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  try {
+    return String(e);
+  } catch {
+    return "unknown error";
+  }
+}
+
+/** The methods of `subtle` the verifier calls: a crypto without them is misuse, refused up front. */
+export function isCryptoLike(c: unknown): c is CryptoLike {
+  if (typeof c !== "object" || c === null) return false;
+  const s = (c as { subtle?: unknown }).subtle;
+  if (typeof s !== "object" || s === null) return false;
+  const subtle = s as Record<string, unknown>;
+  return typeof subtle.digest === "function" && typeof subtle.verify === "function" && typeof subtle.importKey === "function";
+}
+
+/** Whether `c` can at least hash (what the trust stores need for fingerprints). */
+export function canDigest(c: unknown): c is CryptoLike {
+  if (typeof c !== "object" || c === null) return false;
+  const s = (c as { subtle?: unknown }).subtle;
+  return typeof s === "object" && s !== null && typeof (s as { digest?: unknown }).digest === "function";
+}
+
+const digestFailed = (e: unknown): never => {
+  throw new CryptoFailure("digest", e);
+};
+const digestFailure = (e: unknown): CryptoFailure => new CryptoFailure("digest", e);
+
+/**
+ * Digest of `data` with WebCrypto, or the built-in SHA-224. A failure of the crypto
+ * rejects with a {@link CryptoFailure}.
+ */
 export function digest(crypto: CryptoLike, name: DigestName, data: Uint8Array): Promise<Uint8Array> {
   // Not an async function: one promise and one tick fewer per receipt; a synchronous throw still becomes a rejection.
+  if (name === "SHA-224") {
+    try {
+      return Promise.resolve(sha224(data));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
   try {
-    if (name === "SHA-224") return Promise.resolve(sha224(data));
-    return Promise.resolve(crypto.subtle.digest(name, asBufferSource(data))).then(toBytes);
+    return Promise.resolve(crypto.subtle.digest(name, asBufferSource(data))).then(toBytes, digestFailed);
   } catch (e) {
-    return Promise.reject(e);
+    return Promise.reject(new CryptoFailure("digest", e));
+  }
+}
+
+/**
+ * {@link digest} for a job that may not be awaited at once (the content digest, posted
+ * beside the signature check): it never rejects, a failure of the crypto is its value.
+ * So no rejection can go unobserved, without an extra `.catch` promise per message.
+ */
+export function digestSettled(crypto: CryptoLike, name: DigestName, data: Uint8Array): Promise<Uint8Array | CryptoFailure> {
+  // SHA-224 is computed here: a throw from it is not the crypto's, and stays synchronous.
+  if (name === "SHA-224") return Promise.resolve(sha224(data));
+  try {
+    return Promise.resolve(crypto.subtle.digest(name, asBufferSource(data))).then(toBytes, digestFailure);
+  } catch (e) {
+    return Promise.resolve(new CryptoFailure("digest", e));
   }
 }

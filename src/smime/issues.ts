@@ -37,7 +37,7 @@ export type SignatureIssueCode =
   | "PEC_POLICY_MISSING"
   /** A weak but accepted algorithm: SHA-1 digests or signatures, RSA keys shorter than 2048 bits. A warning: the signature still counts. */
   | "WEAK_ALGORITHM"
-  /** A digest, signature or key algorithm postacert cannot verify (e.g. Ed25519, MD5, an unknown OID). */
+  /** A digest, signature or key algorithm postacert cannot verify (e.g. Ed25519, MD5, an unknown OID), or the WebCrypto implementation given failed (threw or rejected) computing it: the message says which. */
   | "UNSUPPORTED_ALGORITHM"
   /** The signer certificate's e-mail address (subjectAltName rfc822Name) is not the expected gestore address or domain. */
   | "SIGNER_MISMATCH"

@@ -27,8 +27,8 @@
 import { PecError } from "../errors.js";
 import { verifySignedObject } from "./algorithms.js";
 import { certInternals, parseCertificate, Certificate } from "./certificate.js";
-import { Crl, parseCrl } from "./crl.js";
-import type { CryptoLike } from "./digest.js";
+import { Crl, crlsOption } from "./crl.js";
+import { CryptoFailure, isCryptoLike, type CryptoLike } from "./digest.js";
 import { issue, type SignatureIssue } from "./issues.js";
 import { rdnKeys, type GeneralName } from "./name.js";
 import { X509 } from "./oids.js";
@@ -186,8 +186,13 @@ function checkIssuedBy(cert: Certificate, issuer: Certificate, crypto: CryptoLik
   const i = certInternals(cert);
   let p = i.checkedBy.get(issuer) as Promise<boolean | string> | undefined;
   if (!p) {
-    p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then((o) =>
-      o.ok ? true : o.code === "UNSUPPORTED_ALGORITHM" ? o.message : false,
+    p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then(
+      (o) => (o.ok ? true : o.code === "UNSUPPORTED_ALGORITHM" ? o.message : false),
+      (e: unknown) => {
+        // A failing crypto (CryptoFailure) says nothing about the pair: not remembered.
+        i.checkedBy.delete(issuer);
+        throw e;
+      },
     );
     i.checkedBy.set(issuer, p as Promise<boolean>);
   }
@@ -455,7 +460,13 @@ async function revocationChecks(
 async function check(c: Candidate, opts: { at: Date; crls: readonly Crl[]; pool: readonly Certificate[]; trust: TrustStore; requirePecPolicy: boolean; crypto: CryptoLike }): Promise<{ issues: SignatureIssue[]; revocationChecked: boolean[] }> {
   const slot = opts.requirePecPolicy ? 1 : 0;
   let st = c.static[slot];
-  if (!st) st = c.static[slot] = staticChecks(c, opts.requirePecPolicy, opts.crypto);
+  if (!st) {
+    const fresh = (st = c.static[slot] = staticChecks(c, opts.requirePecPolicy, opts.crypto));
+    // Only a failing crypto rejects: forget it, so that the next call computes again.
+    fresh.catch(() => {
+      if (c.static[slot] === fresh) c.static[slot] = undefined;
+    });
+  }
   const issues = [...(await st)];
   timeChecks(c.chain, opts.at, issues);
   const revocationChecked = await revocationChecks(c.chain, opts.at, opts.crls, opts.pool, opts.trust, opts.crypto, issues);
@@ -498,10 +509,22 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
   if (!(options.certificate instanceof Certificate) && !(options.certificate instanceof Uint8Array)) {
     throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `certificate` must be a Certificate or DER bytes");
   }
+  const crypto = options.crypto ?? globalThis.crypto;
+  if (!isCryptoLike(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `crypto` must be a WebCrypto implementation (with subtle.digest, subtle.importKey and subtle.verify)");
+  const intermediates: readonly unknown[] = options.intermediates ?? [];
+  if (!Array.isArray(intermediates) || !intermediates.every((c) => c instanceof Certificate || c instanceof Uint8Array)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `intermediates` must be an array of Certificates or DER bytes");
+  }
   const leaf = toCert(options.certificate);
-  const pool = (options.intermediates ?? []).map(toCert);
-  const crls = (options.crls ?? []).map((c) => (c instanceof Uint8Array ? parseCrl(c) : c));
-  return pathAt(leaf, pool, trust, at, crls, options.requirePecPolicy ?? false, options.crypto ?? globalThis.crypto);
+  const pool = (intermediates as readonly (Certificate | Uint8Array)[]).map(toCert);
+  const crls = options.crls === undefined ? [] : crlsOption(options.crls, "validatePath");
+  try {
+    return await pathAt(leaf, pool, trust, at, crls, options.requirePecPolicy ?? false, crypto);
+  } catch (e) {
+    // Only a failing crypto rejects: a result that says so, not an exception blaming the input.
+    if (!(e instanceof CryptoFailure)) throw e;
+    return { trusted: false, chain: [leaf], revocationChecked: [false], issues: [issue("UNSUPPORTED_ALGORITHM", `cannot validate the certification path: ${e.message}`)] };
+  }
 }
 
 /**

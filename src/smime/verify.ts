@@ -16,8 +16,8 @@ import { digestByOid, parseSignatureAlgorithm, verifySignature, type SignatureAl
 import { BerError } from "./ber.js";
 import { certInternals, Certificate, parseCertificate, parsePem, signatureAlgorithmName } from "./certificate.js";
 import { parseSignedData, readAttributeValues, type CmsTemplate, type ParsedCms, type ParsedSignerInfo } from "./cms.js";
-import { Crl, parseCrl } from "./crl.js";
-import { digest, type CryptoLike } from "./digest.js";
+import { Crl, crlsOption, parseCrl } from "./crl.js";
+import { CryptoFailure, digestSettled, isCryptoLike, type CryptoLike } from "./digest.js";
 import { hasError, issue, type SignatureIssue } from "./issues.js";
 import { CMS, type DigestName } from "./oids.js";
 import { pathAt, type PathValidation } from "./path.js";
@@ -93,10 +93,6 @@ export interface CmsVerification {
   readonly issues: readonly SignatureIssue[];
 }
 
-function isCrypto(c: unknown): c is CryptoLike {
-  return typeof c === "object" && c !== null && typeof (c as CryptoLike).subtle?.verify === "function";
-}
-
 function dedupe(issues: readonly SignatureIssue[]): SignatureIssue[] {
   if (issues.length < 2) return issues.slice();
   const seen = new Set<string>();
@@ -140,7 +136,7 @@ async function verifySigner(
   parsed: ParsedCms,
   certs: readonly Certificate[],
   content: Uint8Array | undefined,
-  digestOf: (h: DigestName) => Promise<Uint8Array>,
+  digestOf: (h: DigestName) => Promise<Uint8Array | CryptoFailure>,
   crypto: CryptoLike,
   known: Certificate | null | undefined,
 ): Promise<SignerResult> {
@@ -208,18 +204,18 @@ async function verifySigner(
     if (!attrs.messageDigest) return done();
     const sa = si.signedAttrs!;
     // The content digest and the signature check are independent: both jobs are posted in the same tick.
+    // digestP never rejects (a failing crypto is its value), so awaiting firstP first cannot leave a rejection unobserved.
     const digestP = digestOf(hash);
     const firstP = verifySignature(crypto, key, alg, hash, sa.encodings(false)[0]!, si.signature);
     // Two plain awaits rather than Promise.all: both jobs are already running, and
     // Promise.all's extra promises and array were a measurable part of a receipt.
-    let first: Awaited<typeof firstP>;
-    try {
-      first = await firstP;
-    } catch (e) {
-      digestP.catch(() => undefined); // observed: the signer's error is the one reported
-      throw e;
-    }
+    const first = await firstP;
     const d = await digestP;
+    if (d instanceof CryptoFailure) {
+      // The crypto, not the message: the digest could not be computed, so nothing is verified.
+      issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot compute the ${hash} digest of the content: ${d.message}`));
+      return done();
+    }
     let sigOk = first;
     if (!sigOk.ok && sigOk.code === "SIGNATURE_INVALID") {
       // Only when the attributes arrived in BER (or unsorted) do the DER re-encodings differ; try them then.
@@ -338,11 +334,12 @@ function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
   if (!(options.cms instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `cms` must be a Uint8Array");
   if (options.content !== undefined && !(options.content instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `content` must be a Uint8Array");
   const crypto = options.crypto ?? globalThis.crypto;
-  if (!isCrypto(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `crypto` must be a WebCrypto implementation");
+  if (!isCryptoLike(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `crypto` must be a WebCrypto implementation (with subtle.digest, subtle.importKey and subtle.verify)");
   const maxCertificates = options.maxCertificates ?? DEFAULT_MAX_CMS_CERTIFICATES;
   if (typeof maxCertificates !== "number" || Number.isNaN(maxCertificates) || maxCertificates < 0 || (Number.isFinite(maxCertificates) && !Number.isInteger(maxCertificates))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `maxCertificates` must be a non-negative integer or Infinity");
   }
+  if (options.certificates !== undefined && !Array.isArray(options.certificates)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `certificates` must be an array");
   const extra =
     options.certificates === undefined
       ? NONE
@@ -388,11 +385,11 @@ function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
   if (!content) issues.push(issue("CONTENT_MISSING", "detached signature: the signed content was not given"));
   if (parsed.signerInfos.length === 0) issues.push(issue("NO_SIGNER", "the SignedData has no SignerInfo"));
 
-  let digests: Map<DigestName, Promise<Uint8Array>> | undefined;
-  const digestOf = (h: DigestName): Promise<Uint8Array> => {
+  let digests: Map<DigestName, Promise<Uint8Array | CryptoFailure>> | undefined;
+  const digestOf = (h: DigestName): Promise<Uint8Array | CryptoFailure> => {
     digests ??= new Map();
     let p = digests.get(h);
-    if (!p) digests.set(h, (p = digest(crypto, h, content!)));
+    if (!p) digests.set(h, (p = digestSettled(crypto, h, content!)));
     return p;
   };
   const pool = extra.length ? [...certificates, ...extra] : certificates;
@@ -405,7 +402,11 @@ function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
         valid: false,
         digestAlgorithm: digestByOid(si.digestAlgorithm) ?? si.digestAlgorithm,
         signatureAlgorithm: signatureAlgorithmName(si.signatureAlgorithm),
-        issues: [issue("CMS_MALFORMED", `unreadable SignerInfo: ${(e as Error)?.message ?? String(e)}`)],
+        issues: [
+          e instanceof CryptoFailure
+            ? issue("UNSUPPORTED_ALGORITHM", `cannot verify the signature: ${e.message}`)
+            : issue("CMS_MALFORMED", `unreadable SignerInfo: ${(e as Error)?.message ?? String(e)}`),
+        ],
       }),
     );
   const sis = parsed.signerInfos;
@@ -514,16 +515,21 @@ function signerVerification(
  * ```
  */
 export async function verifySignedData(options: VerifySignedDataOptions): Promise<SignedDataVerification> {
+  // Misuse first, before any work is posted.
+  if (!options || typeof options !== "object") throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: options object required");
+  const { trust } = options;
+  if (!trust || typeof trust.anchorsBySubjectKey !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `trust` must be a TrustStore");
+  if (!validTime(options.at)) throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `at` must be a valid Date");
+  if (!validTime(options.fallbackTime)) throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `fallbackTime` must be a valid Date");
+  if (options.expectedSigner !== undefined && typeof options.expectedSigner !== "string") throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `expectedSigner` must be a string");
+  const given = options.crls === undefined ? undefined : crlsOption(options.crls, "verifySignedData");
   const run = startCms(options);
   // One signer (every PEC message): no Promise.all.
   const cms = run instanceof CmsRun ? finishCms(run, run.signers.length === 1 ? [await run.signers[0]!] : await Promise.all(run.signers)) : run;
-  const { trust } = options;
-  if (!trust || typeof trust.anchorsBySubjectKey !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: `trust` must be a TrustStore");
-  if (!validTime(options.at) || !validTime(options.fallbackTime)) throw new PecError("ERR_INVALID_ARGUMENT", "verifySignedData: times must be valid Dates");
   const crypto = options.crypto ?? globalThis.crypto;
   // Read only when needed: reading the clock is a system call on some virtual machines (≈ 1 µs).
   let now: Date | undefined;
-  const crls = options.crls === undefined ? cms.crls : [...options.crls.map((c) => (c instanceof Uint8Array ? parseCrl(c) : c)), ...cms.crls];
+  const crls = given === undefined ? cms.crls : given.length === 0 ? cms.crls : [...given, ...cms.crls];
   const extra = options.certificates === undefined ? NONE : options.certificates.map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
   const pool = extra.length ? [...cms.certificates, ...extra] : cms.certificates;
   const requirePecPolicy = options.requirePecPolicy ?? false;
@@ -538,7 +544,17 @@ export async function verifySignedData(options: VerifySignedDataOptions): Promis
     if (!s.certificate) return signerVerification(s, s.issues, false, validatedAt, []);
     // Synchronous when the path's result is remembered (see pathAt).
     const path = pathAt(s.certificate, pool, trust, validatedAt, crls, requirePecPolicy, crypto);
-    return path instanceof Promise ? path.then((p) => withPath(s, validatedAt, p)) : withPath(s, validatedAt, path);
+    return path instanceof Promise
+      ? path.then(
+          (p) => withPath(s, validatedAt, p),
+          (e: unknown) => {
+            // Only a failing crypto rejects here: the path is unknown, the message is not blamed.
+            if (!(e instanceof CryptoFailure)) throw e;
+            const issues = dedupe([...s.issues, issue("UNSUPPORTED_ALGORITHM", `cannot validate the certification path: ${e.message}`)]);
+            return signerVerification(s, issues, false, validatedAt, [s.certificate!]);
+          },
+        )
+      : withPath(s, validatedAt, path);
   };
   const signers: SignerVerification[] = [];
   if (cms.signers.length === 1) {

@@ -20,10 +20,10 @@
 import { PecError } from "../errors.js";
 import { decodeBase64 } from "../util/base64.js";
 import { equalBytes, utf8 } from "../util/bytes.js";
-import { certInternals, parseCertificate, parsePem, parsePemCertificates, type Certificate } from "../smime/certificate.js";
-import { parseCrl, type Crl } from "../smime/crl.js";
+import { Certificate, certInternals, parseCertificate, parsePem, parsePemCertificates } from "../smime/certificate.js";
+import { crlsOption, parseCrl, type Crl } from "../smime/crl.js";
 import { parseSignedData } from "../smime/cms.js";
-import type { CryptoLike } from "../smime/digest.js";
+import { canDigest, CryptoFailure, type CryptoLike } from "../smime/digest.js";
 import { parseLdif, type LdifEntry } from "./ldif.js";
 
 /** Where an anchor came from. */
@@ -88,12 +88,33 @@ export interface TrustStoreOptions {
 const norm = (s: string): string => s.trim().replace(/\s+/g, " ").toLowerCase();
 
 async function makeAnchor(certificate: Certificate, requirePecPolicy: boolean, source: TrustSource, crypto: CryptoLike): Promise<TrustAnchor> {
-  const [sha1, sha256] = await Promise.all([certificate.fingerprint("SHA-1", crypto), certificate.fingerprint("SHA-256", crypto)]);
+  const [sha1, sha256] = await Promise.all([fingerprint(certificate, "SHA-1", crypto), fingerprint(certificate, "SHA-256", crypto)]);
   return { certificate, requirePecPolicy, source, sha1, sha256 };
+}
+
+/** A certificate's fingerprint; a failing crypto is the caller's `crypto` option at fault, not the source. */
+function fingerprint(certificate: Certificate, algorithm: "SHA-1" | "SHA-256", crypto: CryptoLike): Promise<string> {
+  return certificate.fingerprint(algorithm, crypto).catch((e: unknown) => {
+    if (e instanceof CryptoFailure) throw new PecError("ERR_INVALID_ARGUMENT", `TrustStore: the \`crypto\` given cannot hash a certificate: ${e.message}`, {}, { cause: e });
+    throw e;
+  });
 }
 
 function toCertificate(c: Certificate | Uint8Array): Certificate {
   return c instanceof Uint8Array ? parseCertificate(c) : c;
+}
+
+/** The factories' options checked: an object (or nothing) whose `crypto`, if any, can hash. */
+function checkOptions(options: unknown, where: string): TrustStoreOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) throw new PecError("ERR_INVALID_ARGUMENT", `TrustStore.${where}: options must be an object`);
+  const crypto = (options as TrustStoreOptions).crypto;
+  if (crypto !== undefined && !canDigest(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", `TrustStore.${where}: \`crypto\` must be a WebCrypto implementation (with subtle.digest)`);
+  return options as TrustStoreOptions;
+}
+
+function checkStores(stores: readonly unknown[], where: string): void {
+  for (const s of stores) if (!(s instanceof TrustStore)) throw new PecError("ERR_INVALID_ARGUMENT", `TrustStore.${where}: expected TrustStores`);
 }
 
 /**
@@ -192,6 +213,7 @@ export class TrustStore {
    */
   static async fromPem(text: string, options: TrustStoreOptions = {}): Promise<TrustStore> {
     if (typeof text !== "string") throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromPem: expected a string");
+    const opts = checkOptions(options, "fromPem");
     let certs: Certificate[];
     const crls: Crl[] = [];
     try {
@@ -201,7 +223,7 @@ export class TrustStore {
       throw new PecError("ERR_TRUST_MALFORMED", (e as Error).message, (e as PecError).details ?? {}, { cause: e });
     }
     if (certs.length === 0 && crls.length === 0) throw new PecError("ERR_TRUST_MALFORMED", "no certificate in the PEM text");
-    return TrustStore.build(certs, "pem", options, crls);
+    return TrustStore.build(certs, "pem", opts, crls);
   }
 
   /**
@@ -217,13 +239,14 @@ export class TrustStore {
   static async fromDer(der: Uint8Array | readonly Uint8Array[], options: TrustStoreOptions = {}): Promise<TrustStore> {
     const list = der instanceof Uint8Array ? [der] : der;
     if (!Array.isArray(list) || !list.every((d) => d instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromDer: expected Uint8Array(s)");
+    const opts = checkOptions(options, "fromDer");
     let certs: Certificate[];
     try {
       certs = list.map((d) => parseCertificate(d));
     } catch (e) {
       throw new PecError("ERR_TRUST_MALFORMED", (e as Error).message, {}, { cause: e });
     }
-    return TrustStore.build(certs, "der", options);
+    return TrustStore.build(certs, "der", opts);
   }
 
   /**
@@ -235,8 +258,11 @@ export class TrustStore {
    * ```
    */
   static async fromCertificates(certificates: readonly (Certificate | Uint8Array)[], options: TrustStoreOptions = {}): Promise<TrustStore> {
-    if (!Array.isArray(certificates)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromCertificates: expected an array");
-    return TrustStore.build(certificates.map(toCertificate), "certificates", options);
+    if (!Array.isArray(certificates) || !certificates.every((c: unknown) => c instanceof Certificate || c instanceof Uint8Array)) {
+      throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromCertificates: expected an array of Certificates or DER bytes");
+    }
+    const opts = checkOptions(options, "fromCertificates");
+    return TrustStore.build(certificates.map(toCertificate), "certificates", opts);
   }
 
   private static async build(certs: readonly Certificate[], source: TrustSource, options: TrustStoreOptions, crls: Crl[] = []): Promise<TrustStore> {
@@ -264,6 +290,7 @@ export class TrustStore {
    * ```
    */
   static async fromLdif(ldif: string | Uint8Array, options: TrustStoreOptions = {}): Promise<TrustStore> {
+    const opts = checkOptions(options, "fromLdif");
     let text: string;
     if (typeof ldif === "string") text = ldif;
     else if (ldif instanceof Uint8Array) {
@@ -279,7 +306,7 @@ export class TrustStore {
     } else throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromLdif: expected a string or a Uint8Array");
     const entries = parseLdif(text);
     if (entries.length === 0) throw new PecError("ERR_TRUST_MALFORMED", "no LDIF entry found");
-    const crypto = options.crypto ?? globalThis.crypto;
+    const crypto = opts.crypto ?? globalThis.crypto;
     const anchors: TrustAnchor[] = [];
     const providers: GestoreProvider[] = [];
     const rejected: RejectedEntry[] = [];
@@ -287,7 +314,7 @@ export class TrustStore {
       const p = await readProvider(e, crypto, rejected);
       if (!p) continue;
       providers.push(p.provider);
-      for (const c of p.provider.certificates) anchors.push(await makeAnchor(c, options.requirePecPolicy ?? false, "ldif", crypto));
+      for (const c of p.provider.certificates) anchors.push(await makeAnchor(c, opts.requirePecPolicy ?? false, "ldif", crypto));
     }
     return new TrustStore(anchors, providers, rejected, []);
   }
@@ -307,6 +334,7 @@ export class TrustStore {
    * ```
    */
   static async system(options: Omit<TrustStoreOptions, "requirePecPolicy"> = {}): Promise<TrustStore> {
+    checkOptions(options, "system");
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     const tls = proc?.getBuiltinModule?.("node:tls") as { rootCertificates?: readonly string[] } | undefined;
     if (!tls?.rootCertificates) throw new PecError("ERR_UNSUPPORTED", "TrustStore.system() needs Node.js (tls.rootCertificates)");
@@ -319,7 +347,8 @@ export class TrustStore {
    * {@link TrustStore.rejected}.
    */
   static async fromSystemRoots(roots: readonly string[], options: Omit<TrustStoreOptions, "requirePecPolicy"> = {}): Promise<TrustStore> {
-    const crypto = options.crypto ?? globalThis.crypto;
+    if (!Array.isArray(roots)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromSystemRoots: expected an array of PEM strings");
+    const crypto = checkOptions(options, "fromSystemRoots").crypto ?? globalThis.crypto;
     const anchors: TrustAnchor[] = [];
     const rejected: RejectedEntry[] = [];
     for (let i = 0; i < roots.length; i++) {
@@ -335,17 +364,25 @@ export class TrustStore {
   /**
    * A new store with the anchors, providers, rejections and CRLs of all the given stores (empty for none).
    *
+   * @throws PecError `ERR_INVALID_ARGUMENT` when one of them is not a TrustStore.
+   *
    * @example
    * ```ts
    * const trust = TrustStore.merge(await TrustStore.fromLdif(igpec), await TrustStore.system());
    * ```
    */
   static merge(...stores: readonly TrustStore[]): TrustStore {
+    checkStores(stores, "merge");
     return stores.length === 0 ? TrustStore.empty() : stores[0]!.merge(...stores.slice(1));
   }
 
-  /** A new store with the anchors, providers, rejections and CRLs of this one and the others. */
+  /**
+   * A new store with the anchors, providers, rejections and CRLs of this one and the others.
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` when one of them is not a TrustStore.
+   */
   merge(...others: readonly TrustStore[]): TrustStore {
+    checkStores(others, "merge");
     const all = [this, ...others];
     return new TrustStore(
       all.flatMap((s) => s.anchors),
@@ -358,13 +395,15 @@ export class TrustStore {
   /**
    * A new store with these CRLs added (parsed DER or {@link Crl} objects).
    *
+   * @throws PecError `ERR_INVALID_ARGUMENT` when `crls` is not an array of those, `ERR_CERT_MALFORMED` for bytes that are not a CRL.
+   *
    * @example
    * ```ts
    * const withRevocation = trust.withCrls([await (await fetch(crlUrl)).bytes()]);
    * ```
    */
   withCrls(crls: readonly (Crl | Uint8Array)[]): TrustStore {
-    return new TrustStore(this.anchors, this.providers, this.rejected, [...this.crls, ...crls.map((c) => (c instanceof Uint8Array ? parseCrl(c) : c))]);
+    return new TrustStore(this.anchors, this.providers, this.rejected, [...this.crls, ...crlsOption(crls, "TrustStore.withCrls")]);
   }
 
   /** Number of anchors. */
@@ -460,7 +499,7 @@ async function readProvider(e: LdifEntry, crypto: CryptoLike, rejected: Rejected
       rejected.push({ ...base, reason: `malformed providerCertificate: ${(err as Error).message}` });
       continue;
     }
-    const sha1 = await cert.fingerprint("SHA-1", crypto);
+    const sha1 = await fingerprint(cert, "SHA-1", crypto);
     if (hashes.has(sha1)) trusted.push(cert);
     else rejected.push({ ...base, certificate: cert, reason: `providerCertificateHash does not match the certificate (SHA-1 ${sha1})` });
   }
