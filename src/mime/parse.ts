@@ -403,7 +403,13 @@ class Entity implements MimeEntity {
   }
 }
 
-function checkLimit(value: unknown, fallback: number, name: string): number {
+/**
+ * A size or count limit option: a non-negative integer or Infinity; `fallback` when absent.
+ *
+ * @throws PecError `ERR_INVALID_ARGUMENT` for anything else
+ * @internal
+ */
+export function checkLimit(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value) || value < 0 || (Number.isFinite(value) && !Number.isInteger(value))) {
     throw new PecError("ERR_INVALID_ARGUMENT", `${name} must be a non-negative integer or Infinity`);

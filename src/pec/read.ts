@@ -10,7 +10,7 @@ import { daticertDate, daysFromCivil, daysInMonth, digits } from "../daticert/da
 import { parseDaticert, parseDaticertAscii } from "../daticert/parse.js";
 import type { Daticert, ParsedDaticert } from "../daticert/index.js";
 import { PecError } from "../errors.js";
-import { parseEmbedded, parseMime } from "../mime/parse.js";
+import { checkLimit, parseEmbedded, parseMime } from "../mime/parse.js";
 import { decodeHeaderValue } from "../mime/words.js";
 import type { MimeEntity, ParseMimeOptions } from "../mime/index.js";
 import { extractEncapsulatedContent } from "../smime/cms.js";
@@ -112,7 +112,7 @@ export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions 
   if (!(input instanceof Uint8Array) && (typeof input !== "object" || input === null || !("children" in input))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "readPec expects the message bytes or a parsed MimeEntity");
   }
-  return readFrom(root, options, options.maxNesting ?? DEFAULT_MAX_NESTING);
+  return readFrom(root, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
 }
 
 function readFrom(root: MimeEntity, options: ReadPecOptions, nesting: number): ReadPec {

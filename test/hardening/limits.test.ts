@@ -120,6 +120,7 @@ describe("every limit gives its typed error, through parseMime and readPec alike
   it("invalid limits are ERR_INVALID_ARGUMENT", () => {
     for (const bad of [-1, 0.5, Number.NaN, "1" as unknown as number]) {
       expect(code(() => readPec(new Uint8Array(1), { maxSize: bad }))).toBe("ERR_INVALID_ARGUMENT");
+      expect(code(() => readPec(new TextEncoder().encode("From: a@b.test\r\n\r\nx"), { maxNesting: bad }))).toBe("ERR_INVALID_ARGUMENT");
     }
   });
 
