@@ -168,8 +168,10 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
   if (canonicalized) {
     issues.push({ code: "LINE_ENDINGS_CANONICALIZED", severity: "warning", message: "the signature verifies only after bare LF line endings are turned into CRLF" });
   }
+  // micalg is outside the signature and the CMS decides: a value that names no digest we know
+  // (md5, garbage) is as much a mismatch as another known one.
   const micalg = normalizeMicalg(sig.micalg);
-  if (micalg && first && micalg !== first.digestAlgorithm) {
+  if (sig.micalg !== undefined && first && micalg !== first.digestAlgorithm) {
     issues.push({ code: "MICALG_MISMATCH", severity: "warning", message: `micalg says ${sig.micalg} but the CMS uses ${first.digestAlgorithm}` });
   }
   // Same keys in the same order as the spread-built object this replaced.

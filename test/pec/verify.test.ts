@@ -84,6 +84,10 @@ describe.skipIf(wildFiles === null)("verifyPec on the real samples", () => {
     const res = await verifyPec(latin1Bytes(bytes));
     expect(res.valid).toBe(true);
     expect(res.issues.find((i) => i.code === "MICALG_MISMATCH")?.severity).toBe("warning");
+    // A micalg naming no digest we know (md5) is a mismatch too, not silence.
+    const md5 = await verifyPec(latin1Bytes(bytes.replace("micalg=sha-512", "micalg=md5")));
+    expect(md5.valid).toBe(true);
+    expect(codes(md5)).toContain("MICALG_MISMATCH");
   });
 });
 
