@@ -35,6 +35,7 @@ import { createGestore, createTestCa } from "../../src/simulator/index.js";
 import { verifyCms } from "../../src/smime/verify.js";
 import { equalBytes, latin1, latin1Bytes, utf8Bytes } from "../../src/util/bytes.js";
 import { readWild, wildFiles } from "../support/wild.js";
+import { SAMPLE_DATE, sampleTx } from "../support/transaction.js";
 
 /** An integer from the environment (Vite's in the browser, the process's in Node), or undefined. */
 function envInteger(name: string): number | undefined {
@@ -228,14 +229,8 @@ beforeAll(async () => {
   const validity = { notBefore: new Date("2024-01-01T00:00:00Z"), notAfter: new Date("2030-01-01T00:00:00Z"), keyAlgorithm: "ECDSA-P256" as const };
   const ca = await createTestCa(validity);
   const alfa = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca, ...validity });
-  const date = new Date("2025-05-02T08:00:00Z");
-  const tx = {
-    sender: "mario@pec.alfa.test",
-    recipients: [{ address: "anna@pec.beta.test", tipo: "certificato" as const, field: "to" as const }],
-    subject: "Prova àè",
-    identificativo: "opec1.20250502100000.1.1.1@pec.alfa.test",
-    msgid: "<m1@client>",
-  };
+  const date = SAMPLE_DATE;
+  const tx = sampleTx("Prova àè");
   const original = composeMessage({
     from: tx.sender,
     to: ["anna@pec.beta.test"],

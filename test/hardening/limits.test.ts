@@ -17,25 +17,9 @@ import { SIG } from "../../src/smime/oids.js";
 import { TrustStore } from "../../src/trust/index.js";
 import { asBufferSource, latin1, latin1Bytes } from "../../src/util/bytes.js";
 import { craftCms } from "../verify/support/craft.js";
+import { code, codeAsync } from "../support/outcome.js";
+import { SAMPLE_DATE, sampleTx } from "../support/transaction.js";
 
-function code(f: () => unknown): PecErrorCode | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    if (e instanceof PecError) return e.code;
-    throw e;
-  }
-}
-async function codeAsync(f: () => Promise<unknown>): Promise<PecErrorCode | undefined> {
-  try {
-    await f();
-    return undefined;
-  } catch (e) {
-    if (e instanceof PecError) return e.code;
-    throw e;
-  }
-}
 function limitOf(f: () => unknown): number | undefined {
   try {
     f();
@@ -202,14 +186,8 @@ describe("signature edge cases that must not pass (verifyPec)", () => {
   let acc: Uint8Array;
   let busta: Uint8Array;
   let content: Uint8Array;
-  const date = new Date("2025-05-02T08:00:00Z");
-  const tx = {
-    sender: "mario@pec.alfa.test",
-    recipients: [{ address: "anna@pec.beta.test", tipo: "certificato" as const, field: "to" as const }],
-    subject: "Prova",
-    identificativo: "opec1.20250502100000.1.1.1@pec.alfa.test",
-    msgid: "<m1@client>",
-  };
+  const date = SAMPLE_DATE;
+  const tx = sampleTx();
 
   /** The message with its CMS replaced (base64 at 76 columns). */
   function withCms(message: Uint8Array, cms: Uint8Array): Uint8Array {

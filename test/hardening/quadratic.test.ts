@@ -10,7 +10,6 @@
 // takes on a slow machine yet below what quadratic code takes, and when it is long enough for
 // the timer to be trusted (FLOOR_MS), under RATIO times the n run.
 import { describe, expect, it } from "vitest";
-import { PecError } from "../../src/errors.js";
 import {
   daticertFastReads,
   parseDaticert,
@@ -21,6 +20,7 @@ import type { ParsedDaticert } from "../../src/daticert/index.js";
 import { parseMime } from "../../src/mime/index.js";
 import { parseParams } from "../../src/mime/params.js";
 import { latin1Bytes } from "../../src/util/bytes.js";
+import { code } from "../support/outcome.js";
 
 const N = 20_000;
 const RATIO = 12;
@@ -54,15 +54,6 @@ function linear<T>(make: (n: number) => T, run: (input: T) => void): void {
 }
 
 /** The PecError code `f` throws, or undefined when it returns. */
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    if (e instanceof PecError) return e.code;
-    throw e;
-  }
-}
 
 describe("daticert.xml: many attributes on one element", () => {
   const daticert = (attributes: string): Uint8Array =>

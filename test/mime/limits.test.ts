@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_SIZE, parseEmbedded, parseMime } from "../../src/mime/index.js";
 import type { ParseMimeOptions } from "../../src/mime/index.js";
-import { isPecError } from "../../src/errors.js";
 import { enc } from "./helpers.js";
+import { code } from "../support/outcome.js";
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (!isPecError(e)) throw e;
-    return e.code;
-  }
-  return undefined;
-}
 
 function nestedMultipart(levels: number): string {
   let s = "leaf";

@@ -11,6 +11,7 @@ import { TrustStore } from "../../src/trust/index.js";
 import { latin1, latin1Bytes } from "../../src/util/bytes.js";
 import { WILD_OK } from "../verify/support/samples.js";
 import { readWild, wildFiles } from "../support/wild.js";
+import { SAMPLE_DATE, sampleTx } from "../support/transaction.js";
 
 const codes = (r: PecVerification): string[] => r.issues.map((i) => i.code);
 const errors = (r: PecVerification): string[] => r.issues.filter((i) => i.severity === "error").map((i) => i.code);
@@ -99,14 +100,8 @@ describe("verifyPec on built messages", () => {
   let ldifTrust: TrustStore;
   let busta: Uint8Array;
   let accettazione: Uint8Array;
-  const date = new Date("2025-05-02T08:00:00Z");
-  const tx = {
-    sender: "mario@pec.alfa.test",
-    recipients: [{ address: "anna@pec.beta.test", tipo: "certificato" as const, field: "to" as const }],
-    subject: "Prova",
-    identificativo: "opec1.20250502100000.1.1.1@pec.alfa.test",
-    msgid: "<m1@client>",
-  };
+  const date = SAMPLE_DATE;
+  const tx = sampleTx();
 
   beforeAll(async () => {
     const validity = { notBefore: new Date("2024-01-01T00:00:00Z"), notAfter: new Date("2030-01-01T00:00:00Z"), keyAlgorithm: "ECDSA-P256" as const };
