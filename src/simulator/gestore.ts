@@ -22,7 +22,7 @@ import { PecError } from "../errors.js";
 import { decodeHeaderValue, parseMime } from "../mime/index.js";
 import type { MimeEntity } from "../mime/index.js";
 import { parseAddressList } from "../pec/address.js";
-import { checkAddress, toCrlf } from "../pec/build/common.js";
+import { bracketMsgId, checkAddress, toCrlf } from "../pec/build/common.js";
 import {
   type BuiltPec,
   type ComposeMessageInput,
@@ -125,7 +125,8 @@ export interface GestoreInit {
   /**
    * How long (ms) the punto di ricezione does not answer before it takes a busta (SMTP
    * retries), e.g. 15 h to get a preavviso and then a late delivery. At 24 h or more the
-   * sender's queue gives up: the same as `unreachable`. Default 0.
+   * sender's queue gives up: the same as `unreachable`. Whole seconds count (the
+   * simulated clock keeps whole seconds). Default 0.
    */
   receptionDelay?: number;
   /** Whether ordinary (non-PEC) mail to its users is delivered inside a busta di anomalia (or discarded). Default `true`. */
@@ -173,7 +174,12 @@ export interface SendOptions {
 
 /** Options of {@link Gestore.receive}. */
 export interface ReceiveOptions {
-  /** SMTP `MAIL FROM`. Default: the message's `From` address. */
+  /**
+   * SMTP `MAIL FROM`: shown as the sender of a busta di anomalia. `""` is the null
+   * reverse-path of a bounce (`MAIL FROM:<>`). Default (and with `""`): the message's
+   * `From`; a bounce's `From: <>` (or a `From` that is not a writable address) is still
+   * wrapped in a busta di anomalia, the sender shown as `MAILER-DAEMON` (or as written).
+   */
   mailFrom?: string;
   /** SMTP `RCPT TO`. Default: the message's `To` and `Cc` addresses. Only those this gestore serves are handled. */
   rcptTo?: readonly string[];
@@ -300,6 +306,13 @@ function checkDate(value: unknown, what: string): Date {
   return new Date(Math.floor(value.getTime() / SECOND) * SECOND);
 }
 
+/** A value for an error message: strings quoted, anything else by type or value. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  return typeof value;
+}
+
 function later(date: Date, ms: number): Date {
   return new Date(date.getTime() + ms);
 }
@@ -318,6 +331,15 @@ function headerAddresses(root: MimeEntity, name: string): string[] {
 function isAddress(value: string): boolean {
   try {
     checkAddress(value, "address");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isMsgId(value: string): boolean {
+  try {
+    bracketMsgId(value, "Message-ID");
     return true;
   } catch {
     return false;
@@ -664,7 +686,8 @@ export class PecNetwork {
  *
  * Create it with {@link PecNetwork.addGestore}. Its behaviour settings (`antivirus`,
  * `availability`, `receptionDelay`, `acceptsOrdinaryMail`, `maxMessageSize`) may be
- * changed between flows.
+ * changed between flows; each assignment is checked as {@link GestoreInit} is, and a bad
+ * value throws `PecError("ERR_INVALID_ARGUMENT")` at once.
  *
  * @example
  * ```ts
@@ -690,17 +713,88 @@ export class Gestore implements PecSigner {
   readonly email: string;
   /** Service mailbox for presa in carico and virus notices from other gestori (IGPEC `mailReceipt`). */
   readonly mailReceipt: string;
-  /** Antivirus of its punto di accesso and punto di ricezione; undefined: none. */
-  antivirus: Antivirus | undefined;
-  /** See {@link GestoreAvailability}. */
-  availability: GestoreAvailability;
-  /** Milliseconds its punto di ricezione does not answer before taking a busta. */
-  receptionDelay: number;
-  /** Whether ordinary mail is delivered inside a busta di anomalia (else discarded). */
-  acceptsOrdinaryMail: boolean;
-  /** Size limit at the punto di accesso (bytes, message size × recipients). */
-  maxMessageSize: number;
+  #antivirus: Antivirus | undefined;
+  #availability: GestoreAvailability = "online";
+  #receptionDelay = 0;
+  #acceptsOrdinaryMail = true;
+  #maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
   readonly #mailboxes = new Map<string, string>();
+
+  // The behaviour settings may change between flows: every assignment is checked as the
+  // constructor checks GestoreInit, so a bad value fails at once (ERR_INVALID_ARGUMENT)
+  // rather than as a misleading error, or a silent wrong flow, later.
+
+  /**
+   * Antivirus of its punto di accesso and punto di ricezione; undefined: none. Assigning
+   * `false` also removes it.
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a function, undefined or false
+   */
+  get antivirus(): Antivirus | undefined {
+    return this.#antivirus;
+  }
+  set antivirus(value: Antivirus | undefined) {
+    const v: unknown = value;
+    if (v !== undefined && v !== false && typeof v !== "function") throw invalid(`antivirus must be a function, undefined or false, got ${describe(v)}`);
+    this.#antivirus = v === false ? undefined : (v as Antivirus | undefined);
+  }
+
+  /**
+   * See {@link GestoreAvailability}.
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` on assigning another value
+   */
+  get availability(): GestoreAvailability {
+    return this.#availability;
+  }
+  set availability(value: GestoreAvailability) {
+    const v: unknown = value;
+    if (v !== "online" && v !== "unreachable" && v !== "stalled") throw invalid(`availability must be "online", "unreachable" or "stalled", got ${describe(v)}`);
+    this.#availability = v;
+  }
+
+  /**
+   * Milliseconds its punto di ricezione does not answer before taking a busta. Whole
+   * seconds count: the simulated clock, like the messages' dates, keeps whole seconds.
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a finite number ≥ 0
+   */
+  get receptionDelay(): number {
+    return this.#receptionDelay;
+  }
+  set receptionDelay(value: number) {
+    const v: unknown = value;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw invalid(`receptionDelay must be a non-negative number of milliseconds, got ${describe(v)}`);
+    this.#receptionDelay = v;
+  }
+
+  /**
+   * Whether ordinary mail is delivered inside a busta di anomalia (else discarded).
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a boolean
+   */
+  get acceptsOrdinaryMail(): boolean {
+    return this.#acceptsOrdinaryMail;
+  }
+  set acceptsOrdinaryMail(value: boolean) {
+    const v: unknown = value;
+    if (typeof v !== "boolean") throw invalid(`acceptsOrdinaryMail must be true or false, got ${describe(v)}`);
+    this.#acceptsOrdinaryMail = v;
+  }
+
+  /**
+   * Size limit at the punto di accesso (bytes, message size × recipients).
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a positive number
+   */
+  get maxMessageSize(): number {
+    return this.#maxMessageSize;
+  }
+  set maxMessageSize(value: number) {
+    const v: unknown = value;
+    if (typeof v !== "number" || !(v > 0)) throw invalid(`maxMessageSize must be a positive number of bytes, got ${describe(v)}`);
+    this.#maxMessageSize = v;
+  }
 
   /**
    * Use {@link PecNetwork.addGestore}, which also registers the gestore in the network.
@@ -731,18 +825,12 @@ export class Gestore implements PecSigner {
     for (const d of this.retiredDomains) if (domains.includes(d)) throw invalid(`domain ${d} cannot be both served and retired`);
     this.email = identity.email;
     this.mailReceipt = checkAddress(init.mailReceipt ?? `posta-certificata@${main}`, "mailReceipt");
-    if (init.antivirus !== undefined && init.antivirus !== false && typeof init.antivirus !== "function") throw invalid("antivirus must be a function or false");
-    this.antivirus = init.antivirus === false ? undefined : (init.antivirus ?? defaultAntivirus());
-    const availability = init.availability ?? "online";
-    if (availability !== "online" && availability !== "unreachable" && availability !== "stalled") throw invalid('availability must be "online", "unreachable" or "stalled"');
-    this.availability = availability;
-    const delay = init.receptionDelay ?? 0;
-    if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) throw invalid("receptionDelay must be a non-negative number of milliseconds");
-    this.receptionDelay = delay;
+    // The setters check each setting.
+    this.antivirus = init.antivirus === undefined ? defaultAntivirus() : (init.antivirus as Antivirus | undefined);
+    this.availability = init.availability ?? "online";
+    this.receptionDelay = init.receptionDelay ?? 0;
     this.acceptsOrdinaryMail = init.acceptsOrdinaryMail ?? true;
-    const max = init.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    if (typeof max !== "number" || !(max > 0)) throw invalid("maxMessageSize must be a positive number of bytes");
-    this.maxMessageSize = max;
+    this.maxMessageSize = init.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     for (const m of init.mailboxes ?? []) this.addMailbox(m);
   }
 
@@ -917,12 +1005,15 @@ export class Gestore implements PecSigner {
     for (const group of groups.values()) {
       const g = group.gestore;
       if (!g) continue;
-      const arrival = later(busta.date, (g === this ? LOCAL_TRANSIT : TRANSIT) + g.receptionDelay);
-      if (g.availability === "unreachable" || g.receptionDelay >= SCADENZA_AFTER) {
+      // Whole seconds, as every date of the flow: a step dated with milliseconds would sort
+      // after the message that follows it (messages keep whole seconds).
+      const delay = Math.floor(g.receptionDelay / SECOND) * SECOND;
+      const arrival = later(busta.date, (g === this ? LOCAL_TRANSIT : TRANSIT) + delay);
+      if (g.availability === "unreachable" || delay >= SCADENZA_AFTER) {
         rec.note(later(busta.date, g === this ? LOCAL_TRANSIT : TRANSIT), `${g.name}'s punto di ricezione does not answer: the busta for ${group.recipients.join(", ")} stays queued at ${this.name}`);
         continue;
       }
-      if (g.receptionDelay > 0) {
+      if (delay > 0) {
         rec.note(later(busta.date, TRANSIT), `${g.name}'s punto di ricezione does not answer yet: ${this.name} retries until ${arrival.toISOString()}`);
       }
       await g.#takeBusta(busta, readPec(busta.bytes), group.recipients, arrival, ctx, rec, tracking);
@@ -980,7 +1071,11 @@ export class Gestore implements PecSigner {
    * false or it carries a virus); a signed message that fails the checks becomes a busta
    * di anomalia too.
    *
-   * @throws PecError `ERR_INVALID_ARGUMENT` when no SMTP recipient is at this gestore;
+   * Ordinary mail includes Internet bounces: a `From: <>` (or `options.mailFrom: ""`,
+   * the null sender) is delivered as `ANOMALIA MESSAGGIO: …` too (spec §4.2, §11 item 23).
+   *
+   * @throws PecError `ERR_INVALID_ARGUMENT` when no SMTP recipient is at this gestore, or
+   *   when a message to wrap has no `From` and no `options.mailFrom` was given;
    *   `ERR_MIME_MALFORMED` when the bytes are not a message
    * @example
    * ```ts
@@ -1005,7 +1100,8 @@ export class Gestore implements PecSigner {
     );
     const local = rcpts.filter((r) => this.serves(domainOf(r)) || this.retiredDomains.includes(domainOf(r)));
     if (local.length === 0) throw invalid(`none of the recipients (${rcpts.join(", ") || "none"}) is at a domain of ${this.name}`);
-    const mailFrom = options.mailFrom === undefined ? undefined : checkAddress(options.mailFrom, "options.mailFrom");
+    // "" is the null reverse-path (MAIL FROM:<>) of a bounce.
+    const mailFrom = options.mailFrom === undefined || options.mailFrom === "" ? options.mailFrom : checkAddress(options.mailFrom, "options.mailFrom");
     const rec = new FlowRecorder();
     const pec = readPec(bytes);
     const arrival = at;
@@ -1069,7 +1165,19 @@ export class Gestore implements PecSigner {
       return;
     }
     this.#checkValidAt(date);
-    const anomalia = await buildAnomalia(this, { ...buildOptions(ctx, date), received: bytes, reason, recipients: boxes, ...(mailFrom !== undefined && { sender: mailFrom }) });
+    // The sender shown: the SMTP MAIL FROM, else the received From (a bounce's From: <>
+    // or a From that is not a writable address is handled by buildAnomalia, spec §4.2 and
+    // §11 item 23: real gestori deliver bounces as ANOMALIA MESSAGGIO).
+    let sender = mailFrom === "" ? undefined : mailFrom;
+    if (sender === undefined) {
+      const from = parseMime(bytes).header("from");
+      const hasFrom = from !== undefined && decodeHeaderValue(from).trim() !== "";
+      if (!hasFrom) {
+        if (mailFrom !== "") throw invalid('the received message has no From: pass options.mailFrom (the SMTP MAIL FROM, "" for the null sender of a bounce)');
+        sender = "";
+      }
+    }
+    const anomalia = await buildAnomalia(this, { ...buildOptions(ctx, date), received: bytes, reason, recipients: boxes, ...(sender !== undefined && { sender }) });
     rec.add({
       emitter: this,
       to: boxes,
@@ -1203,6 +1311,12 @@ export class Gestore implements PecSigner {
       problems.push(`il mittente della sessione SMTP (MAIL FROM ${mailFrom}) non corrisponde al campo From (${from[0]})`);
     }
     if (root.headerAll("bcc").some((v) => v.trim() !== "")) problems.push("il campo Bcc non deve contenere valori");
+    // The client's Message-ID goes into X-Riferimento-Message-ID and daticert msgid: one
+    // that is not an RFC 5322 msg-id (no @, non-ASCII) makes the message non-conformant.
+    const messageId = root.header("message-id")?.trim();
+    if (messageId !== undefined && messageId !== "" && !isMsgId(messageId)) {
+      problems.push(`il campo Message-ID (${JSON.stringify(messageId)}) non è un identificativo di messaggio valido`);
+    }
     if (options.rcptTo !== undefined && !Array.isArray(options.rcptTo)) throw invalid("options.rcptTo must be an array of addresses");
     const rcptTo = uniqueAddresses(
       options.rcptTo !== undefined ? options.rcptTo.map((r, i) => checkAddress(r, `options.rcptTo[${i}]`)) : [...to, ...cc, ...bcc].filter(isAddress),

@@ -14,7 +14,7 @@ import { signSmime } from "../../smime/sign.js";
 import type { CmsDigest, CmsSigner } from "../../smime/sign.js";
 import { encodeBase64 } from "../../util/base64.js";
 import { concatBytes, latin1Bytes, toHex, utf8Bytes } from "../../util/bytes.js";
-import { DATICERT_FILENAME, POSTACERT_FILENAME, SUBJECT_PREFIXES } from "../constants.js";
+import { DATICERT_FILENAME, PEC_HEADERS, POSTACERT_FILENAME, SUBJECT_PREFIXES } from "../constants.js";
 import type { PecType } from "../constants.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -65,7 +65,10 @@ export interface PecTransaction {
   subject: string;
   /** The PEC msgid assigned by the sender's punto di accesso, without angle brackets. */
   identificativo: string;
-  /** The client's Message-ID of the original, with angle brackets (added when missing). Absent: none. */
+  /**
+   * The client's Message-ID of the original, with angle brackets (added when missing):
+   * `left@right` in printable ASCII. Absent: none.
+   */
   msgid?: string;
   /** The receipt type the sender asked for (`X-TipoRicevuta` of the original). Default `completa`. */
   ricevuta?: RicevutaTipo;
@@ -80,7 +83,8 @@ export interface PecBuildOptions {
    */
   date?: Date;
   /**
-   * The Message-ID of the built message, with or without angle brackets. Receipts:
+   * The Message-ID of the built message, with or without angle brackets: `left@right` in
+   * printable ASCII, no spaces or angle brackets inside. Receipts:
    * default a fresh id `@<gestore domain>`, and it must differ from the identificativo.
    * Ignored by the busta (whose Message-ID is the identificativo) and by the anomalia
    * when the received message has one (it is inherited).
@@ -94,8 +98,12 @@ export interface PecBuildOptions {
   form?: "detached" | "opaque";
   /**
    * Extra header fields (provider-specific, such as `X-Attachment: yes`, or trace
-   * fields), written after the PEC headers. Values are Unicode; `Content-Type`,
-   * `Content-Transfer-Encoding` and `MIME-Version` are refused.
+   * fields such as `Received`), written after the PEC headers. Values are Unicode. Fields
+   * the builders write themselves are refused (`ERR_INVALID_ARGUMENT`, names compared
+   * case-insensitively): `Date`, `From`, `To`, `Cc`, `Reply-To`, `Subject`,
+   * `Message-ID`, the PEC headers (`X-Trasporto`, `X-Ricevuta`,
+   * `X-Riferimento-Message-ID`, `X-TipoRicevuta`, `X-VerificaSicurezza`, `X-Mittente`),
+   * `MIME-Version` and every `Content-*` field.
    */
   headers?: readonly (readonly [string, string])[];
   /** WebCrypto implementation. Default `globalThis.crypto`. */
@@ -193,25 +201,35 @@ export function checkText(value: unknown, what: string, opts: { nonEmpty?: boole
 }
 
 const ID_PART = /^[^\s<>()\[\]\\,;:"@]+$/;
+/** Printable ASCII: header values outside it would be written as RFC 2047 encoded words, never a msg-id. */
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
-/** Checks a msg-id without angle brackets (`left@right`). Returns it. */
+/** Checks a msg-id without angle brackets (`left@right`, printable ASCII). Returns it. */
 export function checkIdentificativo(value: unknown, what = "identificativo"): string {
   if (typeof value !== "string") throw invalid(`${what} must be a string`);
   refuseInjection(value, what);
   const at = value.lastIndexOf("@");
-  if (at <= 0 || !ID_PART.test(value.slice(0, at)) || !ID_PART.test(value.slice(at + 1))) {
-    throw invalid(`${what} must look like left@right, without angle brackets or spaces: ${JSON.stringify(value)}`);
+  if (at <= 0 || !PRINTABLE_ASCII.test(value) || !ID_PART.test(value.slice(0, at)) || !ID_PART.test(value.slice(at + 1))) {
+    throw invalid(`${what} must look like left@right (printable ASCII), without angle brackets or spaces: ${JSON.stringify(value)}`);
   }
   return value;
 }
 
-/** A Message-ID with angle brackets, from a value given with or without them. */
+/**
+ * A msg-id to write (`Message-ID`, `X-Riferimento-Message-ID`), with angle brackets, from
+ * a value given with or without them: printable ASCII, `left@right` with both sides
+ * non-empty, no spaces or angle brackets inside (RFC 5322 §3.6.4). Anything else would
+ * not be a msg-id once written (non-ASCII would even become an encoded word).
+ */
 export function bracketMsgId(value: unknown, what: string): string {
   if (typeof value !== "string") throw invalid(`${what} must be a string`);
   refuseInjection(value, what);
   const t = value.trim();
   const inner = t.startsWith("<") && t.endsWith(">") ? t.slice(1, -1) : t;
-  if (inner === "" || /[\s<>]/.test(inner)) throw invalid(`${what} is not a Message-ID: ${JSON.stringify(value)}`);
+  const at = inner.lastIndexOf("@");
+  if (!PRINTABLE_ASCII.test(inner) || /[<>]/.test(inner) || at <= 0 || at === inner.length - 1) {
+    throw invalid(`${what} is not a Message-ID (left@right in printable ASCII, without spaces or angle brackets inside): ${JSON.stringify(value)}`);
+  }
   return `<${inner}>`;
 }
 
@@ -309,6 +327,23 @@ export function checkErrore<T extends string>(value: unknown, allowed: readonly 
 // ---------------------------------------------------------------------------------------------
 // Dates and identifiers
 
+/**
+ * Header fields the builders write themselves (any message type: the address fields,
+ * identifiers and every PEC header of spec §3.1). `options.headers` cannot add them: a
+ * second From or Subject, or an `X-Trasporto` on a receipt, would change what the
+ * message says or which type it reads as.
+ */
+const BUILDER_FIELDS = new Set([
+  "date",
+  "from",
+  "to",
+  "cc",
+  "reply-to",
+  "subject",
+  "message-id",
+  ...Object.values(PEC_HEADERS).map((h) => h.toLowerCase()),
+]);
+
 /** Checked common options. */
 export interface CheckedOptions {
   date: Date;
@@ -344,10 +379,11 @@ export function checkOptions(opts: PecBuildOptions | undefined): CheckedOptions 
         throw invalid("options.headers must be an array of [name, value] pairs");
       }
       refuseInjection(h, "options.headers");
-      const l = h[0].toLowerCase();
-      if (l === "content-type" || l === "content-transfer-encoding" || l === "mime-version") {
-        throw invalid(`options.headers cannot set ${h[0]} (the signature layer writes it)`);
+      const l = h[0].trim().toLowerCase();
+      if (l === "mime-version" || l.startsWith("content-")) {
+        throw invalid(`options.headers cannot set ${h[0]}: the MIME and signature layer writes the top-level MIME fields`);
       }
+      if (BUILDER_FIELDS.has(l)) throw invalid(`options.headers cannot set ${h[0]}: the builder writes it`);
       headers.push([h[0], h[1]]);
     }
   }

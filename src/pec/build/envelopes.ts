@@ -16,7 +16,6 @@ import {
   type PecBuildOptions,
   type PecSigner,
   type PecTransaction,
-  bracketMsgId,
   checkAddress,
   checkOptions,
   checkSigner,
@@ -33,7 +32,7 @@ import {
   subjectPrefix,
   toCrlf,
 } from "./common.js";
-import { preparedOriginal } from "./original.js";
+import { checkOriginalOfSending, preparedOriginal } from "./original.js";
 import { anomaliaBody, bustaBody, renderBody } from "./texts.js";
 
 /** The raw bytes of a header field, ending with CRLF (the message was canonicalised). */
@@ -56,7 +55,9 @@ export interface BustaOptions extends PecBuildOptions {
   /**
    * The original message: as submitted, or already edited by {@link prepareOriginal}
    * (it is prepared here when its Message-ID is not the identificativo). Bare LF line
-   * breaks become CRLF, as SMTP transport would make them.
+   * breaks become CRLF, as SMTP transport would make them. Its Message-ID, when it has
+   * one, must be the transaction's msgid or identificativo: the original of another
+   * sending is refused (`ERR_INVALID_ARGUMENT`).
    */
   original: Uint8Array;
 }
@@ -86,7 +87,9 @@ export async function buildBusta(signer: PecSigner, tx: PecTransaction, options:
   const t = checkTransaction(tx);
   const o = checkOptions(options);
   if (!(options?.original instanceof Uint8Array)) throw invalid("options.original must be the original message bytes");
-  const original = preparedOriginal(options.original, t.identificativo);
+  const crlf = toCrlf(options.original);
+  checkOriginalOfSending(parseMime(crlf), t, "options.original");
+  const original = preparedOriginal(crlf, t.identificativo);
   const root = parseMime(original);
   const ricevuta = t.ricevuta ?? "completa";
   const subject = `${subjectPrefix("posta-certificata", false)}: ${t.subject}`;
@@ -157,6 +160,14 @@ export async function buildBusta(signer: PecSigner, tx: PecTransaction, options:
   };
 }
 
+/**
+ * How a busta di anomalia shows the null sender of a bounce (`MAIL FROM:<>`, `From: <>`):
+ * `"Per conto di: MAILER-DAEMON"`. UNCONFIRMED: the spec (§4.2, §11 item 23) only says
+ * Internet bounces from MAILER-DAEMON arrive as `ANOMALIA MESSAGGIO: …`, not how the
+ * null sender is written; MAILER-DAEMON is the name bounces go by.
+ */
+const NULL_SENDER = "MAILER-DAEMON";
+
 /** Options of {@link buildAnomalia}. */
 export interface AnomaliaOptions extends PecBuildOptions {
   /** The message as received (ordinary mail, or a PEC that failed the checks). Bare LF becomes CRLF. */
@@ -167,7 +178,14 @@ export interface AnomaliaOptions extends PecBuildOptions {
    * stati certificati per il seguente errore:".
    */
   reason: string;
-  /** The SMTP `MAIL FROM`, when the received `From` is missing or unwritable. Default: the received `From`. */
+  /**
+   * The SMTP `MAIL FROM`, shown as the original sender (it wins over the received
+   * `From`). `""` is the null reverse-path of a bounce (`MAIL FROM:<>`): the sender is
+   * then shown as `MAILER-DAEMON` and no `Reply-To` is created. Default: the received
+   * `From`; a `From: <>` counts as the null sender, and a `From` postacert cannot write
+   * as an address (non-ASCII, no domain) is shown as written, without a `Reply-To` made
+   * from it. A received message without `From` needs this option.
+   */
   sender?: string;
   /** The SMTP `RCPT TO` of the recipients in this gestore (returned as `to`). Default: the received `To` and `Cc`. */
   recipients?: readonly string[];
@@ -178,12 +196,13 @@ export interface AnomaliaOptions extends PecBuildOptions {
  * message that is not a valid PEC: `X-Trasporto: errore`, `Subject: ANOMALIA MESSAGGIO:
  * <subject>`, `From: "Per conto di: <sender>" <posta-certificata@G>`, the received
  * `Message-ID`, `To`, `Cc`, `Reply-To`, `Received`, `Return-Path` inherited byte for byte
- * (`Reply-To` created from `From` when absent; a Message-ID generated at the gestore's
- * domain only when the received message has none); body text and the received message
+ * (`Reply-To` created from the sender when absent and the sender is a writable address;
+ * a Message-ID generated at the gestore's domain only when the received message has
+ * none); a bounce's null sender is shown as `MAILER-DAEMON`; body text and the received message
  * as `postacert.eml` (file name UNCONFIRMED); **no** daticert.xml.
  *
  * @throws PecError `ERR_HEADER_INJECTION` for CR/LF/NUL in any input string;
- * `ERR_INVALID_ARGUMENT` for invalid input (e.g. no usable sender)
+ * `ERR_INVALID_ARGUMENT` for invalid input (e.g. no `From` and no `options.sender`)
  * @example
  * ```ts
  * const anomalia = await buildAnomalia(beta, { received: ordinaryMail, reason: "messaggio di posta ordinaria" });
@@ -202,12 +221,28 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
     const v = root.header(name);
     return v === undefined ? undefined : decodeHeaderValue(v).trim();
   };
-  let sender: string;
-  if (options.sender !== undefined) sender = checkAddress(options.sender, "options.sender");
+  // The sender as shown (From display name, body) and, when it is a writable address,
+  // the Reply-To to create.
+  let shown: string;
+  let address: string | undefined;
+  if (options.sender === "") shown = NULL_SENDER;
+  else if (options.sender !== undefined) shown = address = checkAddress(options.sender, "options.sender");
   else {
-    const from = firstMailbox(dec("from"))?.address;
-    if (from === undefined) throw invalid("the received message has no From: pass options.sender (the SMTP MAIL FROM)");
-    sender = checkAddress(from, "the received From (pass options.sender to override)");
+    const fromValue = dec("from");
+    if (fromValue === undefined || fromValue === "") {
+      throw invalid('the received message has no From: pass options.sender (the SMTP MAIL FROM, "" for the null sender of a bounce)');
+    }
+    const from = firstMailbox(fromValue)?.address;
+    if (from === undefined) shown = /<\s*>/.test(fromValue) ? NULL_SENDER : flattenText(fromValue);
+    else {
+      try {
+        shown = address = checkAddress(from, "the received From");
+      } catch {
+        // Not an address postacert can write (non-ASCII, no domain): the gestore still
+        // delivers the message (spec §4.2) and shows the sender as written.
+        shown = flattenText(from);
+      }
+    }
   }
   const headerRecipients: string[] = [];
   for (const f of ["to", "cc"]) for (const v of root.headerAll(f)) for (const m of parseAddressList(decodeHeaderValue(v))) headerRecipients.push(m.address);
@@ -227,18 +262,18 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
     idSpec = [{ kind: "text", name: "Message-ID", value: messageId }];
   }
   let replyTo = fields(root, "reply-to");
-  if (replyTo.length === 0) replyTo = [{ kind: "address", name: "Reply-To", mailboxes: [{ address: sender }] }];
+  if (replyTo.length === 0 && address !== undefined) replyTo = [{ kind: "address", name: "Reply-To", mailboxes: [{ address }] }];
   const headers: HeaderSpec[] = [
     ...traceFields(root),
     { kind: "text", name: "Date", value: rfc5322Date(o.data) },
-    { kind: "address", name: "From", mailboxes: [{ name: `${FROM_DISPLAY_PREFIX} ${sender}`, address: info.email }] },
+    { kind: "address", name: "From", mailboxes: [{ name: `${FROM_DISPLAY_PREFIX} ${shown}`, address: info.email }] },
     ...replyTo,
     ...root.headers.filter((h) => h.lname === "to" || h.lname === "cc").map(rawField),
     ...idSpec,
     { kind: "text", name: "Subject", value: subject },
     { kind: "text", name: PEC_HEADERS.TRASPORTO, value: "errore" },
   ];
-  const body = renderBody(anomaliaBody(o.data, subjectIn, sender, headerRecipients, reason));
+  const body = renderBody(anomaliaBody(o.data, subjectIn, shown, headerRecipients, reason));
   const bytes = await signAndAssemble(info, o, headers, { ...body, parts: [postacertLeaf(received)] });
   return {
     bytes,
@@ -254,9 +289,6 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
 
 /** The inherited Message-ID as written (angle brackets added when the received one lacks them). */
 function bracketMsgIdLenient(id: string): string {
-  try {
-    return bracketMsgId(id, "Message-ID");
-  } catch {
-    return id;
-  }
+  const t = id.trim();
+  return (t.startsWith("<") && t.endsWith(">")) || /[\s<>]/.test(t) ? t : `<${t}>`;
 }

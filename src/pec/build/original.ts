@@ -109,6 +109,23 @@ export function isPrepared(root: MimeEntity, identificativo: string): boolean {
   return normalizeMsgId(root.header("message-id")) === normalizeMsgId(identificativo);
 }
 
+/**
+ * Refuses an original that belongs to another sending: its Message-ID must be the
+ * transaction's identificativo (already prepared) or the client's msgid (as submitted).
+ * An original without a Message-ID cannot be told apart and is taken.
+ */
+export function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; msgid?: string | undefined }, what: string): void {
+  const own = root.header("message-id")?.trim();
+  if (own === undefined || own === "") return;
+  const id = normalizeMsgId(own);
+  if (id === normalizeMsgId(t.identificativo)) return;
+  if (t.msgid !== undefined && id === normalizeMsgId(t.msgid)) return;
+  throw invalid(
+    `${what} belongs to another sending: its Message-ID ${own} is neither the transaction's identificativo <${t.identificativo}>` +
+      (t.msgid !== undefined ? ` nor its msgid ${t.msgid}` : " (and the transaction has no msgid)"),
+  );
+}
+
 /** The original as it travels inside a busta: CRLF, prepared when it is not yet. */
 export function preparedOriginal(original: Uint8Array, identificativo: string): Uint8Array {
   const crlf = toCrlf(original);

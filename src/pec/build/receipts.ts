@@ -37,7 +37,7 @@ import {
   signAndAssemble,
   subjectPrefix,
 } from "./common.js";
-import { preparedOriginal } from "./original.js";
+import { checkOriginalOfSending, preparedOriginal } from "./original.js";
 import {
   type BodyFacts,
   type BodyModel,
@@ -291,20 +291,36 @@ export interface AvvenutaConsegnaOptions extends PecBuildOptions {
   /**
    * The original message as the busta carried it (its `postacert.eml`), or the busta
    * itself (its `postacert.eml` is taken), or the original as submitted (prepared here).
-   * Required for completa and breve.
+   * Required for completa and breve. It must be of this sending: a busta whose
+   * identificativo or Message-ID is not the transaction's identificativo, or an original
+   * whose Message-ID is neither the identificativo nor the transaction's msgid, is
+   * refused (`ERR_INVALID_ARGUMENT`).
    */
   original?: Uint8Array;
 }
 
-/** The busta's postacert.eml when `bytes` is a busta; else `bytes`, prepared. */
-function originalOf(bytes: Uint8Array, identificativo: string): Uint8Array {
+/**
+ * The busta's postacert.eml when `bytes` is a busta; else `bytes`, prepared. Either must
+ * be of this sending (identificativo, Message-ID): the receipt would otherwise certify
+ * the delivery of another message.
+ */
+function originalOf(bytes: Uint8Array, t: CheckedTransaction): Uint8Array {
   const root = parseMime(bytes);
   if (root.header("x-trasporto") !== undefined) {
-    const inner = readPec(root).original;
+    const pec = readPec(root);
+    // The signed daticert identificativo; the Message-ID (outside the signature) only when
+    // there is none. The postacert.eml (signed) is checked below too.
+    const id = pec.daticert?.dati.identificativo ?? root.header("message-id");
+    if (id !== undefined && normalizeMsgId(id) !== normalizeMsgId(t.identificativo)) {
+      throw invalid(`options.original is the busta of another sending: its identificativo is ${id.trim()}, the transaction's ${t.identificativo}`);
+    }
+    const inner = pec.original;
     if (!inner) throw invalid("options.original is an envelope without postacert.eml");
-    return preparedOriginal(inner.bytes, identificativo);
+    checkOriginalOfSending(inner.entity, t, "the postacert.eml of options.original");
+    return preparedOriginal(inner.bytes, t.identificativo);
   }
-  return preparedOriginal(bytes, identificativo);
+  checkOriginalOfSending(root, t, "options.original");
+  return preparedOriginal(bytes, t.identificativo);
 }
 
 /**
@@ -330,7 +346,7 @@ export async function buildAvvenutaConsegna(signer: PecSigner, tx: PecTransactio
   let hashes: BreveHash[] | undefined;
   if (ricevuta !== "sintetica") {
     if (!(options.original instanceof Uint8Array)) throw invalid(`a ${ricevuta} delivery receipt needs options.original`);
-    const original = originalOf(options.original, t.identificativo);
+    const original = originalOf(options.original, t);
     if (ricevuta === "breve") {
       const b = await brevify(original, { crypto: o.crypto });
       hashes = b.hashes;
