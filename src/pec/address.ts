@@ -48,6 +48,7 @@ export function parseAddressListGeneral(value: string): Mailbox[] {
   let sawAngle = false;
   let quote = false;
   let comment = 0;
+  const groupEnd = value.lastIndexOf(";");
   const flush = (): void => {
     let address: string;
     let display = "";
@@ -110,8 +111,10 @@ export function parseAddressListGeneral(value: string): Mailbox[] {
         flush();
         break;
       case ":":
-        // Group name: what came before is not a mailbox.
-        if (!sawAngle) name = "";
+        // Group name: what came before is not a mailbox. Only where a ";" ends the group: a
+        // decoded display name holds colons too ("Per conto di: josé@x" <posta-certificata@G>,
+        // once its encoded word is decoded), and a group never lacks its ";".
+        if (!sawAngle && i < groupEnd) name = "";
         else name += c;
         break;
       default:

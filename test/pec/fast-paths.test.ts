@@ -41,6 +41,17 @@ function normalizeMsgIdReference(id: string | undefined): string | undefined {
   return at < 0 ? t : t.slice(0, at) + "@" + t.slice(at + 1).toLowerCase();
 }
 
+describe("parseAddressList: groups", () => {
+  it("a colon starts a group only where a semicolon ends one", () => {
+    expect(parseAddressList("undisclosed-recipients:;")).toEqual([]);
+    expect(parseAddressList("list: a@b.test, c@d.test;")).toEqual([{ address: "a@b.test" }, { address: "c@d.test" }]);
+    // A display name decoded from an encoded word keeps its colon unquoted.
+    expect(parseAddressList("Per conto di: josé@x.it <posta-certificata@pec.beta.test>")).toEqual([
+      { name: "Per conto di: josé@x.it", address: "posta-certificata@pec.beta.test" },
+    ]);
+  });
+});
+
 describe("normalizeMsgId", () => {
   it("gives what the regular expressions gave", () => {
     const units = ["<", ">", " ", "\t", "\u00a0", "@", "a", "B", "É", "ß", "İ", ".", "x"];

@@ -157,6 +157,9 @@ describe("the punto di ricezione wraps bounces and odd senders in a busta di ano
   it("a From that is not an address postacert can write is shown as written", async () => {
     const pec = await anomalia(await beta.receive(bounce("ànna@esempio.example")));
     expect(decodeHeaderValue(pec.message.header("from")!)).toBe(`Per conto di: ànna@esempio.example <${beta.email}>`);
+    // Read back: the colon of the decoded display name does not start a group.
+    expect(pec.sender).toBe("ànna@esempio.example");
+    expect(pec.from).toBe(beta.email);
     expect(pec.message.headerAll("reply-to")).toEqual([]);
   });
 
