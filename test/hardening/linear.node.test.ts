@@ -9,8 +9,12 @@ import { describe, expect, it } from "vitest";
 import { isPecError } from "../../src/errors.js";
 import { parseMime, walkEntities } from "../../src/mime/index.js";
 import { parseDaticert } from "../../src/daticert/index.js";
+import { daticertFastReads, parseDaticertWithSaxes } from "../../src/daticert/parse.js";
+import { parseParams } from "../../src/mime/params.js";
 import { readPec } from "../../src/pec/read.js";
 import { latin1Bytes } from "../../src/util/bytes.js";
+import { daticertWithAttributes, manyAttributes, rfc2231Segments } from "../support/adversarial.js";
+import { code } from "../support/outcome.js";
 
 const MB = 1024 * 1024;
 const RATIO = 30;
@@ -134,5 +138,40 @@ describe("structure in linear time", () => {
       '<data zona="+0200"><giorno>02/05/2025</giorno><ora>10:00:00</ora></data><identificativo>id@x</identificativo><msgid>&lt;m@x&gt;</msgid></dati></postacert>';
     const { big } = linear(daticert, (s) => void parseDaticert(s, { maxSize: 64 * MB }), 10_000);
     expect(big).toBeLessThan(30_000);
+  }, 120_000);
+});
+
+// Loops that were quadratic in a count under the default size limits (80,000 of each took
+// 5–17 s): the fast daticert reader's duplicate-attribute check, and RFC 2231 segments of one
+// parameter looked up one by one. 8,000 and 80,000 items, both under the 1 MiB limits; the
+// results themselves are checked in quadratic.test.ts (Node and Chromium).
+describe("many items of one element or parameter, at the default limits", () => {
+  const N = 8_000;
+  /** At 10 N linear code takes well under 1 s here, quadratic code 5–17 s. */
+  const BOUND_MS = 4_000;
+  const distinct = (n: number): Uint8Array => daticertWithAttributes(manyAttributes(n));
+  const segments = rfc2231Segments;
+  const ascending = (n: number): string => segments(Array.from({ length: n }, (_, i) => i));
+  const bounded = (r: { big: number }): void => expect(r.big).toBeLessThan(BOUND_MS);
+
+  it("distinct attributes, read by the fast reader", () => {
+    const before = daticertFastReads();
+    bounded(linear(distinct, (xml) => void parseDaticert(xml), N));
+    // What is timed is the fast reader's own check: saxes did not read them.
+    expect(daticertFastReads() - before).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("a duplicate after them, handed over to saxes; and saxes alone", () => {
+    const dup = (n: number): Uint8Array => daticertWithAttributes(manyAttributes(n) + ' a0="x"');
+    bounded(linear(dup, (xml) => void code(() => parseDaticert(xml as Uint8Array)), N));
+    bounded(linear(distinct, (xml) => void parseDaticertWithSaxes(xml as Uint8Array), N));
+  }, 120_000);
+
+  it("RFC 2231 segments in order, in reverse order, or all one index", () => {
+    const descending = (n: number): string => segments(Array.from({ length: n }, (_, i) => n - 1 - i));
+    const same = (n: number): string => segments(Array.from({ length: n }, () => 0));
+    for (const make of [ascending, descending, same]) bounded(linear(make, (h) => void parseParams(h as string), N));
+    const message = (n: number): Uint8Array => latin1Bytes(`From: a@b.it\r\nContent-Type: ${ascending(n)}\r\n\r\nbody\r\n`);
+    bounded(linear(message, (m) => void parseMime(m as Uint8Array).contentType.params, N));
   }, 120_000);
 });
