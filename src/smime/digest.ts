@@ -127,20 +127,22 @@ export function errorText(e: unknown): string {
   }
 }
 
-/** The methods of `subtle` the verifier calls: a crypto without them is misuse, refused up front. */
-export function isCryptoLike(c: unknown): c is CryptoLike {
-  if (typeof c !== "object" || c === null) return false;
+/** `c.subtle` when `c` is an object holding one, as a bag of members to check. */
+function subtleOf(c: unknown): Record<string, unknown> | undefined {
+  if (typeof c !== "object" || c === null) return undefined;
   const s = (c as { subtle?: unknown }).subtle;
-  if (typeof s !== "object" || s === null) return false;
-  const subtle = s as Record<string, unknown>;
-  return typeof subtle.digest === "function" && typeof subtle.verify === "function" && typeof subtle.importKey === "function";
+  return typeof s === "object" && s !== null ? (s as Record<string, unknown>) : undefined;
 }
 
 /** Whether `c` can at least hash (what the trust stores need for fingerprints). */
 export function canDigest(c: unknown): c is CryptoLike {
-  if (typeof c !== "object" || c === null) return false;
-  const s = (c as { subtle?: unknown }).subtle;
-  return typeof s === "object" && s !== null && typeof (s as { digest?: unknown }).digest === "function";
+  return typeof subtleOf(c)?.digest === "function";
+}
+
+/** The methods of `subtle` the verifier calls: a crypto without them is misuse, refused up front. */
+export function isCryptoLike(c: unknown): c is CryptoLike {
+  const subtle = subtleOf(c);
+  return typeof subtle?.digest === "function" && typeof subtle.verify === "function" && typeof subtle.importKey === "function";
 }
 
 const digestFailed = (e: unknown): never => {
