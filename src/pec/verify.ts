@@ -7,7 +7,7 @@
  */
 import { PecError } from "../errors.js";
 import type { Certificate } from "../smime/certificate.js";
-import { Crl } from "../smime/crl.js";
+import { checkCrlsOption } from "../smime/crl.js";
 import { isCryptoLike } from "../smime/digest.js";
 import type { SignatureIssue, SignatureIssueCode } from "../smime/issues.js";
 import { verifySignedData } from "../smime/verify.js";
@@ -108,14 +108,8 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
   if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime()))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `at` must be a valid Date");
   }
-  if (options.crls !== undefined) {
-    // DER bytes (parsed `Crl`s work too, as in verifySignedData); whether the bytes are a CRL is checked when parsed.
-    const crls: unknown = options.crls;
-    if (!Array.isArray(crls)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `crls` must be an array of DER CRLs (Uint8Array)");
-    for (const c of crls as readonly unknown[]) {
-      if (!(c instanceof Uint8Array) && !(c instanceof Crl)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `crls` must hold DER CRLs (Uint8Array)");
-    }
-  }
+  // Whether the bytes are a CRL is checked when they are parsed, by verifySignedData.
+  if (options.crls !== undefined) checkCrlsOption(options.crls, "verifyPec");
   if (options.crypto !== undefined && !isCryptoLike(options.crypto)) {
     throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec: `crypto` must be a WebCrypto implementation (with subtle.digest, subtle.importKey and subtle.verify)");
   }

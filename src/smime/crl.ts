@@ -209,12 +209,17 @@ export function parseCrl(der: Uint8Array): Crl {
  * `ERR_CERT_MALFORMED`, as with {@link parseCrl}.
  */
 export function crlsOption(crls: unknown, where: string): Crl[] {
+  checkCrlsOption(crls, where);
+  return crls.map((c) => (c instanceof Crl ? c : parseCrl(c)));
+}
+
+/**
+ * @internal The shape check of {@link crlsOption} without parsing: for a caller that must
+ * refuse misuse before it knows whether the CRLs will be used (`verifyPec` on an unsigned message).
+ */
+export function checkCrlsOption(crls: unknown, where: string): asserts crls is readonly (Crl | Uint8Array)[] {
   if (!Array.isArray(crls)) throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must be an array of CRLs (DER bytes or Crl objects)`);
-  const out: Crl[] = [];
   for (const c of crls as readonly unknown[]) {
-    if (c instanceof Crl) out.push(c);
-    else if (c instanceof Uint8Array) out.push(parseCrl(c));
-    else throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must hold CRLs (DER bytes or Crl objects)`);
+    if (!(c instanceof Crl) && !(c instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must hold CRLs (DER bytes or Crl objects)`);
   }
-  return out;
 }
