@@ -10,7 +10,7 @@ import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
-import { type Io, gatherInputs, notAMessage, paint, printable } from "./io.js";
+import { type Io, UsageError, gatherInputs, notAMessage, paint, printable } from "./io.js";
 import { loadCrls, loadTrust } from "./trust-files.js";
 
 interface Tally {
@@ -62,6 +62,8 @@ async function batch(
       else drawn = true;
     }
   }
+  // A folder with no message in it (certificates, notes) must not pass for a verified one.
+  if (tally.ok + tally.failed + tally.notPec + tally.unreadable === 0) throw new UsageError(`no messages in ${args.map((a) => `"${a}"`).join(", ")}`);
   return tally;
 }
 

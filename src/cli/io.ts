@@ -135,7 +135,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       st = await stat(arg);
     } catch (err) {
       // Reported with the others as an input that cannot be read (status 2), not the end of the batch.
-      out.push({ name: arg, read: () => Promise.reject(err as Error) });
+      out.push(unreadable(arg, err));
       continue;
     }
     if (!st.isDirectory()) out.push(fileInput(arg));
@@ -144,19 +144,22 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       try {
         for await (const path of maildirFiles(arg)) out.push(fileInput(path));
       } catch (err) {
-        out.push({ name: arg, read: () => Promise.reject(err as Error) });
+        out.push(unreadable(arg, err));
       }
     } else {
       // A folder under it that cannot be read becomes an input that cannot be read: reported
       // with the others, instead of ending the command.
-      for await (const f of folderFiles(arg, (path, err) => out.push({ name: path, read: () => Promise.reject(err) }))) {
+      for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)))) {
         out.push(f.sniff ? { ...fileInput(f.path), sniff: true } : fileInput(f.path));
       }
     }
   }
-  // An empty folder (or one of certificates only) must not pass for a verified one.
-  if (out.length === 0) throw new UsageError(`no messages in ${args.map((a) => `"${a}"`).join(", ")}`);
   return out;
+}
+
+/** An input whose reading fails with `err`: reported with the others. */
+function unreadable(name: string, err: unknown): Input {
+  return { name, read: () => Promise.reject(err as Error) };
 }
 
 /**

@@ -214,6 +214,11 @@ describe("verify", () => {
     const none = capture();
     expect(await main(["verify", "--trust", caPem, empty], none)).toBe(2);
     expect(none.stderr).toContain("no messages in");
+    // Nor one whose files all turn out not to be messages.
+    await writeFile(join(empty, "notes"), "not a header line\n");
+    const notes = capture();
+    expect(await main(["verify", "--trust", caPem, empty], notes)).toBe(2);
+    expect(notes.stderr).toContain("no messages in");
   });
 
   it("--trust ca.pem: good file valid and trusted (0), tampered one not valid (1)", async () => {
