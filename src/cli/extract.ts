@@ -51,13 +51,15 @@ export function safeFileName(name: string | undefined, fallback: string): string
 }
 
 /**
- * Where extractPec puts things. It runs twice: first to plan (paths only, nothing written), so
- * that without --force an existing file is refused before anything is written, then to write.
+ * Where extractPec puts things. Without --force it runs twice: first to plan (paths only,
+ * nothing decoded or written), so that an existing file is refused before anything is
+ * written, then to write.
  */
 interface Writer {
   written: string[];
   dir(path: string, own: boolean): Promise<void>;
-  put(dir: string, name: string, bytes: Uint8Array): Promise<void>;
+  /** `bytes` is called only when the file is written: the plan decodes nothing. */
+  put(dir: string, name: string, bytes: () => Uint8Array): Promise<void>;
 }
 
 function writer(force: boolean, plan: boolean): Writer {
@@ -77,8 +79,8 @@ function writer(force: boolean, plan: boolean): Writer {
       used.add(candidate);
       const exists = `"${candidate}" exists (use --force to overwrite)`;
       if (plan) {
-        if (!force && (await lstat(candidate).catch(() => undefined))) throw new UsageError(exists);
-      } else await writeFresh(candidate, bytes, force, exists);
+        if (await lstat(candidate).catch(() => undefined)) throw new UsageError(exists);
+      } else await writeFresh(candidate, bytes(), force, exists);
       w.written.push(candidate);
     },
   };
@@ -87,9 +89,10 @@ function writer(force: boolean, plan: boolean): Writer {
 
 async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): Promise<void> {
   await w.dir(dir, depth > 0);
-  if (pec.original) await w.put(dir, "postacert.eml", pec.original.bytes);
-  if (pec.daticertEntity) await w.put(dir, "daticert.xml", pec.daticertEntity.decodedBody());
-  if (pec.signature) await w.put(dir, pec.signature.form === "opaque" ? "smime.p7m" : "smime.p7s", pec.signature.cms);
+  const { original, daticertEntity, signature } = pec;
+  if (original) await w.put(dir, "postacert.eml", () => original.bytes);
+  if (daticertEntity) await w.put(dir, "daticert.xml", () => daticertEntity.decodedBody());
+  if (signature) await w.put(dir, signature.form === "opaque" ? "smime.p7m" : "smime.p7s", () => signature.cms);
   if (pec.original) {
     const attachments = pec.original.attachments;
     if (attachments.length) {
@@ -97,7 +100,7 @@ async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): 
       await w.dir(adir, true);
       for (let i = 0; i < attachments.length; i++) {
         const a = attachments[i]!;
-        await w.put(adir, safeFileName(a.filename, `attachment-${i + 1}`), a.content());
+        await w.put(adir, safeFileName(a.filename, `attachment-${i + 1}`), () => a.content());
       }
     }
     if (pec.original.inner && depth < 8) await extractPec(pec.original.inner, join(dir, "inner"), w, depth + 1);
@@ -125,8 +128,9 @@ export async function runExtract(file: string, opts: { out: string | undefined; 
     return 1;
   }
   const out = opts.out ?? basename(file, extname(file)) + ".parts";
-  // A forwarded PEC: the outer mail is not written, the PEC inside it is.
-  await extractPec(pec, out, writer(opts.force, true), 0);
+  // A forwarded PEC: the outer mail is not written, the PEC inside it is. Without --force,
+  // a plan first, so that an existing file is refused before anything is written.
+  if (!opts.force) await extractPec(pec, out, writer(false, true), 0);
   const w = writer(opts.force, false);
   await extractPec(pec, out, w, 0);
   for (const f of w.written) io.out(printable(f) + "\n");
