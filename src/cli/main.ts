@@ -10,6 +10,7 @@
 // (the simulator alone, with pkijs, ≈ 110 ms), which every run paid, `--version` included.
 import { parseArgs } from "node:util";
 import { UsageError, type Io, nodeIo } from "./io.js";
+import { daysInMonth } from "../daticert/date.js";
 
 const HELP: Record<string, string> = {
   main: `postacert: read, verify, extract and simulate Italian PEC messages
@@ -285,13 +286,13 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.
  * 2 March: a clock that silently differs from the one asked for would move every verdict.
  */
 function parseTime(text: string): Date {
-  const m = ISO_TIME.exec(text.trim());
-  const d = m ? new Date(text.trim().replace(" ", "T")) : new Date(Number.NaN);
-  const [, , month, day, hour, minute, second] = m ?? [];
-  const inRange = m !== null && Number(month) >= 1 && Number(month) <= 12 && Number(hour ?? 0) <= 23 && Number(minute ?? 0) <= 59 && Number(second ?? 0) <= 59;
-  // Day 30 of February is not rejected by Date: it must come back as the day it was written.
-  const dayKept = m !== null && Number(day) >= 1 && Number(day) <= new Date(Date.UTC(Number(m[1]), Number(month), 0)).getUTCDate();
-  if (!inRange || !dayKept || Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time (e.g. 2026-03-01T10:00:00Z)`);
+  const t = text.trim();
+  const m = ISO_TIME.exec(t);
+  const [year, month, day, hour = 0, minute = 0, second = 0] = (m ?? []).slice(1).map((v) => (v === undefined ? undefined : Number(v)));
+  // Date alone rolls day 30 of February over to March: the day must exist in its month.
+  const exists = m !== null && month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hour <= 23 && minute <= 59 && second <= 59;
+  const d = exists ? new Date(t.replace(" ", "T")) : undefined;
+  if (d === undefined || Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time (e.g. 2026-03-01T10:00:00Z)`);
   return d;
 }
 
