@@ -334,6 +334,8 @@ interface Classification {
   type: PecType;
   virus: boolean;
   by: "headers" | "daticert" | "subject";
+  /** The type the headers named when the signed daticert.xml said another (which is `type`). */
+  overruled?: PecType;
 }
 
 // Every prefix as one alternative (one capture group each), in the list's order: the
@@ -368,22 +370,33 @@ function escapeRe(s: string): string {
 }
 
 function classify(message: MimeEntity, daticert: Daticert | undefined, subject: string | undefined): Classification | undefined {
-  const trasporto = message.header("x-trasporto")?.trim().toLowerCase();
-  const ricevuta = message.header("x-ricevuta")?.trim().toLowerCase();
-  const securityError = message.header("x-verificasicurezza")?.trim().toLowerCase() === "errore";
-  const daticertVirus = daticert?.errore === "virus";
-  if (trasporto === "posta-certificata") return { type: "posta-certificata", virus: false, by: "headers" };
-  if (trasporto === "errore") return { type: "anomalia", virus: false, by: "headers" };
-  if (ricevuta && (X_RICEVUTA as readonly string[]).includes(ricevuta)) {
-    const type = ricevuta as XRicevuta;
-    const virus = type === "rilevazione-virus" || securityError || daticertVirus;
-    return { type, virus, by: "headers" };
+  const byHeaders = headerType(message, daticert);
+  // The headers sit outside the signature and daticert.xml inside it: where they disagree, the
+  // type is daticert's (spec §12.2, step 3), or editing one unsigned header would turn a signed
+  // non-delivery notice into a delivery receipt that verifies. (A busta di anomalia has no
+  // daticert of its own, so one beside its X-Trasporto: errore disagrees too.)
+  if (daticert && (!byHeaders || byHeaders.type !== daticert.tipo)) {
+    const c: Classification = { type: daticert.tipo, virus: daticert.tipo === "rilevazione-virus" || daticert.errore === "virus", by: "daticert" };
+    if (byHeaders) c.overruled = byHeaders.type;
+    return c;
   }
-  if (daticert) {
-    return { type: daticert.tipo, virus: daticert.tipo === "rilevazione-virus" || daticertVirus, by: "daticert" };
-  }
+  if (byHeaders) return byHeaders;
   const hint = subjectPrefix(subject);
   if (hint) return { type: hint.type, virus: hint.virus, by: "subject" };
+  return undefined;
+}
+
+/** The type X-Trasporto or X-Ricevuta names, if any. */
+function headerType(message: MimeEntity, daticert: Daticert | undefined): Classification | undefined {
+  const trasporto = message.header("x-trasporto")?.trim().toLowerCase();
+  if (trasporto === "posta-certificata") return { type: "posta-certificata", virus: false, by: "headers" };
+  if (trasporto === "errore") return { type: "anomalia", virus: false, by: "headers" };
+  const ricevuta = message.header("x-ricevuta")?.trim().toLowerCase();
+  if (ricevuta && (X_RICEVUTA as readonly string[]).includes(ricevuta)) {
+    const type = ricevuta as XRicevuta;
+    const securityError = message.header("x-verificasicurezza")?.trim().toLowerCase() === "errore";
+    return { type, virus: type === "rilevazione-virus" || securityError || daticert?.errore === "virus", by: "headers" };
+  }
   return undefined;
 }
 
@@ -559,21 +572,11 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
   }
 
   const subject = decodedHeader(message, "subject");
-  let cls = classify(message, daticert, subject);
+  const cls = classify(message, daticert, subject);
   if (!cls) return notPec(root);
-  // The headers sit outside the signature and daticert.xml inside it: where they disagree, the
-  // type is daticert's (spec §12.2, step 3), or editing one unsigned header would turn a signed
-  // non-delivery notice into a delivery receipt that verifies. (A busta di anomalia has no
-  // daticert of its own, so one beside its X-Trasporto: errore disagrees too.)
-  const overruled = daticert !== undefined && cls.by === "headers" && daticert.tipo !== cls.type;
-  if (overruled) {
-    issue("TYPE_MISMATCH", "error", `the headers say ${cls.type} but the signed daticert.xml says ${daticert!.tipo}: the type is daticert.xml's`);
-    cls = { type: daticert!.tipo, virus: daticert!.tipo === "rilevazione-virus" || daticert!.errore === "virus", by: "daticert" };
-  }
   const { type, virus } = cls;
-  if (cls.by === "daticert" && !overruled) {
-    issue("CLASSIFIED_BY_DATICERT", "warning", "no X-Trasporto/X-Ricevuta header; the type comes from daticert.xml");
-  }
+  if (cls.overruled) issue("TYPE_MISMATCH", "error", `the headers say ${cls.overruled} but the signed daticert.xml says ${type}: the type is daticert.xml's`);
+  else if (cls.by === "daticert") issue("CLASSIFIED_BY_DATICERT", "warning", "no X-Trasporto/X-Ricevuta header; the type comes from daticert.xml");
   if (cls.by === "subject") issue("CLASSIFIED_BY_SUBJECT", "warning", "no PEC header and no daticert.xml; the type comes from the subject prefix only");
   const listWrapped = signed !== undefined && signed !== message;
   if (path.length > 0) issue("WRAPPED", "info", `the PEC message was found inside another message (at part ${path.join(".")})`);
