@@ -70,6 +70,11 @@ function running(pid: number): boolean {
   }
 }
 
+/** Whether a file system error says the file is not there (any more). */
+function gone(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === "ENOENT";
+}
+
 const RELEASE_ON = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
@@ -102,15 +107,18 @@ function takeLock(path: string): () => void {
     let holder = "";
     try {
       holder = readFileSync(lock, "utf8").trim();
-    } catch {
-      continue; // released meanwhile: try again
+    } catch (err) {
+      if (gone(err)) continue; // released meanwhile: try again
+      throw new UsageError(`--state: cannot read "${lock}": ${(err as Error).message}`);
     }
     const [pid, on] = holder.split(" ");
     if (on === host && /^\d+$/.test(pid ?? "") && Number(pid) !== process.pid && !running(Number(pid))) {
       try {
         unlinkSync(lock);
-      } catch {
-        // removed by another scan meanwhile: try again all the same
+      } catch (err) {
+        // Removed by another scan meanwhile: try again. Any other failure would come back at
+        // every turn: the loop must end.
+        if (!gone(err)) throw new UsageError(`--state: cannot remove the stale "${lock}": ${(err as Error).message}`);
       }
       continue;
     }
@@ -152,11 +160,15 @@ function startsAsState(fd: number): boolean {
   const line = buf.toString("utf8", 0, nl < 0 ? n : nl);
   if (nl < 0) return n < HEADER_BYTES && (HEADER_START.startsWith(line) || line.startsWith(HEADER_START));
   try {
-    const h = JSON.parse(line) as Partial<StateHeader> | null;
-    return h?.postacertScan === 1 && typeof h.trust === "string";
+    return isHeader(JSON.parse(line));
   } catch {
     return false;
   }
+}
+
+function isHeader(v: unknown): v is StateHeader {
+  const h = v as Partial<StateHeader> | null;
+  return h?.postacertScan === 1 && typeof h.trust === "string";
 }
 
 /**
@@ -215,12 +227,11 @@ async function loadLocked(path: string, trust: string, release: () => void): Pro
     }
     if (first) {
       first = false;
-      const h = v as Partial<StateHeader>;
-      if (h?.postacertScan !== 1 || typeof h.trust !== "string") {
+      if (!isHeader(v)) {
         closeSync(fd);
         throw new UsageError(`--state: "${path}" is not a postacert scan state file`);
       }
-      header = h as StateHeader;
+      header = v;
       continue;
     }
     if (!isRecord(v)) continue;

@@ -252,6 +252,15 @@ describe("--state", () => {
     expect((await readFile(state, "utf8")).split("\n").filter(Boolean)).toHaveLength(corpus.length + 1);
   });
 
+  it("a lock it can neither read nor remove is an error, not an endless retry", async () => {
+    const state = join(dir, "state6.jsonl");
+    await mkdir(`${state}.lock`);
+    const r = await scan(["--trust", ca, "--state", state, folder]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot read "${state}.lock"`);
+    expect(existsSync(state)).toBe(false);
+  }, 10_000);
+
   it("refuses a state file written with other trust anchors, and a file that is not one", async () => {
     const state = join(dir, "state4.jsonl");
     await scan(["--trust", ca, "--state", state, folder]);
