@@ -117,8 +117,14 @@ export function isReadPec(v: unknown): v is ReadPec {
 const TYPES: ReadonlySet<string> = new Set(PEC_TYPES);
 const OPTIONAL_STRINGS = ["errore", "erroreEsteso", "identificativo", "msgid", "messageId", "sender", "subject", "consegna", "gestoreEmittente"] as const;
 
-function oneOf(v: unknown, ...allowed: string[]): boolean {
-  return v === undefined || (typeof v === "string" && allowed.includes(v));
+const TIMEOUTS: ReadonlySet<unknown> = new Set(["preavviso", "scadenza"]);
+const RICEVUTE: ReadonlySet<unknown> = new Set(["completa", "breve", "sintetica"]);
+const TIPI: ReadonlySet<unknown> = new Set(["certificato", "esterno"]);
+const FIELDS: ReadonlySet<unknown> = new Set(["to", "cc"]);
+
+/** Absent, or one of `allowed` (sets made once: this runs for every message a scan tracks). */
+function oneOf(v: unknown, allowed: ReadonlySet<unknown>): boolean {
+  return v === undefined || allowed.has(v);
 }
 
 /**
@@ -133,14 +139,14 @@ export function summaryProblem(v: unknown): string | undefined {
   if (typeof s.key !== "string") return "key must be a string";
   if (typeof s.type !== "string" || !TYPES.has(s.type)) return `type must be a PecType, not ${JSON.stringify(s.type)}`;
   if (s.virus !== undefined && typeof s.virus !== "boolean") return "virus must be a boolean";
-  if (!oneOf(s.timeout, "preavviso", "scadenza")) return "timeout must be preavviso or scadenza";
-  if (!oneOf(s.ricevuta, "completa", "breve", "sintetica")) return "ricevuta must be completa, breve or sintetica";
+  if (!oneOf(s.timeout, TIMEOUTS)) return "timeout must be preavviso or scadenza";
+  if (!oneOf(s.ricevuta, RICEVUTE)) return "ricevuta must be completa, breve or sintetica";
   for (const f of OPTIONAL_STRINGS) if (s[f] !== undefined && typeof s[f] !== "string") return `${f} must be a string`;
   if (!Array.isArray(s.recipients)) return "recipients must be an array";
   for (const r of s.recipients as unknown[]) {
     const x = r as Partial<Record<keyof PecRecipient, unknown>> | null;
     if (typeof x !== "object" || x === null || typeof x.address !== "string") return "recipients must be { address, tipo?, field? } objects";
-    if (!oneOf(x.tipo, "certificato", "esterno") || !oneOf(x.field, "to", "cc")) return "a recipient's tipo must be certificato or esterno, its field to or cc";
+    if (!oneOf(x.tipo, TIPI) || !oneOf(x.field, FIELDS)) return "a recipient's tipo must be certificato or esterno, its field to or cc";
   }
   if (!Array.isArray(s.ricezione) || !(s.ricezione as unknown[]).every((a) => typeof a === "string")) return "ricezione must be an array of strings";
   // JSON keeps a Date as its ISO string: taken as no date, the message would silently leave
