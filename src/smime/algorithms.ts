@@ -90,7 +90,13 @@ export function parseSignatureAlgorithm(oid: string, params?: Uint8Array): Signa
 /** Outcome of one verification. */
 export type VerifyOutcome =
   | { readonly ok: true }
-  | { readonly ok: false; readonly code: "SIGNATURE_INVALID" | "UNSUPPORTED_ALGORITHM"; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly code: "SIGNATURE_INVALID" | "UNSUPPORTED_ALGORITHM";
+      readonly message: string;
+      /** What `subtle.verify` threw: a hostile signature or a failing crypto, which cannot be told apart, so never remembered. */
+      readonly thrown?: string;
+    };
 
 const OK: VerifyOutcome = { ok: true };
 const BAD: VerifyOutcome = { ok: false, code: "SIGNATURE_INVALID", message: "the signature value does not verify with the signer's public key" };
@@ -157,11 +163,10 @@ function ecdsaRs(sig: Uint8Array): { r: Uint8Array; s: Uint8Array } | undefined 
 
 const toOutcome = (ok: unknown): VerifyOutcome => (ok ? OK : BAD);
 /** An exception of `subtle.verify`: a mismatch, with what was thrown in the message (it may be the crypto's fault, not the signature's). */
-const toBad = (e: unknown): VerifyOutcome => ({
-  ok: false,
-  code: "SIGNATURE_INVALID",
-  message: `the signature value does not verify with the signer's public key (subtle.verify failed: ${errorText(e)})`,
-});
+const toBad = (e: unknown): VerifyOutcome => {
+  const thrown = errorText(e);
+  return { ok: false, code: "SIGNATURE_INVALID", message: `the signature value does not verify with the signer's public key (subtle.verify failed: ${thrown})`, thrown };
+};
 
 /** WebCrypto verify; an exception (e.g. a signature of the wrong length) counts as a mismatch. */
 function subtleVerify(crypto: CryptoLike, algo: AlgorithmIdentifier | RsaPssParams | EcdsaParams, k: CryptoKey, sig: Uint8Array, data: Uint8Array): Promise<VerifyOutcome> {

@@ -13,6 +13,7 @@
  */
 
 import { PecError } from "../errors.js";
+import type { VerifyOutcome } from "./algorithms.js";
 import { decodeBase64, encodeBase64 } from "../util/base64.js";
 import { toHex } from "../util/bytes.js";
 import { BerError, BerReader, encodeTlv, TAG, type Tlv } from "./ber.js";
@@ -110,7 +111,7 @@ export interface CertInternals {
   readonly issuerRdns: readonly string[];
   readonly unknownCritical: readonly string[];
   /** Issuer signature checks: issuer → outcome. */
-  readonly checkedBy: WeakMap<Certificate, Promise<boolean>>;
+  readonly checkedBy: WeakMap<Certificate, Promise<VerifyOutcome>>;
   readonly fingerprints: Map<string, Promise<string>>;
 }
 

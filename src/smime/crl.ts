@@ -169,7 +169,10 @@ export class Crl {
     let p = i.checkedBy.get(issuer);
     if (!p) {
       p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then(
-        (o) => o.ok,
+        (o) => {
+          if (!o.ok && o.thrown !== undefined) i.checkedBy.delete(issuer);
+          return o.ok;
+        },
         (e: unknown) => {
           // A failing crypto says nothing about the CRL: not remembered.
           i.checkedBy.delete(issuer);

@@ -25,7 +25,7 @@
  */
 
 import { PecError } from "../errors.js";
-import { verifySignedObject } from "./algorithms.js";
+import { verifySignedObject, type VerifyOutcome } from "./algorithms.js";
 import { certInternals, parseCertificate, Certificate } from "./certificate.js";
 import { Crl, crlsOption } from "./crl.js";
 import { CryptoFailure, isCryptoLike, type CryptoLike } from "./digest.js";
@@ -181,20 +181,32 @@ function copyOf(r: PathValidation): PathValidation {
   return out;
 }
 
-/** Issuer signature on `cert`, checked once per pair. */
-function checkIssuedBy(cert: Certificate, issuer: Certificate, crypto: CryptoLike): Promise<boolean | string> {
+/**
+ * Issues that came from an exception of `subtle.verify`: a hostile signature or a failing
+ * crypto, which cannot be told apart, so no cache keeps an answer that holds one.
+ */
+const unsettled = new WeakSet<SignatureIssue>();
+
+function isSettled(issues: readonly SignatureIssue[]): boolean {
+  for (const i of issues) if (unsettled.has(i)) return false;
+  return true;
+}
+
+/** Issuer signature on `cert`, checked once per pair (an exception is not remembered). */
+function checkIssuedBy(cert: Certificate, issuer: Certificate, crypto: CryptoLike): Promise<VerifyOutcome> {
   const i = certInternals(cert);
-  let p = i.checkedBy.get(issuer) as Promise<boolean | string> | undefined;
+  let p = i.checkedBy.get(issuer);
   if (!p) {
-    p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then(
-      (o) => (o.ok ? true : o.code === "UNSUPPORTED_ALGORITHM" ? o.message : false),
-      (e: unknown) => {
-        // A failing crypto (CryptoFailure) says nothing about the pair: not remembered.
-        i.checkedBy.delete(issuer);
-        throw e;
-      },
-    );
-    i.checkedBy.set(issuer, p as Promise<boolean>);
+    const fresh = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature);
+    p = fresh;
+    i.checkedBy.set(issuer, fresh);
+    const forget = (): void => {
+      if (i.checkedBy.get(issuer) === fresh) i.checkedBy.delete(issuer);
+    };
+    // A failing crypto (CryptoFailure) rejects: that says nothing about the pair either.
+    fresh.then((o) => {
+      if (!o.ok && o.thrown !== undefined) forget();
+    }, forget);
   }
   return p;
 }
@@ -333,11 +345,16 @@ async function staticChecks(c: Candidate, requirePecPolicy: boolean, crypto: Cry
   const leafIsAnchor = n === 0;
 
   const sigChecks = await Promise.all(chain.slice(0, n).map((cert, i) => checkIssuedBy(cert, chain[i + 1]!, crypto)));
-  sigChecks.forEach((ok, i) => {
-    if (ok === true) return;
+  sigChecks.forEach((o, i) => {
+    if (o.ok) return;
     const cert = chain[i]!;
-    if (typeof ok === "string") issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot check the signature on "${cert.subject}": ${ok}`));
-    else issues.push(issue("CERT_CHAIN_INVALID", `the signature on "${cert.subject}" does not verify with the key of "${chain[i + 1]!.subject}"`));
+    if (o.code === "UNSUPPORTED_ALGORITHM") issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot check the signature on "${cert.subject}": ${o.message}`));
+    else {
+      const why = o.thrown === undefined ? "" : ` (subtle.verify failed: ${o.thrown})`;
+      const found = issue("CERT_CHAIN_INVALID", `the signature on "${cert.subject}" does not verify with the key of "${chain[i + 1]!.subject}"${why}`);
+      if (o.thrown !== undefined) unsettled.add(found);
+      issues.push(found);
+    }
   });
 
   for (let i = 0; i <= n; i++) {
@@ -467,7 +484,9 @@ async function check(c: Candidate, opts: { at: Date; crls: readonly Crl[]; pool:
       if (c.static[slot] === fresh) c.static[slot] = undefined;
     });
   }
-  const issues = [...(await st)];
+  const found = await st;
+  if (!isSettled(found) && c.static[slot] === st) c.static[slot] = undefined;
+  const issues = [...found];
   timeChecks(c.chain, opts.at, issues);
   const revocationChecked = await revocationChecks(c.chain, opts.at, opts.crls, opts.pool, opts.trust, opts.crypto, issues);
   return { issues: issues.length > 1 ? dedupe(issues) : issues, revocationChecked };
@@ -553,7 +572,7 @@ export function pathAt(
     if (r) return copyOf(r);
   }
   return validateEntry(entry, leaf, pool, trust, at, all, requirePecPolicy, crypto).then((r) => {
-    if (all.length === 0) {
+    if (all.length === 0 && isSettled(r.issues)) {
       const s = (entry.settled ??= { ...validityWindow(entry.candidates), results: [] });
       if (t >= s.from && t <= s.to) s.results[slot] = copyOf(r);
     }
