@@ -259,6 +259,10 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   limitHeapGrowth();
   if (opts.sources.length === 0) throw new UsageError("scan needs at least one source (folder, mbox, Maildir or imap:// URL)");
   if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
+  if ((opts.mailboxes.length > 0 || opts.insecure) && !opts.sources.some(isImap)) {
+    // Said rather than ignored: the user expects these to narrow or loosen something.
+    throw new UsageError(`${opts.mailboxes.length > 0 ? "--mailbox" : "--insecure"} applies to imap:// and imaps:// sources only`);
+  }
   if (opts.jobs !== undefined && (!Number.isInteger(opts.jobs) || opts.jobs < 1)) throw new UsageError("--jobs must be a positive integer");
   for (const s of opts.sources) if (!isImap(s)) await sourceKind(s);
   if (opts.report) await checkWritable(opts.report, "--report");

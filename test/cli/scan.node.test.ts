@@ -391,6 +391,11 @@ describe("output and exit status", () => {
     expect((await scan([join(dir, "nope")])).code).toBe(2);
     expect((await scan(["--json", "--csv", folder])).code).toBe(2);
     expect((await scan(["--jobs", "0", folder])).code).toBe(2);
+    for (const imapOnly of [["--mailbox", "INBOX"], ["--insecure"]]) {
+      const r = await scan([...imapOnly, folder]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${imapOnly[0]} applies to imap:// and imaps:// sources only`);
+    }
     const withPw = await scan(["imap://mario:hunter2@127.0.0.1:1/"]);
     expect(withPw.code).toBe(2);
     expect(withPw.stderr).not.toContain("hunter2");
