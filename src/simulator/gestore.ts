@@ -22,7 +22,7 @@ import { PecError } from "../errors.js";
 import { decodeHeaderValue, parseMime } from "../mime/index.js";
 import type { MimeEntity } from "../mime/index.js";
 import { parseAddressList } from "../pec/address.js";
-import { bracketMsgId, checkAddress, toCrlf } from "../pec/build/common.js";
+import { bracketMsgId, checkAddress, checkTransaction, toCrlf } from "../pec/build/common.js";
 import {
   type BuiltPec,
   type ComposeMessageInput,
@@ -1212,6 +1212,16 @@ export class Gestore implements PecSigner {
       return;
     }
     const tx = transactionFromBusta(pec);
+    try {
+      checkTransaction(tx);
+    } catch (err) {
+      if (!(err instanceof PecError)) throw err;
+      // Signed and trusted, but the receipts could not carry its data (a msgid that is no msg-id,
+      // an address postacert cannot write): a format failure, which §8.5 turns into an anomalia
+      // and no receipt. The wording is ours (UNCONFIRMED: no real gestore's text is known).
+      await this.#anomalia(busta.bytes, rcpts, received, "i dati di certificazione del messaggio non sono conformi al formato previsto", ctx, rec, mailFrom);
+      return;
+    }
     const senderHome = this.network.gestoreFor(tx.sender) ?? origin;
     const toSender = (message: BuiltPec, description: string): void => this.#toSender(rec, tx.sender, senderHome, message, description);
 
@@ -1326,8 +1336,11 @@ export class Gestore implements PecSigner {
     for (const r of rcptTo) if (!visible.has(r.toLowerCase())) problems.push(`il destinatario ${r} non è presente nei campi To o Cc`);
     const total = bytes.length * rcptTo.length;
     if (total > this.maxMessageSize) {
-      const mb = (n: number): string => (n / (1024 * 1024)).toFixed(1);
-      problems.push(`la dimensione del messaggio per il numero di destinatari (${mb(total)} MB) supera il limite di ${mb(this.maxMessageSize)} MB`);
+      const mb = (n: number): string => `${(n / (1024 * 1024)).toFixed(1).replace(".", ",")} MB`;
+      // In bytes where megabytes would read "0,0" or show the two sizes as equal.
+      const inMb = this.maxMessageSize >= 1024 * 1024 && mb(total) !== mb(this.maxMessageSize);
+      const size = inMb ? mb : (n: number): string => `${n} byte`;
+      problems.push(`la dimensione del messaggio per il numero di destinatari (${size(total)}) supera il limite di ${size(this.maxMessageSize)}`);
     }
     const fields = new Map<string, "to" | "cc">();
     for (const a of to) if (!fields.has(a.toLowerCase())) fields.set(a.toLowerCase(), "to");

@@ -2,7 +2,11 @@
 // bad input, determinism, and one RSA-2048 flow end to end. Runs in Node and Chromium.
 import { beforeAll, describe, expect, it } from "vitest";
 import { PecError } from "../../src/errors.js";
+import { parseMime } from "../../src/mime/index.js";
 import { composeMessage } from "../../src/pec/build/index.js";
+import { signSmime } from "../../src/smime/sign.js";
+import { decodeBase64, encodeBase64 } from "../../src/util/base64.js";
+import { concatBytes } from "../../src/util/bytes.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyPec } from "../../src/pec/verify.js";
 import {
@@ -139,9 +143,15 @@ describe("the punto di accesso", () => {
     small.maxMessageSize = bytes.length * 2 - 1;
     const flow = await small.send(bytes, { start: START });
     expect(flow.messages.map((m) => m.type)).toEqual(["non-accettazione"]);
-    expect(readPec(flow.messages[0]!.message.bytes).erroreEsteso).toMatch(/dimensione/);
+    // Sizes the reader can compare, not "0.0 MB supera il limite di 0.0 MB".
+    expect(readPec(flow.messages[0]!.message.bytes).erroreEsteso).toContain(`(${bytes.length * 2} byte) supera il limite di ${bytes.length * 2 - 1} byte`);
     small.maxMessageSize = bytes.length * 2;
     expect((await small.send(bytes, { start: START })).messages[0]!.type).toBe("accettazione");
+    // Megabytes, the Italian way, when they tell the two sizes apart.
+    small.maxMessageSize = 1024 * 1024;
+    const big = composeMessage(simple({ to: [anna, luca], attachments: [{ filename: "a.bin", content: new Uint8Array(600_000) }] }));
+    const refused = await small.send(big, { start: START });
+    expect(readPec(refused.messages[0]!.message.bytes).erroreEsteso).toMatch(/\(1,\d MB\) supera il limite di 1,0 MB/);
   });
 
   it("lets EICAR through when it has no antivirus (then the recipient gestore catches it)", async () => {
@@ -240,6 +250,33 @@ describe("the punto di ricezione for messages from outside", () => {
     const wrapped = await fresh.receive(tampered, { at: START });
     expect(wrapped.messages.map((m) => m.type)).toEqual(["anomalia"]);
     expect(readPec(wrapped.messages[0]!.message.bytes).anomaliaReason).toMatch(/non risulta attendibile/);
+  });
+
+  it("a validly signed busta whose daticert msgid cannot be written back becomes an anomalia (spec §8.5)", async () => {
+    const sent = await alfa.send(simple(), { start: START });
+    const busta = sent.messages.find((m) => m.type === "posta-certificata")!.message.bytes;
+    // The same busta, its daticert msgid made non-ASCII, signed again by Alfa: what a foreign gestore could send.
+    const root = parseMime(busta);
+    const content = root.children[0]!;
+    const daticert = content.children.find((c) => c.filename === "daticert.xml")!;
+    const xml = new TextDecoder().decode(decodeBase64(new TextDecoder().decode(daticert.bodyBytes())));
+    const odd = xml.replace(/<msgid>[^<]*<\/msgid>/, "<msgid>&lt;ància@client.alfa.test&gt;</msgid>");
+    expect(odd).not.toBe(xml);
+    const raw = content.raw();
+    const at = (n: number): number => n - content.start;
+    const edited = concatBytes([raw.subarray(0, at(daticert.bodyStart)), enc.encode(encodeBase64(enc.encode(odd)).replace(/.{76}/g, "$&\r\n") + "\r\n"), raw.subarray(at(daticert.bodyEnd))]);
+    const firstMime = root.headers.find((h) => h.lname === "mime-version" || h.lname === "content-type")!;
+    const forged = concatBytes([busta.subarray(0, firstMime.start), await signSmime(edited, alfa.identity, { signingTime: START })]);
+    const read = readPec(forged);
+    expect(read.daticert?.dati.msgid).toBe("<ància@client.alfa.test>");
+    const v = await verifyPec(read, { trust: await network.trustStore() });
+    expect(v.valid && v.trusted).toBe(true);
+
+    const { beta: fresh } = await scenarioNetwork(pki);
+    const flow = await fresh.receive(forged, { at: new Date(START.getTime() + 60_000) });
+    expect(flow.messages.map((m) => m.type)).toEqual(["anomalia"]);
+    expect(flow.messages[0]!.to).toEqual([anna]);
+    expect(readPec(flow.messages[0]!.message.bytes).anomaliaReason).toMatch(/non sono conformi/);
   });
 
   it("delivers a valid receipt addressed to one of its users", async () => {
