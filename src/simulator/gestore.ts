@@ -733,6 +733,7 @@ export class Gestore implements PecSigner {
   get antivirus(): Antivirus | undefined {
     return this.#antivirus;
   }
+  /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a function, undefined or false */
   set antivirus(value: Antivirus | undefined) {
     const v: unknown = value;
     if (v !== undefined && v !== false && typeof v !== "function") throw invalid(`antivirus must be a function, undefined or false, got ${describe(v)}`);
@@ -747,6 +748,7 @@ export class Gestore implements PecSigner {
   get availability(): GestoreAvailability {
     return this.#availability;
   }
+  /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning another value */
   set availability(value: GestoreAvailability) {
     const v: unknown = value;
     if (v !== "online" && v !== "unreachable" && v !== "stalled") throw invalid(`availability must be "online", "unreachable" or "stalled", got ${describe(v)}`);
@@ -762,6 +764,7 @@ export class Gestore implements PecSigner {
   get receptionDelay(): number {
     return this.#receptionDelay;
   }
+  /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a finite number ≥ 0 */
   set receptionDelay(value: number) {
     const v: unknown = value;
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw invalid(`receptionDelay must be a non-negative number of milliseconds, got ${describe(v)}`);
@@ -776,6 +779,7 @@ export class Gestore implements PecSigner {
   get acceptsOrdinaryMail(): boolean {
     return this.#acceptsOrdinaryMail;
   }
+  /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a boolean */
   set acceptsOrdinaryMail(value: boolean) {
     const v: unknown = value;
     if (typeof v !== "boolean") throw invalid(`acceptsOrdinaryMail must be true or false, got ${describe(v)}`);
@@ -790,6 +794,7 @@ export class Gestore implements PecSigner {
   get maxMessageSize(): number {
     return this.#maxMessageSize;
   }
+  /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a positive number */
   set maxMessageSize(value: number) {
     const v: unknown = value;
     if (typeof v !== "number" || !(v > 0)) throw invalid(`maxMessageSize must be a positive number of bytes, got ${describe(v)}`);
