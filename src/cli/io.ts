@@ -2,6 +2,7 @@
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { fsPath } from "../node/fs-names.js";
 import { folderFiles, looksLikeMessage, maildirFiles, sourceKind } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
@@ -218,7 +219,7 @@ function fileInput(path: string): Input {
   return {
     name: path,
     read: async () => {
-      const b = await readFile(path);
+      const b = await readFile(fsPath(path));
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     },
   };

@@ -8,6 +8,7 @@
 import { hash as oneShotHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { PecError } from "../errors.js";
+import { fsPath } from "../node/fs-names.js";
 import { looksLikeMessage } from "../node/sources.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
@@ -190,7 +191,7 @@ let scratch = new Uint8Array(SCRATCH);
  * @throws the fs error (ENOENT, EISDIR, EACCES…), with its errno code
  */
 function readWhole(path: string): Uint8Array {
-  const fd = openSync(path, "r");
+  const fd = openSync(fsPath(path), "r");
   try {
     let n = 0;
     for (;;) {

@@ -8,10 +8,15 @@ import { type Dirent, createReadStream, statSync } from "node:fs";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { extname, join, sep } from "node:path";
 import { PecError } from "../errors.js";
+import { fsPath, nameFromBytes } from "./fs-names.js";
 
 /** One message read from a source. */
 export interface SourceMessage {
-  /** Stable identifier: the file path (folder, Maildir) or `path#offset` (mbox, byte offset of its `From ` line). */
+  /**
+   * Stable identifier: the file path (folder, Maildir) or `path#offset` (mbox, byte offset of
+   * its `From ` line). In a file name that is not UTF-8, each byte outside a valid sequence is
+   * the lone surrogate U+DC00 + byte (Python's surrogateescape): ids stay distinct and lossless.
+   */
   id: string;
   /** The source it came from (the folder, mbox or Maildir path as given). */
   source: string;
@@ -55,7 +60,7 @@ export function looksLikeMessage(head: Uint8Array): boolean {
 }
 
 async function sniff(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
+  const fh = await open(fsPath(path), "r");
   try {
     const buf = new Uint8Array(SNIFF_BYTES);
     const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
@@ -74,7 +79,7 @@ async function sniff(path: string): Promise<boolean> {
 async function* walk(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<string> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await entriesOf(dir);
   } catch (err) {
     if (!skipped) throw err;
     skipped(dir, err as Error);
@@ -173,18 +178,49 @@ const LIST_CHUNK = 8192;
  * entries from the Dir's buffer (one system call per 1,024): 100,000 entries in ≈ 60 ms where the
  * async iterator, a promise per entry, took ≈ 140 ms and made ≈ 1.5 KB of garbage per entry. The
  * event loop gets a turn every {@link LIST_CHUNK} entries, so a huge folder does not hold up a signal.
+ * Names that are not UTF-8 are kept as {@link nameFromBytes} gives them.
  */
 async function maildirNames(d: string, keep: (name: string) => void): Promise<void> {
   if (!(await isDirectory(d))) return;
-  const dir = await opendir(d, { bufferSize: 1024 });
+  const dir = await opendir(fsPath(d), { bufferSize: 1024 });
+  let lossy = false;
   try {
     for (let n = 1, e = dir.readSync(); e !== null; e = dir.readSync(), n++) {
-      if (!e.name.startsWith(".") && isFileEntry(d, e)) keep(e.name);
+      if (!e.name.startsWith(".")) {
+        // Node decoded this name with U+FFFD, which opens nothing: see below.
+        if (e.name.includes("\ufffd")) lossy = true;
+        else if (isFileEntry(d, e)) keep(e.name);
+      }
       if (n % LIST_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     await dir.close();
   }
+  // Rare (names from old Windows archives): the folder is listed again as bytes, once, for
+  // the real names of those it left out.
+  if (lossy) {
+    for (const e of await rawEntries(d)) if (LOSSY.test(e.name) && !e.name.startsWith(".") && isFileEntry(d, e)) keep(e.name);
+  }
+}
+
+/** What Node shows as U+FFFD: an escaped byte, or a U+FFFD the name really holds. */
+const LOSSY = /[\ufffd\udc80-\udcff]/u;
+
+/**
+ * The entries of a folder. Node decodes a name that is not UTF-8 with U+FFFD, which opens
+ * nothing: when one does, the folder is listed again as bytes, so that every name is the
+ * lossless {@link nameFromBytes} of what the folder holds.
+ */
+async function entriesOf(dir: string): Promise<Dirent[]> {
+  const entries = await readdir(fsPath(dir), { withFileTypes: true });
+  return entries.some((e) => e.name.includes("\ufffd")) ? rawEntries(dir) : entries;
+}
+
+/** The entries of a folder, read as bytes, their names decoded by {@link nameFromBytes}. */
+async function rawEntries(dir: string): Promise<Dirent[]> {
+  const raw = await readdir(fsPath(dir), { withFileTypes: true, encoding: "buffer" });
+  // The Dirent keeps its type; only its name changes.
+  return raw.map((e) => Object.assign(e as unknown as Dirent, { name: nameFromBytes(e.name) }));
 }
 
 /**
@@ -211,10 +247,10 @@ export type SourceKind = "maildir" | "folder" | "mbox" | "file";
  * @internal
  */
 export async function sourceKind(path: string): Promise<SourceKind | undefined> {
-  const st = await stat(path).catch(() => undefined);
+  const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
-  const fh = await open(path, "r");
+  const fh = await open(fsPath(path), "r");
   try {
     const buf = new Uint8Array(5);
     const { bytesRead } = await fh.read(buf, 0, 5, 0);
@@ -232,7 +268,7 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
  * @internal
  */
 export async function maildirFolders(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const entries = await entriesOf(dir).catch(() => []);
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith(".") && e.isDirectory() && (await sourceKind(join(dir, e.name))) === "maildir") out.push(e.name);
@@ -423,7 +459,7 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
 }
 
 async function isDirectory(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+  return (await stat(fsPath(p)).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /**
@@ -435,14 +471,14 @@ function isFileEntry(dir: string, e: Dirent): boolean {
   if (e.isFile()) return true;
   if (!e.isSymbolicLink()) return false;
   try {
-    return statSync(join(dir, e.name)).isFile();
+    return statSync(fsPath(join(dir, e.name))).isFile();
   } catch {
     return false;
   }
 }
 
 async function readWhole(path: string): Promise<Uint8Array> {
-  const b = await readFile(path);
+  const b = await readFile(fsPath(path));
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 

@@ -10,6 +10,7 @@ import { safeFileName } from "../../src/cli/extract.js";
 import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
 import { createCrl, createGestore, createTestCa, buildIgpecLdif, toPem } from "../../src/simulator/index.js";
 import { wildFiles, WILD } from "../support/wild.js";
+import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
 
 
 let dir: string;
@@ -356,6 +357,28 @@ describe("folders beside trust material", () => {
     const io = capture();
     expect(await main(["verify", "--trust", join(folder, "ca.pem"), folder], io)).toBe(0);
     expect(io.stdout).toMatch(/1 verified, 0 failed, 0 not PEC/);
+  });
+
+  it.skipIf(latin1NamesUnsupported !== undefined)(latin1Title("verify and inspect read files whose names are not UTF-8, in a folder and a Maildir"), async () => {
+    const folder = join(dir, "latin1");
+    const maildir = join(dir, "Latin1Maildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    const bytes = await readFile(good);
+    for (const n of ["Forl\xe0.eml", "Forl\xec.eml", "Citt\xe0/verbale"]) writeLatin1(folder, n, bytes);
+    for (const n of ["cur/1.M1.Forl\xec:2,S", "new/2.M2.Forl\xe0"]) writeLatin1(maildir, n, bytes);
+    for (const [source, count] of [[folder, 3], [maildir, 2]] as const) {
+      const io = capture();
+      expect(await main(["verify", "--trust", caPem, source], io)).toBe(0);
+      expect(io.stdout).toContain(`${count} verified, 0 failed, 0 not PEC`);
+      const inspected = capture();
+      expect(await main(["inspect", source], inspected)).toBe(0);
+      expect(inspected.stdout).toContain(`${count} inspected, 0 failed, 0 not PEC`);
+    }
+    // JSON writes the escaped bytes as \udcXX: each file keeps its own name.
+    const io = capture();
+    expect(await main(["verify", "--trust", caPem, "--json", folder], io)).toBe(0);
+    expect(io.stdout).toContain("Forl\\udcec.eml");
+    expect(io.stdout.trim().split("\n").map((l) => JSON.parse(l).file)).toEqual(["Citt\xe0/verbale", "Forl\xe0.eml", "Forl\xec.eml"].map((n) => latin1Id(folder, n)));
   });
 
   it.skipIf(process.platform !== "linux")("reads a linked file, skips hidden folders, and reports a folder it cannot read without stopping", async () => {

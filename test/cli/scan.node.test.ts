@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOVECOT_PACKAGES, findDovecot, startDovecot, type DovecotServer } from "../../sandbox/src/dovecot.js";
 import { main } from "../../src/cli/main.js";
@@ -25,6 +26,7 @@ import {
   writeMaildir,
   writeMbox,
 } from "./scan-fixtures.js";
+import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
 
 const AT = "2026-06-01T00:00:00Z";
 let dir: string;
@@ -186,6 +188,44 @@ describe("--shard", () => {
     const r = await scan(["--shard", v, folder]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--shard");
+  });
+});
+
+describe("file names that are not UTF-8", () => {
+  it.skipIf(latin1NamesUnsupported !== undefined)(latin1Title("a folder and a Maildir are scanned, each file under its own id in --json, --state and --shard, in-process and in workers"), async () => {
+    const folder = join(dir, "latin1");
+    const maildir = join(dir, "Latin1Maildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    // Two names the same but for their Latin-1 byte (Node reads both as "Forl\ufffd.eml").
+    const inFolder = ["Citt\xe0/verbale", "Forl\xe0.eml", "Forl\xec.eml"];
+    const inMaildir = ["cur/1.M1.Forl\xe0:2,S", "cur/1.M1.Forl\xec:2,S", "new/2.M2.Forl\xec"];
+    inFolder.forEach((n, i) => writeLatin1(folder, n, sim[i]!.bytes));
+    inMaildir.forEach((n, i) => writeLatin1(maildir, n, sim[i]!.bytes));
+    const ids = (text: string) => jsonLines(text).map((l) => l["id"]);
+    for (const [source, names] of [[folder, inFolder], [maildir, inMaildir]] as const) {
+      const r = await scan(["--trust", ca, "--json", source]);
+      expect(r.code).toBeLessThan(2);
+      expect(r.stdout).toContain("Forl\\udcec");
+      expect(jsonLines(r.stdout).map((l) => l["status"])).toEqual(["ok", "ok", "ok"]);
+      expect(ids(r.stdout)).toEqual(names.map((n) => latin1Id(source, n)));
+    }
+    const all = inFolder.map((n) => latin1Id(folder, n));
+
+    const state = join(dir, "latin1-state.jsonl");
+    await scan(["--trust", ca, "--state", state, folder]);
+    const stored = (await readFile(state, "utf8")).split("\n").filter(Boolean).slice(1);
+    expect(stored.map((l) => JSON.parse(l).id)).toEqual(all);
+    expect(parseSummary((await scan(["--trust", ca, "--json", "--state", state, folder])).stderr)["from state"]).toBe(3);
+
+    const shards = await Promise.all([1, 2].map(async (i) => ids((await scan(["--trust", ca, "--json", "--shard", `${i}/2`, folder])).stdout)));
+    expect(shards.flat().sort()).toEqual([...all].sort());
+
+    // The workers get the ids through structured clone and open them themselves.
+    const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+    const pooled = spawnSync(process.execPath, [cli, "scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, folder], { encoding: "utf8" });
+    expect(pooled.status).toBeLessThan(2);
+    expect(ids(pooled.stdout)).toEqual(all);
+    expect(jsonLines(pooled.stdout).map((l) => l["status"])).toEqual(["ok", "ok", "ok"]);
   });
 });
 

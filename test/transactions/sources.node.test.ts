@@ -10,6 +10,7 @@ import { readPec } from "../../src/pec/read.js";
 import { SCENARIO_NAMES, createScenarioPki, runScenario } from "../../src/simulator/index.js";
 import { TransactionTracker, type Transaction } from "../../src/transactions/index.js";
 import { NOT_BEFORE, START } from "../simulator/helpers.js";
+import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
 
 const enc = new TextEncoder();
 let dir: string;
@@ -187,6 +188,29 @@ describe("folder, Maildir and mbox", () => {
     const ids = (await collect(readMaildir(maildir))).map((m) => m.id);
     expect(ids).toEqual([...[...names].sort().map((n) => join(maildir, "cur", n)), join(maildir, "new", "1800000000.M1P1.host")]);
   }, 60_000);
+
+  it.skipIf(latin1NamesUnsupported !== undefined)(latin1Title("names that are not UTF-8 are read, each with its own lossless id"), async () => {
+    const mail = (n: number) => `Subject: ${n}\r\n\r\nbody\r\n`;
+    const folder = join(dir, "latin1");
+    // Two names the same but for their Latin-1 byte, a Latin-1 folder, a sniffed file in it.
+    const names = ["Citt\xe0/verbale", "Forl\xe0.eml", "Forl\xec.eml"];
+    names.forEach((n, i) => writeLatin1(folder, n, mail(i)));
+    const got = await collect(readFolder(folder));
+    expect(got.map((m) => m.id)).toEqual(names.map((n) => latin1Id(folder, n)));
+    expect(got.map((m) => new TextDecoder().decode(m.bytes))).toEqual(names.map((_, i) => mail(i)));
+
+    const maildir = join(dir, "Latin1Maildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    // With UTF-8 names beside them, one holding a U+FFFD of its own.
+    const files = ["cur/1.M1.Forl\xe0:2,S", "cur/1.M1.Forl\xec:2,S", "cur/2.M2.host:2,S", "new/3.M3.Forl\xec", "new/4.M4.\ufffd"];
+    for (const [i, n] of files.entries()) {
+      if (n.includes("\ufffd")) await writeFile(join(maildir, n), mail(i));
+      else writeLatin1(maildir, n, mail(i));
+    }
+    const inMaildir = await collect(readMaildir(maildir));
+    expect(inMaildir.map((m) => m.id)).toEqual(files.map((n) => (n.includes("\ufffd") ? join(maildir, n) : latin1Id(maildir, n))));
+    expect(inMaildir.map((m) => new TextDecoder().decode(m.bytes))).toEqual(files.map((_, i) => mail(i)));
+  });
 
   it.skipIf(process.platform === "win32")("a symbolic link to a file is read as the file; links to folders, broken links and loops are not", async () => {
     const mail = "Subject: linked\r\n\r\nbody\r\n";
