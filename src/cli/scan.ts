@@ -16,7 +16,6 @@ import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
-import type { MaildirListing } from "../node/sources.js";
 import { systemTrust } from "../node/system-trust.js";
 import { type OverdueTransaction, type PecSummary, type Transaction, TransactionTracker } from "../transactions/index.js";
 import { TransactionTally } from "../transactions/tally.js";
@@ -26,7 +25,7 @@ import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, paint, printable } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
-import { type SourceCount, type SourceEntry, countSource, enumerateSource, isImap, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
+import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
@@ -334,8 +333,8 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   }
 
   let total: number | undefined = 0;
-  // The first source is walked right after the counting: a Maildir's listing is kept for it.
-  let firstListing: MaildirListing | undefined;
+  // The first source is walked right after the counting: a folder's or Maildir's listing is kept for it.
+  let firstListing: SourceListing | undefined;
   let found = 0;
   const startAt = small * (opts.shard?.count ?? 1);
   const onFound = small ? () => void (++found === startAt && startPool()) : undefined;
