@@ -72,6 +72,9 @@ export async function unscannedMaildirFolders(sources: readonly string[]): Promi
   return out;
 }
 
+/** The most files of a folder source {@link countSource} keeps for its walk. */
+const KEEP_FILES = 200_000;
+
 /** A folder source's candidate files as {@link countSource} found them, and the folders under it it could not read. */
 export interface FolderListing {
   /** In walk order; emptied as {@link enumerateSource} walks it. */
@@ -101,16 +104,17 @@ export interface SourceCount {
 export async function countSource(source: string, keep = false, found?: () => void): Promise<SourceCount> {
   const kind = await sourceKind(source);
   if (kind === "folder") {
-    // Listing 100,000 files takes ≈ 0.3 s: the walk that follows takes them from here.
-    const listing: FolderListing = { files: [], skipped: [] };
+    // Listing 100,000 files takes ≈ 0.3 s: the walk that follows takes them from here, up to
+    // KEEP_FILES (≈ 250 bytes each), beyond which the folder is listed again rather than held.
+    let listing: FolderListing | undefined = keep ? { files: [], skipped: [] } : undefined;
     let n = 0;
     // A folder that cannot be read is left out of the count; the walk reports it.
-    for await (const f of folderFiles(source, (path, err) => void (keep && listing.skipped.push([path, err])))) {
+    for await (const f of folderFiles(source, (path, err) => void listing?.skipped.push([path, err]))) {
       n++;
-      if (keep) listing.files.push(f);
+      if (listing && listing.files.push(f) > KEEP_FILES) listing = undefined;
       found?.();
     }
-    return keep ? { count: n, listing } : { count: n };
+    return listing ? { count: n, listing } : { count: n };
   }
   if (kind === "maildir") {
     if (!keep) return { count: await countMaildirFiles(source, found) };
