@@ -249,11 +249,45 @@ async function verifySlow(
   return (await rsaPssVerify(crypto, key.n!, key.e!, hash, pss.mgfHash, pss.saltLength, await digest(crypto, hash, data), sig)) ? OK : BAD;
 }
 
+/** The signed parts of an X.509 object (certificate or CRL), as its internals keep them. */
+export interface SignedObject {
+  readonly tbs: Uint8Array;
+  readonly sigAlgOid: string;
+  readonly sigAlgParams?: Uint8Array | undefined;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * {@link verifySignedObject} of `signed` with `issuerKey`, remembered in `cache` under `issuer`
+ * (certificates and CRLs keep one per issuer). Only a definite answer is kept: what
+ * `subtle.verify` threw (a hostile signature or a failing crypto, which cannot be told apart)
+ * and a failing crypto's rejection are forgotten once settled, so the next call asks again.
+ */
+export function verifySignedObjectOnce<K extends object>(
+  cache: WeakMap<K, Promise<VerifyOutcome>>,
+  issuer: K,
+  issuerKey: PublicKeyData,
+  signed: SignedObject,
+  crypto: CryptoLike,
+): Promise<VerifyOutcome> {
+  const known = cache.get(issuer);
+  if (known) return known;
+  const fresh = verifySignedObject(crypto, issuerKey, signed.sigAlgOid, signed.sigAlgParams, signed.tbs, signed.signature);
+  cache.set(issuer, fresh);
+  const forget = (): void => {
+    if (cache.get(issuer) === fresh) cache.delete(issuer);
+  };
+  fresh.then((o) => {
+    if (!o.ok && o.thrown !== undefined) forget();
+  }, forget);
+  return fresh;
+}
+
 /**
  * Verifies a signed X.509 object (certificate or CRL): `tbs` signed with the
  * algorithm `sigAlgOid`/`params` by `issuerKey`.
  */
-export async function verifySignedObject(
+async function verifySignedObject(
   crypto: CryptoLike,
   issuerKey: PublicKeyData,
   sigAlgOid: string,

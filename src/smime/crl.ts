@@ -11,7 +11,7 @@ import { PecError } from "../errors.js";
 import { BerError, BerReader, TAG } from "./ber.js";
 import { ContentCache } from "./cache.js";
 import { certInternals, signatureAlgorithmName, type Certificate } from "./certificate.js";
-import { verifySignedObject } from "./algorithms.js";
+import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import type { CryptoLike } from "./digest.js";
 import { formatName, rdnKeys, readName, type DistinguishedName } from "./name.js";
 
@@ -58,7 +58,7 @@ interface CrlInternals {
   readonly sigAlgParams?: Uint8Array;
   readonly signature: Uint8Array;
   readonly issuerKey: string;
-  readonly checkedBy: WeakMap<Certificate, Promise<boolean>>;
+  readonly checkedBy: WeakMap<Certificate, Promise<VerifyOutcome>>;
 }
 
 const internals = new WeakMap<Crl, CrlInternals>();
@@ -166,22 +166,7 @@ export class Crl {
    */
   verifySignature(issuer: Certificate, crypto: CryptoLike = globalThis.crypto): Promise<boolean> {
     const i = internals.get(this)!;
-    let p = i.checkedBy.get(issuer);
-    if (!p) {
-      p = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature).then(
-        (o) => {
-          if (!o.ok && o.thrown !== undefined) i.checkedBy.delete(issuer);
-          return o.ok;
-        },
-        (e: unknown) => {
-          // A failing crypto says nothing about the CRL: not remembered.
-          i.checkedBy.delete(issuer);
-          throw e;
-        },
-      );
-      i.checkedBy.set(issuer, p);
-    }
-    return p;
+    return verifySignedObjectOnce(i.checkedBy, issuer, certInternals(issuer).key, i, crypto).then((o) => o.ok);
   }
 }
 

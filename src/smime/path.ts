@@ -25,7 +25,7 @@
  */
 
 import { PecError } from "../errors.js";
-import { verifySignedObject, type VerifyOutcome } from "./algorithms.js";
+import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import { certInternals, parseCertificate, Certificate } from "./certificate.js";
 import { Crl, crlsOption } from "./crl.js";
 import { CryptoFailure, isCryptoLike, type CryptoLike } from "./digest.js";
@@ -195,20 +195,7 @@ function isSettled(issues: readonly SignatureIssue[]): boolean {
 /** Issuer signature on `cert`, checked once per pair (an exception is not remembered). */
 function checkIssuedBy(cert: Certificate, issuer: Certificate, crypto: CryptoLike): Promise<VerifyOutcome> {
   const i = certInternals(cert);
-  let p = i.checkedBy.get(issuer);
-  if (!p) {
-    const fresh = verifySignedObject(crypto, certInternals(issuer).key, i.sigAlgOid, i.sigAlgParams, i.tbs, i.signature);
-    p = fresh;
-    i.checkedBy.set(issuer, fresh);
-    const forget = (): void => {
-      if (i.checkedBy.get(issuer) === fresh) i.checkedBy.delete(issuer);
-    };
-    // A failing crypto (CryptoFailure) rejects: that says nothing about the pair either.
-    fresh.then((o) => {
-      if (!o.ok && o.thrown !== undefined) forget();
-    }, forget);
-  }
-  return p;
+  return verifySignedObjectOnce(i.checkedBy, issuer, certInternals(issuer).key, i, crypto);
 }
 
 // --- name constraints ---
