@@ -289,7 +289,6 @@ function parseTime(text: string): Date {
   const t = text.trim();
   const m = ISO_TIME.exec(t);
   const [year, month, day, hour = 0, minute = 0, second = 0] = (m ?? []).slice(1).map((v) => (v === undefined ? undefined : Number(v)));
-  // Date alone rolls day 30 of February over to March: the day must exist in its month.
   const exists = m !== null && month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) && hour <= 23 && minute <= 59 && second <= 59;
   const d = exists ? new Date(t.replace(" ", "T")) : undefined;
   if (d === undefined || Number.isNaN(d.getTime())) throw new UsageError(`--at: "${text}" is not an ISO 8601 time (e.g. 2026-03-01T10:00:00Z)`);

@@ -145,10 +145,10 @@ export function isCryptoLike(c: unknown): c is CryptoLike {
   return typeof subtle?.digest === "function" && typeof subtle.verify === "function" && typeof subtle.importKey === "function";
 }
 
-const digestFailed = (e: unknown): never => {
-  throw new CryptoFailure("digest", e);
-};
 const digestFailure = (e: unknown): CryptoFailure => new CryptoFailure("digest", e);
+const digestFailed = (e: unknown): never => {
+  throw digestFailure(e);
+};
 
 /**
  * Digest of `data` with WebCrypto, or the built-in SHA-224. A failure of the crypto
@@ -166,7 +166,7 @@ export function digest(crypto: CryptoLike, name: DigestName, data: Uint8Array): 
   try {
     return Promise.resolve(crypto.subtle.digest(name, asBufferSource(data))).then(toBytes, digestFailed);
   } catch (e) {
-    return Promise.reject(new CryptoFailure("digest", e));
+    return Promise.reject(digestFailure(e));
   }
 }
 
@@ -181,6 +181,6 @@ export function digestSettled(crypto: CryptoLike, name: DigestName, data: Uint8A
   try {
     return Promise.resolve(crypto.subtle.digest(name, asBufferSource(data))).then(toBytes, digestFailure);
   } catch (e) {
-    return Promise.resolve(new CryptoFailure("digest", e));
+    return Promise.resolve(digestFailure(e));
   }
 }

@@ -529,7 +529,7 @@ export async function verifySignedData(options: VerifySignedDataOptions): Promis
   const crypto = options.crypto ?? globalThis.crypto;
   // Read only when needed: reading the clock is a system call on some virtual machines (≈ 1 µs).
   let now: Date | undefined;
-  const crls = given === undefined ? cms.crls : given.length === 0 ? cms.crls : [...given, ...cms.crls];
+  const crls = given?.length ? [...given, ...cms.crls] : cms.crls;
   const extra = options.certificates === undefined ? NONE : options.certificates.map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
   const pool = extra.length ? [...cms.certificates, ...extra] : cms.certificates;
   const requirePecPolicy = options.requirePecPolicy ?? false;
