@@ -198,13 +198,14 @@ function checkIssuedBy(cert: Certificate, issuer: Certificate, crypto: CryptoLik
   return verifySignedObjectOnce(i.checkedBy, issuer, certInternals(issuer).key, i, crypto);
 }
 
-// --- name constraints ---
+// --- name constraints (RFC 5280 §4.2.1.10) ---
 
 function lower(s: string): string {
   return s.toLowerCase();
 }
 
-function hostMatches(host: string, base: string): boolean {
+/** dNSName: the constraint's host and every name below it; with a leading dot, only the names below. */
+function dnsMatches(host: string, base: string): boolean {
   host = lower(host);
   base = lower(base);
   if (base === "") return true;
@@ -212,15 +213,19 @@ function hostMatches(host: string, base: string): boolean {
   return host === base || host.endsWith("." + base);
 }
 
+/** The host part of rfc822Name and URI constraints: that host only; with a leading dot, only the hosts below it. */
+function hostMatches(host: string, base: string): boolean {
+  host = lower(host);
+  base = lower(base);
+  return base.startsWith(".") ? host.endsWith(base) : host === base;
+}
+
 function emailMatches(address: string, base: string): boolean {
   const at = address.lastIndexOf("@");
   if (at < 0) return false;
-  const host = lower(address.slice(at + 1));
-  base = lower(base);
   // A whole mailbox: RFC 5280 leaves the local part case-sensitive, hosts are not; mail systems treat both alike.
-  if (base.includes("@")) return lower(address) === base;
-  if (base.startsWith(".")) return host.endsWith(base);
-  return host === base;
+  if (base.includes("@")) return lower(address) === lower(base);
+  return hostMatches(address.slice(at + 1), base);
 }
 
 function dirMatches(nameRdns: readonly string[], base: GeneralName): boolean {
@@ -239,65 +244,74 @@ function ipMatches(addr: Uint8Array, base: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The host name of a URI, or undefined when it has none to check: no authority, or an IP
+ * literal (RFC 5280 requires rejecting such a URI where URI constraints apply).
+ */
 function uriHost(uri: string): string | undefined {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(uri);
-  return m?.[1];
+  const host = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(uri)?.[1];
+  if (!host || host.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(host)) return undefined;
+  return host;
 }
 
-type Named = { type: "dir"; rdns: readonly string[] } | { type: "email"; value: string } | { type: "dns"; value: string } | { type: "ip"; bytes: Uint8Array } | { type: "uri"; host: string };
+/**
+ * A name of a certificate, with what its form's matching needs and how a message shows it.
+ * `unchecked` says why a name cannot be matched: RFC 5280 then requires rejecting the
+ * certificate wherever its form is constrained.
+ */
+type Named = { text: string; unchecked?: string } & (
+  | { form: "directoryName"; rdns: readonly string[] }
+  | { form: "rfc822Name" | "dNSName" | "uniformResourceIdentifier"; value: string }
+  | { form: "iPAddress"; bytes: Uint8Array }
+  | { form: Exclude<GeneralName["type"], "directoryName" | "rfc822Name" | "dNSName" | "uniformResourceIdentifier" | "iPAddress"> }
+);
 
 function namesOf(cert: Certificate): Named[] {
   const out: Named[] = [];
-  if (cert.subjectName.length > 0) out.push({ type: "dir", rdns: certInternals(cert).subjectRdns });
-  for (const rdn of cert.subjectName) for (const a of rdn) if (a.oid === X509.emailAddress) out.push({ type: "email", value: a.value });
+  if (cert.subjectName.length > 0) out.push({ form: "directoryName", rdns: certInternals(cert).subjectRdns, text: `the subject "${cert.subject}"` });
+  // RFC 5280 asks this only of a certificate without subjectAltName; checking it always is stricter.
+  for (const rdn of cert.subjectName) for (const a of rdn) if (a.oid === X509.emailAddress) out.push({ form: "rfc822Name", value: a.value, text: a.value });
   for (const g of cert.subjectAltNames) {
-    if (g.type === "rfc822Name") out.push({ type: "email", value: g.value });
-    else if (g.type === "dNSName") out.push({ type: "dns", value: g.value });
-    else if (g.type === "iPAddress" && g.bytes) out.push({ type: "ip", bytes: g.bytes });
-    else if (g.type === "directoryName" && g.name) out.push({ type: "dir", rdns: rdnKeys(g.name) });
-    else if (g.type === "uniformResourceIdentifier") {
-      const h = uriHost(g.value);
-      if (h !== undefined) out.push({ type: "uri", host: h });
+    switch (g.type) {
+      case "rfc822Name":
+      case "dNSName":
+        out.push({ form: g.type, value: g.value, text: g.value });
+        break;
+      case "uniformResourceIdentifier": {
+        const host = uriHost(g.value);
+        const name: Named = { form: g.type, value: host ?? "", text: g.value };
+        if (host === undefined) name.unchecked = `${g.value} has no host name to check against the uniformResourceIdentifier constraints`;
+        out.push(name);
+        break;
+      }
+      case "iPAddress":
+        if (g.bytes) out.push({ form: g.type, bytes: g.bytes, text: `an IP address (${g.value})` });
+        break;
+      case "directoryName":
+        if (g.name) out.push({ form: g.type, rdns: rdnKeys(g.name), text: `"${g.value}"` });
+        break;
+      default:
+        out.push({ form: g.type, text: g.value, unchecked: `${g.value} is a ${g.type} name, which the name constraints restrict and postacert cannot check` });
     }
   }
   return out;
 }
 
-const GN_FOR: Readonly<Record<Named["type"], GeneralName["type"]>> = {
-  dir: "directoryName",
-  email: "rfc822Name",
-  dns: "dNSName",
-  ip: "iPAddress",
-  uri: "uniformResourceIdentifier",
-};
-
+/** Whether `n` is inside the subtree `base`, of the same form. */
 function matches(n: Named, base: GeneralName): boolean {
-  switch (n.type) {
-    case "dir":
+  switch (n.form) {
+    case "directoryName":
       return dirMatches(n.rdns, base);
-    case "email":
+    case "rfc822Name":
       return emailMatches(n.value, base.value);
-    case "dns":
+    case "dNSName":
+      return dnsMatches(n.value, base.value);
+    case "uniformResourceIdentifier":
       return hostMatches(n.value, base.value);
-    case "ip":
+    case "iPAddress":
       return base.bytes ? ipMatches(n.bytes, base.bytes) : false;
-    case "uri":
-      return hostMatches(n.host, base.value);
-  }
-}
-
-function describe(n: Named): string {
-  switch (n.type) {
-    case "dir":
-      return "its subject";
-    case "email":
-      return n.value;
-    case "dns":
-      return n.value;
-    case "ip":
-      return "an IP address";
-    case "uri":
-      return n.host;
+    default:
+      return false;
   }
 }
 
@@ -305,10 +319,13 @@ function describe(n: Named): string {
 function nameConstraintViolation(ca: Certificate, cert: Certificate): string | undefined {
   const nc = ca.nameConstraints!;
   for (const n of namesOf(cert)) {
-    const t = GN_FOR[n.type];
-    for (const ex of nc.excluded) if (ex.type === t && matches(n, ex)) return `${describe(n)} is in an excluded subtree (${ex.value})`;
-    const permitted = nc.permitted.filter((p) => p.type === t);
-    if (permitted.length > 0 && !permitted.some((p) => matches(n, p))) return `${describe(n)} is outside the permitted ${t} subtrees`;
+    const permitted = nc.permitted.filter((g) => g.type === n.form);
+    const excluded = nc.excluded.filter((g) => g.type === n.form);
+    if (permitted.length === 0 && excluded.length === 0) continue;
+    if (n.unchecked) return n.unchecked;
+    const ex = excluded.find((g) => matches(n, g));
+    if (ex) return `${n.text} is in an excluded subtree (${ex.value})`;
+    if (permitted.length > 0 && !permitted.some((g) => matches(n, g))) return `${n.text} is outside the permitted ${n.form} subtrees`;
   }
   return undefined;
 }
