@@ -472,9 +472,13 @@ export function decodeString(buf: Uint8Array, t: Tlv): string {
       if (utf16be) return utf16be.decode(c);
       return String.fromCharCode(...Array.from({ length: c.length >> 1 }, (_, i) => (c[2 * i]! << 8) | c[2 * i + 1]!));
     case 0x1c: {
-      // UniversalString (UTF-32BE)
+      // UniversalString (UTF-32BE). What is no Unicode scalar value, a short last group
+      // included, becomes U+FFFD, as the UTF-8 and UTF-16 decoders do.
       let s = "";
-      for (let i = 0; i + 3 < c.length; i += 4) s += String.fromCodePoint(((c[i]! << 24) | (c[i + 1]! << 16) | (c[i + 2]! << 8) | c[i + 3]!) >>> 0);
+      for (let i = 0; i < c.length; i += 4) {
+        const cp = i + 3 < c.length ? ((c[i]! << 24) | (c[i + 1]! << 16) | (c[i + 2]! << 8) | c[i + 3]!) >>> 0 : 0xfffd;
+        s += String.fromCodePoint(cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0xfffd : cp);
+      }
       return s;
     }
     // PrintableString, IA5String, VisibleString, NumericString, TeletexString (T.61 is

@@ -18,6 +18,7 @@ import { encodeBase64 } from "../../src/util/base64.js";
 import { fromHex, toHex, utf8Bytes } from "../../src/util/bytes.js";
 import { wildFiles } from "../support/wild.js";
 import { verifyWild } from "./support/samples.js";
+import { craftCert, craftKeys } from "./support/craft-cert.js";
 
 const hex = (s: string): Uint8Array => fromHex(s.replace(/\s+/g, ""))!;
 
@@ -110,6 +111,16 @@ describe("distinguished names", () => {
       ],
     ];
     expect(nameKey(other)).toBe(nameKey(name));
+  });
+
+  it("decodes BMPString and UniversalString values; what is no character becomes U+FFFD", async () => {
+    const { keys, spki } = await craftKeys();
+    const subject = async (cn: Uint8Array, tag: number): Promise<string> =>
+      parseCertificate(await craftCert({ subject: [["C", "IT"], ["CN", { tag, bytes: cn }]], spki, signWith: keys.privateKey })).subject;
+    expect(await subject(hex("0050 006f 0073 0074 00e0 d83d dce7"), 0x1e)).toBe("C=IT, CN=Postà📧");
+    expect(await subject(hex("00000050 000000e0 0001f4e7"), 0x1c)).toBe("C=IT, CN=Pà📧");
+    // Past U+10FFFF, a surrogate, a short last group.
+    expect(await subject(hex("00000041 ffffffff 0000d800 00000042 0000"), 0x1c)).toBe("C=IT, CN=A\ufffd\ufffdB\ufffd");
   });
 });
 

@@ -11,17 +11,21 @@ export type Gn =
   | { dns: string }
   | { uri: string }
   | { ip: readonly number[] }
-  | { dir: readonly (readonly [string, string])[] }
+  | { dir: readonly (readonly [string, AttrValue])[] }
   | { registeredId: string };
 
 /** Attribute types by the short names the tests write. */
 const ATTR: Readonly<Record<string, string>> = { C: "2.5.4.6", O: "2.5.4.10", OU: "2.5.4.11", CN: X509.commonName, E: X509.emailAddress };
 
+/** An attribute value as given: a string (UTF8String, or what CAs write for C and E), or a string type's tag and content octets. */
+export type AttrValue = string | { tag: number; bytes: Uint8Array };
+
 /** A Name of one attribute per RDN, as written (`[["C", "IT"], ["O", "Alfa"]]`). */
-export function dn(rdns: readonly (readonly [string, string])[]): AsnNode {
+export function dn(rdns: readonly (readonly [string, AttrValue])[]): AsnNode {
   return seq(
     ...rdns.map(([type, value]) => {
       const id = ATTR[type] ?? type;
+      if (typeof value !== "string") return setOf([seq(oid(id), prim(value.tag, value.bytes))]);
       // PrintableString for the country, IA5String for e-mail addresses, UTF8String otherwise: what CAs write.
       const tag = type === "C" ? 0x13 : type === "E" ? 0x16 : 0x0c;
       return setOf([seq(oid(id), prim(tag, utf8Bytes(value)))]);
@@ -41,9 +45,9 @@ function generalName(g: Gn): AsnNode {
 
 /** What {@link craftCert} writes. */
 export interface CertSpec {
-  subject: readonly (readonly [string, string])[];
+  subject: readonly (readonly [string, AttrValue])[];
   /** Default: the subject (self-issued). */
-  issuer?: readonly (readonly [string, string])[];
+  issuer?: readonly (readonly [string, AttrValue])[];
   /** The key the certificate certifies (SPKI DER). */
   spki: Uint8Array;
   /** The issuer's private key (RSASSA-PKCS1-v1_5 with SHA-256). */
