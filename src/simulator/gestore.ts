@@ -1157,12 +1157,12 @@ export class Gestore implements PecSigner {
     return { timeZone: options.timeZone ?? this.network.timeZone, crypto, ...(options.digest !== undefined && { digest: options.digest }) };
   }
 
-  /** A busta di anomalia around `bytes`, delivered to the existing mailboxes among `rcpts`. */
   /** Records a notice from this gestore to the sender's mailbox at `home`. */
   #toSender(rec: FlowRecorder, sender: string, home: Gestore, message: BuiltPec, description: string): void {
     rec.add({ emitter: this, to: [sender], destination: { kind: "mailbox", gestore: home }, message, description });
   }
 
+  /** A busta di anomalia around `bytes`, delivered to the existing mailboxes among `rcpts`. */
   async #anomalia(bytes: Uint8Array, rcpts: readonly string[], date: Date, reason: string, ctx: BuildContext, rec: FlowRecorder, mailFrom?: string): Promise<void> {
     const boxes = rcpts.filter((r) => this.hasMailbox(r));
     if (boxes.length === 0) {

@@ -288,6 +288,26 @@ describe("the punto di ricezione for messages from outside", () => {
       ["avvenuta-consegna", "completa", "Gestore Beta S.p.A.", "mailbox", [mario]],
     ]);
   });
+
+  it("a receipt whose signature fails becomes an anomalia for the user; one for nobody is refused", async () => {
+    const sent = await alfa.send(simple(), { start: START });
+    const consegna = sent.messages.find((m) => m.type === "avvenuta-consegna")!.message.bytes;
+    const text = new TextDecoder("latin1").decode(consegna);
+    const tampered = Uint8Array.from(text.replace("Il giorno", "Il Giorno"), (c) => c.charCodeAt(0));
+    expect(tampered).not.toEqual(consegna);
+    expect((await verifyPec(tampered, { trust: await network.trustStore() })).valid).toBe(false);
+    const { alfa: home } = await scenarioNetwork(pki);
+    const flow = await home.receive(tampered, { at: START, rcptTo: [mario] });
+    expect(flow.messages.map((m) => [m.type, m.emitter.name, m.to])).toEqual([["anomalia", "Gestore Alfa S.p.A.", [mario]]]);
+    expect(readPec(flow.messages[0]!.message.bytes).anomaliaReason).toMatch(/firma digitale del messaggio non risulta attendibile/);
+
+    const nobody = "nessuno@pec.alfa.test";
+    for (const bytes of [consegna, tampered]) {
+      const refused = await home.receive(bytes, { at: START, rcptTo: [nobody] });
+      expect(refused.messages).toEqual([]);
+      expect(refused.notes.map((n) => n.text)).toEqual([`Gestore Alfa S.p.A. has no mailbox ${nobody}: the ${bytes === consegna ? "receipt" : "message"} is refused at SMTP level`]);
+    }
+  });
 });
 
 describe("the antivirus", () => {
