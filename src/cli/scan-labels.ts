@@ -4,6 +4,9 @@
  *
  * @module
  */
+import type { PecErrorCode } from "../errors.js";
+import type { PecIssueCode } from "../pec/types.js";
+import type { PecVerificationIssueCode } from "../pec/verify.js";
 import type { RecipientStateName, TransactionOutcome } from "../transactions/index.js";
 
 /** A text in both languages. */
@@ -83,6 +86,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   LEGACY_SIGNATURE_TYPE: { it: "Tipo di firma di vecchio formato", en: "Legacy signature type" },
   MICALG_NONSTANDARD: { it: "Intestazione micalg non standard", en: "Non-standard micalg header" },
   HEADER_CASE: { it: "Intestazione PEC scritta in modo insolito", en: "PEC header written in unusual case" },
+  UNSIGNED_PART: { it: "Parti aggiunte fuori dalla firma", en: "Parts added outside the signature" },
   // Unreadable messages.
   ERR_MIME_MALFORMED: { it: "Il file non è un messaggio di posta leggibile", en: "The file is not a readable e-mail message" },
   ERR_TOO_LARGE: { it: "Messaggio troppo grande", en: "The message is too large" },
@@ -95,7 +99,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   ERR_INTERNAL: { it: "Errore interno di postacert", en: "postacert internal error" },
   ENOENT: { it: "File scomparso durante la scansione", en: "The file disappeared during the scan" },
   EACCES: { it: "File non leggibile (permessi)", en: "The file cannot be read (permissions)" },
-};
+} satisfies Record<PecVerificationIssueCode | PecIssueCode, Bilingual> & Partial<Record<PecErrorCode | "ERR_INTERNAL" | "ENOENT" | "EACCES", Bilingual>>;
 
 /** Both-language label of an issue code; unknown codes show the code itself. */
 export function issueLabel(code: string): Bilingual {

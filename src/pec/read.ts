@@ -547,6 +547,11 @@ function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, 
     if (signature?.protocol?.toLowerCase() === "application/x-pkcs7-signature") {
       issue("LEGACY_SIGNATURE_TYPE", "info", "multipart/signed uses the legacy application/x-pkcs7-signature protocol");
     }
+    const extra = signed.contentType.mimeType === "multipart/signed" ? signed.children.slice(2) : [];
+    if (extra.length > 0) {
+      const types = extra.map((p) => p.contentType.mimeType).join(", ");
+      issue("UNSIGNED_PART", "warning", `the multipart/signed carries ${extra.length} part(s) after the signature (${types}): outside the signature, ignored here, but a mail client may show them`);
+    }
     const micalg = signature?.micalg?.toLowerCase();
     if (micalg !== undefined && /^sha\d/.test(micalg)) {
       issue("MICALG_NONSTANDARD", "info", `micalg "${signature!.micalg}" is not an RFC 5751 spelling (the CMS decides the digest)`);

@@ -30,6 +30,8 @@ export type IssueSeverity = "error" | "warning" | "info";
  * - `LEGACY_SIGNATURE_TYPE`: `application/x-pkcs7-signature` (seen at Aruba, Sogei, Namirial).
  * - `MICALG_NONSTANDARD`: a `micalg` spelling outside RFC 5751 (`sha1`, `sha256`).
  * - `HEADER_CASE`: a PEC header written in unusual case (e.g. `X-Tiporicevuta`).
+ * - `UNSIGNED_PART`: the multipart/signed holds more than its two parts (RFC 1847); only
+ *   the first is signed and read, and a mail client may still show the others.
  */
 export type PecIssueCode =
   | "NOT_SIGNED"
@@ -48,7 +50,8 @@ export type PecIssueCode =
   | "WRAPPED"
   | "LEGACY_SIGNATURE_TYPE"
   | "MICALG_NONSTANDARD"
-  | "HEADER_CASE";
+  | "HEADER_CASE"
+  | "UNSIGNED_PART";
 
 /** One finding of the consistency checks. */
 export interface PecIssue {

@@ -1,6 +1,7 @@
 // The outer headers of a PEC message are outside the signature, daticert.xml is inside it: an
 // edited X-Ricevuta / X-Trasporto must not change what a verified message is.
 import { beforeAll, expect, it } from "vitest";
+import { pecToJson } from "../../src/pec/json.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyPec } from "../../src/pec/verify.js";
 import { createScenarioPki, runScenario } from "../../src/simulator/index.js";
@@ -60,6 +61,28 @@ it("an edited Subject is flagged, and originalSubject stays the signed oggetto",
   expect(forged.subject).toBe("POSTA CERTIFICATA: Pagamento urgente");
   expect(forged.originalSubject).toBe(signed);
   expect(forged.issues).toContainEqual(expect.objectContaining({ code: "SUBJECT_MISMATCH", severity: "warning" }));
+});
+
+it("a part appended after the signature is flagged, never read, and leaves the signature intact", async () => {
+  const busta = flow.find((b) => readPec(b).type === "posta-certificata")!;
+  const boundary = /^Content-Type: multipart\/signed;[^]*?boundary="?([^";\r\n]+)/m.exec(text(busta))![1]!;
+  const closing = `--${boundary}--`;
+  const extra = `--${boundary}\r\nContent-Type: text/html\r\n\r\n<p>Pagare subito sul conto IT00X</p>\r\n${closing}`;
+  const forged = edit(busta, new RegExp(closing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), extra);
+  const pec = readPec(forged);
+  expect(pec.issues).toContainEqual({
+    code: "UNSIGNED_PART",
+    severity: "warning",
+    message: "the multipart/signed carries 1 part(s) after the signature (text/html): outside the signature, ignored here, but a mail client may show them",
+  });
+  // What readPec shows is the signed content: the gestore's text, the original inside.
+  expect(pec.text).toBe(readPec(busta).text);
+  expect(pec.html).toBe(readPec(busta).html);
+  expect(pec.html).not.toContain("IT00X");
+  expect(JSON.stringify(pecToJson(pec))).not.toContain("IT00X");
+  const res = await verifyPec(forged, { trust });
+  expect(res.valid && res.trusted).toBe(true);
+  for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("UNSIGNED_PART");
 });
 
 it("headers that agree with daticert.xml raise nothing", () => {
