@@ -93,6 +93,7 @@ export async function runVerify(
 ): Promise<number> {
   const trust = opts.trust.length ? await loadTrust(opts.trust) : await systemTrust();
   const crls = await loadCrls(opts.crl);
+  const crlsGiven = crls.length > 0 || trust.crls.length > 0;
   const tally = await batch(args, io, async (name, bytes, t) => {
     const pec = readPec(bytes);
     const res = await verifyPec(pec, { trust, crls, ...(opts.at && { at: opts.at }) });
@@ -101,7 +102,7 @@ export async function runVerify(
     else t.failed++;
     if (opts.json) {
       io.out(JSON.stringify(pecToJson(pec, { file: name, verification: res })) + "\n");
-    } else io.out(describe(name, pec, io, res));
+    } else io.out(describe(name, pec, io, res, crlsGiven));
   });
   summary(io, tally, "verified", opts.json);
   return exitStatus(tally);
@@ -123,7 +124,7 @@ function fmtDate(d: Date | undefined): string {
  * the file's name) goes through {@link printable}: a subject holding a line break and escape
  * sequences must not forge a line such as "signature: valid and trusted" nor hide the next ones.
  */
-function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification): string {
+function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification, crlsGiven = false): string {
   const p = printable;
   const lines: string[] = [];
   const label = PEC_TYPE_LABELS[pec.type];
@@ -138,6 +139,14 @@ function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification): stri
           ? paint(io, "yellow", "valid, not trusted")
           : paint(io, "red", "NOT valid");
     lines.push(`  signature: ${verdict}${v.signer ? `; signer ${p(v.signer)}` : ""}${v.signedAt ? `; signed ${fmtDate(v.signedAt)}` : ""}${v.digestAlgorithm ? `; ${p(v.digestAlgorithm)}` : ""}`);
+    // Whether a CRL showed the path's certificates were not revoked: with CRLs at hand, a
+    // silent "trusted" would not tell a complete check from a CRL that said nothing.
+    const signer = v.cms?.signers[0];
+    if (signer && signer.chain.length > 0 && (crlsGiven || (v.cms?.crls.length ?? 0) > 0)) {
+      const below = signer.chain.slice(0, Math.max(1, signer.chain.length - 1));
+      const open = below.filter((_, i) => !signer.revocationChecked[i]).map((c) => `"${p(c.subject)}"`);
+      lines.push(open.length === 0 ? "  revocation: checked against a CRL" : `  revocation: ${paint(io, "yellow", "not checked")} for ${open.join(", ")} (no complete CRL of the issuer)`);
+    }
   }
   if (pec.type !== "not-pec") {
     const d = pec.daticert;

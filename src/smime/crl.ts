@@ -8,12 +8,12 @@
  */
 
 import { PecError } from "../errors.js";
-import { BerError, BerReader, TAG } from "./ber.js";
+import { BerError, BerReader, TAG, type Tlv } from "./ber.js";
 import { ContentCache } from "./cache.js";
 import { certInternals, signatureAlgorithmName, type Certificate } from "./certificate.js";
 import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import type { CryptoLike } from "./digest.js";
-import { formatName, rdnKeys, readName, type DistinguishedName } from "./name.js";
+import { formatName, rdnKeys, readGeneralName, readGeneralNames, readName, type DistinguishedName } from "./name.js";
 
 /** CRL reason codes (RFC 5280 §5.3.1). */
 export type RevocationReason =
@@ -52,7 +52,86 @@ export interface RevokedCertificate {
   readonly reason?: RevocationReason;
 }
 
+/**
+ * What a CRL can say about a certificate of its issuer (RFC 5280 §5.2, §6.3.3): a delta
+ * CRL lists only changes since its base, and an issuingDistributionPoint restricts a CRL
+ * to part of the issuer's certificates or reasons. Only a CRL that covers the whole of a
+ * certificate's scope can show it was not revoked; a listed serial is revoked whatever
+ * the scope.
+ */
+interface CrlScope {
+  readonly delta: boolean;
+  /** The fullName URIs of the issuingDistributionPoint; `null` when it names the point otherwise; absent: every point. */
+  readonly distributionPoint?: readonly string[] | null;
+  readonly onlyUserCerts: boolean;
+  readonly onlyCaCerts: boolean;
+  readonly onlyAttributeCerts: boolean;
+  readonly onlySomeReasons: boolean;
+}
+
+const EXT = {
+  reasonCode: "2.5.29.21",
+  invalidityDate: "2.5.29.24",
+  certificateIssuer: "2.5.29.29",
+  crlNumber: "2.5.29.20",
+  deltaCrlIndicator: "2.5.29.27",
+  issuingDistributionPoint: "2.5.29.28",
+} as const;
+
+/** CRL extensions processed here, or harmless to accept when critical. */
+const UNDERSTOOD_CRL = new Set<string>([EXT.crlNumber, EXT.deltaCrlIndicator, EXT.issuingDistributionPoint, "2.5.29.35", "2.5.29.18", "2.5.29.46", "1.3.6.1.5.5.7.1.1"]);
+const UNDERSTOOD_ENTRY = new Set<string>([EXT.reasonCode, EXT.invalidityDate, EXT.certificateIssuer]);
+
+/** The extensions of a CRL or of one of its entries: `[oid, critical, value]`. */
+function extensionsOf(r: BerReader, t: Tlv): [string, boolean, Tlv][] {
+  return r.expect(t, TAG.SEQUENCE, "Extensions").map((ext) => {
+    const parts = r.expect(ext, TAG.SEQUENCE, "Extension");
+    const critical = parts[1]?.tag === TAG.BOOLEAN && r.boolean(parts[1]);
+    const value = parts[parts.length - 1]!;
+    if (parts.length < 2 || value.tag !== TAG.OCTET_STRING) throw new BerError("Extension: missing value", ext.start);
+    return [r.oid(parts[0]!), critical, value];
+  });
+}
+
+function readScope(der: Uint8Array | undefined, delta: boolean): CrlScope {
+  const scope = { delta, onlyUserCerts: false, onlyCaCerts: false, onlyAttributeCerts: false, onlySomeReasons: false } as { -readonly [K in keyof CrlScope]: CrlScope[K] };
+  if (!der) return scope;
+  const r = new BerReader(der);
+  for (const f of r.expect(r.root(), TAG.SEQUENCE, "IssuingDistributionPoint")) {
+    // [1], [2], [4] and [5] are IMPLICIT BOOLEANs; [3] a BIT STRING of reasons.
+    const flag = (): boolean => r.content(f)[0] !== 0;
+    switch (f.tag) {
+      case 0xa0: {
+        // fullName [0]; a nameRelativeToCRLIssuer [1] (or a fullName without URIs) cannot
+        // be matched with a certificate's cRLDistributionPoints.
+        const name = r.children(f)[0];
+        const names = name?.tag === 0xa0 ? r.children(name).map((g) => readGeneralName(r, g)) : [];
+        const uris = names.filter((g) => g.type === "uniformResourceIdentifier").map((g) => g.value);
+        scope.distributionPoint = uris.length > 0 ? uris : null;
+        break;
+      }
+      case 0x81:
+        scope.onlyUserCerts = flag();
+        break;
+      case 0x82:
+        scope.onlyCaCerts = flag();
+        break;
+      case 0x83:
+      case 0xa3:
+        scope.onlySomeReasons = true;
+        break;
+      case 0x85:
+        scope.onlyAttributeCerts = flag();
+        break;
+    }
+  }
+  return scope;
+}
+
 interface CrlInternals {
+  readonly scope: CrlScope;
+  /** Critical extensions of the CRL or of an entry that are not processed: the CRL must not be used (RFC 5280 §5.2). */
+  readonly unknownCritical: readonly string[];
   readonly tbs: Uint8Array;
   readonly sigAlgOid: string;
   readonly sigAlgParams?: Uint8Array;
@@ -85,7 +164,10 @@ export class Crl {
   readonly nextUpdate?: Date;
   /** Signature algorithm name, e.g. `sha256WithRSAEncryption`. */
   readonly signatureAlgorithm: string;
-  /** Revoked certificates by serial number (lower-case hex). */
+  /**
+   * Revoked certificates of the CRL's issuer by serial number (lower-case hex); entries
+   * an indirect CRL gives to another CA (certificateIssuer) are left out.
+   */
   readonly revoked: ReadonlyMap<string, RevokedCertificate>;
 
   private constructor(der: Uint8Array) {
@@ -103,35 +185,50 @@ export class Crl {
     this.issuer = formatName(this.issuerName);
     this.thisUpdate = r.time(thisT);
     if (f[i] && (f[i]!.tag === TAG.UTC_TIME || f[i]!.tag === TAG.GENERALIZED_TIME)) this.nextUpdate = r.time(f[i++]!);
+    const issuerKey = rdnKeys(this.issuerName).join("\u0000");
+    const unknownCritical: string[] = [];
     const revoked = new Map<string, RevokedCertificate>();
     if (f[i]?.tag === TAG.SEQUENCE) {
-      for (const entry of r.children(f[i]!)) {
+      // An indirect CRL's entries belong to the CRL issuer until a certificateIssuer
+      // extension names another CA, and to that CA until the next one (RFC 5280 §5.3.3).
+      let ours = true;
+      for (const entry of r.children(f[i++]!)) {
         const [serialT, dateT, extsT] = r.expect(entry, TAG.SEQUENCE, "revokedCertificate");
         if (!serialT || !dateT) throw new BerError("revokedCertificate: missing fields", entry.start);
         const serialNumber = r.integerHex(serialT);
         let reason: RevocationReason | undefined;
         if (extsT) {
-          for (const ext of r.expect(extsT, TAG.SEQUENCE, "crlEntryExtensions")) {
-            const parts = r.children(ext);
-            if (r.oid(parts[0]!) !== "2.5.29.21") continue;
-            const v = new BerReader(r.content(parts[parts.length - 1]!));
-            reason = REASONS[v.smallInt(v.root())];
+          for (const [id, critical, valueT] of extensionsOf(r, extsT)) {
+            const v = new BerReader(r.content(valueT));
+            if (id === EXT.reasonCode) reason = REASONS[v.smallInt(v.root())];
+            else if (id === EXT.certificateIssuer) ours = readGeneralNames(v, v.root()).some((g) => g.type === "directoryName" && g.name && rdnKeys(g.name).join("\u0000") === issuerKey);
+            else if (critical && !UNDERSTOOD_ENTRY.has(id)) unknownCritical.push(id);
           }
         }
-        const e: RevokedCertificate = { serialNumber, revocationDate: r.time(dateT), ...(reason ? { reason } : {}) };
-        revoked.set(serialNumber, e);
+        if (ours) revoked.set(serialNumber, { serialNumber, revocationDate: r.time(dateT), ...(reason ? { reason } : {}) });
       }
     }
     this.revoked = revoked;
+    let delta = false;
+    let idp: Uint8Array | undefined;
+    if (f[i]?.tag === TAG.CTX0) {
+      for (const [id, critical, valueT] of extensionsOf(r, r.children(f[i]!)[0]!)) {
+        if (id === EXT.deltaCrlIndicator) delta = true;
+        else if (id === EXT.issuingDistributionPoint) idp = r.content(valueT);
+        else if (critical && !UNDERSTOOD_CRL.has(id)) unknownCritical.push(id);
+      }
+    }
     const [oidT, paramsT] = r.children(algT);
     const sigAlgOid = r.oid(oidT!);
     this.signatureAlgorithm = signatureAlgorithmName(sigAlgOid);
     internals.set(this, {
+      scope: readScope(idp, delta),
+      unknownCritical,
       tbs: r.raw(tbsT),
       sigAlgOid,
       sigAlgParams: paramsT && paramsT.tag !== TAG.NULL ? r.raw(paramsT) : undefined,
       signature: r.bits(sigT).bytes,
-      issuerKey: rdnKeys(this.issuerName).join("\u0000"),
+      issuerKey,
       checkedBy: new WeakMap(),
     });
   }
@@ -168,6 +265,28 @@ export class Crl {
     const i = internals.get(this)!;
     return verifySignedObjectOnce(i.checkedBy, issuer, certInternals(issuer).key, i, crypto).then((o) => o.ok);
   }
+}
+
+/**
+ * @internal What `crl` can tell about `cert` (which it {@link Crl.covers}): nothing when
+ * it carries a critical extension that is not processed (`unusable`, naming them) or
+ * speaks only of attribute certificates; else whether its serials apply, and whether it is
+ * complete for `cert` (not a delta, no reasons left out, `cert`'s kind and distribution
+ * point within its scope), so that a serial it does not list was not revoked.
+ */
+export function crlUse(crl: Crl, cert: Certificate): { unusable: readonly string[] } | { complete: boolean } | undefined {
+  const { scope, unknownCritical } = internals.get(crl)!;
+  if (unknownCritical.length > 0) return { unusable: unknownCritical };
+  if (scope.onlyAttributeCerts) return undefined;
+  const ca = cert.basicConstraints?.ca === true;
+  const dp = scope.distributionPoint;
+  const complete =
+    !scope.delta &&
+    !scope.onlySomeReasons &&
+    !(scope.onlyUserCerts && ca) &&
+    !(scope.onlyCaCerts && !ca) &&
+    (dp === undefined || (dp !== null && dp.some((u) => cert.crlDistributionPoints.includes(u))));
+  return { complete };
 }
 
 const cache = new ContentCache<Crl>(256);

@@ -27,7 +27,7 @@
 import { PecError } from "../errors.js";
 import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import { certInternals, parseCertificate, Certificate } from "./certificate.js";
-import { Crl, crlsOption } from "./crl.js";
+import { Crl, crlUse, crlsOption } from "./crl.js";
 import { CryptoFailure, isCryptoLike, type CryptoLike } from "./digest.js";
 import { issue, type SignatureIssue } from "./issues.js";
 import { rdnKeys, type GeneralName } from "./name.js";
@@ -62,7 +62,12 @@ export interface PathValidation {
   readonly anchor?: Certificate;
   /** The IGPEC gestore of the signer certificate, when the store lists it. */
   readonly provider?: GestoreProvider;
-  /** Whether a usable CRL covered each certificate of `chain` (same order). */
+  /**
+   * Whether a usable CRL covered each certificate of `chain` (same order): signed by its
+   * issuer, complete for it (a delta CRL, or one whose issuingDistributionPoint leaves
+   * the certificate or some reasons out, is not), and without critical extensions that are
+   * not processed. A serial listed in any usable CRL of the issuer is revoked all the same.
+   */
   readonly revocationChecked: readonly boolean[];
   /** What was found. */
   readonly issues: readonly SignatureIssue[];
@@ -449,6 +454,12 @@ async function revocationChecks(
       issuers = [...pool.filter((p) => certInternals(p).subjectKey === key && p !== cert), ...trust.anchorsBySubjectKey(key).map((a) => a.certificate)];
     }
     for (const crl of relevant) {
+      const use = crlUse(crl, cert);
+      if (!use) continue;
+      if ("unusable" in use) {
+        issues.push(issue("CRL_INVALID", `a CRL of "${crl.issuer}" has critical extension(s) postacert does not process (${use.unusable.join(", ")}); ignored`));
+        continue;
+      }
       let signer: Certificate | undefined;
       for (const cand of issuers) {
         if (await crl.verifySignature(cand, crypto)) {
@@ -464,7 +475,7 @@ async function revocationChecks(
         issues.push(issue("CRL_INVALID", `a CRL of "${crl.issuer}" is signed by a key without cRLSign; ignored`));
         continue;
       }
-      revocationChecked[i] = true;
+      if (use.complete) revocationChecked[i] = true;
       const r = crl.revokedAt(cert.serialNumber, at);
       if (r) {
         issues.push(

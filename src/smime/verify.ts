@@ -455,6 +455,11 @@ export interface SignerVerification extends SignerResult {
   readonly validatedAt: Date;
   /** Signer first, anchor last. */
   readonly chain: readonly Certificate[];
+  /**
+   * Whether a CRL complete for it showed each certificate of `chain` was not revoked
+   * (same order; see {@link PathValidation.revocationChecked}). All `false` without CRLs.
+   */
+  readonly revocationChecked: readonly boolean[];
   /** The IGPEC gestore of the signer certificate, when the store lists it. */
   readonly provider?: GestoreProvider;
 }
@@ -482,6 +487,7 @@ function signerVerification(
   trusted: boolean,
   validatedAt: Date,
   chain: readonly Certificate[],
+  revocationChecked: readonly boolean[],
   provider?: GestoreProvider,
 ): SignerVerification {
   const r: { -readonly [K in keyof SignerVerification]: SignerVerification[K] } = {
@@ -492,6 +498,7 @@ function signerVerification(
     issues,
     validatedAt,
     chain,
+    revocationChecked,
   };
   if (s.certificate) r.certificate = s.certificate;
   if (s.signingTime) r.signingTime = s.signingTime;
@@ -537,11 +544,11 @@ export async function verifySignedData(options: VerifySignedDataOptions): Promis
   const withPath = (s: SignerResult, validatedAt: Date, path: PathValidation): SignerVerification => {
     const profile = checkGestoreProfile(s.certificate!, profileOptions);
     const issues = s.issues.length + path.issues.length + profile.length === 0 ? [] : dedupe([...s.issues, ...path.issues, ...profile]);
-    return signerVerification(s, issues, s.valid && !hasError(issues), validatedAt, path.chain, path.provider);
+    return signerVerification(s, issues, s.valid && !hasError(issues), validatedAt, path.chain, path.revocationChecked, path.provider);
   };
   const one = (s: SignerResult): SignerVerification | Promise<SignerVerification> => {
     const validatedAt = options.at ?? s.signingTime ?? options.fallbackTime ?? (now ??= new Date());
-    if (!s.certificate) return signerVerification(s, s.issues, false, validatedAt, []);
+    if (!s.certificate) return signerVerification(s, s.issues, false, validatedAt, [], []);
     // Synchronous when the path's result is remembered (see pathAt).
     const path = pathAt(s.certificate, pool, trust, validatedAt, crls, requirePecPolicy, crypto);
     return path instanceof Promise
@@ -551,7 +558,7 @@ export async function verifySignedData(options: VerifySignedDataOptions): Promis
             // Only a failing crypto rejects here: the path is unknown, the message is not blamed.
             if (!(e instanceof CryptoFailure)) throw e;
             const issues = dedupe([...s.issues, issue("UNSUPPORTED_ALGORITHM", `cannot validate the certification path: ${e.message}`)]);
-            return signerVerification(s, issues, false, validatedAt, [s.certificate!]);
+            return signerVerification(s, issues, false, validatedAt, [s.certificate!], [false]);
           },
         )
       : withPath(s, validatedAt, path);

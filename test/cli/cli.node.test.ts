@@ -249,6 +249,9 @@ describe("verify", () => {
       expect(await main(["verify", "--trust", caPem, "--crl", crl, good], io)).toBe(1);
       expect(io.stdout).toContain("CERT_REVOKED");
     }
+    const plain = capture();
+    expect(await main(["verify", "--trust", caPem, good], plain)).toBe(0);
+    expect(plain.stdout).not.toContain("revocation:");
     const missing = capture();
     expect(await main(["verify", "--trust", caPem, "--crl", join(dir, "none.crl"), good], missing)).toBe(2);
     expect(missing.stderr).toContain('--crl: cannot read "');

@@ -390,6 +390,8 @@ describe("certificate path and profile", () => {
     const res2 = await full(cms, { crls: [after] });
     expect(errors(res2)).toEqual([]);
     expect(res2.trusted).toBe(true);
+    expect(res2.signers[0]!.revocationChecked).toEqual([true, false]);
+    expect((await full(cms)).signers[0]!.revocationChecked).toEqual([false, false]);
     // A CRL carried by the trust store works the same.
     const withCrl = await TrustStore.fromPem(ca.pem() + "-----BEGIN X509 CRL-----\n" + btoa(String.fromCharCode(...before)) + "\n-----END X509 CRL-----\n");
     expect(errors(await full(cms, { trust: withCrl }))).toEqual(["CERT_REVOKED"]);
@@ -399,6 +401,7 @@ describe("certificate path and profile", () => {
     const res3 = await full(cms, { crls: [forged] });
     expect(errors(res3)).toEqual([]);
     expect(codes(res3)).toContain("CRL_INVALID");
+    expect(res3.signers[0]!.revocationChecked).toEqual([false, false]);
   });
 
   it("validatePath reports which certificates a CRL covered", async () => {

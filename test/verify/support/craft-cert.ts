@@ -56,6 +56,8 @@ export interface CertSpec {
   san?: readonly Gn[];
   permitted?: readonly Gn[];
   excluded?: readonly Gn[];
+  /** cRLDistributionPoints fullName URIs. */
+  crlDp?: readonly string[];
   notBefore?: Date;
   notAfter?: Date;
   serial?: number;
@@ -81,6 +83,7 @@ export async function craftCert(spec: CertSpec): Promise<Uint8Array> {
     const subtrees = (tag: number, list: readonly Gn[] | undefined): AsnNode[] => (list?.length ? [cons(tag, list.map((g) => seq(generalName(g))))] : []);
     exts.push(extension(X509.nameConstraints, true, seq(...subtrees(0xa0, spec.permitted), ...subtrees(0xa1, spec.excluded))));
   }
+  if (spec.crlDp?.length) exts.push(extension(X509.crlDistributionPoints, false, seq(...spec.crlDp.map((u) => seq(cons(0xa0, [cons(0xa0, [generalName({ uri: u })])]))))));
   const notBefore = spec.notBefore ?? new Date(Date.now() - 86_400_000);
   const notAfter = spec.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
   const tbs = encodeDer(
@@ -95,8 +98,84 @@ export async function craftCert(spec: CertSpec): Promise<Uint8Array> {
       cons(0xa3, [seq(...exts)]),
     ),
   );
-  const signature = new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", spec.signWith, tbs));
-  return encodeDer(seq(raw(tbs), alg, bits(signature)));
+  return signed(tbs, spec.signWith);
+}
+
+async function signed(tbs: Uint8Array<ArrayBuffer>, key: CryptoKey): Promise<Uint8Array> {
+  const signature = new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, tbs));
+  return encodeDer(seq(raw(tbs), seq(oid(SIG.sha256WithRSA), nul()), bits(signature)));
+}
+
+/** One entry of a crafted CRL. */
+export interface CrlEntrySpec {
+  serial: number;
+  revoked?: Date;
+  /** certificateIssuer (an indirect CRL): this and the following entries are that CA's. */
+  certificateIssuer?: readonly (readonly [string, AttrValue])[];
+  /** A critical entry extension of this OID. */
+  critical?: string;
+}
+
+/** The issuingDistributionPoint of a crafted CRL. */
+export interface IdpSpec {
+  /** fullName URIs. */
+  uris?: readonly string[];
+  /** nameRelativeToCRLIssuer, an OU. */
+  relative?: string;
+  onlyUser?: boolean;
+  onlyCa?: boolean;
+  /** onlySomeReasons: keyCompromise only. */
+  someReasons?: boolean;
+  indirect?: boolean;
+  onlyAttribute?: boolean;
+}
+
+/** A DER CRL of `issuer`, signed with `signWith`. */
+export async function craftCrl(spec: {
+  issuer: readonly (readonly [string, AttrValue])[];
+  signWith: CryptoKey;
+  entries?: readonly CrlEntrySpec[];
+  /** deltaCRLIndicator with this base CRL number. */
+  delta?: number;
+  idp?: IdpSpec;
+  /** A critical CRL extension of this OID. */
+  critical?: string;
+}): Promise<Uint8Array> {
+  const yes = new Uint8Array([0xff]);
+  const entries = (spec.entries ?? []).map((e) => {
+    const exts: AsnNode[] = [];
+    if (e.certificateIssuer) exts.push(extension("2.5.29.29", true, seq(generalName({ dir: e.certificateIssuer }))));
+    if (e.critical) exts.push(extension(e.critical, true, nul()));
+    return seq(int(e.serial), time(e.revoked ?? new Date(Date.now() - 3_600_000)), ...(exts.length ? [seq(...exts)] : []));
+  });
+  const exts: AsnNode[] = [extension("2.5.29.20", false, int(2))];
+  if (spec.delta !== undefined) exts.push(extension("2.5.29.27", true, int(spec.delta)));
+  const idp = spec.idp;
+  if (idp) {
+    const fields: AsnNode[] = [];
+    if (idp.uris) fields.push(cons(0xa0, [cons(0xa0, idp.uris.map((u) => generalName({ uri: u })))]));
+    if (idp.relative) fields.push(cons(0xa0, [cons(0xa1, [seq(oid("2.5.4.11"), prim(0x0c, utf8Bytes(idp.relative)))])]));
+    if (idp.onlyUser) fields.push(prim(0x81, yes));
+    if (idp.onlyCa) fields.push(prim(0x82, yes));
+    if (idp.someReasons) fields.push(prim(0x83, new Uint8Array([6, 0x40])));
+    if (idp.indirect) fields.push(prim(0x84, yes));
+    if (idp.onlyAttribute) fields.push(prim(0x85, yes));
+    exts.push(extension("2.5.29.28", true, seq(...fields)));
+  }
+  if (spec.critical) exts.push(extension(spec.critical, true, nul()));
+  const now = Date.now();
+  const tbs = encodeDer(
+    seq(
+      int(1),
+      seq(oid(SIG.sha256WithRSA), nul()),
+      dn(spec.issuer),
+      time(new Date(now - 7_200_000)),
+      time(new Date(now + 86_400_000)),
+      ...(entries.length ? [seq(...entries)] : []),
+      cons(0xa0, [seq(...exts)]),
+    ),
+  );
+  return signed(tbs, spec.signWith);
 }
 
 /** One RSA-2048 key pair and its SPKI, for every crafted certificate of a test file. */

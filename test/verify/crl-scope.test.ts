@@ -1,0 +1,106 @@
+// What a CRL can say (RFC 5280 §5.2, §6.3.3): a complete CRL shows a certificate was not
+// revoked; a delta CRL, or one whose issuingDistributionPoint leaves the certificate or some
+// reasons out, does not, though a serial it lists is revoked; a CRL with a critical
+// extension postacert does not process is not used at all; an indirect CRL's entries for
+// other CAs are not this CA's.
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseCrl } from "../../src/smime/crl.js";
+import { validatePath } from "../../src/smime/path.js";
+import { TrustStore } from "../../src/trust/store.js";
+import { craftCert, craftCrl, craftKeys, type CrlEntrySpec, type IdpSpec } from "./support/craft-cert.js";
+
+type Rdns = readonly (readonly [string, string])[];
+
+const ROOT: Rdns = [["C", "IT"], ["O", "postacert CRL test"], ["CN", "CRL Root"]];
+const MID: Rdns = [["C", "IT"], ["O", "postacert CRL test"], ["CN", "CRL Intermediate"]];
+const OTHER: Rdns = [["C", "IT"], ["O", "postacert CRL test"], ["CN", "Another CA"]];
+const DP = "http://crl.example.test/mid.crl";
+const LEAF_SERIAL = 7;
+const MID_SERIAL = 5;
+
+let keys: CryptoKeyPair;
+let trust: TrustStore;
+let mid: Uint8Array;
+let leaf: Uint8Array;
+
+beforeAll(async () => {
+  let spki: Uint8Array;
+  ({ keys, spki } = await craftKeys());
+  const signWith = keys.privateKey;
+  trust = await TrustStore.fromDer(await craftCert({ subject: ROOT, spki, signWith, ca: true, serial: 1 }));
+  mid = await craftCert({ subject: MID, issuer: ROOT, spki, signWith, ca: true, serial: MID_SERIAL });
+  leaf = await craftCert({ subject: [["C", "IT"], ["CN", "Posta Certificata"]], issuer: MID, spki, signWith, serial: LEAF_SERIAL, crlDp: [DP] });
+});
+
+/** revocationChecked of leaf and intermediate, and the issue codes, with these CRLs. */
+async function check(...crls: Uint8Array[]): Promise<{ leaf: boolean; mid: boolean; issues: string[] }> {
+  const res = await validatePath({ certificate: leaf, intermediates: [mid], trust, at: new Date(), crls });
+  expect(res.chain).toHaveLength(3);
+  return { leaf: res.revocationChecked[0]!, mid: res.revocationChecked[1]!, issues: res.issues.map((i) => `${i.code}: ${i.message}`) };
+}
+
+const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number; idp?: IdpSpec; critical?: string } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
+const ofRoot = (o: { entries?: CrlEntrySpec[]; idp?: IdpSpec } = {}): Promise<Uint8Array> => craftCrl({ issuer: ROOT, signWith: keys.privateKey, ...o });
+const revokedLeaf: CrlEntrySpec[] = [{ serial: LEAF_SERIAL }];
+
+describe("CRL scope", () => {
+  it("a complete CRL checks its issuer's certificates", async () => {
+    expect(await check(await ofMid(), await ofRoot())).toEqual({ leaf: true, mid: true, issues: [] });
+    const revoked = await check(await ofMid({ entries: revokedLeaf }));
+    expect(revoked.leaf).toBe(true);
+    expect(revoked.issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*serial 07/)]);
+  });
+
+  it("a delta CRL is no complete check, but what it lists is revoked", async () => {
+    expect(await check(await ofMid({ delta: 1 }))).toEqual({ leaf: false, mid: false, issues: [] });
+    const revoked = await check(await ofMid({ delta: 1, entries: revokedLeaf }));
+    expect(revoked.leaf).toBe(false);
+    expect(revoked.issues).toEqual([expect.stringMatching(/^CERT_REVOKED/)]);
+  });
+
+  it("onlyContainsUserCerts and onlyContainsCACerts cover only their kind", async () => {
+    expect(await check(await ofMid({ idp: { onlyUser: true } }), await ofRoot({ idp: { onlyCa: true } }))).toEqual({ leaf: true, mid: true, issues: [] });
+    expect(await check(await ofMid({ idp: { onlyCa: true } }), await ofRoot({ idp: { onlyUser: true } }))).toEqual({ leaf: false, mid: false, issues: [] });
+    // The root's user-only CRL still says the intermediate it lists is revoked.
+    const r = await check(await ofRoot({ idp: { onlyUser: true }, entries: [{ serial: MID_SERIAL }] }));
+    expect(r.mid).toBe(false);
+    expect(r.issues).toEqual([expect.stringMatching(/^CERT_REVOKED: "C=IT, O=postacert CRL test, CN=CRL Intermediate"/)]);
+  });
+
+  it("onlySomeReasons is no complete check", async () => {
+    expect((await check(await ofMid({ idp: { someReasons: true } }))).leaf).toBe(false);
+    expect((await check(await ofMid({ idp: { someReasons: true }, entries: revokedLeaf }))).issues).toEqual([expect.stringMatching(/^CERT_REVOKED/)]);
+  });
+
+  it("a distribution point covers the certificates that name it", async () => {
+    expect((await check(await ofMid({ idp: { uris: [DP] } }))).leaf).toBe(true);
+    expect((await check(await ofMid({ idp: { uris: ["ldap://x.test/a", DP] } }))).leaf).toBe(true);
+    expect((await check(await ofMid({ idp: { uris: ["http://crl.example.test/partition-2.crl"] } }))).leaf).toBe(false);
+    // A name relative to the issuer cannot be matched: not counted as complete.
+    expect((await check(await ofMid({ idp: { relative: "partition 1" } }))).leaf).toBe(false);
+    // The intermediate names no distribution point: a partitioned CRL of the root does not cover it.
+    expect((await check(await ofRoot({ idp: { uris: [DP] } }))).mid).toBe(false);
+  });
+
+  it("a CRL of attribute certificates says nothing of public-key certificates", async () => {
+    expect(await check(await ofMid({ idp: { onlyAttribute: true }, entries: revokedLeaf }))).toEqual({ leaf: false, mid: false, issues: [] });
+  });
+
+  it("a critical extension postacert does not process makes the CRL unusable, entries included", async () => {
+    const crl = await check(await ofMid({ critical: "1.2.3.4.5", entries: revokedLeaf }));
+    expect(crl).toEqual({ leaf: false, mid: false, issues: [expect.stringMatching(/^CRL_INVALID: a CRL of "C=IT, O=postacert CRL test, CN=CRL Intermediate" has critical extension\(s\) postacert does not process \(1\.2\.3\.4\.5\); ignored$/)] });
+    const entry = await check(await ofMid({ entries: [{ serial: 99, critical: "1.2.3.4.6" }, ...revokedLeaf] }));
+    expect(entry).toEqual({ leaf: false, mid: false, issues: [expect.stringMatching(/^CRL_INVALID: .*\(1\.2\.3\.4\.6\)/)] });
+    // The CRL the caller keeps is the same: parsing does not refuse it.
+    expect(parseCrl(await ofMid({ critical: "1.2.3.4.5" })).issuer).toBe("C=IT, O=postacert CRL test, CN=CRL Intermediate");
+  });
+
+  it("an indirect CRL's entries belong to the CA its certificateIssuer names", async () => {
+    const others = await ofMid({ idp: { indirect: true }, entries: [{ serial: 3 }, { serial: LEAF_SERIAL, certificateIssuer: OTHER }] });
+    expect(await check(others)).toEqual({ leaf: true, mid: false, issues: [] });
+    expect([...parseCrl(others).revoked.keys()]).toEqual(["03"]);
+    const back = await ofMid({ idp: { indirect: true }, entries: [{ serial: 3, certificateIssuer: OTHER }, { serial: 4, certificateIssuer: MID }, revokedLeaf[0]!] });
+    expect([...parseCrl(back).revoked.keys()]).toEqual(["04", "07"]);
+    expect((await check(back)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED/)]);
+  });
+});
