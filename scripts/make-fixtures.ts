@@ -186,8 +186,10 @@ for (const s of specs) {
 
 // --- CRL ---------------------------------------------------------------------------
 const revoked = gestori.get("gestore-revoked")!;
+// Superseded, not keyCompromise: a compromise revokes whatever the signing time, and the
+// revoked-signed-before-revocation sample must stay trusted.
 const crl = await createCrl(ca, {
-  revoked: [{ serialNumber: revoked.serialNumber, revocationDate: REVOKED_AT, reason: "keyCompromise" }],
+  revoked: [{ serialNumber: revoked.serialNumber, revocationDate: REVOKED_AT, reason: "superseded" }],
   thisUpdate: D("2025-01-02T00:00:00Z"),
   nextUpdate: D("2035-12-31T00:00:00Z"),
 });
@@ -213,7 +215,7 @@ writeFileSync(
       generatedBy: "scripts/make-fixtures.ts (npm run fixtures)",
       warning: "TEST ONLY: the *.key.pem private keys are public; never trust this PKI outside tests.",
       chainConvention: "chain lists issuer certificates nearest first, root included; CMS samples include the signer and its chain.",
-      crl: { file: "ca.crl", pem: "ca.crl.pem", issuer: "ca", thisUpdate: "2025-01-02T00:00:00.000Z", nextUpdate: "2035-12-31T00:00:00.000Z", revoked: [{ name: "gestore-revoked", serialNumber: revoked.serialNumber, revocationDate: REVOKED_AT.toISOString(), reason: "keyCompromise" }] },
+      crl: { file: "ca.crl", pem: "ca.crl.pem", issuer: "ca", thisUpdate: "2025-01-02T00:00:00.000Z", nextUpdate: "2035-12-31T00:00:00.000Z", revoked: [{ name: "gestore-revoked", serialNumber: revoked.serialNumber, revocationDate: REVOKED_AT.toISOString(), reason: "superseded" }] },
       ldif: {
         good: { file: "igpec.ldif", providers: good.map((g) => names.get(g)) },
         wrongHash: { file: "igpec-wrong-hash.ldif", providers: good.map((g) => names.get(g)), note: "same entries, every providerCertificateHash wrong" },

@@ -42,6 +42,8 @@ const REASONS: readonly (RevocationReason | undefined)[] = [
   "aACompromise",
 ];
 
+const COMPROMISE: ReadonlySet<RevocationReason> = new Set<RevocationReason>(["keyCompromise", "cACompromise", "aACompromise"]);
+
 /** One revoked certificate. */
 export interface RevokedCertificate {
   /** Serial number, lower-case hex (same form as {@link Certificate.serialNumber}). */
@@ -239,13 +241,16 @@ export class Crl {
   }
 
   /**
-   * The revocation entry of `serialNumber` if it was revoked at or before `at`
-   * (removeFromCRL entries, used by delta CRLs, do not count).
+   * The revocation entry of `serialNumber` if it was revoked at or before `at`, or for a
+   * key compromise (`keyCompromise`, `cACompromise`, `aACompromise`) at any time: whoever
+   * holds a compromised key can sign with any signingTime, so a signature cannot be dated
+   * before the compromise by what it says itself. removeFromCRL entries, used by delta
+   * CRLs, do not count.
    */
   revokedAt(serialNumber: string, at: Date): RevokedCertificate | undefined {
     const e = this.revoked.get(serialNumber.toLowerCase());
     if (!e || e.reason === "removeFromCRL") return undefined;
-    return e.revocationDate.getTime() <= at.getTime() ? e : undefined;
+    return e.revocationDate.getTime() <= at.getTime() || (e.reason !== undefined && COMPROMISE.has(e.reason)) ? e : undefined;
   }
 
   /** Whether `cert`'s issuer name is this CRL's issuer. */

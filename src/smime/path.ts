@@ -478,9 +478,8 @@ async function revocationChecks(
       if (use.complete) revocationChecked[i] = true;
       const r = crl.revokedAt(cert.serialNumber, at);
       if (r) {
-        issues.push(
-          issue("CERT_REVOKED", `"${cert.subject}" (serial ${cert.serialNumber}) was revoked on ${r.revocationDate.toISOString()}${r.reason ? ` (${r.reason})` : ""}, at or before ${at.toISOString()}`),
-        );
+        const when = r.revocationDate.getTime() <= at.getTime() ? `at or before ${at.toISOString()}` : `after ${at.toISOString()}, but a compromised key can sign with any signing time`;
+        issues.push(issue("CERT_REVOKED", `"${cert.subject}" (serial ${cert.serialNumber}) was revoked on ${r.revocationDate.toISOString()}${r.reason ? ` (${r.reason})` : ""}, ${when}`));
         break;
       }
     }

@@ -391,6 +391,15 @@ describe("certificate path and profile", () => {
     expect(errors(res2)).toEqual([]);
     expect(res2.trusted).toBe(true);
     expect(res2.signers[0]!.revocationChecked).toEqual([true, false]);
+    // A key compromise counts whatever the signing time: the compromised key could have written it.
+    for (const reason of ["keyCompromise", "cACompromise"] as const) {
+      const compromised = await createCrl(ca, { revoked: [{ serialNumber: g.serialNumber, revocationDate: new Date(signingTime.getTime() + 3600_000), reason }] });
+      const res4 = await full(cms, { crls: [compromised] });
+      expect(errors(res4)).toEqual(["CERT_REVOKED"]);
+      expect(res4.issues[0]!.message).toMatch(new RegExp(`\\(${reason}\\), after .*, but a compromised key can sign with any signing time$`));
+    }
+    const superseded = await createCrl(ca, { revoked: [{ serialNumber: g.serialNumber, revocationDate: new Date(signingTime.getTime() + 3600_000), reason: "superseded" }] });
+    expect(errors(await full(cms, { crls: [superseded] }))).toEqual([]);
     expect((await full(cms)).signers[0]!.revocationChecked).toEqual([false, false]);
     // A CRL carried by the trust store works the same.
     const withCrl = await TrustStore.fromPem(ca.pem() + "-----BEGIN X509 CRL-----\n" + btoa(String.fromCharCode(...before)) + "\n-----END X509 CRL-----\n");
