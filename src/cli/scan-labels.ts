@@ -67,6 +67,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   CRL_INVALID: { it: "Lista di revoca (CRL) non utilizzabile", en: "Unusable revocation list (CRL)" },
   NO_SIGNATURE: { it: "Messaggio senza firma", en: "The message is not signed" },
   LINE_ENDINGS_CANONICALIZED: { it: "Firma valida solo ripristinando i fine riga (file salvato in formato Unix)", en: "Signature valid only after restoring CRLF line endings (file saved with Unix line endings)" },
+  DOMAIN_NOT_MANAGED: { it: "Indirizzo fuori dai domini del gestore firmatario (IGPEC)", en: "An address outside the signing provider's domains (IGPEC)" },
   MICALG_MISMATCH: { it: "Intestazione micalg incoerente con la firma", en: "The micalg header disagrees with the signature" },
   // Consistency of the message.
   NOT_SIGNED: { it: "Messaggio PEC senza firma del gestore", en: "PEC message without the provider's signature" },

@@ -23,9 +23,12 @@ import type { ReadPec } from "./types.js";
  * - `NO_SIGNATURE`: the message carries no signature (or is not PEC);
  * - `LINE_ENDINGS_CANONICALIZED`: the signature verified only after bare LF line endings
  *   were turned into CRLF (files saved by Unix tools; the gestore signed CRLF);
- * - `MICALG_MISMATCH`: the `micalg` parameter names another digest than the CMS uses.
+ * - `MICALG_MISMATCH`: the `micalg` parameter names another digest than the CMS uses;
+ * - `DOMAIN_NOT_MANAGED`: the signer is an IGPEC gestore, and an address that must be at
+ *   one of its domains is not (RFC 6109 §7; see {@link verifyPec}). A warning: IGPEC
+ *   lists today's domains, and a domain may have moved since an old message was signed.
  */
-export type PecVerificationIssueCode = SignatureIssueCode | "NO_SIGNATURE" | "LINE_ENDINGS_CANONICALIZED" | "MICALG_MISMATCH";
+export type PecVerificationIssueCode = SignatureIssueCode | "NO_SIGNATURE" | "LINE_ENDINGS_CANONICALIZED" | "MICALG_MISMATCH" | "DOMAIN_NOT_MANAGED";
 
 /** One finding of {@link verifyPec}. */
 export interface PecVerificationIssue {
@@ -168,6 +171,7 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
   if (sig.micalg !== undefined && first && micalg !== first.digestAlgorithm) {
     issues.push({ code: "MICALG_MISMATCH", severity: "warning", message: `micalg says ${sig.micalg} but the CMS uses ${first.digestAlgorithm}` });
   }
+  if (first?.provider && res.valid) notManaged(pec, first.provider, issues);
   // Same keys in the same order as the spread-built object this replaced.
   const out: { -readonly [K in keyof PecVerification]: PecVerification[K] } = { present: true, valid: res.valid, trusted: res.trusted } as PecVerification;
   if (res.signer) {
@@ -187,6 +191,38 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
   out.pec = pec;
   out.cms = res;
   return out;
+}
+
+const managedSets = new WeakMap<GestoreProvider, ReadonlySet<string>>();
+
+/** Types the sender's gestore signs, whose daticert mittente must then be at one of its domains. */
+const SENDER_SIDE: ReadonlySet<string> = new Set(["posta-certificata", "accettazione", "non-accettazione"]);
+
+/**
+ * RFC 6109 §7: the From address of a message signed by an IGPEC gestore is at one of the
+ * gestore's managedDomains. So is, in what daticert says (signed), the sender of what
+ * the sender's gestore signs (busta, accettazione, non accettazione) and the recipient of
+ * an avvenuta consegna, which the recipient's gestore signs: a gestore that signs for
+ * another's users is impersonating them.
+ */
+function notManaged(pec: ReadPec, provider: GestoreProvider, issues: PecVerificationIssue[]): void {
+  let managed = managedSets.get(provider);
+  if (!managed) managedSets.set(provider, (managed = new Set(provider.domains)));
+  const d = pec.daticert;
+  const checks: [string, string | undefined][] = [["the From address", pec.from]];
+  if (SENDER_SIDE.has(pec.type)) checks.push(["the sender (daticert mittente)", d?.intestazione.mittente]);
+  if (pec.type === "avvenuta-consegna") checks.push(["the recipient (daticert consegna)", d?.dati.consegna]);
+  for (const [what, address] of checks) {
+    const at = address?.lastIndexOf("@") ?? -1;
+    if (at < 0) continue;
+    const domain = address!.slice(at + 1).toLowerCase();
+    if (managed.has(domain)) continue;
+    issues.push({
+      code: "DOMAIN_NOT_MANAGED",
+      severity: "warning",
+      message: `${what} ${address} is at ${domain}, which IGPEC does not list among the managedDomains of the signer, ${provider.name}`,
+    });
+  }
 }
 
 function dedupe(issues: PecVerificationIssue[]): PecVerificationIssue[] {

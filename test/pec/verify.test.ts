@@ -1,7 +1,7 @@
 // verifyPec: the PEC-level verification (locating the signature in the message, the CRLF
 // retry, the gestore check, the daticert time) on real samples and on built messages.
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
+import { buildAccettazione, buildAvvenutaConsegna, buildBusta, composeMessage, prepareOriginal } from "../../src/pec/build/index.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyPec } from "../../src/pec/verify.js";
 import type { PecVerification } from "../../src/pec/verify.js";
@@ -178,6 +178,32 @@ describe("verifyPec on built messages", () => {
     expect(res.valid).toBe(true);
     expect(res.trusted).toBe(false);
     expect(codes(res)).toContain("SIGNER_MISMATCH");
+  });
+
+  it("an IGPEC gestore signing for a user at a domain it does not manage is DOMAIN_NOT_MANAGED (a warning)", async () => {
+    // Its own messages: nothing to say.
+    for (const bytes of [busta, accettazione]) expect(codes(await verifyPec(bytes, { trust: ldifTrust }))).not.toContain("DOMAIN_NOT_MANAGED");
+    // Alfa's own key and address, for a sender at Beta's domain.
+    const theirs = { ...tx, sender: "ceo@pec.beta.test" };
+    const original = composeMessage({ from: theirs.sender, to: ["anna@pec.beta.test"], subject: "Prova", text: "Ciao", messageId: "<m1@client>", date });
+    for (const lie of [(await buildBusta(alfa, theirs, { original, date })).bytes, (await buildAccettazione(alfa, theirs, { date })).bytes]) {
+      const res = await verifyPec(lie, { trust: ldifTrust });
+      expect(res.valid && res.trusted).toBe(true);
+      expect(res.issues.filter((i) => i.code === "DOMAIN_NOT_MANAGED")).toEqual([
+        {
+          code: "DOMAIN_NOT_MANAGED",
+          severity: "warning",
+          message: "the sender (daticert mittente) ceo@pec.beta.test is at pec.beta.test, which IGPEC does not list among the managedDomains of the signer, Gestore Alfa S.p.A.",
+        },
+      ]);
+      // Without IGPEC there are no managedDomains to compare with.
+      expect(codes(await verifyPec(lie, { trust }))).not.toContain("DOMAIN_NOT_MANAGED");
+    }
+    // An avvenuta consegna is the recipient's gestore's: Alfa cannot sign one for anna@pec.beta.test.
+    const consegna = (await buildAvvenutaConsegna(alfa, tx, { consegna: "anna@pec.beta.test", original: prepareOriginal(original, { identificativo: tx.identificativo }), date })).bytes;
+    expect((await verifyPec(consegna, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([
+      "the recipient (daticert consegna) anna@pec.beta.test is at pec.beta.test, which IGPEC does not list among the managedDomains of the signer, Gestore Alfa S.p.A.",
+    ]);
   });
 
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {

@@ -167,7 +167,11 @@ describe.each(SCENARIO_NAMES)("%s", (name) => {
           errors: [],
         });
         expect(v.signedAt?.getTime()).toBe(m.message.date.getTime());
-        if (label === "LDIF") expect(v.gestore?.name, where).toBe(m.emitter.name);
+        if (label === "LDIF") {
+          expect(v.gestore?.name, where).toBe(m.emitter.name);
+          // Each gestore signs only for its own users (RFC 6109 §7).
+          expect(v.issues.filter((i) => i.code === "DOMAIN_NOT_MANAGED"), where).toEqual([]);
+        }
       }
     }
   });
