@@ -270,12 +270,22 @@ export async function main(argv: string[], io: Io = nodeIo()): Promise<number> {
 type OptionSpec = Record<string, { type: "boolean" | "string"; multiple?: boolean }>;
 
 function parse(args: string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {
+  let r: ReturnType<typeof parseArgs<{ args: string[]; options: OptionSpec; allowPositionals: true; strict: true; tokens: true }>>;
   try {
-    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, unknown>, positionals: r.positionals };
+    r = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // parseArgs keeps the last of a repeated single-value option: `--out a --out b` would
+  // write to b without a word about a.
+  const seen = new Map<string, string>();
+  for (const t of r.tokens) {
+    if (t.kind !== "option" || options[t.name]?.type !== "string" || options[t.name]?.multiple || t.value === undefined) continue;
+    const before = seen.get(t.name);
+    if (before !== undefined && before !== t.value) throw new UsageError(`--${t.name} given twice ("${before}" and "${t.value}"): give it once`);
+    seen.set(t.name, t.value);
+  }
+  return { values: r.values as Record<string, unknown>, positionals: r.positionals };
 }
 
 /** `2026-03-01`, `2026-03-01T10:00`, `…T10:00:00.5Z`, `…T10:00:00+01:00`: what --at documents. */

@@ -116,6 +116,16 @@ describe("usage", () => {
     }
   });
 
+  it("a single-value option given twice with different values is a usage error; repeatable ones add up", async () => {
+    const io = capture();
+    expect(await main(["verify", "--at", "2026-03-01", good, "--at=2027-03-01"], io)).toBe(2);
+    expect(io.stderr).toContain('postacert: --at given twice ("2026-03-01" and "2027-03-01"): give it once');
+    const out = capture();
+    expect(await main(["extract", good, "--out", join(dir, "a"), "--out", join(dir, "b")], out)).toBe(2);
+    expect(out.stderr).toContain("--out given twice");
+    expect(await main(["verify", "--at", "2026-03-01T10:00:00Z", "--at", "2026-03-01T10:00:00Z", "--trust", caPem, "--trust", caPem, "--json", "--json", good], capture())).toBeLessThan(2);
+  });
+
   it("--at takes ISO 8601 times only, and no day that does not exist", async () => {
     for (const at of ["1", "Tue Nov 24 2026", "2026-02-30", "2026-02-29", "2026-13-01", "2026-03-01T24:00"]) {
       const io = capture();
