@@ -145,7 +145,7 @@ function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification, crlsG
     if (signer && signer.chain.length > 0 && (crlsGiven || (v.cms?.crls.length ?? 0) > 0)) {
       const below = signer.chain.slice(0, Math.max(1, signer.chain.length - 1));
       const open = below.filter((_, i) => !signer.revocationChecked[i]).map((c) => `"${p(c.subject)}"`);
-      lines.push(open.length === 0 ? "  revocation: checked against a CRL" : `  revocation: ${paint(io, "yellow", "not checked")} for ${open.join(", ")} (no complete CRL of the issuer)`);
+      lines.push(open.length === 0 ? "  revocation: checked against a CRL" : `  revocation: ${paint(io, "yellow", "not checked")} for ${open.join(", ")} (no current and complete CRL of its issuer)`);
     }
   }
   if (pec.type !== "not-pec") {

@@ -276,16 +276,22 @@ export class Crl {
  * @internal What `crl` can tell about `cert` (which it {@link Crl.covers}): nothing when
  * it carries a critical extension that is not processed (`unusable`, naming them) or
  * speaks only of attribute certificates; else whether its serials apply, and whether it is
- * complete for `cert` (not a delta, no reasons left out, `cert`'s kind and distribution
- * point within its scope), so that a serial it does not list was not revoked.
+ * complete for `cert` at `at` (current then, not a delta, no reasons left out, `cert`'s
+ * kind and distribution point within its scope), so that a serial it does not list was
+ * not revoked.
  */
-export function crlUse(crl: Crl, cert: Certificate): { unusable: readonly string[] } | { complete: boolean } | undefined {
+export function crlUse(crl: Crl, cert: Certificate, at: Date): { unusable: readonly string[] } | { complete: boolean } | undefined {
   const { scope, unknownCritical } = internals.get(crl)!;
   if (unknownCritical.length > 0) return { unusable: unknownCritical };
   if (scope.onlyAttributeCerts) return undefined;
   const ca = cert.basicConstraints?.ca === true;
   const dp = scope.distributionPoint;
+  const t = at.getTime();
+  // Issued at or after `at`, or still current then; one past its nextUpdate before `at`
+  // knows nothing of what was revoked since.
+  const current = crl.thisUpdate.getTime() >= t || crl.nextUpdate === undefined || t <= crl.nextUpdate.getTime();
   const complete =
+    current &&
     !scope.delta &&
     !scope.onlySomeReasons &&
     !(scope.onlyUserCerts && ca) &&

@@ -64,9 +64,10 @@ export interface PathValidation {
   readonly provider?: GestoreProvider;
   /**
    * Whether a usable CRL covered each certificate of `chain` (same order): signed by its
-   * issuer, complete for it (a delta CRL, or one whose issuingDistributionPoint leaves
-   * the certificate or some reasons out, is not), and without critical extensions that are
-   * not processed. A serial listed in any usable CRL of the issuer is revoked all the same.
+   * issuer, current at the validation time (issued after it, or before its nextUpdate),
+   * complete for it (a delta CRL, or one whose issuingDistributionPoint leaves the
+   * certificate or some reasons out, is not), and without critical extensions that are not
+   * processed. A serial listed in any usable CRL of the issuer is revoked all the same.
    */
   readonly revocationChecked: readonly boolean[];
   /** What was found. */
@@ -454,7 +455,7 @@ async function revocationChecks(
       issuers = [...pool.filter((p) => certInternals(p).subjectKey === key && p !== cert), ...trust.anchorsBySubjectKey(key).map((a) => a.certificate)];
     }
     for (const crl of relevant) {
-      const use = crlUse(crl, cert);
+      const use = crlUse(crl, cert, at);
       if (!use) continue;
       if ("unusable" in use) {
         issues.push(issue("CRL_INVALID", `a CRL of "${crl.issuer}" has critical extension(s) postacert does not process (${use.unusable.join(", ")}); ignored`));

@@ -68,7 +68,7 @@ beforeAll(async () => {
   const alfa = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca, ...validity });
   caPem = join(dir, "ca.pem");
   await writeFile(caPem, ca.pem());
-  await writeFile(join(dir, "empty.crl"), await createCrl(ca, { revoked: [], thisUpdate: new Date("2024-12-01T00:00:00Z"), crlNumber: 1 }));
+  await writeFile(join(dir, "empty.crl"), await createCrl(ca, { revoked: [], thisUpdate: new Date("2024-12-01T00:00:00Z"), nextUpdate: new Date("2025-12-01T00:00:00Z"), crlNumber: 1 }));
   const other = await createTestCa({ ...validity, commonName: "Another CA" });
   await writeFile(join(dir, "other.crl"), await createCrl(other, { revoked: [], thisUpdate: new Date("2024-12-01T00:00:00Z") }));
   const date = new Date("2025-05-02T08:00:00Z");
@@ -188,7 +188,7 @@ describe("verify --crl: a file that holds no CRL", () => {
     // Another CA's CRL says nothing of this signer: trusted, but not checked, and said so.
     const unchecked = capture();
     expect(await main(["verify", "--trust", caPem, "--crl", join(dir, "other.crl"), good], unchecked)).toBe(0);
-    expect(unchecked.stdout).toContain('  revocation: not checked for "C=IT, O=Gestore Alfa S.p.A., CN=Posta Certificata Gestore Alfa S.p.A." (no complete CRL of the issuer)\n');
+    expect(unchecked.stdout).toContain('  revocation: not checked for "C=IT, O=Gestore Alfa S.p.A., CN=Posta Certificata Gestore Alfa S.p.A." (no current and complete CRL of its issuer)\n');
   });
 });
 

@@ -32,14 +32,16 @@ beforeAll(async () => {
   leaf = await craftCert({ subject: [["C", "IT"], ["CN", "Posta Certificata"]], issuer: MID, spki, signWith, serial: LEAF_SERIAL, crlDp: [DP] });
 });
 
-/** revocationChecked of leaf and intermediate, and the issue codes, with these CRLs. */
-async function check(...crls: Uint8Array[]): Promise<{ leaf: boolean; mid: boolean; issues: string[] }> {
-  const res = await validatePath({ certificate: leaf, intermediates: [mid], trust, at: new Date(), crls });
+/** revocationChecked of leaf and intermediate, and the issue codes, with these CRLs (at `at`, default now). */
+async function check(...args: (Uint8Array | Date)[]): Promise<{ leaf: boolean; mid: boolean; issues: string[] }> {
+  const at = args.find((a): a is Date => a instanceof Date) ?? new Date();
+  const crls = args.filter((a): a is Uint8Array => a instanceof Uint8Array);
+  const res = await validatePath({ certificate: leaf, intermediates: [mid], trust, at, crls });
   expect(res.chain).toHaveLength(3);
   return { leaf: res.revocationChecked[0]!, mid: res.revocationChecked[1]!, issues: res.issues.map((i) => `${i.code}: ${i.message}`) };
 }
 
-const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number; idp?: IdpSpec; critical?: string } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
+const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number; idp?: IdpSpec; critical?: string; thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
 const ofRoot = (o: { entries?: CrlEntrySpec[]; idp?: IdpSpec } = {}): Promise<Uint8Array> => craftCrl({ issuer: ROOT, signWith: keys.privateKey, ...o });
 const revokedLeaf: CrlEntrySpec[] = [{ serial: LEAF_SERIAL }];
 
@@ -49,6 +51,19 @@ describe("CRL scope", () => {
     const revoked = await check(await ofMid({ entries: revokedLeaf }));
     expect(revoked.leaf).toBe(true);
     expect(revoked.issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*serial 07/)]);
+  });
+
+  it("a CRL past its nextUpdate at the validation time is no complete check; one issued after it is", async () => {
+    const HOUR = 3_600_000;
+    const now = Date.now();
+    const crl = await ofMid({ thisUpdate: new Date(now - 2 * HOUR), nextUpdate: new Date(now + 24 * HOUR) });
+    expect((await check(crl, new Date(now + 23 * HOUR))).leaf).toBe(true);
+    expect((await check(crl, new Date(now + 25 * HOUR))).leaf).toBe(false);
+    // Issued after the time validated at: it would list an earlier revocation.
+    expect((await check(crl, new Date(now - 3 * HOUR))).leaf).toBe(true);
+    // A stale CRL still says what it lists.
+    const stale = await ofMid({ entries: revokedLeaf, thisUpdate: new Date(now - 2 * HOUR), nextUpdate: new Date(now - HOUR) });
+    expect(await check(stale)).toEqual({ leaf: false, mid: false, issues: [expect.stringMatching(/^CERT_REVOKED/)] });
   });
 
   it("a delta CRL is no complete check, but what it lists is revoked", async () => {

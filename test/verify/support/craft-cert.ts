@@ -140,6 +140,10 @@ export async function craftCrl(spec: {
   idp?: IdpSpec;
   /** A critical CRL extension of this OID. */
   critical?: string;
+  /** Default: two hours ago. */
+  thisUpdate?: Date;
+  /** Default: a day from now. */
+  nextUpdate?: Date;
 }): Promise<Uint8Array> {
   const yes = new Uint8Array([0xff]);
   const entries = (spec.entries ?? []).map((e) => {
@@ -169,8 +173,8 @@ export async function craftCrl(spec: {
       int(1),
       seq(oid(SIG.sha256WithRSA), nul()),
       dn(spec.issuer),
-      time(new Date(now - 7_200_000)),
-      time(new Date(now + 86_400_000)),
+      time(spec.thisUpdate ?? new Date(now - 7_200_000)),
+      time(spec.nextUpdate ?? new Date(now + 86_400_000)),
       ...(entries.length ? [seq(...entries)] : []),
       cons(0xa0, [seq(...exts)]),
     ),
