@@ -195,15 +195,18 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
 
 const managedSets = new WeakMap<GestoreProvider, ReadonlySet<string>>();
 
-/** Types the sender's gestore signs, whose daticert mittente must then be at one of its domains. */
-const SENDER_SIDE: ReadonlySet<string> = new Set(["posta-certificata", "accettazione", "non-accettazione"]);
+/** Types only the sender's gestore signs (spec §2 table), whose daticert mittente must then be at one of its domains. */
+const SENDER_SIDE: ReadonlySet<string> = new Set(["posta-certificata", "accettazione", "non-accettazione", "preavviso-errore-consegna"]);
+/** Types only the recipient's gestore signs, whose daticert consegna must then be at one of its domains. */
+const RECIPIENT_SIDE: ReadonlySet<string> = new Set(["avvenuta-consegna", "rilevazione-virus"]);
 
 /**
  * RFC 6109 §7: the From address of a message signed by an IGPEC gestore is at one of the
- * gestore's managedDomains. So is, in what daticert says (signed), the sender of what
- * the sender's gestore signs (busta, accettazione, non accettazione) and the recipient of
- * an avvenuta consegna, which the recipient's gestore signs: a gestore that signs for
- * another's users is impersonating them.
+ * gestore's managedDomains. So is, in what daticert says (signed), the sender of what only
+ * the sender's gestore signs, and the recipient (or, in a presa in carico, each recipient
+ * it covers) of what only the recipient's gestore signs: a gestore that signs for
+ * another's users is impersonating them. A mancata consegna can come from either side, a
+ * busta di anomalia wraps what arrived: neither is checked beyond its From.
  */
 function notManaged(pec: ReadPec, provider: GestoreProvider, issues: PecVerificationIssue[]): void {
   let managed = managedSets.get(provider);
@@ -211,7 +214,8 @@ function notManaged(pec: ReadPec, provider: GestoreProvider, issues: PecVerifica
   const d = pec.daticert;
   const checks: [string, string | undefined][] = [["the From address", pec.from]];
   if (SENDER_SIDE.has(pec.type)) checks.push(["the sender (daticert mittente)", d?.intestazione.mittente]);
-  if (pec.type === "avvenuta-consegna") checks.push(["the recipient (daticert consegna)", d?.dati.consegna]);
+  if (RECIPIENT_SIDE.has(pec.type)) checks.push(["the recipient (daticert consegna)", d?.dati.consegna]);
+  if (pec.type === "presa-in-carico") for (const r of d?.dati.ricezione ?? []) checks.push(["a recipient (daticert ricezione)", r]);
   for (const [what, address] of checks) {
     const at = address?.lastIndexOf("@") ?? -1;
     if (at < 0) continue;

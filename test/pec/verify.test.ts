@@ -1,7 +1,7 @@
 // verifyPec: the PEC-level verification (locating the signature in the message, the CRLF
 // retry, the gestore check, the daticert time) on real samples and on built messages.
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildAccettazione, buildAvvenutaConsegna, buildBusta, composeMessage, prepareOriginal } from "../../src/pec/build/index.js";
+import { buildAccettazione, buildAvvenutaConsegna, buildBusta, buildPresaInCarico, buildRilevazioneVirus, composeMessage, prepareOriginal } from "../../src/pec/build/index.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyPec } from "../../src/pec/verify.js";
 import type { PecVerification } from "../../src/pec/verify.js";
@@ -201,9 +201,13 @@ describe("verifyPec on built messages", () => {
     }
     // An avvenuta consegna is the recipient's gestore's: Alfa cannot sign one for anna@pec.beta.test.
     const consegna = (await buildAvvenutaConsegna(alfa, tx, { consegna: "anna@pec.beta.test", original: prepareOriginal(original, { identificativo: tx.identificativo }), date })).bytes;
-    expect((await verifyPec(consegna, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([
-      "the recipient (daticert consegna) anna@pec.beta.test is at pec.beta.test, which IGPEC does not list among the managedDomains of the signer, Gestore Alfa S.p.A.",
-    ]);
+    const notManaged = "anna@pec.beta.test is at pec.beta.test, which IGPEC does not list among the managedDomains of the signer, Gestore Alfa S.p.A.";
+    expect((await verifyPec(consegna, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([`the recipient (daticert consegna) ${notManaged}`]);
+    // So are a presa in carico and a virus notice, for the recipients they cover.
+    const presa = (await buildPresaInCarico(alfa, tx, { ricezione: ["anna@pec.beta.test"], to: "posta-certificata@pec.alfa.test", date })).bytes;
+    expect((await verifyPec(presa, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([`a recipient (daticert ricezione) ${notManaged}`]);
+    const virus = (await buildRilevazioneVirus(alfa, tx, { consegna: "anna@pec.beta.test", to: "posta-certificata@pec.alfa.test", date })).bytes;
+    expect((await verifyPec(virus, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([`the recipient (daticert consegna) ${notManaged}`]);
   });
 
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {
