@@ -87,6 +87,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   LEGACY_SIGNATURE_TYPE: { it: "Tipo di firma di vecchio formato", en: "Legacy signature type" },
   MICALG_NONSTANDARD: { it: "Intestazione micalg non standard", en: "Non-standard micalg header" },
   HEADER_CASE: { it: "Intestazione PEC scritta in modo insolito", en: "PEC header written in unusual case" },
+  DATE_MISMATCH: { it: "Data dell'intestazione incoerente con daticert.xml", en: "The Date header disagrees with daticert.xml" },
   UNSIGNED_PART: { it: "Parti aggiunte fuori dalla firma", en: "Parts added outside the signature" },
   // Unreadable messages.
   ERR_MIME_MALFORMED: { it: "Il file non è un messaggio di posta leggibile", en: "The file is not a readable e-mail message" },

@@ -8,7 +8,7 @@
 // The modules themselves, not the barrels: those also load the builders, which reading never needs.
 import { daticertDate, daysFromCivil, daysInMonth, digits } from "../daticert/date.js";
 import { parseDaticert, parseDaticertAscii } from "../daticert/parse.js";
-import type { Daticert, ParsedDaticert } from "../daticert/index.js";
+import type { Daticert, DatiData, ParsedDaticert } from "../daticert/index.js";
 import { PecError } from "../errors.js";
 import { checkLimit, parseEmbedded, parseMime } from "../mime/parse.js";
 import { decodeHeaderValue } from "../mime/words.js";
@@ -530,7 +530,57 @@ function isCleanDate(value: string): boolean {
   return true;
 }
 
+/** How far the Date header may be from the daticert time before DATE_MISMATCH (a real busta: 6 s). */
+const DATE_TOLERANCE_MS = 5 * 60_000;
+
+const MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * The Date header is outside the signature, the daticert time inside it; gestori write the
+ * same instant in both (a few seconds apart in the wild). Mail clients show and sort by the
+ * header, so an edited one must at least show: what to say when it is off, or undefined.
+ */
+function dateMismatch(message: MimeEntity, data: DatiData, signed: Date): string | undefined {
+  const field = message.headers.find((h) => h.lname === "date");
+  if (field === undefined || spellsDatiData(message.source, field.start, field.end, data)) return undefined;
+  const header = field.value;
+  const shown = parseDate(header);
+  if (!shown || Math.abs(shown.getTime() - signed.getTime()) <= DATE_TOLERANCE_MS) return undefined;
+  return `the Date header says ${header} but daticert says ${signed.toISOString()}: the time is daticert's`;
+}
+
+/**
+ * Whether the Date field at `src[start, end)` holds the daticert time as gestori write it
+ * (`15 Mar 2024 10:30:00 +0100` for 15/03/2024, 10:30:00, +0100): the same instant, found
+ * in the bytes. Decoding the header value (its first read) and parsing it cost ≈ 1.5 µs.
+ */
+function spellsDatiData(src: Uint8Array, start: number, end: number, data: DatiData): boolean {
+  const g = data.giorno;
+  if (g.length !== 10 || g[2] !== "/" || g[5] !== "/") return false;
+  const month = MONTH_NAMES[Number(g.slice(3, 5)) - 1];
+  if (month === undefined) return false;
+  const text = `${g[0] === "0" ? g[1] : g.slice(0, 2)} ${month} ${g.slice(6)} ${data.ora} ${data.zona}`;
+  const n = text.length;
+  next: for (let i = start + 1; i + n <= end; i++) {
+    for (let k = 0; k < n; k++) if (src[i + k] !== text.charCodeAt(k)) continue next;
+    // "2 May" inside "12 May" is another day.
+    const before = src[i - 1]!;
+    return before < 48 || before > 57;
+  }
+  return false;
+}
+
 function readLocated(root: MimeEntity, found: Located, options: ReadPecOptions, nesting: number): ReadPec {
+  const pec = readFields(root, found, options, nesting);
+  // Checked here, not inside readFields: there, the same calls cost a receipt ≈ 2 % of its
+  // read and verification in interleaved runs (V8 inlining less of the big function, by
+  // all appearances), here ≈ 0.4 %, within the noise.
+  const mismatch = pec.daticert && pec.date ? dateMismatch(pec.message, pec.daticert.dati.data, pec.date) : undefined;
+  if (mismatch) pec.issues.push({ code: "DATE_MISMATCH", severity: "warning", message: mismatch });
+  return pec;
+}
+
+function readFields(root: MimeEntity, found: Located, options: ReadPecOptions, nesting: number): ReadPec {
   const { message, signed, path } = found;
   const issues: PecIssue[] = [];
   const issue = (code: PecIssue["code"], severity: PecIssue["severity"], text: string): void => {

@@ -32,6 +32,8 @@ export type IssueSeverity = "error" | "warning" | "info";
  * - `HEADER_CASE`: a PEC header written in unusual case (e.g. `X-Tiporicevuta`).
  * - `UNSIGNED_PART`: the multipart/signed holds more than its two parts (RFC 1847); only
  *   the first is signed and read, and a mail client may still show the others.
+ * - `DATE_MISMATCH`: the Date header (outside the signature) is more than 5 minutes from
+ *   the daticert time (inside it); `date` is the daticert time.
  */
 export type PecIssueCode =
   | "NOT_SIGNED"
@@ -51,7 +53,8 @@ export type PecIssueCode =
   | "LEGACY_SIGNATURE_TYPE"
   | "MICALG_NONSTANDARD"
   | "HEADER_CASE"
-  | "UNSIGNED_PART";
+  | "UNSIGNED_PART"
+  | "DATE_MISMATCH";
 
 /** One finding of the consistency checks. */
 export interface PecIssue {

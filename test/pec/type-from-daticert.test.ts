@@ -85,7 +85,34 @@ it("a part appended after the signature is flagged, never read, and leaves the s
   for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("UNSIGNED_PART");
 });
 
+it("a Date header moved away from the daticert time is flagged; date stays the signed time", () => {
+  const consegna = flow.find((b) => readPec(b).type === "avvenuta-consegna")!;
+  const signed = readPec(consegna).date!;
+  const header = (ms: number): string => new Date(signed.getTime() + ms).toUTCString().replace("GMT", "+0000");
+  const moved = readPec(edit(consegna, /^Date: .*$/m, `Date: ${header(-3 * 86_400_000)}`));
+  expect(moved.date).toEqual(signed);
+  expect(moved.issues).toContainEqual({
+    code: "DATE_MISMATCH",
+    severity: "warning",
+    message: `the Date header says ${header(-3 * 86_400_000)} but daticert says ${signed.toISOString()}: the time is daticert's`,
+  });
+  // Seconds apart, as real gestori write them, or gone: nothing to say.
+  expect(readPec(edit(consegna, /^Date: .*$/m, `Date: ${header(-6_000)}`)).issues.map((i) => i.code)).not.toContain("DATE_MISMATCH");
+  expect(readPec(edit(consegna, /^Date: .*\r?\n/m, "")).issues.map((i) => i.code)).not.toContain("DATE_MISMATCH");
+});
+
+it("a Date header ten days after a one-digit day, at the same clock time, is flagged too", async () => {
+  const pki = await createScenarioPki({ keyAlgorithm: "ECDSA-P256", notBefore: NOT_BEFORE });
+  const early = (await runScenario("ok-completa", { pki, start: new Date("2026-03-06T09:30:00Z") })).flow.messages.map((m) => m.message.bytes);
+  const consegna = early.find((b) => readPec(b).type === "avvenuta-consegna")!;
+  expect(text(consegna)).toMatch(/^Date: \w{3}, 6 Mar 2026 /m);
+  expect(readPec(consegna).issues.map((i) => i.code)).not.toContain("DATE_MISMATCH");
+  const moved = readPec(edit(consegna, /^Date: \w{3}, 6 Mar 2026 /m, "Date: Mon, 16 Mar 2026 "));
+  expect(moved.issues.map((i) => i.code)).toContain("DATE_MISMATCH");
+});
+
 it("headers that agree with daticert.xml raise nothing", () => {
   for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("TYPE_MISMATCH");
   for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("SUBJECT_MISMATCH");
+  for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("DATE_MISMATCH");
 });
