@@ -60,6 +60,12 @@ export interface SignatureJson {
   valid?: boolean;
   /** The signer chains to a trust anchor and fits the gestore profile (only after verification). */
   trusted?: boolean;
+  /**
+   * For each certificate of the signer's path (signer first), whether a CRL current and
+   * complete for it showed it was not revoked (only after verification; all `false`
+   * without CRLs; see `PathValidation.revocationChecked`).
+   */
+  revocationChecked?: boolean[];
   /** The signer's subject distinguished name, `null` before verification. */
   signer: string | null;
   /** The CMS signingTime as ISO 8601, `null` when unknown. */
@@ -141,6 +147,14 @@ export interface SignatureFacts {
   signedAt?: Date;
   /** The digest algorithm name. */
   digestAlgorithm?: string;
+  /** The CMS-level result, for the signer's revocation check. */
+  cms?: {
+    /** Each signer, the first one's path taken. */
+    readonly signers: readonly {
+      /** Per certificate of the signer's path, whether a CRL showed it was not revoked. */
+      readonly revocationChecked: readonly boolean[];
+    }[];
+  };
   /** The verification issues. */
   issues: readonly {
     /** Stable issue code. */
@@ -167,6 +181,7 @@ export function pecToJson(pec: ReadPec, options: { file?: string; verification?:
   const signature: SignatureJson = {
     present: pec.signature !== undefined,
     ...(v && { valid: v.valid, trusted: v.trusted }),
+    ...(v && { revocationChecked: [...(v.cms?.signers[0]?.revocationChecked ?? [])] }),
     signer: v?.signer ?? null,
     signedAt: v?.signedAt?.toISOString() ?? null,
     digestAlgorithm: v?.digestAlgorithm ?? null,

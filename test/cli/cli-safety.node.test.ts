@@ -188,6 +188,9 @@ describe("verify --crl: a file that holds no CRL", () => {
     // Another CA's CRL says nothing of this signer: trusted, but not checked, and said so.
     const unchecked = capture();
     expect(await main(["verify", "--trust", caPem, "--crl", join(dir, "other.crl"), good], unchecked)).toBe(0);
+    const json = capture();
+    expect(await main(["verify", "--json", "--trust", caPem, "--crl", join(dir, "empty.crl"), good], json)).toBe(0);
+    expect((JSON.parse(json.stdout) as { signature: { revocationChecked: boolean[] } }).signature.revocationChecked).toEqual([true, false]);
     expect(unchecked.stdout).toContain('  revocation: not checked for "C=IT, O=Gestore Alfa S.p.A., CN=Posta Certificata Gestore Alfa S.p.A." (no current and complete CRL of its issuer)\n');
   });
 });
