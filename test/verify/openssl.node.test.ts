@@ -76,6 +76,36 @@ describe.skipIf(!hasOpenssl())("openssl-made signatures", () => {
     });
   }
 
+  it("the BigInt ECDSA verifier refuses r or s out of range (P-256, SHA-224)", async () => {
+    const der = new Uint8Array(run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "p256.pem", "-inkey", "p256.key", "-outform", "DER", "-md", "sha224"]));
+    const content = utf8Bytes(CONTENT);
+    expect((await verifyCms({ cms: der, content })).valid).toBe(true);
+    // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, short lengths for P-256.
+    const at = signatureOffset(der);
+    expect(der[at]).toBe(0x30);
+    const r = { start: at + 4, length: der[at + 3]! };
+    const s = { start: r.start + r.length + 2, length: der[r.start + r.length + 1]! };
+    const n = Uint8Array.from(Buffer.from("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", "hex"));
+    /** The signature with one integer's content replaced, right-aligned, the length kept. */
+    const patched = (slot: { start: number; length: number }, value: Uint8Array): Uint8Array => {
+      const out = der.slice();
+      out.fill(0, slot.start, slot.start + slot.length);
+      out.set(value.subarray(Math.max(0, value.length - slot.length)), slot.start + Math.max(0, slot.length - value.length));
+      return out;
+    };
+    const cases: [string, Uint8Array][] = [
+      ["r = 0", patched(r, new Uint8Array(0))],
+      ["s = 0", patched(s, new Uint8Array(0))],
+      ["r = n", patched(r, n)],
+      ["s = n", patched(s, n)],
+    ];
+    for (const [what, cms] of cases) {
+      const res = await verifyCms({ cms, content });
+      expect(res.valid, what).toBe(false);
+      expect(res.issues.map((i) => i.code), what).toContain("SIGNATURE_INVALID");
+    }
+  });
+
   it("cms -sign -nodetach -stream (opaque, BER indefinite lengths)", async () => {
     const ber = run(["cms", "-sign", "-binary", "-nodetach", "-stream", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "DER", "-md", "sha256"]);
     const res = await verifySignedData({ cms: new Uint8Array(ber), trust });
