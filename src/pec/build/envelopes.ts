@@ -32,7 +32,7 @@ import {
   subjectPrefix,
   toCrlf,
 } from "./common.js";
-import { checkOriginalOfSending, preparedOriginal } from "./original.js";
+import { preparedOriginal } from "./original.js";
 import { anomaliaBody, bustaBody, renderBody } from "./texts.js";
 
 /** The raw bytes of a header field, ending with CRLF (the message was canonicalised). */
@@ -87,9 +87,7 @@ export async function buildBusta(signer: PecSigner, tx: PecTransaction, options:
   const t = checkTransaction(tx);
   const o = checkOptions(options);
   if (!(options?.original instanceof Uint8Array)) throw invalid("options.original must be the original message bytes");
-  const crlf = toCrlf(options.original);
-  checkOriginalOfSending(parseMime(crlf), t, "options.original");
-  const original = preparedOriginal(crlf, t.identificativo);
+  const original = preparedOriginal(options.original, t, "options.original");
   const root = parseMime(original);
   const ricevuta = t.ricevuta ?? "completa";
   const subject = `${subjectPrefix("posta-certificata", false)}: ${t.subject}`;

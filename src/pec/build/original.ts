@@ -114,7 +114,7 @@ export function isPrepared(root: MimeEntity, identificativo: string): boolean {
  * transaction's identificativo (already prepared) or the client's msgid (as submitted).
  * An original without a Message-ID cannot be told apart and is taken.
  */
-export function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; msgid?: string | undefined }, what: string): void {
+function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; msgid?: string | undefined }, what: string): void {
   const own = root.header("message-id")?.trim();
   if (own === undefined || own === "") return;
   const id = normalizeMsgId(own);
@@ -126,10 +126,15 @@ export function checkOriginalOfSending(root: MimeEntity, t: { identificativo: st
   );
 }
 
-/** The original as it travels inside a busta: CRLF, prepared when it is not yet. */
-export function preparedOriginal(original: Uint8Array, identificativo: string): Uint8Array {
+/**
+ * The original of this sending as it travels inside a busta: CRLF, prepared when it is not
+ * yet. One of another sending is refused ({@link checkOriginalOfSending}), `what` naming it.
+ */
+export function preparedOriginal(original: Uint8Array, t: { identificativo: string; msgid?: string | undefined }, what: string): Uint8Array {
   const crlf = toCrlf(original);
-  return isPrepared(parseMime(crlf), identificativo) ? crlf : prepareOriginal(crlf, { identificativo });
+  const root = parseMime(crlf);
+  checkOriginalOfSending(root, t, what);
+  return isPrepared(root, t.identificativo) ? crlf : prepareOriginal(crlf, { identificativo: t.identificativo });
 }
 
 // ---------------------------------------------------------------------------------------------

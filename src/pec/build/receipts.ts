@@ -37,7 +37,7 @@ import {
   signAndAssemble,
   subjectPrefix,
 } from "./common.js";
-import { checkOriginalOfSending, preparedOriginal } from "./original.js";
+import { preparedOriginal } from "./original.js";
 import {
   type BodyFacts,
   type BodyModel,
@@ -316,11 +316,9 @@ function originalOf(bytes: Uint8Array, t: CheckedTransaction): Uint8Array {
     }
     const inner = pec.original;
     if (!inner) throw invalid("options.original is an envelope without postacert.eml");
-    checkOriginalOfSending(inner.entity, t, "the postacert.eml of options.original");
-    return preparedOriginal(inner.bytes, t.identificativo);
+    return preparedOriginal(inner.bytes, t, "the postacert.eml of options.original");
   }
-  checkOriginalOfSending(root, t, "options.original");
-  return preparedOriginal(bytes, t.identificativo);
+  return preparedOriginal(bytes, t, "options.original");
 }
 
 /**
