@@ -205,27 +205,41 @@ const RECIPIENT_SIDE: ReadonlySet<string> = new Set(["avvenuta-consegna", "rilev
  * gestore's managedDomains. So is, in what daticert says (signed), the sender of what only
  * the sender's gestore signs, and the recipient (or, in a presa in carico, each recipient
  * it covers) of what only the recipient's gestore signs: a gestore that signs for
- * another's users is impersonating them. A mancata consegna can come from either side, a
- * busta di anomalia wraps what arrived: neither is checked beyond its From.
+ * another's users is impersonating them. A mancata consegna comes from either side (the
+ * recipient's gestore, or the sender's for a virus), so one of its two ends must be the
+ * signer's; a busta di anomalia wraps what arrived, and only its From is checked.
  */
 function notManaged(pec: ReadPec, provider: GestoreProvider, issues: PecVerificationIssue[]): void {
   let managed = managedSets.get(provider);
   if (!managed) managedSets.set(provider, (managed = new Set(provider.domains)));
+  /** The address's domain, lower case, when the signer does not manage it (undefined for a managed domain or no address). */
+  const foreign = (address: string | undefined): string | undefined => {
+    const at = address?.lastIndexOf("@") ?? -1;
+    const domain = at < 0 ? undefined : address!.slice(at + 1).toLowerCase();
+    return domain === undefined || managed.has(domain) ? undefined : domain;
+  };
+  const warn = (message: string): void => {
+    issues.push({ code: "DOMAIN_NOT_MANAGED", severity: "warning", message });
+  };
+  const unlisted = `which IGPEC does not list among the managedDomains of the signer, ${provider.name}`;
   const d = pec.daticert;
   const checks: [string, string | undefined][] = [["the From address", pec.from]];
   if (SENDER_SIDE.has(pec.type)) checks.push(["the sender (daticert mittente)", d?.intestazione.mittente]);
   if (RECIPIENT_SIDE.has(pec.type)) checks.push(["the recipient (daticert consegna)", d?.dati.consegna]);
   if (pec.type === "presa-in-carico") for (const r of d?.dati.ricezione ?? []) checks.push(["a recipient (daticert ricezione)", r]);
   for (const [what, address] of checks) {
-    const at = address?.lastIndexOf("@") ?? -1;
-    if (at < 0) continue;
-    const domain = address!.slice(at + 1).toLowerCase();
-    if (managed.has(domain)) continue;
-    issues.push({
-      code: "DOMAIN_NOT_MANAGED",
-      severity: "warning",
-      message: `${what} ${address} is at ${domain}, which IGPEC does not list among the managedDomains of the signer, ${provider.name}`,
-    });
+    const domain = foreign(address);
+    if (domain !== undefined) warn(`${what} ${address} is at ${domain}, ${unlisted}`);
+  }
+  if (pec.type === "errore-consegna" && d) {
+    const { mittente } = d.intestazione;
+    const { consegna } = d.dati;
+    const senderAt = foreign(mittente);
+    const recipientAt = foreign(consegna);
+    if (senderAt !== undefined && recipientAt !== undefined) {
+      const domains = senderAt === recipientAt ? `are both at ${senderAt}` : `are at ${senderAt} and ${recipientAt}`;
+      warn(`neither end of the mancata consegna is the signer's: the sender (daticert mittente) ${mittente} and the recipient (daticert consegna) ${consegna} ${domains}, ${unlisted}`);
+    }
   }
 }
 

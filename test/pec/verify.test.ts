@@ -1,7 +1,7 @@
 // verifyPec: the PEC-level verification (locating the signature in the message, the CRLF
 // retry, the gestore check, the daticert time) on real samples and on built messages.
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildAccettazione, buildAvvenutaConsegna, buildBusta, buildPresaInCarico, buildRilevazioneVirus, composeMessage, prepareOriginal } from "../../src/pec/build/index.js";
+import { buildAccettazione, buildAvvenutaConsegna, buildBusta, buildErroreConsegna, buildPresaInCarico, buildRilevazioneVirus, composeMessage, prepareOriginal } from "../../src/pec/build/index.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyPec } from "../../src/pec/verify.js";
 import type { PecVerification } from "../../src/pec/verify.js";
@@ -208,6 +208,21 @@ describe("verifyPec on built messages", () => {
     expect((await verifyPec(presa, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([`a recipient (daticert ricezione) ${notManaged}`]);
     const virus = (await buildRilevazioneVirus(alfa, tx, { consegna: "anna@pec.beta.test", to: "posta-certificata@pec.alfa.test", date })).bytes;
     expect((await verifyPec(virus, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([`the recipient (daticert consegna) ${notManaged}`]);
+    // A mancata consegna is signed by the recipient's gestore, or by the sender's for a virus:
+    // one of its two ends must be Alfa's, and neither is here.
+    const theirsToo = { ...theirs, recipients: [{ address: "anna@pec.beta.test" }] };
+    const mancata = (await buildErroreConsegna(alfa, theirsToo, { consegna: "anna@pec.beta.test", errore: "no-dest", date })).bytes;
+    expect((await verifyPec(mancata, { trust: ldifTrust })).issues.map((i) => i.message)).toEqual([
+      "neither end of the mancata consegna is the signer's: the sender (daticert mittente) ceo@pec.beta.test and the recipient (daticert consegna) anna@pec.beta.test are both at pec.beta.test, which IGPEC does not list among the managedDomains of the signer, Gestore Alfa S.p.A.",
+    ]);
+    for (const [who, t, consegna, errore] of [
+      ["the recipient's gestore", theirs, "ugo@pec.alfa.test", "no-dest"],
+      ["the sender's gestore (a virus)", tx, "anna@pec.beta.test", "virus"],
+    ] as const) {
+      const own = { ...t, recipients: [{ address: consegna }] };
+      const fine = (await buildErroreConsegna(alfa, own, { consegna, errore, date })).bytes;
+      expect(codes(await verifyPec(fine, { trust: ldifTrust })), who).not.toContain("DOMAIN_NOT_MANAGED");
+    }
   });
 
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {
