@@ -106,6 +106,45 @@ describe.skipIf(!hasOpenssl())("openssl-made signatures", () => {
     }
   });
 
+  it("ECDSA public keys: a compressed point verifies on either path, a point off the curve or out of range never does", async () => {
+    writeFileSync(join(dir, "ca.key"), await exportPrivateKeyPem(ca.privateKey));
+    run(["ec", "-in", "p256.key", "-conv_form", "compressed", "-pubout", "-out", "p256c.pub"]);
+    run(["req", "-new", "-key", "p256.key", "-subj", "/CN=Gestore compresso/emailAddress=posta-certificata@pec.p256.test", "-out", "p256c.csr"]);
+    run(["x509", "-req", "-in", "p256c.csr", "-force_pubkey", "p256c.pub", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "30", "-out", "p256c.pem"]);
+    const content = utf8Bytes(CONTENT);
+    /** Where the signer's public key point starts in a CMS: after the BIT STRING header of the SPKI. */
+    const pointAt = (der: Uint8Array, header: number[]): number => {
+      const at = Buffer.from(der).indexOf(Buffer.from(header));
+      expect(at, "the SPKI's BIT STRING").toBeGreaterThan(0);
+      return at + header.length;
+    };
+    for (const md of ["sha256", "sha224"]) {
+      // SHA-256: WebCrypto (or, where it refuses a compressed point, the fallback); SHA-224: the BigInt fallback.
+      const compressed = new Uint8Array(run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "p256c.pem", "-inkey", "p256.key", "-outform", "DER", "-md", md]));
+      const ok = await verifySignedData({ cms: compressed, content, trust });
+      expect(ok.issues.filter((i) => i.severity === "error"), md).toEqual([]);
+      expect(ok.valid && ok.trusted, md).toBe(true);
+      const x = pointAt(compressed, [0x03, 0x22, 0x00]);
+      expect([2, 3], md).toContain(compressed[x]);
+      // The other root's parity: a point on the curve, the wrong one.
+      const otherY = compressed.slice();
+      otherY[x]! ^= 1;
+      // x past the field prime: no point at all.
+      const tooLarge = compressed.slice();
+      tooLarge.fill(0xff, x + 1, x + 33);
+      const uncompressed = new Uint8Array(run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "p256.pem", "-inkey", "p256.key", "-outform", "DER", "-md", md]));
+      expect((await verifyCms({ cms: uncompressed, content })).valid, md).toBe(true);
+      // y moved by one: off the curve.
+      const offCurve = uncompressed.slice();
+      offCurve[pointAt(offCurve, [0x03, 0x42, 0x00, 0x04]) + 63]! ^= 1;
+      for (const [what, cms] of [["the other y", otherY], ["x ≥ p", tooLarge], ["off the curve", offCurve]] as const) {
+        const res = await verifyCms({ cms, content });
+        expect(res.valid, `${md}, ${what}`).toBe(false);
+        expect(res.issues.map((i) => i.code), `${md}, ${what}`).toContain("SIGNATURE_INVALID");
+      }
+    }
+  });
+
   it("cms -sign -nodetach -stream (opaque, BER indefinite lengths)", async () => {
     const ber = run(["cms", "-sign", "-binary", "-nodetach", "-stream", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "DER", "-md", "sha256"]);
     const res = await verifySignedData({ cms: new Uint8Array(ber), trust });
