@@ -285,25 +285,23 @@ export class BerReader {
     return v;
   }
 
-  /** BIT STRING content without the unused-bits octet, plus that count. */
+  /**
+   * BIT STRING content without the unused-bits octet, plus that count. X.690 §8.6: the
+   * count is 0–7, 0 when there are no bits, and in a constructed BIT STRING only the
+   * last segment may leave bits unused (anywhere else they would shift every later bit).
+   */
   bits(t: Tlv): { bytes: Uint8Array; unused: number } {
     if ((t.tag & 0xdf) !== TAG.BIT_STRING) throw new BerError("expected a BIT STRING", t.start);
-    if (t.tag & 0x20) {
-      // Constructed BIT STRING: only the last segment may have unused bits.
-      const segs: Uint8Array[] = [];
-      this.collectSegments(t, segs);
-      let unused = 0;
-      const parts: Uint8Array[] = [];
-      for (const s of segs) {
-        if (s.length === 0) throw new BerError("empty BIT STRING segment", t.start);
-        unused = s[0]!;
-        parts.push(s.subarray(1));
-      }
-      return { bytes: concatBytes(parts), unused };
-    }
-    const c = this.content(t);
-    if (c.length === 0) throw new BerError("empty BIT STRING", t.start);
-    return { bytes: c.subarray(1), unused: c[0]! };
+    if (!(t.tag & 0x20)) return bitSegment(this.content(t), t.start);
+    const segs: Uint8Array[] = [];
+    this.collectSegments(t, segs);
+    if (segs.length === 0) return { bytes: new Uint8Array(0), unused: 0 };
+    const parts = segs.map((s, i) => {
+      const { bytes, unused } = bitSegment(s, t.start);
+      if (unused !== 0 && i < segs.length - 1) throw new BerError("unused bits in a BIT STRING segment that is not the last", t.start);
+      return bytes;
+    });
+    return { bytes: concatBytes(parts), unused: segs[segs.length - 1]![0]! };
   }
 
   /** UTCTime or GeneralizedTime. */
@@ -516,6 +514,14 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
+}
+
+/** One primitive BIT STRING content: the unused-bits octet, then the bits. */
+function bitSegment(c: Uint8Array, at: number): { bytes: Uint8Array; unused: number } {
+  if (c.length === 0) throw new BerError("BIT STRING without its unused-bits octet", at);
+  const unused = c[0]!;
+  if (unused > 7 || (unused !== 0 && c.length === 1)) throw new BerError(`BIT STRING with ${unused} unused bits of ${(c.length - 1) * 8}`, at);
+  return { bytes: c.subarray(1), unused };
 }
 
 /**

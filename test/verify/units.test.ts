@@ -53,6 +53,30 @@ describe("BER reader", () => {
     expect(toHex(toDer(r, root, false))).toBe("300904056162636465" + "0500");
   });
 
+  it("reads constructed BIT STRINGs, and refuses unused bits where X.690 allows none", () => {
+    const bitsOf = (h: string): { bytes: Uint8Array; unused: number } => {
+      const r = new BerReader(hex(h));
+      return r.bits(r.root());
+    };
+    // BIT STRING(constructed, indef) { BIT STRING "ab cd", BIT STRING(constructed) { 4 unused bits of "e0" } }
+    const nested = "23 80 03 03 00 ab cd 23 04 03 02 04 e0 00 00";
+    expect(bitsOf(nested)).toEqual({ bytes: hex("ab cd e0"), unused: 4 });
+    const r = new BerReader(hex(nested));
+    expect(toHex(toDer(r, r.root(), false))).toBe("030404abcde0");
+    expect(bitsOf("03 02 07 80")).toEqual({ bytes: hex("80"), unused: 7 });
+    expect(bitsOf("23 00")).toEqual({ bytes: new Uint8Array(0), unused: 0 });
+    for (const [bad, why] of [
+      ["03 00", /without its unused-bits octet/],
+      ["03 02 08 00", /8 unused bits of 8/],
+      ["03 01 03", /3 unused bits of 0/],
+      // 4 unused bits in the first segment would shift every bit after it.
+      ["23 08 03 02 04 a0 03 02 00 ff", /not the last/],
+      ["23 05 03 03 09 ab cd", /9 unused bits/],
+    ] as const) {
+      expect(() => bitsOf(bad), bad).toThrow(why);
+    }
+  });
+
   it("sorts SET OF members when re-encoding as DER", () => {
     const r = new BerReader(hex("31 80 04 01 02 04 01 01 00 00"));
     expect(toHex(toDer(r, r.root(), true))).toBe("3106040101040102");
