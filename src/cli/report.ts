@@ -65,6 +65,13 @@ function fmtDate(d: Date | undefined): string {
   return d && Number.isFinite(d.getTime()) ? escapeHtml(DATE_FMT.format(d)) : "—";
 }
 
+/** An address that may break before its `@` (and anywhere, if a part is still wider than its cell), so that the table fits the window. */
+function addressHtml(address: string): string {
+  const at = address.lastIndexOf("@");
+  const html = at > 0 ? `${escapeHtml(address.slice(0, at))}<wbr>${escapeHtml(address.slice(at))}` : escapeHtml(address);
+  return `<span class="addr">${html}</span>`;
+}
+
 function bi(label: Bilingual, cls = ""): string {
   return `<span class="it${cls ? " " + cls : ""}">${escapeHtml(label.it)}</span> <span class="en">${escapeHtml(label.en)}</span>`;
 }
@@ -90,20 +97,20 @@ const NOT_SENT: Bilingual = { it: "Non inviato", en: "Not sent" };
 function recipientItem(r: RecipientState, refused: boolean): string {
   // After a non accettazione nothing left the sender's gestore: "waiting" would mislead.
   if (refused && r.state === "in-attesa") {
-    return `<li class="rcpt" data-state="non-inviato"><span class="addr">${escapeHtml(r.address)}</span> <span class="badge s-esterno">${bi(NOT_SENT)}</span></li>`;
+    return `<li class="rcpt" data-state="non-inviato">${addressHtml(r.address)} <span class="badge s-esterno">${bi(NOT_SENT)}</span></li>`;
   }
   const reason =
     r.errore && r.errore !== "nessuno"
       ? `<div class="reason">${bi(erroreLabel(r.errore))}${r.erroreEsteso ? ` — <q>${escapeHtml(r.erroreEsteso)}</q>` : ""}</div>`
       : "";
-  return `<li class="rcpt" data-state="${escapeHtml(r.state)}"><span class="addr">${escapeHtml(r.address)}</span> <span class="badge s-${escapeHtml(r.state)}">${bi(RECIPIENT_LABELS[r.state])}</span> <span class="when">${r.date ? fmtDate(r.date) : ""}</span> ${proofOf(r.proof)}${reason}</li>`;
+  return `<li class="rcpt" data-state="${escapeHtml(r.state)}">${addressHtml(r.address)} <span class="badge s-${escapeHtml(r.state)}">${bi(RECIPIENT_LABELS[r.state])}</span> <span class="when">${r.date ? fmtDate(r.date) : ""}</span> ${proofOf(r.proof)}${reason}</li>`;
 }
 
 function transactionRow(t: Transaction): string {
   const refused = t.nonAccettazione
     ? `<div class="reason">${bi(erroreLabel(t.errore ?? "altro"))}${t.erroreEsteso ? ` — <q>${escapeHtml(t.erroreEsteso)}</q>` : ""}<br>${proofOf(t.nonAccettazione)}</div>`
     : "";
-  return `<tr data-outcome="${escapeHtml(t.outcome)}"><td class="date">${fmtDate(t.start)}</td><td>${escapeHtml(t.sender ?? "—")}</td><td class="subject">${escapeHtml(t.subject ?? "—")}</td><td><span class="badge o-${escapeHtml(t.outcome)}">${bi(OUTCOME_LABELS[t.outcome])}</span>${refused}</td><td><ul class="rcpts">${t.recipients.map((r) => recipientItem(r, t.nonAccettazione !== undefined)).join("")}</ul></td></tr>`;
+  return `<tr data-outcome="${escapeHtml(t.outcome)}"><td class="date">${fmtDate(t.start)}</td><td>${t.sender ? addressHtml(t.sender) : "—"}</td><td class="subject">${escapeHtml(t.subject ?? "—")}</td><td><span class="badge o-${escapeHtml(t.outcome)}">${bi(OUTCOME_LABELS[t.outcome])}</span>${refused}</td><td><ul class="rcpts">${t.recipients.map((r) => recipientItem(r, t.nonAccettazione !== undefined)).join("")}</ul></td></tr>`;
 }
 
 /** Delivery delay buckets (upper bounds in seconds). */
@@ -181,7 +188,7 @@ function overdueItem(o: OverdueTransaction): string {
     .map((r) =>
       r.reason === "no-accettazione"
         ? `<li>${bi({ it: "Nessuna ricevuta di accettazione dal", en: "No acceptance receipt since" })} ${fmtDate(r.since)}</li>`
-        : `<li>${bi({ it: "Nessuna consegna a", en: "No delivery to" })} <span class="addr">${escapeHtml(r.recipient ?? "?")}</span> ${bi({ it: "dal", en: "since" })} ${fmtDate(r.since)}</li>`,
+        : `<li>${bi({ it: "Nessuna consegna a", en: "No delivery to" })} ${addressHtml(r.recipient ?? "?")} ${bi({ it: "dal", en: "since" })} ${fmtDate(r.since)}</li>`,
     )
     .join("");
   return `<li><b class="subject">${escapeHtml(t.subject ?? "—")}</b> (${escapeHtml(t.sender ?? "—")})<ul>${reasons}</ul></li>`;
@@ -203,11 +210,11 @@ h1 .en,h2 .en{font-weight:normal}
 .card.good .num{color:var(--ok)}.card.bad .num{color:var(--bad)}.card.wait .num{color:var(--wait)}
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#f8f9fa;position:sticky;top:0}
-td.date{white-space:nowrap}.subject{font-weight:500;word-break:break-word}td.subject{min-width:12em}
+td.date{min-width:6.5em}.subject{font-weight:500;word-break:break-word}td.subject{min-width:8em}
 .scroll{overflow-x:auto}
 ul.rcpts,ul.reasons{list-style:none;margin:0;padding:0}li.rcpt{padding:2px 0}
-.addr{font-family:ui-monospace,monospace;font-size:.95em}
-.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:.85em;border:1px solid currentColor;white-space:nowrap}
+.addr{font-family:ui-monospace,monospace;font-size:.95em;overflow-wrap:break-word}.proof code{overflow-wrap:anywhere}
+.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:.85em;border:1px solid currentColor}
 .badge .en{font-size:1em}
 .s-consegnato,.o-consegnato{color:var(--ok)}.s-mancata-consegna,.s-virus,.s-scaduto,.o-errore,.o-non-accettato{color:var(--bad)}
 .s-preavviso{color:var(--warn)}.s-in-attesa,.o-in-corso{color:var(--wait)}.s-esterno{color:var(--muted)}

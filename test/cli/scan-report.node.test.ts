@@ -115,6 +115,20 @@ describe.skipIf(!HAS_CHROMIUM)("scan --report in Chromium", () => {
     expect(requests.filter((u) => !u.startsWith("file://"))).toEqual([]);
   });
 
+  it("fits the window: nothing runs off the right edge at 1280 or 800 px", async () => {
+    for (const width of [1280, 800]) {
+      await page.setViewportSize({ width, height: 1400 });
+      const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      expect(scroll, `${width} px`).toBeLessThanOrEqual(client);
+      const table = await page.evaluate(() => {
+        const box = document.querySelector(".scroll")!;
+        return { scroll: box.scrollWidth, client: box.clientWidth };
+      });
+      expect(table.scroll, `${width} px, the table`).toBeLessThanOrEqual(table.client);
+    }
+    await page.setViewportSize({ width: 1280, height: 1400 });
+  });
+
   it("saves scan-report.png", async () => {
     await mkdir(shots, { recursive: true });
     await page.screenshot({ path: join(shots, "scan-report.png"), fullPage: false });
