@@ -293,6 +293,24 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     expect(await page.locator("article.card").count()).toBe(3);
   });
 
+  it("fits a narrow window: no card runs off the right edge at 800 or 390 px", async () => {
+    expect(await page.locator("article.card").count()).toBeGreaterThan(0);
+    for (const width of [800, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      const over = await page.evaluate(() => {
+        const doc = document.documentElement;
+        // Elements wider than the window, named so that a failure says where.
+        const wide = [...document.querySelectorAll("article.card *")]
+          .filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 1 && !e.closest("pre, .scroll, iframe, details:not([open])"))
+          .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`);
+        return { scroll: doc.scrollWidth, client: doc.clientWidth, wide: [...new Set(wide)].slice(0, 8) };
+      });
+      expect(over.wide, `${width} px`).toEqual([]);
+      expect(over.scroll, `${width} px`).toBeLessThanOrEqual(over.client);
+    }
+    await page.setViewportSize({ width: 1120, height: 900 });
+  });
+
   it("removing the trust re-verifies: nothing is trusted any more", async () => {
     const bad = card("consegna-manomessa.eml");
     await bad.locator("details.json > summary").click();
