@@ -89,6 +89,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   HEADER_CASE: { it: "Intestazione PEC scritta in modo insolito", en: "PEC header written in unusual case" },
   DATE_MISMATCH: { it: "Data dell'intestazione incoerente con daticert.xml", en: "The Date header disagrees with daticert.xml" },
   UNSIGNED_PART: { it: "Parti aggiunte fuori dalla firma", en: "Parts added outside the signature" },
+  LEADING_BYTES_SKIPPED: { it: "Byte estranei prima delle intestazioni (ignorati)", en: "Stray bytes before the headers (skipped)" },
   // Unreadable messages.
   ERR_MIME_MALFORMED: { it: "Il file non è un messaggio di posta leggibile", en: "The file is not a readable e-mail message" },
   ERR_TOO_LARGE: { it: "Messaggio troppo grande", en: "The message is too large" },

@@ -108,11 +108,56 @@ function defineLazy(target: object, state: LazyState, properties: readonly (read
  * ```
  */
 export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions = {}): ReadPec {
-  const root = input instanceof Uint8Array ? parseMime(input, options) : input;
-  if (!(input instanceof Uint8Array) && (typeof input !== "object" || input === null || !("children" in input))) {
-    throw new PecError("ERR_INVALID_ARGUMENT", "readPec expects the message bytes or a parsed MimeEntity");
+  if (!(input instanceof Uint8Array)) {
+    if (typeof input !== "object" || input === null || !("children" in input)) {
+      throw new PecError("ERR_INVALID_ARGUMENT", "readPec expects the message bytes or a parsed MimeEntity");
+    }
+    return readFrom(input, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
   }
-  return readFrom(root, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
+  const skip = strayPrefix(input);
+  const pec = readFrom(parseMime(skip ? input.subarray(skip.length) : input, options), options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
+  if (skip) pec.issues.unshift({ code: "LEADING_BYTES_SKIPPED", severity: "info", message: `skipped ${skip.what} (${skip.length} bytes) before the first header line` });
+  return pec;
+}
+
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * What a file may carry before a message's first header line without being part of it: a
+ * UTF-8 byte order mark (Windows editors write one) and blank lines (some exports begin
+ * with one). Read as they are, a BOM hides the first header line's name and a blank line
+ * leaves the message without any header, so a PEC becomes unreadable. Skipped only when
+ * a header line (`Name:`) follows: otherwise the bytes are left for parseMime to read as
+ * they are.
+ */
+function strayPrefix(bytes: Uint8Array): { length: number; what: string } | undefined {
+  const b0 = bytes[0];
+  if (b0 !== BOM[0] && b0 !== 0x0a && b0 !== 0x0d) return undefined;
+  let i = 0;
+  const bom = bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  if (bom) i = 3;
+  let blank = 0;
+  for (;;) {
+    if (bytes[i] === 0x0a) i += 1;
+    else if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) i += 2;
+    else break;
+    blank++;
+  }
+  if (i === 0 || !startsWithField(bytes, i)) return undefined;
+  const lines = blank === 1 ? "a blank line" : `${blank} blank lines`;
+  const what = bom && blank > 0 ? `a UTF-8 byte order mark and ${lines}` : bom ? "a UTF-8 byte order mark" : lines;
+  return { length: i, what };
+}
+
+/** Whether a header field (`Name:`, printable ASCII name) begins at `i`. */
+function startsWithField(bytes: Uint8Array, i: number): boolean {
+  const start = i;
+  for (; i < bytes.length && i - start < 80; i++) {
+    const b = bytes[i]!;
+    if (b === 0x3a) return i > start;
+    if (b <= 0x20 || b >= 0x7f) return false;
+  }
+  return false;
 }
 
 function readFrom(root: MimeEntity, options: ReadPecOptions, nesting: number): ReadPec {

@@ -34,6 +34,8 @@ export type IssueSeverity = "error" | "warning" | "info";
  *   the first is signed and read, and a mail client may still show the others.
  * - `DATE_MISMATCH`: the Date header (outside the signature) is more than 5 minutes from
  *   the daticert time (inside it); `date` is the daticert time.
+ * - `LEADING_BYTES_SKIPPED`: the bytes began with a UTF-8 byte order mark or blank lines
+ *   before the first header line; the message was read from that line (info).
  */
 export type PecIssueCode =
   | "NOT_SIGNED"
@@ -54,7 +56,8 @@ export type PecIssueCode =
   | "MICALG_NONSTANDARD"
   | "HEADER_CASE"
   | "UNSIGNED_PART"
-  | "DATE_MISMATCH";
+  | "DATE_MISMATCH"
+  | "LEADING_BYTES_SKIPPED";
 
 /** One finding of the consistency checks. */
 export interface PecIssue {

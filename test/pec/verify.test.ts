@@ -225,6 +225,32 @@ describe("verifyPec on built messages", () => {
     }
   });
 
+  it("skips a byte order mark and blank lines before the first header line, and says so", async () => {
+    const first = readPec(accettazione).root.headers[0]!.name;
+    const join = (...parts: (string | Uint8Array)[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...(typeof p === "string" ? latin1Bytes(p) : p)]));
+    const bom = "\xef\xbb\xbf";
+    for (const [prefix, what] of [
+      [bom, "a UTF-8 byte order mark (3 bytes)"],
+      ["\r\n", "a blank line (2 bytes)"],
+      ["\n\n", "2 blank lines (2 bytes)"],
+      [bom + "\r\n", "a UTF-8 byte order mark and a blank line (5 bytes)"],
+    ] as const) {
+      const pec = readPec(join(prefix, accettazione));
+      expect(pec.type, what).toBe("accettazione");
+      // Read as it is, a BOM would hide the first field's name.
+      expect(pec.root.headers[0]!.name, what).toBe(first);
+      expect(pec.issues[0], what).toEqual({ code: "LEADING_BYTES_SKIPPED", severity: "info", message: `skipped ${what} before the first header line` });
+      const res = await verifyPec(pec, { trust });
+      expect(res.valid && res.trusted, what).toBe(true);
+    }
+    // Without a header line after them, the bytes are what they are.
+    for (const other of ["\n\nJust text, no header.\n", "\r\nFrom mario@pec.alfa.test Mon Jun 16 10:00:00 2025\r\n"]) {
+      const pec = readPec(latin1Bytes(other));
+      expect(pec.type).toBe("not-pec");
+      expect(pec.issues).toEqual([]);
+    }
+  });
+
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {
     const opaque = (await buildAccettazione(alfa, tx, { date, form: "opaque" })).bytes;
     const pec = readPec(opaque);
