@@ -114,10 +114,56 @@ export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions 
     }
     return readFrom(input, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
   }
-  const skip = strayPrefix(input);
-  const pec = readFrom(parseMime(skip ? input.subarray(skip.length) : input, options), options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
-  if (skip) pec.issues.unshift({ code: "LEADING_BYTES_SKIPPED", severity: "info", message: `skipped ${skip.what} (${skip.length} bytes) before the first header line` });
+  const maxNesting = checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting");
+  // Storage damage, undone before parsing (never seen in what a gestore sends).
+  let bytes = input;
+  const repairs: PecIssue[] = [];
+  const skip = strayPrefix(bytes);
+  if (skip) {
+    bytes = bytes.subarray(skip.length);
+    repairs.push({ code: "LEADING_BYTES_SKIPPED", severity: "info", message: `skipped ${skip.what} (${skip.length} bytes) before the first header line` });
+  }
+  if (doubledCr(bytes)) {
+    const undone = undoubleCr(bytes);
+    bytes = undone.bytes;
+    repairs.push({
+      code: "LINE_ENDINGS_REPAIRED",
+      severity: "warning",
+      message: `${undone.count} lines ended in CR CR LF (a CRLF file converted to CRLF once more, as text-mode writes on Windows do); they were read as CRLF`,
+    });
+  }
+  const pec = readFrom(parseMime(bytes, options), options, maxNesting);
+  if (repairs.length > 0) pec.issues.unshift(...repairs);
   return pec;
+}
+
+/**
+ * Whether the first line ends in CR CR LF. A CRLF message that passes once more through
+ * an LF → CRLF conversion (a text-mode write on Windows, FTP in ASCII mode) has every
+ * line so: the blank line after the headers is no longer blank, and nothing parses.
+ * Canonical MIME text has no bare CR, so undoing it restores the bytes the gestore signed.
+ */
+function doubledCr(bytes: Uint8Array): boolean {
+  const nl = bytes.indexOf(0x0a);
+  return nl >= 2 && bytes[nl - 1] === 0x0d && bytes[nl - 2] === 0x0d;
+}
+
+/** A copy with every CR CR LF as CR LF, and how many there were. */
+function undoubleCr(bytes: Uint8Array): { bytes: Uint8Array; count: number } {
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  let from = 0;
+  let count = 0;
+  for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, nl + 1)) {
+    if (nl < 2 || bytes[nl - 1] !== 0x0d || bytes[nl - 2] !== 0x0d) continue;
+    out.set(bytes.subarray(from, nl - 1), o);
+    o += nl - 1 - from;
+    from = nl;
+    count++;
+  }
+  out.set(bytes.subarray(from), o);
+  o += bytes.length - from;
+  return { bytes: out.subarray(0, o), count };
 }
 
 const BOM = [0xef, 0xbb, 0xbf] as const;

@@ -36,6 +36,8 @@ export type IssueSeverity = "error" | "warning" | "info";
  *   the daticert time (inside it); `date` is the daticert time.
  * - `LEADING_BYTES_SKIPPED`: the bytes began with a UTF-8 byte order mark or blank lines
  *   before the first header line; the message was read from that line (info).
+ * - `LINE_ENDINGS_REPAIRED`: the lines ended in CR CR LF (a CRLF file converted once more
+ *   as text); they were read as CRLF, which gives back what the gestore signed.
  */
 export type PecIssueCode =
   | "NOT_SIGNED"
@@ -57,7 +59,8 @@ export type PecIssueCode =
   | "HEADER_CASE"
   | "UNSIGNED_PART"
   | "DATE_MISMATCH"
-  | "LEADING_BYTES_SKIPPED";
+  | "LEADING_BYTES_SKIPPED"
+  | "LINE_ENDINGS_REPAIRED";
 
 /** One finding of the consistency checks. */
 export interface PecIssue {

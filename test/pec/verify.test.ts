@@ -251,6 +251,25 @@ describe("verifyPec on built messages", () => {
     }
   });
 
+  it("reads lines ending in CR CR LF (a CRLF file written again in text mode) as CRLF, and says so", async () => {
+    for (const signed of [busta, accettazione]) {
+      const lines = latin1(signed).split("\r\n").length - 1;
+      const damaged = latin1Bytes(latin1(signed).replace(/\r\n/g, "\r\r\n"));
+      const pec = readPec(damaged);
+      expect(pec.type).toBe(readPec(signed).type);
+      expect(pec.issues[0]).toEqual({
+        code: "LINE_ENDINGS_REPAIRED",
+        severity: "warning",
+        message: `${lines} lines ended in CR CR LF (a CRLF file converted to CRLF once more, as text-mode writes on Windows do); they were read as CRLF`,
+      });
+      const res = await verifyPec(damaged, { trust });
+      expect(res.valid && res.trusted && !res.canonicalized).toBe(true);
+    }
+    // Only when the first line says so: one CR CR LF further down is the message's own.
+    const once = latin1Bytes(latin1(accettazione).replace(/\r\n\r\n/, "\r\n\r\r\n\r\n"));
+    expect(readPec(once).issues.map((i) => i.code)).not.toContain("LINE_ENDINGS_REPAIRED");
+  });
+
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {
     const opaque = (await buildAccettazione(alfa, tx, { date, form: "opaque" })).bytes;
     const pec = readPec(opaque);
