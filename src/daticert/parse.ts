@@ -21,6 +21,7 @@ import {
   type RicevutaTipo,
 } from "./model.js";
 import { ILLEGAL_CHAR, isXmlChar, sanitizeXml, toSourceIndex, type Sanitized } from "./sanitize.js";
+import { got } from "../util/got.js";
 
 /** Options of {@link parseDaticert}. */
 export interface DaticertParseOptions {
@@ -1132,7 +1133,7 @@ function parseOnce(input: Uint8Array | string, options: DaticertParseOptions, re
   }
   const isString = typeof input === "string";
   if (!isString && !(input instanceof Uint8Array)) {
-    throw new PecError("ERR_INVALID_ARGUMENT", "parseDaticert: input must be a Uint8Array or a string");
+    throw new PecError("ERR_INVALID_ARGUMENT", `parseDaticert: input must be a Uint8Array or a string; ${got(input)}`);
   }
   if (input.length > maxSize) {
     throw new PecError("ERR_TOO_LARGE", `daticert.xml is ${input.length} bytes, more than ${maxSize}`, { limit: maxSize });

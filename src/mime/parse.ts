@@ -25,6 +25,7 @@ import type {
   ParseMimeOptions,
 } from "./types.js";
 import { decodeHeaderValue } from "./words.js";
+import { got } from "../util/got.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -870,7 +871,7 @@ function build(root: Entity, limits: Limits): void {
 }
 
 function checkInput(bytes: unknown, limits: Limits): asserts bytes is Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "input must be a Uint8Array");
+  if (!(bytes instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `input must be a Uint8Array; ${got(bytes)}`);
   if (bytes.length > limits.maxSize) {
     throw new PecError("ERR_TOO_LARGE", `input of ${bytes.length} bytes exceeds maxSize ${limits.maxSize}`, { limit: limits.maxSize });
   }

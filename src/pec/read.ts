@@ -27,6 +27,7 @@ import type {
   PecSignatureInfo,
   ReadPec,
 } from "./types.js";
+import { got } from "../util/got.js";
 
 /** Options of {@link readPec}. */
 export interface ReadPecOptions extends ParseMimeOptions {
@@ -110,7 +111,7 @@ function defineLazy(target: object, state: LazyState, properties: readonly (read
 export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions = {}): ReadPec {
   if (!(input instanceof Uint8Array)) {
     if (typeof input !== "object" || input === null || !("children" in input)) {
-      throw new PecError("ERR_INVALID_ARGUMENT", "readPec expects the message bytes or a parsed MimeEntity");
+      throw new PecError("ERR_INVALID_ARGUMENT", `readPec expects the message bytes (a Uint8Array) or a parsed MimeEntity; ${got(input)}`);
     }
     return readFrom(input, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
   }

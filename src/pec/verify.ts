@@ -17,6 +17,7 @@ import { TrustStore } from "../trust/store.js";
 import { readPec } from "./read.js";
 import type { ReadPecOptions } from "./read.js";
 import type { ReadPec } from "./types.js";
+import { got } from "../util/got.js";
 
 /**
  * Stable codes of {@link verifyPec}: every signature code, plus
@@ -121,7 +122,7 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
   }
   const pec = input instanceof Uint8Array ? readPec(input, options.read) : input;
   if (!pec || typeof pec !== "object" || !("type" in pec) || !("root" in pec)) {
-    throw new PecError("ERR_INVALID_ARGUMENT", "verifyPec expects message bytes or the result of readPec");
+    throw new PecError("ERR_INVALID_ARGUMENT", `verifyPec expects the message bytes (a Uint8Array) or the result of readPec; ${got(input)}`);
   }
   const sig = pec.signature;
   if (!sig) {

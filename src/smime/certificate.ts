@@ -21,6 +21,7 @@ import { ContentCache } from "./cache.js";
 import { digest, type CryptoLike } from "./digest.js";
 import { formatName, readGeneralName, readGeneralNames, readName, rdnKeys, type DistinguishedName, type GeneralName } from "./name.js";
 import { CURVES, SIG, X509 } from "./oids.js";
+import { got } from "../util/got.js";
 
 /** keyUsage bits (RFC 5280 §4.2.1.3), by name. */
 export type KeyUsage =
@@ -491,7 +492,7 @@ const cache = new ContentCache<Certificate>(2048);
  * ```
  */
 export function parseCertificate(der: Uint8Array): Certificate {
-  if (!(der instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "parseCertificate: expected a Uint8Array");
+  if (!(der instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `parseCertificate: expected a Uint8Array; ${got(der)}`);
   try {
     return cache.get(der, (copy) => Certificate.parseUncached(copy));
   } catch (e) {

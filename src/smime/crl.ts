@@ -14,6 +14,7 @@ import { certInternals, signatureAlgorithmName, type Certificate } from "./certi
 import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import type { CryptoLike } from "./digest.js";
 import { formatName, rdnKeys, readGeneralName, readGeneralNames, readName, type DistinguishedName } from "./name.js";
+import { got } from "../util/got.js";
 
 /** CRL reason codes (RFC 5280 §5.3.1). */
 export type RevocationReason =
@@ -313,7 +314,7 @@ const cache = new ContentCache<Crl>(256);
  * ```
  */
 export function parseCrl(der: Uint8Array): Crl {
-  if (!(der instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "parseCrl: expected a Uint8Array");
+  if (!(der instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `parseCrl: expected a Uint8Array; ${got(der)}`);
   try {
     return cache.get(der, (copy) => Crl.parseUncached(copy));
   } catch (e) {

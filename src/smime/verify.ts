@@ -23,6 +23,7 @@ import { CMS, type DigestName } from "./oids.js";
 import { pathAt, type PathValidation } from "./path.js";
 import { checkGestoreProfile } from "./profile.js";
 import type { GestoreProvider, TrustStore } from "../trust/store.js";
+import { got } from "../util/got.js";
 
 /** Options of {@link verifyCms}. */
 export interface VerifyCmsOptions {
@@ -331,8 +332,10 @@ class CmsRun {
  */
 function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
   if (!options || typeof options !== "object") throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: options object required");
-  if (!(options.cms instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `cms` must be a Uint8Array");
-  if (options.content !== undefined && !(options.content instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `content` must be a Uint8Array");
+  if (!(options.cms instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `verifyCms: \`cms\` must be a Uint8Array; ${got(options.cms)}`);
+  if (options.content !== undefined && !(options.content instanceof Uint8Array)) {
+    throw new PecError("ERR_INVALID_ARGUMENT", `verifyCms: \`content\` must be a Uint8Array; ${got(options.content)}`);
+  }
   const crypto = options.crypto ?? globalThis.crypto;
   if (!isCryptoLike(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `crypto` must be a WebCrypto implementation (with subtle.digest, subtle.importKey and subtle.verify)");
   const maxCertificates = options.maxCertificates ?? DEFAULT_MAX_CMS_CERTIFICATES;

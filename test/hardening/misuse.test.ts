@@ -13,6 +13,9 @@ import type { PecVerification } from "../../src/pec/verify.js";
 import { createCrl, createGestore, createTestCa, toPem } from "../../src/simulator/index.js";
 import type { TestCa, TestGestore } from "../../src/simulator/index.js";
 import { parseCertificate } from "../../src/smime/certificate.js";
+import { parseCrl } from "../../src/smime/crl.js";
+import { parseMime } from "../../src/mime/index.js";
+import { parseDaticert } from "../../src/daticert/index.js";
 import { validatePath } from "../../src/smime/path.js";
 import { verifyCms, verifySignedData } from "../../src/smime/verify.js";
 import { TrustStore } from "../../src/trust/index.js";
@@ -325,4 +328,47 @@ describe("options of the wrong shape are ERR_INVALID_ARGUMENT", () => {
     expect(await codeAsync(() => TrustStore.fromPem("no PEM block at all"))).toBe("ERR_TRUST_MALFORMED");
     expect(await codeAsync(() => TrustStore.fromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))).toBe("ERR_TRUST_MALFORMED");
   });
+});
+
+describe("bytes in the wrong wrapping", () => {
+  const bytes = new TextEncoder().encode("Subject: x\r\n\r\nbody\r\n");
+  const near: [string, unknown, RegExp][] = [
+    ["an ArrayBuffer", bytes.buffer, /got an ArrayBuffer: wrap it, new Uint8Array\(buffer\)/],
+    ["a DataView", new DataView(bytes.buffer), /got a DataView: pass new Uint8Array\(view\.buffer, view\.byteOffset, view\.byteLength\)/],
+    ["a Blob", new Blob([bytes]), /got a Blob: read it first, new Uint8Array\(await blob\.arrayBuffer\(\)\)/],
+    ["a Promise", Promise.resolve(bytes), /got a Promise: await it first/],
+    ["a string", "Subject: x\r\n\r\nbody\r\n", /got a string: a signature covers bytes/],
+    ["null", null, /got null$/],
+    ["a number", 42, /got a number$/],
+  ];
+  /** The message of the PecError `f` throws or rejects with. */
+  const refusal = async (f: () => unknown): Promise<string> => {
+    try {
+      await f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(PecError);
+      expect((e as PecError).code).toBe("ERR_INVALID_ARGUMENT");
+      return (e as PecError).message;
+    }
+    throw new Error("accepted");
+  };
+  const entries: [string, (x: unknown) => unknown, boolean][] = [
+    ["readPec", (x) => readPec(x as Uint8Array), true],
+    ["verifyPec", (x) => verifyPec(x as Uint8Array), true],
+    ["parseMime", (x) => parseMime(x as Uint8Array), true],
+    ["parseCertificate", (x) => parseCertificate(x as Uint8Array), true],
+    ["parseCrl", (x) => parseCrl(x as Uint8Array), true],
+    ["verifyCms (cms)", (x) => verifyCms({ cms: x as Uint8Array }), true],
+    ["verifyCms (content)", (x) => verifyCms({ cms: bytes, content: x as Uint8Array }), true],
+    // Text is daticert's other accepted form.
+    ["parseDaticert", (x) => parseDaticert(x as Uint8Array), false],
+  ];
+  for (const [name, call, textRefused] of entries) {
+    it(`${name}: ERR_INVALID_ARGUMENT that names what it got and how to pass bytes`, async () => {
+      for (const [what, value, says] of near) {
+        if (what === "a string" && !textRefused) continue;
+        expect(await refusal(() => call(value)), what).toMatch(says);
+      }
+    });
+  }
 });
