@@ -9,7 +9,7 @@ import { hash as oneShotHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { PecError } from "../errors.js";
 import { fsPath } from "../node/fs-names.js";
-import { looksLikeMessage } from "../node/sources.js";
+import { looksLikeMessage, readMovedMaildirFile } from "../node/sources.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
@@ -27,6 +27,8 @@ export type ScanItem =
       path: string;
       /** Read it only when its first line is a header field (folder files not named .eml). */
       sniff?: boolean;
+      /** A Maildir file: followed when it is moved or renamed before it is read. */
+      maildir?: true;
     }
   | {
       /** Message id in its source (`path#offset`, IMAP URL). */
@@ -212,6 +214,23 @@ function readWhole(path: string): Uint8Array {
   }
 }
 
+/**
+ * A Maildir message as {@link readWhole} reads it, followed where a client moved or renamed
+ * it since the listing (seen: `new/` to `cur/`; flags changed: a new name in `cur/`).
+ *
+ * @throws ENOENT when it was deleted
+ */
+function readMaildirFile(path: string): Uint8Array {
+  try {
+    return readWhole(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const moved = readMovedMaildirFile(path, readWhole);
+    if (moved === undefined) throw err;
+    return moved;
+  }
+}
+
 /** A message read and not answered yet. */
 interface Pending {
   bytes: Uint8Array;
@@ -229,7 +248,7 @@ function load(item: ScanItem, ctx: ProcessContext): ItemResult | Pending {
   let bytes: Uint8Array;
   if ("path" in item) {
     try {
-      bytes = readWhole(item.path);
+      bytes = item.maildir ? readMaildirFile(item.path) : readWhole(item.path);
     } catch (err) {
       return { kind: "record", hash: "", status: "unreadable", issues: [issueOf(err)] };
     }

@@ -160,7 +160,7 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       }
       return;
     case "maildir":
-      for await (const path of maildirFiles(source, opts.listing && "cur" in opts.listing ? opts.listing : undefined)) if (opts.inShard(path)) yield { id: path, source, path };
+      for await (const path of maildirFiles(source, opts.listing && "cur" in opts.listing ? opts.listing : undefined)) if (opts.inShard(path)) yield { id: path, source, path, maildir: true };
       return;
     case "file":
       if (opts.inShard(source)) yield { id: source, source, path: source };

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type Dirent, createReadStream, statSync } from "node:fs";
+import { type Dirent, createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
-import { extname, join, sep } from "node:path";
+import { basename, dirname, extname, join, sep } from "node:path";
 import { PecError } from "../errors.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
 
@@ -50,10 +50,16 @@ function checkPath(path: unknown, what: string): asserts path is string {
  */
 export function looksLikeMessage(head: Uint8Array): boolean {
   const n = Math.min(head.length, SNIFF_BYTES);
-  // A BOM or leading blank lines are not messages anyway; keep it strict and fast.
-  for (let i = 0; i < n; i++) {
+  // A UTF-8 BOM and blank lines may come first, as readPec allows.
+  let start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  for (;;) {
+    if (head[start] === 0x0a) start += 1;
+    else if (head[start] === 0x0d && head[start + 1] === 0x0a) start += 2;
+    else break;
+  }
+  for (let i = start; i < n; i++) {
     const c = head[i]!;
-    if (c === 0x3a) return i > 0;
+    if (c === 0x3a) return i > start;
     if (c < 0x21 || c > 0x7e) return false;
   }
   return false;
@@ -135,7 +141,10 @@ export interface MaildirListing {
  * @internal
  */
 export async function listMaildir(dir: string, found?: () => void): Promise<MaildirListing> {
-  return { cur: await sortedNames(join(dir, "cur"), found), new: await sortedNames(join(dir, "new"), found) };
+  // new/ first: a message moved to cur/ between the two listings is then in both (read twice,
+  // which correlation takes as a duplicate), never in neither.
+  const fresh = await sortedNames(join(dir, "new"), found);
+  return { cur: await sortedNames(join(dir, "cur"), found), new: fresh };
 }
 
 /**
@@ -146,9 +155,12 @@ export async function listMaildir(dir: string, found?: () => void): Promise<Mail
  * @internal
  */
 export async function* maildirFiles(dir: string, listing?: MaildirListing): AsyncGenerator<string> {
+  // Both folders listed before the first file: listing new/ only after reading all of cur/
+  // would miss every message a client moved from new/ to cur/ meanwhile.
+  const both = listing ?? (await listMaildir(dir));
   for (const sub of ["cur", "new"] as const) {
     const d = join(dir, sub);
-    const names = listing?.[sub] ?? (await sortedNames(d));
+    const names = both[sub];
     // What join() gives (d is normalised and ends with no separator, a name holds none),
     // without normalising the whole path again for each of a million files. Each name is let go
     // once yielded: what a long scan keeps grows meanwhile.
@@ -158,6 +170,72 @@ export async function* maildirFiles(dir: string, listing?: MaildirListing): Asyn
       yield d + sep + name;
     }
   }
+}
+
+/** A Maildir's message files by unique name (`cur/<name>` or `new/<name>`), as last listed. */
+const maildirIndex = new Map<string, Map<string, string>>();
+
+/** A Maildir file name's unique part: what precedes the info (`:2,S`; `!` or `;` where `:` is not allowed). */
+function uniqueOf(name: string): string {
+  const i = name.search(/[:!;]/);
+  return i < 0 ? name : name.slice(0, i);
+}
+
+/**
+ * Where a Maildir message is now, when `path` (as listed in `new/` or `cur/`) is gone: a mail
+ * client or server that sees it moves it from `new/` to `cur/`, and every change of its flags
+ * renames it in `cur/`, keeping its unique name. The folder is listed again only when the last
+ * listing knows no other name for it, or with `relist` (that name turned out to be gone too):
+ * marking a thousand messages read during a scan costs one listing, not a thousand. Undefined
+ * when nothing of that unique name is left (the message was deleted) or `path` is not in a
+ * Maildir's `new/` or `cur/`.
+ */
+function movedMaildirFile(path: string, relist: boolean): string | undefined {
+  const name = basename(path);
+  const sub = dirname(path);
+  const where = basename(sub);
+  if (where !== "new" && where !== "cur") return undefined;
+  const root = dirname(sub);
+  const unique = uniqueOf(name);
+  const listed = `${where}/${name}`;
+  let found = relist ? undefined : maildirIndex.get(root)?.get(unique);
+  if (found === undefined || found === listed) {
+    const index = new Map<string, string>();
+    for (const d of ["cur", "new"]) {
+      let names: string[];
+      try {
+        names = readdirSync(fsPath(join(root, d)));
+      } catch {
+        continue;
+      }
+      for (const n of names) if (!n.startsWith(".") && !n.includes("\ufffd")) index.set(uniqueOf(n), `${d}/${n}`);
+    }
+    // One Maildir at a time in practice: keep a few, never grow without bound.
+    if (maildirIndex.size >= 8) maildirIndex.clear();
+    maildirIndex.set(root, index);
+    found = index.get(unique);
+  }
+  return found === undefined || found === listed ? undefined : join(root, found);
+}
+
+/**
+ * Reads, with `read`, a Maildir message that is no longer at `path`, where it was listed: at
+ * the name it was moved or renamed to since (see {@link movedMaildirFile}). Undefined when it
+ * was deleted. Shared with the CLI's scan workers; not part of the public API.
+ *
+ * @internal
+ */
+export function readMovedMaildirFile<T>(path: string, read: (path: string) => T): T | undefined {
+  for (const relist of [false, true]) {
+    const now = movedMaildirFile(path, relist);
+    if (now === undefined) return undefined;
+    try {
+      return read(now);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+  return undefined;
 }
 
 /** The message files of one Maildir folder, in name order (see {@link maildirNames}). */
@@ -303,7 +381,9 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
 
 /**
  * Reads a Maildir: the messages of `cur/` and `new/` (name order), never `tmp/` (files being
- * written). Sub-folders (`.Sent` …) are separate Maildirs: pass them separately.
+ * written). Sub-folders (`.Sent` …) are separate Maildirs: pass them separately. A live
+ * Maildir may change meanwhile: a message moved or renamed since the listing (a client marked
+ * it seen) is read where it went, under the id it was listed with; one deleted is left out.
  *
  * @param dir - the Maildir (the folder holding `cur/`, `new/`, `tmp/`)
  * @returns an async iterable of messages (`id` is the file path)
@@ -316,7 +396,20 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
 export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
   checkPath(dir, "dir");
   if ((await sourceKind(dir)) !== "maildir") throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a Maildir (no cur/ or new/)`);
-  for await (const path of maildirFiles(dir)) yield { id: path, source: dir, bytes: await readWhole(path) };
+  for await (const path of maildirFiles(dir)) {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await readWhole(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      // Moved or renamed since the listing (rare: read at once); deleted, it is no longer in the Maildir.
+      bytes = readMovedMaildirFile(path, (p) => {
+        const b = readFileSync(fsPath(p));
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      });
+    }
+    if (bytes) yield { id: path, source: dir, bytes };
+  }
 }
 
 /** Options of {@link readMbox}. */

@@ -2,7 +2,7 @@
 // those of the messages processed one at a time, in the batch's order, whatever mix of
 // outcomes the batch holds and wherever a stage ends (a stage holds ≈ 4 MB of messages).
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -20,10 +20,12 @@ let dir: string;
 let items: ScanItem[];
 let ctx: ProcessContext;
 let knownHash: string;
+let corpus: { bytes: Uint8Array }[];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "postacert-scan-process-"));
   const { messages, caPem } = await simulatorCorpus(1);
+  corpus = messages;
   ctx = { trust: await TrustStore.fromPem(caPem), crypto: nodeCrypto() };
   const big = (n: number): Uint8Array =>
     composeMessage({ from: "a@example.test", to: ["b@example.test"], subject: `big ${n}`, text: "x".repeat(1024 * 1024 * n), date: new Date(0) });
@@ -74,6 +76,29 @@ describe("processItems in stages", () => {
     expect(new Set(kinds)).toEqual(new Set(["ok", "failed", "not-pec", "unreadable", "ignored"]));
     // More than one stage: 5 MB of large messages in one batch.
     expect(items.length).toBeGreaterThan(60);
+  });
+
+  it("follows a Maildir message moved or renamed after the listing; one deleted is the file that disappeared", async () => {
+    const messages = corpus;
+    const maildir = join(dir, "live");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    const listed = ["new/1700000001.M1P1.host", "cur/1700000002.M2P1.host:2,", "cur/1700000003.M3P1.host:2,S", "new/1700000004.M4P1.host"];
+    for (const [i, n] of listed.entries()) await writeFile(join(maildir, n), messages[i]!.bytes);
+    const batch: ScanItem[] = listed.map((n) => ({ id: join(maildir, n), source: maildir, path: join(maildir, n), maildir: true }));
+    // After the listing, before the worker reads: seen (new → cur), flagged (renamed in cur), deleted.
+    await rename(join(maildir, listed[0]!), join(maildir, "cur/1700000001.M1P1.host:2,S"));
+    await rename(join(maildir, listed[1]!), join(maildir, "cur/1700000002.M2P1.host:2,RS"));
+    await unlink(join(maildir, listed[2]!));
+    const got = await processItems(batch, ctx);
+    // Status "ok": valid and trusted.
+    expect(got.map((r) => (r.kind === "record" ? r.status : r.kind))).toEqual(["ok", "ok", "unreadable", "ok"]);
+    expect(got[2]).toMatchObject({ issues: [{ code: "ENOENT" }] });
+    // The same result as each message read where it is now.
+    expect(got[1]).toEqual((await processItems([{ ...batch[1]!, path: join(maildir, "cur/1700000002.M2P1.host:2,RS") }], ctx))[0]);
+    // A file that is not in a Maildir is not looked for elsewhere.
+    await writeFile(join(maildir, "cur/1700000005.M5P1.host:2,S"), messages[4]!.bytes);
+    const plain = await processItems([{ id: "x", source: maildir, path: join(maildir, "new/1700000005.M5P1.host") }], ctx);
+    expect(plain[0]).toMatchObject({ kind: "record", status: "unreadable", issues: [{ code: "ENOENT" }] });
   });
 
   it("answers known hashes and lean results in their places", async () => {

@@ -1,6 +1,6 @@
 // Node sources: folder, mbox (streamed, mboxrd escaping, CRLF/LF, bounded memory) and Maildir
 // give the same messages and the same transactions.
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,6 +174,36 @@ describe("folder, Maildir and mbox", () => {
     expect(t).toHaveLength(SCENARIO_NAMES.length - 1); // anomalia is not a transaction
     expect(await transactionsOf(readMaildir(maildir))).toEqual(t);
     expect(await transactionsOf(readMbox(mboxPath))).toEqual(t);
+  });
+
+  it("a live Maildir: a message moved or renamed while it is read is read where it went, one deleted is left out", async () => {
+    const maildir = join(dir, "LiveMaildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    const mail = (n: number) => `Subject: ${n}\r\n\r\nbody ${n}\r\n`;
+    const listed = ["cur/1.M1.host:2,S", "cur/2.M2.host:2,", "cur/3.M3.host:2,S", "new/4.M4.host", "new/5.M5.host"];
+    for (const [i, n] of listed.entries()) await writeFile(join(maildir, n), mail(i));
+    const got: SourceMessage[] = [];
+    for await (const m of readMaildir(maildir)) {
+      got.push(m);
+      if (got.length > 1) continue;
+      // While the first message is in hand, a client flags one, deletes one and opens the rest.
+      await rename(join(maildir, "cur/2.M2.host:2,"), join(maildir, "cur/2.M2.host:2,F"));
+      await unlink(join(maildir, "cur/3.M3.host:2,S"));
+      await rename(join(maildir, "new/4.M4.host"), join(maildir, "cur/4.M4.host:2,S"));
+      await rename(join(maildir, "new/5.M5.host"), join(maildir, "cur/5.M5.host:2,S"));
+    }
+    expect(got.map((m) => m.id)).toEqual([0, 1, 3, 4].map((i) => join(maildir, listed[i]!)));
+    expect(got.map((m) => new TextDecoder().decode(m.bytes))).toEqual([0, 1, 3, 4].map(mail));
+  });
+
+  it("a folder file with a byte order mark or blank lines before its headers is a message, as readPec reads it", async () => {
+    const folder = join(dir, "prefixed");
+    await mkdir(folder, { recursive: true });
+    const mail = "Subject: x\r\n\r\nbody\r\n";
+    await writeFile(join(folder, "a.txt"), "\ufeff" + mail);
+    await writeFile(join(folder, "b.txt"), "\r\n\n" + mail);
+    await writeFile(join(folder, "c.txt"), "\ufeff\r\nnot a header line\r\n");
+    expect((await collect(readFolder(folder))).map((m) => m.id)).toEqual([join(folder, "a.txt"), join(folder, "b.txt")]);
   });
 
   it("a Maildir folder longer than one turn of its listing: every file, cur/ then new/, in name order", async () => {
