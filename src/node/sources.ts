@@ -232,7 +232,7 @@ export function readMovedMaildirFile<T>(path: string, read: (path: string) => T)
     try {
       return read(now);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      if (!gone(err)) throw err;
     }
   }
   return undefined;
@@ -361,7 +361,7 @@ export async function maildirFolders(dir: string): Promise<string[]> {
  *
  * @param dir - the folder
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`)
  * @example
  * ```ts
  * import { readPec, TransactionTracker } from "postacert";
@@ -373,9 +373,21 @@ export async function maildirFolders(dir: string): Promise<string[]> {
 export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
   checkPath(dir, "dir");
   if (!(await isDirectory(dir))) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a folder`);
-  for await (const f of folderFiles(dir)) {
-    if (f.sniff && !(await sniff(f.path))) continue;
-    yield { id: f.path, source: dir, bytes: await readWhole(f.path) };
+  try {
+    for await (const { path, sniff: unsure } of folderFiles(dir)) {
+      let bytes: Uint8Array;
+      try {
+        if (unsure && !(await sniff(path))) continue;
+        bytes = await readWhole(path);
+      } catch (err) {
+        // Deleted since the listing: no longer in the folder.
+        if (gone(err)) continue;
+        throw sourceError(path, err);
+      }
+      yield { id: path, source: dir, bytes };
+    }
+  } catch (err) {
+    throw sourceError(dir, err);
   }
 }
 
@@ -387,7 +399,7 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
  *
  * @param dir - the Maildir (the folder holding `cur/`, `new/`, `tmp/`)
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`)
  * @example
  * ```ts
  * for await (const m of readMaildir("/home/me/Maildir")) console.log(m.id, m.bytes.length);
@@ -399,14 +411,18 @@ export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
   for await (const path of maildirFiles(dir)) {
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await readWhole(path);
+      try {
+        bytes = await readWhole(path);
+      } catch (err) {
+        if (!gone(err)) throw err;
+        // Moved or renamed since the listing (rare: read at once); deleted, it is no longer in the Maildir.
+        bytes = readMovedMaildirFile(path, (p) => {
+          const b = readFileSync(fsPath(p));
+          return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        });
+      }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      // Moved or renamed since the listing (rare: read at once); deleted, it is no longer in the Maildir.
-      bytes = readMovedMaildirFile(path, (p) => {
-        const b = readFileSync(fsPath(p));
-        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-      });
+      throw sourceError(path, err);
     }
     if (bytes) yield { id: path, source: dir, bytes };
   }
@@ -444,7 +460,7 @@ function quotedFrom(line: Uint8Array): number {
  * @param path - the mbox file
  * @param options - read chunk size
  * @returns an async iterable of messages (`id` is `path#offset`, the byte offset of the `From ` line)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` when a file cannot be read (the file system's error is its `cause`)
  * @example
  * ```ts
  * for await (const m of readMbox("archive.mbox")) console.log(m.id);
@@ -454,7 +470,7 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   checkPath(path, "path");
   const hwm = options.highWaterMark ?? 256 * 1024;
   if (!Number.isInteger(hwm) || hwm < 16) throw new PecError("ERR_INVALID_ARGUMENT", "highWaterMark must be an integer ≥ 16");
-  const st = await stat(path).catch(() => undefined);
+  const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
 
   let parts: Uint8Array[] = [];
@@ -491,37 +507,43 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
     return out;
   };
 
-  const stream = createReadStream(path, { highWaterMark: hwm });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let pos = 0;
-    if (carrySize > 0) {
-      // Complete only the pending line: concatenating it with the whole chunk would copy every chunk.
-      const nl = chunk.indexOf(0x0a);
-      if (nl < 0) {
-        carry.push(chunk);
-        carrySize += chunk.length;
-        continue;
+  const stream = createReadStream(fsPath(path), { highWaterMark: hwm });
+  // Only reading can fail in here (what the reader does with a message does not come back into
+  // this generator).
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let pos = 0;
+      if (carrySize > 0) {
+        // Complete only the pending line: concatenating it with the whole chunk would copy every chunk.
+        const nl = chunk.indexOf(0x0a);
+        if (nl < 0) {
+          carry.push(chunk);
+          carrySize += chunk.length;
+          continue;
+        }
+        carry.push(chunk.subarray(0, nl + 1));
+        const line = concat(carry, carrySize + nl + 1);
+        carry = [];
+        carrySize = 0;
+        pos = nl + 1;
+        const m = onLine(line);
+        if (m) yield m;
       }
-      carry.push(chunk.subarray(0, nl + 1));
-      const line = concat(carry, carrySize + nl + 1);
-      carry = [];
-      carrySize = 0;
-      pos = nl + 1;
-      const m = onLine(line);
-      if (m) yield m;
+      while (pos < chunk.length) {
+        const nl = chunk.indexOf(0x0a, pos);
+        if (nl < 0) break;
+        const m = onLine(chunk.subarray(pos, nl + 1));
+        pos = nl + 1;
+        if (m) yield m;
+      }
+      // Copy the tail: keeping a view would pin the whole chunk until the line ends.
+      if (pos < chunk.length) {
+        carry = [chunk.slice(pos)];
+        carrySize = chunk.length - pos;
+      }
     }
-    while (pos < chunk.length) {
-      const nl = chunk.indexOf(0x0a, pos);
-      if (nl < 0) break;
-      const m = onLine(chunk.subarray(pos, nl + 1));
-      pos = nl + 1;
-      if (m) yield m;
-    }
-    // Copy the tail: keeping a view would pin the whole chunk until the line ends.
-    if (pos < chunk.length) {
-      carry = [chunk.slice(pos)];
-      carrySize = chunk.length - pos;
-    }
+  } catch (err) {
+    throw sourceError(path, err);
   }
   if (carrySize > 0) {
     const m = onLine(concat(carry, carrySize));
@@ -581,7 +603,7 @@ async function readWhole(path: string): Promise<Uint8Array> {
  *
  * @param path - folder or file
  * @returns an async iterable of messages
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`)
  * @example
  * ```ts
  * for await (const m of readSource(process.argv[2]!)) console.log(m.id);
@@ -601,8 +623,23 @@ export async function* readSource(path: string): AsyncGenerator<SourceMessage> {
     case "mbox":
       yield* readMbox(path);
       return;
-    case "file":
-      yield { id: path, source: path, bytes: await readWhole(path) };
+    case "file": {
+      const bytes = await readWhole(path).catch((err: unknown) => {
+        throw sourceError(path, err);
+      });
+      yield { id: path, source: path, bytes };
+    }
   }
+}
+
+/** Whether a file system error says the file is not there (any more). */
+function gone(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === "ENOENT";
+}
+
+/** A source's failure to read as the one error class, with the file system's error as its cause. */
+function sourceError(path: string, err: unknown): PecError {
+  if (err instanceof PecError) return err;
+  return new PecError("ERR_SOURCE", `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
 }
 

@@ -11,6 +11,8 @@ import { SCENARIO_NAMES, createScenarioPki, runScenario } from "../../src/simula
 import { TransactionTracker, type Transaction } from "../../src/transactions/index.js";
 import { NOT_BEFORE, START } from "../simulator/helpers.js";
 import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
+import { withUnreadableFolder } from "../cli/scan-fixtures.js";
+import { PecError } from "../../src/errors.js";
 
 const enc = new TextEncoder();
 let dir: string;
@@ -194,6 +196,28 @@ describe("folder, Maildir and mbox", () => {
     }
     expect(got.map((m) => m.id)).toEqual([0, 1, 3, 4].map((i) => join(maildir, listed[i]!)));
     expect(got.map((m) => new TextDecoder().decode(m.bytes))).toEqual([0, 1, 3, 4].map(mail));
+  });
+
+  it.skipIf(process.platform !== "linux")("a folder: a file deleted while it is read is left out; one that cannot be read is ERR_SOURCE, with the cause", async () => {
+    const folder = join(dir, "changing");
+    await mkdir(folder, { recursive: true });
+    const mail = (n: number) => `Subject: ${n}\r\n\r\nbody\r\n`;
+    for (const n of [1, 2, 3]) await writeFile(join(folder, `${n}.eml`), mail(n));
+    const got: string[] = [];
+    for await (const m of readFolder(folder)) {
+      got.push(m.id);
+      if (got.length === 1) await unlink(join(folder, "2.eml"));
+    }
+    expect(got).toEqual([join(folder, "1.eml"), join(folder, "3.eml")]);
+    await withUnreadableFolder(folder, async () => {
+      const err = await collect(readFolder(folder)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(PecError);
+      expect(err).toMatchObject({ code: "ERR_SOURCE", cause: { code: "ENAMETOOLONG" } });
+      expect((err as PecError).message).toMatch(/^cannot read .*changing: ENAMETOOLONG/);
+    });
   });
 
   it("a folder file with a byte order mark or blank lines before its headers is a message, as readPec reads it", async () => {
