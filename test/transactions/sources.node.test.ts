@@ -264,6 +264,11 @@ describe("folder, Maildir and mbox", () => {
     const inMaildir = await collect(readMaildir(maildir));
     expect(inMaildir.map((m) => m.id)).toEqual(files.map((n) => (n.includes("\ufffd") ? join(maildir, n) : latin1Id(maildir, n))));
     expect(inMaildir.map((m) => new TextDecoder().decode(m.bytes))).toEqual(files.map((_, i) => mail(i)));
+
+    // An mbox under such a name, opened by the id a folder listing gives.
+    writeLatin1(folder, "Citt\xe0.mbox", `From MAILER-DAEMON Mon Mar 16 10:30:00 2026\n${mail(9)}`);
+    const box = await collect(readMbox(latin1Id(folder, "Citt\xe0.mbox")));
+    expect(box.map((m) => new TextDecoder().decode(m.bytes))).toEqual([mail(9)]);
   });
 
   it.skipIf(process.platform === "win32")("a symbolic link to a file is read as the file; links to folders, broken links and loops are not", async () => {
