@@ -162,7 +162,14 @@ export async function verifyPec(input: Uint8Array | ReadPec, options: VerifyPecO
     }
   }
   const first = res.signers[0];
-  const issues: PecVerificationIssue[] = res.issues.slice();
+  let issues: PecVerificationIssue[] = res.issues.slice();
+  // A PGP/MIME signature (RFC 3156) is well-formed mail, just not a PEC signature: say so
+  // rather than only that the bytes are no CMS.
+  if (sig.protocol !== undefined && /pgp/i.test(sig.protocol)) {
+    issues = issues.map((i) =>
+      i.code === "CMS_MALFORMED" ? { ...i, message: `the signature is OpenPGP (protocol ${sig.protocol}), not the CMS (S/MIME) signature of a PEC gestore: ${i.message}` } : i,
+    );
+  }
   if (canonicalized) {
     issues.push({ code: "LINE_ENDINGS_CANONICALIZED", severity: "warning", message: "the signature verifies only after bare LF line endings are turned into CRLF" });
   }

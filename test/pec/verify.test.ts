@@ -291,6 +291,34 @@ describe("verifyPec on built messages", () => {
     expect(later.validatedAt?.toISOString()).toBe("2040-01-01T00:00:00.000Z");
   });
 
+  it("a PGP/MIME signature is named as such, not only as bytes that are no CMS", async () => {
+    const pgp = [
+      "From: posta-certificata@pec.alfa.test",
+      "X-Ricevuta: accettazione",
+      "Subject: ACCETTAZIONE: Prova",
+      'Content-Type: multipart/signed; protocol="application/pgp-signature"; micalg=pgp-sha256; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "Ciao",
+      "--b",
+      "Content-Type: application/pgp-signature; name=signature.asc",
+      "",
+      "-----BEGIN PGP SIGNATURE-----",
+      "",
+      "iQEzBAEBCAAdFiEE",
+      "-----END PGP SIGNATURE-----",
+      "--b--",
+      "",
+    ].join("\r\n");
+    const res = await verifyPec(latin1Bytes(pgp), { trust });
+    expect(res.valid).toBe(false);
+    expect(res.issues).toHaveLength(1);
+    expect(res.issues[0]).toMatchObject({ code: "CMS_MALFORMED", severity: "error" });
+    expect(res.issues[0]!.message).toMatch(/^the signature is OpenPGP \(protocol application\/pgp-signature\), not the CMS \(S\/MIME\) signature of a PEC gestore: /);
+  });
+
   it("throws only for misuse", async () => {
     await expect(verifyPec(busta, { trust: {} as TrustStore })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
     await expect(verifyPec({} as never)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
