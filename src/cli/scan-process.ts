@@ -9,7 +9,7 @@ import { hash as oneShotHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { PecError } from "../errors.js";
 import { fsPath } from "../node/fs-names.js";
-import { looksLikeMessage, readMovedMaildirFile } from "../node/sources.js";
+import { looksLikeMessage, readMovedMaildirFile, storedMessage } from "../node/sources.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
@@ -248,7 +248,7 @@ function load(item: ScanItem, ctx: ProcessContext): ItemResult | Pending {
   let bytes: Uint8Array;
   if ("path" in item) {
     try {
-      bytes = item.maildir ? readMaildirFile(item.path) : readWhole(item.path);
+      bytes = storedMessage(item.maildir ? readMaildirFile(item.path) : readWhole(item.path));
     } catch (err) {
       return { kind: "record", hash: "", status: "unreadable", issues: [issueOf(err)] };
     }

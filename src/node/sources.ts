@@ -7,7 +7,9 @@
 import { type Dirent, createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, sep } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
+import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
 
 /** One message read from a source. */
@@ -35,6 +37,53 @@ const SKIP_EXTENSIONS = new Set([
 ]);
 
 const SNIFF_BYTES = 1024;
+
+/** Compressed formats that are recognised by their first bytes but not read (Node has no decoder for them). */
+const UNREAD_COMPRESSIONS: readonly [name: string, magic: readonly number[]][] = [
+  ["bzip2", [0x42, 0x5a, 0x68]], // "BZh", then the block size and the block magic
+  ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ["zstd", [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolean {
+  for (let i = 0; i < magic.length; i++) if (bytes[at + i] !== magic[i]) return false;
+  return true;
+}
+
+/**
+ * A message as a file stores it. Dovecot's zlib plugin, and administrators by hand (Maildir's
+ * `Z` flag), keep messages gzip-compressed: read as they are they are no message at all, and a
+ * scan would count them as not PEC. A gzip file is decompressed (at most
+ * {@link DEFAULT_MAX_SIZE}, as parseMime reads); anything else is returned as it is. Not part
+ * of the public API.
+ *
+ * @throws PecError `ERR_UNSUPPORTED` for bzip2, xz or zstd (Dovecot's other formats);
+ * `ERR_TOO_LARGE` past the size limit; `ERR_SOURCE` for damaged gzip data
+ * @internal
+ */
+export function storedMessage(bytes: Uint8Array): Uint8Array {
+  const b0 = bytes[0];
+  if (b0 === 0x1f && bytes[1] === 0x8b) {
+    try {
+      const out = gunzipSync(bytes, { maxOutputLength: DEFAULT_MAX_SIZE });
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new PecError("ERR_TOO_LARGE", `the gzip-compressed message is larger than ${DEFAULT_MAX_SIZE} bytes`, { limit: DEFAULT_MAX_SIZE });
+      }
+      throw new PecError("ERR_SOURCE", `the gzip-compressed message is damaged: ${(err as Error).message}`, {}, { cause: err });
+    }
+  }
+  if (b0 === 0x42 || b0 === 0xfd || b0 === 0x28) {
+    for (const [name, magic] of UNREAD_COMPRESSIONS) {
+      // "BZh" alone could begin a header name: bzip2 has a block size digit and the block magic after it.
+      if (startsWith(bytes, magic) && (name !== "bzip2" || (bytes[3]! >= 0x31 && bytes[3]! <= 0x39 && startsWith(bytes, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 4)))) {
+        throw new PecError("ERR_UNSUPPORTED", `the file is ${name}-compressed; decompress it first (or store it gzip-compressed)`);
+      }
+    }
+  }
+  return bytes;
+}
 
 function checkPath(path: unknown, what: string): asserts path is string {
   if (typeof path !== "string" || path === "") throw new PecError("ERR_INVALID_ARGUMENT", `${what} must be a non-empty path`);
@@ -361,7 +410,7 @@ export async function maildirFolders(dir: string): Promise<string[]> {
  *
  * @param dir - the folder
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed
  * @example
  * ```ts
  * import { readPec, TransactionTracker } from "postacert";
@@ -378,7 +427,7 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
       let bytes: Uint8Array;
       try {
         if (unsure && !(await sniff(path))) continue;
-        bytes = await readWhole(path);
+        bytes = storedMessage(await readWhole(path));
       } catch (err) {
         // Deleted since the listing: no longer in the folder.
         if (gone(err)) continue;
@@ -396,10 +445,11 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
  * written). Sub-folders (`.Sent` …) are separate Maildirs: pass them separately. A live
  * Maildir may change meanwhile: a message moved or renamed since the listing (a client marked
  * it seen) is read where it went, under the id it was listed with; one deleted is left out.
+ * A message stored gzip-compressed (Dovecot's zlib plugin, the `Z` flag) is read decompressed.
  *
  * @param dir - the Maildir (the folder holding `cur/`, `new/`, `tmp/`)
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed
  * @example
  * ```ts
  * for await (const m of readMaildir("/home/me/Maildir")) console.log(m.id, m.bytes.length);
@@ -421,6 +471,7 @@ export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
           return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
         });
       }
+      if (bytes) bytes = storedMessage(bytes);
     } catch (err) {
       throw sourceError(path, err);
     }
@@ -603,7 +654,7 @@ async function readWhole(path: string): Promise<Uint8Array> {
  *
  * @param path - folder or file
  * @returns an async iterable of messages
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed
  * @example
  * ```ts
  * for await (const m of readSource(process.argv[2]!)) console.log(m.id);
@@ -624,7 +675,7 @@ export async function* readSource(path: string): AsyncGenerator<SourceMessage> {
       yield* readMbox(path);
       return;
     case "file": {
-      const bytes = await readWhole(path).catch((err: unknown) => {
+      const bytes = await readWhole(path).then(storedMessage, (err: unknown) => {
         throw sourceError(path, err);
       });
       yield { id: path, source: path, bytes };

@@ -2,6 +2,7 @@
 // those of the messages processed one at a time, in the batch's order, whatever mix of
 // outcomes the batch holds and wherever a stage ends (a stage holds ≈ 4 MB of messages).
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +100,19 @@ describe("processItems in stages", () => {
     await writeFile(join(maildir, "cur/1700000005.M5P1.host:2,S"), messages[4]!.bytes);
     const plain = await processItems([{ id: "x", source: maildir, path: join(maildir, "new/1700000005.M5P1.host") }], ctx);
     expect(plain[0]).toMatchObject({ kind: "record", status: "unreadable", issues: [{ code: "ENOENT" }] });
+  });
+
+  it("reads a gzip-compressed Maildir message decompressed, and names a compression it cannot read", async () => {
+    const maildir = join(dir, "compressed");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    const gz = join(maildir, "cur/1700000001.M1P1.host:2,SZ");
+    const xz = join(maildir, "cur/1700000002.M2P1.host:2,SZ");
+    await writeFile(gz, gzipSync(corpus[0]!.bytes));
+    await writeFile(xz, Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3]));
+    const [a, b] = await processItems([gz, xz].map((path) => ({ id: path, source: maildir, path, maildir: true as const })), ctx);
+    // The same result, hash included, as the message stored uncompressed.
+    expect(a).toEqual((await processItems([{ id: "plain", source: maildir, bytes: corpus[0]!.bytes }], ctx))[0]);
+    expect(b).toMatchObject({ kind: "record", status: "unreadable", issues: [{ code: "ERR_UNSUPPORTED", message: "the file is xz-compressed; decompress it first (or store it gzip-compressed)" }] });
   });
 
   it("answers known hashes and lean results in their places", async () => {
