@@ -83,7 +83,8 @@ mailboxes - verifies every message on every core, groups the messages into trans
 Sources:
   <dir>              a folder (recursively) or a Maildir (a folder with cur/ and new/;
                      its Maildir++ folders, .Sent and the like, are sources of their own)
-  <file>             an mbox file (first line "From ...") or a single message
+  <file>             an mbox file (first line "From ...") or a single message, either
+                     of them also gzip-compressed
   imap://user@host[:port]/   imaps://user@host[:port]/
                      an IMAP account; the password comes from POSTACERT_IMAP_PASSWORD,
                      else it is asked on the terminal (never echoed, never printed)

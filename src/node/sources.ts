@@ -5,9 +5,10 @@
  * @module
  */
 import { type Dirent, createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
+import { pipeline } from "node:stream";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, sep } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
@@ -377,11 +378,30 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
+  const { head } = await headOf(path);
+  return fromAt(head, 0) ? "mbox" : "file";
+}
+
+/** How much of a file {@link headOf} reads: enough compressed bytes for the first line. */
+const HEAD_BYTES = 4096;
+
+/**
+ * The first bytes of a file, decompressed when it is gzip-compressed (as far as its first
+ * {@link HEAD_BYTES} go: an archived `.mbox.gz` is an mbox too).
+ */
+async function headOf(path: string): Promise<{ head: Uint8Array; gzip: boolean }> {
   const fh = await open(fsPath(path), "r");
   try {
-    const buf = new Uint8Array(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    return fromAt(buf.subarray(0, bytesRead), 0) ? "mbox" : "file";
+    const buf = new Uint8Array(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    const head = buf.subarray(0, bytesRead);
+    if (head[0] !== 0x1f || head[1] !== 0x8b) return { head, gzip: false };
+    try {
+      // Z_SYNC_FLUSH: what the truncated stream gives so far, not an "unexpected end" error.
+      return { head: gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }), gzip: true };
+    } catch {
+      return { head, gzip: false };
+    }
   } finally {
     await fh.close();
   }
@@ -502,10 +522,11 @@ function quotedFrom(line: Uint8Array): number {
 }
 
 /**
- * Streams an mbox file, one message at a time: a line starting with `From ` (at the start of a
- * line) begins a message; `>From `, `>>From `… lose one `>` (mboxrd, which also reads mboxo
- * correctly for the lines that matter); LF or CRLF line ends are kept as they are. The blank line
- * that separates two messages is removed; a message that did not end with a line break gets the
+ * Streams an mbox file (or an archived `.mbox.gz`, read through gunzip), one message at a
+ * time: a line starting with `From ` (at the start of a line) begins a message; `>From `,
+ * `>>From `… lose one `>` (mboxrd, which also reads mboxo correctly for the lines that
+ * matter); LF or CRLF line ends are kept as they are. The blank line that separates two
+ * messages is removed; a message that did not end with a line break gets the
  * one its writer had to add (mbox cannot tell). Memory holds one message plus one read chunk.
  *
  * @param path - the mbox file
@@ -558,7 +579,9 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
     return out;
   };
 
-  const stream = createReadStream(fsPath(path), { highWaterMark: hwm });
+  const raw = createReadStream(fsPath(path), { highWaterMark: hwm });
+  // An archived mbox.gz is read through gunzip; ids are then offsets in the mbox it holds.
+  const stream = (await headOf(path)).gzip ? pipeline(raw, createGunzip({ chunkSize: hwm }), () => undefined) : raw;
   // Only reading can fail in here (what the reader does with a message does not come back into
   // this generator).
   try {
@@ -650,7 +673,8 @@ async function readWhole(path: string): Promise<Uint8Array> {
 
 /**
  * Reads any local source: a Maildir (a folder with `cur/` or `new/`), a folder of messages,
- * an mbox (a file whose first line starts with `From `) or a single message file.
+ * an mbox (a file whose first line starts with `From `, also gzip-compressed) or a single
+ * message file (also gzip-compressed).
  *
  * @param path - folder or file
  * @returns an async iterable of messages

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOVECOT_PACKAGES, findDovecot, startDovecot, type DovecotServer } from "../../sandbox/src/dovecot.js";
 import { main } from "../../src/cli/main.js";
@@ -35,6 +36,7 @@ let corpus: CorpusMessage[];
 let sim: CorpusMessage[];
 let folder: string;
 let mbox: string;
+let mboxGz: string;
 let maildir: string;
 let hostileDir: string;
 const HOSTILE = `=HYPERLINK("http://evil"), <img src=x onerror=alert(1)> & "quotes"`;
@@ -57,6 +59,8 @@ beforeAll(async () => {
   maildir = join(dir, "Maildir");
   await writeFolder(folder, corpus);
   await writeMbox(mbox, corpus);
+  mboxGz = join(dir, "archive.mbox.gz");
+  await writeFile(mboxGz, gzipSync(await readFile(mbox)));
   await writeMaildir(maildir, corpus);
   hostileDir = join(dir, "hostile");
   await writeFolder(hostileDir, [...sim, ...(await hostileMessages(pki, HOSTILE))]);
@@ -87,6 +91,7 @@ describe("sources give the same results", () => {
 
   it.each([
     ["mbox", () => mbox],
+    ["mbox.gz", () => mboxGz],
     ["Maildir", () => maildir],
   ])("%s: same lines (but id/source) and same summary", async (_name, src) => {
     const r = await scan(["--trust", ca, "--json", src()]);

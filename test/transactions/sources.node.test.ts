@@ -168,6 +168,14 @@ describe("folder, Maildir and mbox", () => {
     expect(sorted(fromFolder)).toEqual(expected);
     expect(sorted(await collect(readMaildir(maildir)))).toEqual(expected);
     expect(sorted(await collect(readMbox(mboxPath)))).toEqual(expected);
+    // Archived as mbox.gz: streamed through gunzip, in chunks smaller than a message.
+    const gz = join(dir, "all.mbox.gz");
+    await writeFile(gz, gzipSync(mbox(flows, "\r\n")));
+    expect(sorted(await collect(readMbox(gz, { highWaterMark: 1024 })))).toEqual(expected);
+    expect(sorted(await collect(readSource(gz)))).toEqual(expected);
+    const cut = join(dir, "cut.mbox.gz");
+    await writeFile(cut, gzipSync(mbox(flows, "\r\n")).subarray(0, 5000));
+    await expect(collect(readMbox(cut))).rejects.toMatchObject({ code: "ERR_SOURCE", cause: { code: "Z_BUF_ERROR" } });
     expect(sorted(await collect(readSource(maildir)))).toEqual(expected);
     expect(sorted(await collect(readSource(mboxPath)))).toEqual(expected);
     expect(sorted(await collect(readSource(folder)))).toEqual(expected);
