@@ -23,7 +23,12 @@ export async function main(args: string[] = []): Promise<number> {
   let failed = 0;
   // #region scan
   const tracker = new TransactionTracker();
-  for await (const m of readSource(source)) {
+  // A file that cannot be read is named and counted, and the reading goes on.
+  const onError = (e: Error, path: string): void => {
+    failed++;
+    console.error(`${path}: ${e.message}`);
+  };
+  for await (const m of readSource(source, { onError })) {
     const pec = readPec(m.bytes);
     if (pec.type === "not-pec") continue;
     const v = await verifyPec(pec, { trust, crypto: nodeCrypto() });
@@ -34,7 +39,7 @@ export async function main(args: string[] = []): Promise<number> {
   for (const t of tracker.transactions()) {
     console.log(`${t.outcome}  ${t.subject ?? ""}  ${t.recipients.map((r) => `${r.address}=${r.state}`).join(" ")}`);
   }
-  console.log(`${tracker.transactions().length} transactions, ${tracker.overdue(new Date()).length} overdue, ${failed} failed verification`);
+  console.log(`${tracker.transactions().length} transactions, ${tracker.overdue(new Date()).length} overdue, ${failed} unreadable or not verified`);
   return failed === 0 ? 0 : 1;
 }
 

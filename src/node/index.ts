@@ -14,5 +14,5 @@
 export { systemTrust, systemTrustStore } from "./system-trust.js";
 export { nodeCrypto } from "./fast-crypto.js";
 export { readFolder, readMaildir, readMbox, readSource } from "./sources.js";
-export type { MboxOptions, SourceMessage } from "./sources.js";
+export type { MboxOptions, SourceMessage, SourceOptions } from "./sources.js";
 export { readImap, type ImapOptions } from "./imap.js";

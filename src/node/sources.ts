@@ -429,8 +429,9 @@ export async function maildirFolders(dir: string): Promise<string[]> {
  * symbolic link to a file is read as the file; links to folders are not followed.
  *
  * @param dir - the folder
+ * @param options - `onError` to leave out, and be told about, files that cannot be read
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed, unless `options.onError` takes these
  * @example
  * ```ts
  * import { readPec, TransactionTracker } from "postacert";
@@ -439,11 +440,13 @@ export async function maildirFolders(dir: string): Promise<string[]> {
  * for await (const m of readFolder("archive/")) tracker.add(readPec(m.bytes), m);
  * ```
  */
-export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
+export async function* readFolder(dir: string, options: SourceOptions = {}): AsyncGenerator<SourceMessage> {
   checkPath(dir, "dir");
+  const { onError } = checkSourceOptions(options);
   if (!(await isDirectory(dir))) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a folder`);
+  const skipFolder = onError && ((path: string, err: Error) => onError(sourceError(path, err), path));
   try {
-    for await (const { path, sniff: unsure } of folderFiles(dir)) {
+    for await (const { path, sniff: unsure } of folderFiles(dir, skipFolder)) {
       let bytes: Uint8Array;
       try {
         if (unsure && !(await sniff(path))) continue;
@@ -451,12 +454,14 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
       } catch (err) {
         // Deleted since the listing: no longer in the folder.
         if (gone(err)) continue;
-        throw sourceError(path, err);
+        failed(onError, path, err);
+        continue;
       }
       yield { id: path, source: dir, bytes };
     }
   } catch (err) {
-    throw sourceError(dir, err);
+    // With onError, the walk's failures went to it: this is the caller's own error.
+    throw onError ? err : sourceError(dir, err);
   }
 }
 
@@ -468,15 +473,17 @@ export async function* readFolder(dir: string): AsyncGenerator<SourceMessage> {
  * A message stored gzip-compressed (Dovecot's zlib plugin, the `Z` flag) is read decompressed.
  *
  * @param dir - the Maildir (the folder holding `cur/`, `new/`, `tmp/`)
+ * @param options - `onError` to leave out, and be told about, files that cannot be read
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed, unless `options.onError` takes these
  * @example
  * ```ts
  * for await (const m of readMaildir("/home/me/Maildir")) console.log(m.id, m.bytes.length);
  * ```
  */
-export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
+export async function* readMaildir(dir: string, options: SourceOptions = {}): AsyncGenerator<SourceMessage> {
   checkPath(dir, "dir");
+  const { onError } = checkSourceOptions(options);
   if ((await sourceKind(dir)) !== "maildir") throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a Maildir (no cur/ or new/)`);
   for await (const path of maildirFiles(dir)) {
     let bytes: Uint8Array | undefined;
@@ -493,14 +500,31 @@ export async function* readMaildir(dir: string): AsyncGenerator<SourceMessage> {
       }
       if (bytes) bytes = storedMessage(bytes);
     } catch (err) {
-      throw sourceError(path, err);
+      failed(onError, path, err);
+      continue;
     }
     if (bytes) yield { id: path, source: dir, bytes };
   }
 }
 
-/** Options of {@link readMbox}. */
-export interface MboxOptions {
+/** Options of {@link readFolder}, {@link readMaildir}, {@link readMbox} and {@link readSource}. */
+export interface SourceOptions {
+  /**
+   * Called with a message file (or a folder) that cannot be read: permissions, a damaged gzip
+   * file, a compression postacert does not read. It is left out and the reading goes on (an
+   * mbox whose reading fails ends there: what follows cannot be found). Without it, the first
+   * such failure ends the iteration with its error. A source that does not exist, or is not
+   * what the reader expects, is thrown in either case.
+   *
+   * @param error - PecError `ERR_SOURCE` (the file system's or zlib's error is its `cause`),
+   * `ERR_UNSUPPORTED` or `ERR_TOO_LARGE`
+   * @param path - the file or folder that was left out
+   */
+  onError?: (error: PecError, path: string) => void;
+}
+
+/** Options of {@link readMbox} (and {@link readSource}, which passes them on). */
+export interface MboxOptions extends SourceOptions {
   /** Read-stream chunk size in bytes (default 256 KiB). */
   highWaterMark?: number;
 }
@@ -530,9 +554,9 @@ function quotedFrom(line: Uint8Array): number {
  * one its writer had to add (mbox cannot tell). Memory holds one message plus one read chunk.
  *
  * @param path - the mbox file
- * @param options - read chunk size
+ * @param options - read chunk size; `onError` to be told of a read failure instead of an error thrown
  * @returns an async iterable of messages (`id` is `path#offset`, the byte offset of the `From ` line)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` when a file cannot be read (the file system's error is its `cause`)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` when the file cannot be read (the file system's or zlib's error is its `cause`), unless `options.onError` takes it
  * @example
  * ```ts
  * for await (const m of readMbox("archive.mbox")) console.log(m.id);
@@ -540,6 +564,7 @@ function quotedFrom(line: Uint8Array): number {
  */
 export async function* readMbox(path: string, options: MboxOptions = {}): AsyncGenerator<SourceMessage> {
   checkPath(path, "path");
+  const { onError } = checkSourceOptions(options);
   const hwm = options.highWaterMark ?? 256 * 1024;
   if (!Number.isInteger(hwm) || hwm < 16) throw new PecError("ERR_INVALID_ARGUMENT", "highWaterMark must be an integer ≥ 16");
   const st = await stat(fsPath(path)).catch(() => undefined);
@@ -617,7 +642,9 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
       }
     }
   } catch (err) {
-    throw sourceError(path, err);
+    // The partial message before the failure is left out with the rest.
+    failed(onError, path, err);
+    return;
   }
   if (carrySize > 0) {
     const m = onLine(concat(carry, carrySize));
@@ -677,34 +704,53 @@ async function readWhole(path: string): Promise<Uint8Array> {
  * message file (also gzip-compressed).
  *
  * @param path - folder or file
+ * @param options - `onError` to leave out, and be told about, files that cannot be read; the mbox read chunk size
  * @returns an async iterable of messages
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed, unless `options.onError` takes these
  * @example
  * ```ts
  * for await (const m of readSource(process.argv[2]!)) console.log(m.id);
  * ```
  */
-export async function* readSource(path: string): AsyncGenerator<SourceMessage> {
+export async function* readSource(path: string, options: MboxOptions = {}): AsyncGenerator<SourceMessage> {
   checkPath(path, "path");
+  const { onError } = checkSourceOptions(options);
   switch (await sourceKind(path)) {
     case undefined:
       throw new PecError("ERR_INVALID_ARGUMENT", `${path} does not exist`);
     case "maildir":
-      yield* readMaildir(path);
+      yield* readMaildir(path, options);
       return;
     case "folder":
-      yield* readFolder(path);
+      yield* readFolder(path, options);
       return;
     case "mbox":
-      yield* readMbox(path);
+      yield* readMbox(path, options);
       return;
     case "file": {
-      const bytes = await readWhole(path).then(storedMessage, (err: unknown) => {
-        throw sourceError(path, err);
-      });
+      let bytes: Uint8Array;
+      try {
+        bytes = storedMessage(await readWhole(path));
+      } catch (err) {
+        failed(onError, path, err);
+        return;
+      }
       yield { id: path, source: path, bytes };
     }
   }
+}
+
+function checkSourceOptions(options: SourceOptions): SourceOptions {
+  if (typeof options !== "object" || options === null) throw new PecError("ERR_INVALID_ARGUMENT", `options must be an object, got ${options === null ? "null" : typeof options}`);
+  if (options.onError !== undefined && typeof options.onError !== "function") throw new PecError("ERR_INVALID_ARGUMENT", `onError must be a function, got ${typeof options.onError}`);
+  return options;
+}
+
+/** A message file that cannot be read: passed to `onError` and left out, or thrown without it. */
+function failed(onError: SourceOptions["onError"], path: string, err: unknown): void {
+  const error = sourceError(path, err);
+  if (!onError) throw error;
+  onError(error, path);
 }
 
 /** Whether a file system error says the file is not there (any more). */

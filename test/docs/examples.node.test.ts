@@ -131,9 +131,25 @@ describe("examples/scan-archive.ts", () => {
     const { main } = await import("../../examples/scan-archive.js");
     const { result, lines } = await capture(() => main([join(dir, "flows"), "--trust", ldif]));
     expect(result, lines.join("\n")).toBe(0);
-    expect(lines.at(-1)).toBe("2 transactions, 0 overdue, 0 failed verification");
+    expect(lines.at(-1)).toBe("2 transactions, 0 overdue, 0 unreadable or not verified");
     expect(lines.filter((l) => l.startsWith("consegnato "))).toHaveLength(2);
     expect(await capture(() => main([join(dir, "flows")]))).toMatchObject({ result: 2 });
+  });
+
+  it("names a file it cannot read, counts it, and reads the rest", async () => {
+    const { main } = await import("../../examples/scan-archive.js");
+    const xz = join(dir, "flows", "zz-archived.eml");
+    writeFileSync(xz, Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]));
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const { result, lines } = await capture(() => main([join(dir, "flows"), "--trust", ldif]));
+      expect(result).toBe(1);
+      expect(lines.at(-1)).toBe("2 transactions, 0 overdue, 1 unreadable or not verified");
+      expect(errors.mock.calls).toEqual([[`${xz}: the file is xz-compressed; decompress it first (or store it gzip-compressed)`]]);
+    } finally {
+      errors.mockRestore();
+      rmSync(xz);
+    }
   });
 });
 

@@ -254,6 +254,81 @@ describe("folder, Maildir and mbox", () => {
     expect(await collect(readMaildir(maildir))).toHaveLength(4);
   });
 
+  it("onError: a file that cannot be read is named and left out, and the reading goes on", async () => {
+    const mail = (n: number) => `Subject: ${n}\r\n\r\nbody ${n}\r\n`;
+    const xz = Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]);
+    const damaged = gzipSync(mail(9)).subarray(0, 12);
+    const run = async (it: (onError: (e: PecError, path: string) => void) => AsyncIterable<SourceMessage>) => {
+      const errors: [string, string][] = [];
+      const texts: string[] = [];
+      for await (const m of it((e, path) => errors.push([e.code, path]))) texts.push(new TextDecoder().decode(m.bytes));
+      return { texts, errors };
+    };
+
+    const folder = join(dir, "onerror-folder");
+    await mkdir(join(folder, "sub"), { recursive: true });
+    await writeFile(join(folder, "1.eml"), mail(1));
+    await writeFile(join(folder, "2.eml"), damaged);
+    await writeFile(join(folder, "3.eml"), xz);
+    await writeFile(join(folder, "sub/4.eml"), mail(4));
+    expect(await run((onError) => readFolder(folder, { onError }))).toEqual({
+      texts: [mail(1), mail(4)],
+      errors: [
+        ["ERR_SOURCE", join(folder, "2.eml")],
+        ["ERR_UNSUPPORTED", join(folder, "3.eml")],
+      ],
+    });
+    // readSource passes it on; without it, the first failure ends the reading.
+    expect((await run((onError) => readSource(folder, { onError }))).errors).toHaveLength(2);
+    await expect(collect(readFolder(folder))).rejects.toMatchObject({ code: "ERR_SOURCE" });
+    expect(await run((onError) => readSource(join(folder, "3.eml"), { onError }))).toEqual({ texts: [], errors: [["ERR_UNSUPPORTED", join(folder, "3.eml")]] });
+
+    const maildir = join(dir, "onerror-Maildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    await writeFile(join(maildir, "cur/1.M1.host:2,SZ"), damaged);
+    await writeFile(join(maildir, "cur/2.M2.host:2,S"), mail(2));
+    await writeFile(join(maildir, "new/3.M3.host"), xz);
+    expect(await run((onError) => readMaildir(maildir, { onError }))).toEqual({
+      texts: [mail(2)],
+      errors: [
+        ["ERR_SOURCE", join(maildir, "cur/1.M1.host:2,SZ")],
+        ["ERR_UNSUPPORTED", join(maildir, "new/3.M3.host")],
+      ],
+    });
+
+    // An mbox.gz cut short: the messages before the damage, then one report, and the end.
+    const cut = join(dir, "onerror.mbox.gz");
+    const whole = gzipSync(mbox(flows, "\r\n"));
+    await writeFile(cut, whole.subarray(0, whole.length >> 1));
+    const fromCut = await run((onError) => readMbox(cut, { onError, highWaterMark: 1024 }));
+    expect(fromCut.errors).toEqual([["ERR_SOURCE", cut]]);
+    expect(fromCut.texts.length).toBeGreaterThan(0);
+    expect(fromCut.texts.length).toBeLessThan(flows.length);
+    fromCut.texts.forEach((t, i) => expect(t).toBe(new TextDecoder().decode(flows[i])));
+
+    // A folder that cannot be listed is one report; the caller's own error is not rewrapped.
+    await withUnreadableFolder(folder, async () => {
+      const r = await run((onError) => readFolder(folder, { onError }));
+      expect(r.texts).toEqual([mail(1), mail(4)]);
+      expect(r.errors.map(([code]) => code)).toEqual(["ERR_SOURCE", "ERR_UNSUPPORTED", "ERR_SOURCE"]);
+      expect(r.errors[2]![1].startsWith(join(folder, "d"))).toBe(true);
+    });
+    const mine = new Error("stop here");
+    await expect(
+      collect(
+        readFolder(folder, {
+          onError: () => {
+            throw mine;
+          },
+        }),
+      ),
+    ).rejects.toBe(mine);
+    for (const bad of [null, 3, { onError: "log" }]) {
+      // @ts-expect-error misuse on purpose
+      await expect(collect(readSource(folder, bad))).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    }
+  });
+
   it("a folder file with a byte order mark or blank lines before its headers is a message, as readPec reads it", async () => {
     const folder = join(dir, "prefixed");
     await mkdir(folder, { recursive: true });
