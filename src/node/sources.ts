@@ -191,10 +191,20 @@ export interface MaildirListing {
  * @internal
  */
 export async function listMaildir(dir: string, found?: () => void): Promise<MaildirListing> {
-  // new/ first: a message moved to cur/ between the two listings is then in both (read twice,
-  // which correlation takes as a duplicate), never in neither.
-  const fresh = await sortedNames(join(dir, "new"), found);
-  return { cur: await sortedNames(join(dir, "cur"), found), new: fresh };
+  // new/ first: a message moved to cur/ between the two listings is then in both, never in
+  // neither; it is kept where it went, under its unique name, so it is read once.
+  let fresh = await sortedNames(join(dir, "new"), found);
+  const cur = await sortedNames(join(dir, "cur"), found);
+  if (fresh.length > 0 && cur.length > 0) {
+    const inNew = new Set(fresh.map(uniqueOf));
+    const moved = new Set<string>();
+    for (const name of cur) {
+      const unique = uniqueOf(name);
+      if (inNew.has(unique)) moved.add(unique);
+    }
+    if (moved.size > 0) fresh = fresh.filter((name) => !moved.has(uniqueOf(name)));
+  }
+  return { cur, new: fresh };
 }
 
 /**

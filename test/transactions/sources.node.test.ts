@@ -1,7 +1,7 @@
 // Node sources: folder, mbox (streamed, mboxrd escaping, CRLF/LF, bounded memory) and Maildir
 // give the same messages and the same transactions.
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { NOT_BEFORE, START } from "../simulator/helpers.js";
 import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
 import { withUnreadableFolder } from "../cli/scan-fixtures.js";
 import { PecError } from "../../src/errors.js";
+import { listMaildir, maildirFiles } from "../../src/node/sources.js";
 
 const enc = new TextEncoder();
 let dir: string;
@@ -205,6 +206,23 @@ describe("folder, Maildir and mbox", () => {
     }
     expect(got.map((m) => m.id)).toEqual([0, 1, 3, 4].map((i) => join(maildir, listed[i]!)));
     expect(got.map((m) => new TextDecoder().decode(m.bytes))).toEqual([0, 1, 3, 4].map(mail));
+  });
+
+  it("a live Maildir: a message moved from new/ to cur/ between the two listings is listed once, where it went", async () => {
+    const maildir = join(dir, "RacyMaildir");
+    for (const d of ["cur", "new", "tmp"]) await mkdir(join(maildir, d), { recursive: true });
+    for (const n of ["cur/1.M1.host:2,S", "new/2.M2.host", "new/3.M3.host"]) await writeFile(join(maildir, n), `Subject: ${n}\r\n\r\nbody\r\n`);
+    let moved = false;
+    // new/ is listed first: once it is, a client opens message 2.
+    const listing = await listMaildir(maildir, () => {
+      if (moved) return;
+      moved = true;
+      renameSync(join(maildir, "new/2.M2.host"), join(maildir, "cur/2.M2.host:2,S"));
+    });
+    expect(listing).toEqual({ cur: ["1.M1.host:2,S", "2.M2.host:2,S"], new: ["3.M3.host"] });
+    const files: string[] = [];
+    for await (const f of maildirFiles(maildir, listing)) files.push(f);
+    expect(files).toEqual(["cur/1.M1.host:2,S", "cur/2.M2.host:2,S", "new/3.M3.host"].map((n) => join(maildir, n)));
   });
 
   it.skipIf(process.platform !== "linux")("a folder: a file deleted while it is read is left out; one that cannot be read is ERR_SOURCE, with the cause", async () => {
