@@ -14,7 +14,7 @@
 import { digest, DIGEST_SIZE, type CryptoLike } from "./digest.js";
 import { DIGEST_OID, type DigestName } from "./oids.js";
 import { encodeTlv } from "./ber.js";
-import { equalBytes } from "../util/bytes.js";
+import { concatBytes, equalBytes } from "../util/bytes.js";
 
 function os2ip(b: Uint8Array): bigint {
   let hex = "";
@@ -66,19 +66,10 @@ function digestInfo(hash: DigestName, h: Uint8Array, withNull: boolean): Uint8Ar
     arcs.push(...tmp);
   }
   const algParts = [encodeTlv(0x06, new Uint8Array(arcs)), ...(withNull ? [new Uint8Array([5, 0])] : [])];
-  const alg = encodeTlv(0x30, concat(algParts));
-  return encodeTlv(0x30, concat([alg, encodeTlv(0x04, h)]));
+  const alg = encodeTlv(0x30, concatBytes(algParts));
+  return encodeTlv(0x30, concatBytes([alg, encodeTlv(0x04, h)]));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** RSASSA-PKCS1-v1_5 verification of a message digest (RFC 8017 §8.2.2). */
 export function rsaPkcs1Verify(n: Uint8Array, e: Uint8Array, hash: DigestName, h: Uint8Array, sig: Uint8Array): boolean {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { composeMessage } from "../../src/pec/build/index.js";
 import { readPec } from "../../src/pec/read.js";
 import type { PecIssue } from "../../src/pec/types.js";
-import { equalBytes, latin1, latin1Bytes } from "../../src/util/bytes.js";
+import { concatBytes, equalBytes, latin1, latin1Bytes } from "../../src/util/bytes.js";
 
 /** Header text composeMessage takes (no CR, LF or NUL). */
 const line = fc.string({ maxLength: 60 }).filter((s) => !/[\r\n\0]/.test(s));
@@ -26,15 +26,6 @@ const message = fc.record({ subject: line, text: body, attach: fc.option(fc.uint
 );
 const prefix = fc.record({ bom: fc.boolean(), blank: fc.array(fc.constantFrom("\r\n", "\n"), { maxLength: 3 }) }).filter((p) => p.bom || p.blank.length > 0);
 
-const join = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const codes = (issues: readonly PecIssue[]): string[] => issues.map((i) => i.code);
 
 describe("readPec undoes what storage did", () => {
@@ -42,7 +33,7 @@ describe("readPec undoes what storage did", () => {
     fc.assert(
       fc.property(message, prefix, (m, p) => {
         const head = latin1Bytes((p.bom ? "\xef\xbb\xbf" : "") + p.blank.join(""));
-        const pec = readPec(join(head, m));
+        const pec = readPec(concatBytes([head, m]));
         expect(equalBytes(pec.root.raw(), m)).toBe(true);
         expect(codes(pec.issues)).toEqual(["LEADING_BYTES_SKIPPED", ...codes(readPec(m).issues)]);
         expect(pec.issues[0]!.message).toContain(`(${head.length} bytes)`);
@@ -56,7 +47,7 @@ describe("readPec undoes what storage did", () => {
       fc.property(message, fc.option(prefix, { nil: undefined }), (m, p) => {
         const doubled = latin1Bytes(latin1(m).replace(/\r\n/g, "\r\r\n"));
         const head = latin1Bytes(p ? (p.bom ? "\xef\xbb\xbf" : "") + p.blank.join("") : "");
-        const pec = readPec(join(head, doubled));
+        const pec = readPec(concatBytes([head, doubled]));
         expect(equalBytes(pec.root.raw(), m)).toBe(true);
         const repairs = [...(p ? ["LEADING_BYTES_SKIPPED"] : []), "LINE_ENDINGS_REPAIRED"];
         expect(codes(pec.issues)).toEqual([...repairs, ...codes(readPec(m).issues)]);
