@@ -11,6 +11,7 @@ import { basename, dirname, extname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
+import { leadingBytes, startsWithField } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
 
 /** One message read from a source. */
@@ -99,20 +100,9 @@ function checkPath(path: unknown, what: string): asserts path is string {
  * @internal
  */
 export function looksLikeMessage(head: Uint8Array): boolean {
-  const n = Math.min(head.length, SNIFF_BYTES);
   // A UTF-8 BOM and blank lines may come first, as readPec allows.
-  let start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  for (;;) {
-    if (head[start] === 0x0a) start += 1;
-    else if (head[start] === 0x0d && head[start + 1] === 0x0a) start += 2;
-    else break;
-  }
-  for (let i = start; i < n; i++) {
-    const c = head[i]!;
-    if (c === 0x3a) return i > start;
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return false;
+  const start = leadingBytes(head).length;
+  return start < SNIFF_BYTES && startsWithField(head.subarray(0, SNIFF_BYTES), start, SNIFF_BYTES);
 }
 
 async function sniff(path: string): Promise<boolean> {

@@ -28,6 +28,7 @@ import type {
   ReadPec,
 } from "./types.js";
 import { got } from "../util/got.js";
+import { leadingBytes, startsWithField } from "../util/message-start.js";
 
 /** Options of {@link readPec}. */
 export interface ReadPecOptions extends ParseMimeOptions {
@@ -167,44 +168,21 @@ function undoubleCr(bytes: Uint8Array): { bytes: Uint8Array; count: number } {
   return { bytes: out.subarray(0, o), count };
 }
 
-const BOM = [0xef, 0xbb, 0xbf] as const;
-
 /**
- * What a file may carry before a message's first header line without being part of it: a
- * UTF-8 byte order mark (Windows editors write one) and blank lines (some exports begin
- * with one). Read as they are, a BOM hides the first header line's name and a blank line
- * leaves the message without any header, so a PEC becomes unreadable. Skipped only when
+ * What a file may carry before a message's first header line without being part of it (see
+ * {@link leadingBytes}). Read as they are, a BOM hides the first header line's name and a blank
+ * line leaves the message without any header, so a PEC becomes unreadable. Skipped only when
  * a header line (`Name:`) follows: otherwise the bytes are left for parseMime to read as
  * they are.
  */
 function strayPrefix(bytes: Uint8Array): { length: number; what: string } | undefined {
   const b0 = bytes[0];
-  if (b0 !== BOM[0] && b0 !== 0x0a && b0 !== 0x0d) return undefined;
-  let i = 0;
-  const bom = bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
-  if (bom) i = 3;
-  let blank = 0;
-  for (;;) {
-    if (bytes[i] === 0x0a) i += 1;
-    else if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) i += 2;
-    else break;
-    blank++;
-  }
-  if (i === 0 || !startsWithField(bytes, i)) return undefined;
+  if (b0 !== 0xef && b0 !== 0x0a && b0 !== 0x0d) return undefined;
+  const { length, bom, blank } = leadingBytes(bytes);
+  if (length === 0 || !startsWithField(bytes, length)) return undefined;
   const lines = blank === 1 ? "a blank line" : `${blank} blank lines`;
   const what = bom && blank > 0 ? `a UTF-8 byte order mark and ${lines}` : bom ? "a UTF-8 byte order mark" : lines;
-  return { length: i, what };
-}
-
-/** Whether a header field (`Name:`, printable ASCII name) begins at `i`. */
-function startsWithField(bytes: Uint8Array, i: number): boolean {
-  const start = i;
-  for (; i < bytes.length && i - start < 80; i++) {
-    const b = bytes[i]!;
-    if (b === 0x3a) return i > start;
-    if (b <= 0x20 || b >= 0x7f) return false;
-  }
-  return false;
+  return { length, what };
 }
 
 function readFrom(root: MimeEntity, options: ReadPecOptions, nesting: number): ReadPec {

@@ -46,7 +46,8 @@ describe("readPec undoes what storage did", () => {
     fc.assert(
       fc.property(message, fc.option(prefix, { nil: undefined }), (m, p) => {
         const doubled = latin1Bytes(latin1(m).replace(/\r\n/g, "\r\r\n"));
-        const head = latin1Bytes(p ? (p.bom ? "\xef\xbb\xbf" : "") + p.blank.join("") : "");
+        // The whole file was converted: its blank CRLF lines before the headers too.
+        const head = latin1Bytes(p ? (p.bom ? "\xef\xbb\xbf" : "") + p.blank.join("").replace(/\r\n/g, "\r\r\n") : "");
         const pec = readPec(concatBytes([head, doubled]));
         expect(equalBytes(pec.root.raw(), m)).toBe(true);
         const repairs = [...(p ? ["LEADING_BYTES_SKIPPED"] : []), "LINE_ENDINGS_REPAIRED"];

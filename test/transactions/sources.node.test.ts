@@ -354,7 +354,11 @@ describe("folder, Maildir and mbox", () => {
     await writeFile(join(folder, "a.txt"), "\ufeff" + mail);
     await writeFile(join(folder, "b.txt"), "\r\n\n" + mail);
     await writeFile(join(folder, "c.txt"), "\ufeff\r\nnot a header line\r\n");
-    expect((await collect(readFolder(folder))).map((m) => m.id)).toEqual([join(folder, "a.txt"), join(folder, "b.txt")]);
+    await writeFile(join(folder, "d.txt"), ("\r\n" + mail).replace(/\r\n/g, "\r\r\n")); // converted twice
+    await writeFile(join(folder, "e.txt"), "\r\n" + "X".repeat(1100) + ": a name longer than what is sniffed\r\n");
+    const read = await collect(readFolder(folder));
+    expect(read.map((m) => m.id)).toEqual(["a.txt", "b.txt", "d.txt"].map((n) => join(folder, n)));
+    for (const m of read) expect(readPec(m.bytes).subject).toBe("x");
   });
 
   it("a Maildir folder longer than one turn of its listing: every file, cur/ then new/, in name order", async () => {
