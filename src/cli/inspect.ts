@@ -8,6 +8,7 @@ import { pecToJson } from "../pec/json.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { verifyPec } from "../pec/verify.js";
+import { claimedSigner } from "../smime/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
 import { type Io, UsageError, gatherInputs, notAMessage, paint, printable } from "./io.js";
@@ -147,6 +148,10 @@ function describe(name: string, pec: ReadPec, io: Io, v?: PecVerification, crlsG
       const open = below.filter((_, i) => !signer.revocationChecked[i]).map((c) => `"${p(c.subject)}"`);
       lines.push(open.length === 0 ? "  revocation: checked against a CRL" : `  revocation: ${paint(io, "yellow", "not checked")} for ${open.join(", ")} (no current and complete CRL of its issuer)`);
     }
+  } else if (pec.signature) {
+    // inspect does no cryptography: what the signature names, said to be unchecked.
+    const c = claimedSigner(pec.signature.cms);
+    lines.push(`  signature: present, not checked (use verify)${c.signer ? `; names ${p(c.signer)}` : ""}${c.signedAt ? `; signingTime ${fmtDate(c.signedAt)}` : ""}${c.digestAlgorithm ? `; ${p(c.digestAlgorithm)}` : ""}`);
   }
   if (pec.type !== "not-pec") {
     const d = pec.daticert;

@@ -7,6 +7,7 @@
 import type { DestinatarioTipo } from "../daticert/index.js";
 import type { PecType } from "./constants.js";
 import type { ReadPec } from "./types.js";
+import { claimedSigner } from "../smime/verify.js";
 
 /** JSON of a daticert.xml, with design.md's camelCase names. */
 export interface DaticertJson {
@@ -66,9 +67,12 @@ export interface SignatureJson {
    * without CRLs; see `PathValidation.revocationChecked`).
    */
   revocationChecked?: boolean[];
-  /** The signer's subject distinguished name, `null` before verification. */
+  /**
+   * The signer's subject distinguished name, `null` when unknown. Without verification
+   * (inspect) it is the certificate the signature names, not checked.
+   */
   signer: string | null;
-  /** The CMS signingTime as ISO 8601, `null` when unknown. */
+  /** The CMS signingTime as ISO 8601, `null` when unknown (without verification: as written, not checked). */
   signedAt: string | null;
   /** The digest algorithm, e.g. `SHA-256`, `null` when unknown. */
   digestAlgorithm: string | null;
@@ -168,7 +172,8 @@ export interface SignatureFacts {
 
 /**
  * Turns a read message (and, when given, its verification) into the stable JSON shape.
- * Without `verification` the `signature` object has no `valid`/`trusted` (inspect).
+ * Without `verification` the `signature` object has no `valid`/`trusted`, and its `signer`,
+ * `signedAt` and `digestAlgorithm` are what the signature names, not checked (inspect).
  *
  * @example
  * ```ts
@@ -178,13 +183,16 @@ export interface SignatureFacts {
 export function pecToJson(pec: ReadPec, options: { file?: string; verification?: SignatureFacts } = {}): PecJson {
   const d = pec.daticert;
   const v = options.verification;
+  // design.md: inspect prints the verify object without valid/trusted, so what the
+  // signature names is read from it, without cryptography.
+  const facts = v ?? (pec.signature ? claimedSigner(pec.signature.cms) : undefined);
   const signature: SignatureJson = {
     present: pec.signature !== undefined,
     ...(v && { valid: v.valid, trusted: v.trusted }),
     ...(v && { revocationChecked: [...(v.cms?.signers[0]?.revocationChecked ?? [])] }),
-    signer: v?.signer ?? null,
-    signedAt: v?.signedAt?.toISOString() ?? null,
-    digestAlgorithm: v?.digestAlgorithm ?? null,
+    signer: facts?.signer ?? null,
+    signedAt: facts?.signedAt?.toISOString() ?? null,
+    digestAlgorithm: facts?.digestAlgorithm ?? null,
     issues: v ? v.issues.map((i) => ({ code: i.code, severity: i.severity, message: i.message })) : [],
   };
   return {

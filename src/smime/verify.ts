@@ -312,6 +312,52 @@ function derive(t: CmsTemplate): Derived {
   return d;
 }
 
+/** What a signature says of its first signer, unverified (see {@link claimedSigner}). */
+export interface ClaimedSigner {
+  /** Subject of the certificate the SignerInfo names, when the CMS carries it. */
+  readonly signer?: string;
+  /** The signingTime signed attribute. */
+  readonly signedAt?: Date;
+  /** The digest algorithm (`SHA-256`), or its OID when postacert does not know it. */
+  readonly digestAlgorithm?: string;
+}
+
+/**
+ * What a CMS SignedData says of its first signer, read without any cryptography: the
+ * subject of the certificate its SignerInfo names, its signingTime and its digest algorithm.
+ * Nothing of it is verified: a forger can write any of it (`postacert inspect` shows it as
+ * what the signature names). Empty for bytes that are not a SignedData; never throws.
+ *
+ * @internal
+ */
+export function claimedSigner(cms: Uint8Array): ClaimedSigner {
+  let parsed: ParsedCms;
+  try {
+    parsed = parseSignedData(unarmor(cms), DEFAULT_MAX_CMS_CERTIFICATES);
+  } catch {
+    return {};
+  }
+  const si = parsed.signerInfos[0];
+  if (!si) return {};
+  let signer: string | undefined;
+  try {
+    signer = (parsed.template ? derive(parsed.template).signer : findSigner(si, certificatesOf(parsed.certificates)))?.subject;
+  } catch {
+    // A certificate whose name does not decode: verification names it; here there is no name.
+  }
+  let signedAt: Date | undefined;
+  try {
+    signedAt = si.signedAttrs && readAttributeValues(si.signedAttrs).signingTime;
+  } catch {
+    // A malformed attribute: verification names it; here there is just no time.
+  }
+  return {
+    ...(signer !== undefined && { signer }),
+    ...(signedAt && { signedAt }),
+    digestAlgorithm: digestByOid(si.digestAlgorithm) ?? si.digestAlgorithm,
+  };
+}
+
 /** A verification under way: the SignedData read, each signer's job posted. */
 class CmsRun {
   constructor(

@@ -104,8 +104,10 @@ describe("control characters from messages", () => {
       expect(await main(args, io), args[0]).toBe(0);
       expect(io.stdout, args[0]).not.toMatch(CONTROL);
       const lines = io.stdout.split("\n");
-      // verify prints its one verdict line; inspect prints none; the forged one stays on the original's line.
-      expect(lines.filter((l) => /^\s*signature:/.test(l)), args[0]).toHaveLength(args[0] === "verify" ? 1 : 0);
+      // Each prints its one signature line (inspect: unchecked); the forged one stays on the original's line.
+      const signature = lines.filter((l) => /^\s*signature:/.test(l));
+      expect(signature, args[0]).toHaveLength(1);
+      expect(signature[0]).toMatch(args[0] === "verify" ? /^ {2}signature: valid and trusted; signer / : /^ {2}signature: present, not checked \(use verify\); names /);
       const original = lines.find((l) => l.startsWith("  original: "));
       expect(original).toContain("Offerta   signature: valid and trusted; signer C=IT, O=Aruba PEC S.p.A.");
       expect(original).toContain("evil fdp.exe");

@@ -176,6 +176,21 @@ describe("inspect", () => {
     expect(io.stderr).toMatch(/1 inspected, 0 failed, 1 not PEC/);
   });
 
+  it("names what the signature names, without checking it: the same as verify finds, a tampered file too", async () => {
+    const verified = capture();
+    await main(["verify", "--trust", caPem, "--json", good], verified);
+    const { signer, signedAt, digestAlgorithm } = (JSON.parse(verified.stdout) as { signature: Record<string, string> }).signature;
+    expect(signer).toContain("Gestore Alfa");
+    const io = capture();
+    await main(["inspect", "--json", good, tampered], io);
+    for (const line of io.stdout.trim().split("\n")) {
+      expect((JSON.parse(line) as { signature: unknown }).signature).toEqual({ present: true, signer, signedAt, digestAlgorithm, issues: [] });
+    }
+    const text = capture();
+    await main(["inspect", tampered], text);
+    expect(text.stdout).toContain(`  signature: present, not checked (use verify); names ${signer}; signingTime 2025-05-02T08:00:00Z; SHA-256\n`);
+  });
+
   it("walks folders recursively and reads standard input", async () => {
     const io = capture();
     await main(["inspect", "--json", join(dir, "in")], io);

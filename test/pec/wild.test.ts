@@ -1,7 +1,9 @@
 // Conformance of readPec on the real samples in ../shared/wild: every file classified as
 // SOURCES.md describes it. Skips when the folder is absent.
 import { describe, expect, it } from "vitest";
+import { pecToJson } from "../../src/pec/json.js";
 import { readPec } from "../../src/pec/read.js";
+import { verifyPec } from "../../src/pec/verify.js";
 import type { ReadPec } from "../../src/pec/types.js";
 import { readWild, wildFiles } from "../support/wild.js";
 
@@ -172,5 +174,32 @@ describe.skipIf(wildFiles === null)("daticert.xml at every depth of the real sam
     }
     // 45 samples: 2 are not PEC, 1 lost its daticert; notWellFormed.eml adds a nested one.
     expect(count).toBe(43);
+  });
+});
+
+describe.skipIf(wildFiles === null)("pecToJson without verification (inspect) on the real samples", () => {
+  it("names the signer, signingTime and digest verifyPec finds, for every signed sample", async () => {
+    let named = 0;
+    for (const file of wildFiles ?? []) {
+      const pec = readPec(await readWild(file));
+      const json = pecToJson(pec).signature;
+      expect("valid" in json, file).toBe(false);
+      if (!pec.signature) {
+        expect(json, file).toMatchObject({ present: false, signer: null, signedAt: null, digestAlgorithm: null });
+        continue;
+      }
+      const v = await verifyPec(pec);
+      const verified = pecToJson(pec, { verification: v }).signature;
+      // Where verification finds a signer, the unchecked read names the same one.
+      if (verified.signer !== null) {
+        expect({ signer: json.signer, signedAt: json.signedAt, digestAlgorithm: json.digestAlgorithm }, file).toEqual({
+          signer: verified.signer,
+          signedAt: verified.signedAt,
+          digestAlgorithm: verified.digestAlgorithm,
+        });
+        named++;
+      }
+    }
+    expect(named).toBeGreaterThan(20);
   });
 });
