@@ -11,7 +11,7 @@ import { basename, dirname, extname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
-import { leadingBytes, startsWithField } from "../util/message-start.js";
+import { fromUtf16, leadingBytes, startsWithField } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
 
 /** One message read from a source. */
@@ -100,7 +100,8 @@ function checkPath(path: unknown, what: string): asserts path is string {
  * @internal
  */
 export function looksLikeMessage(head: Uint8Array): boolean {
-  // A UTF-8 BOM and blank lines may come first, as readPec allows.
+  // UTF-16 text, a UTF-8 BOM and blank lines may come first, as readPec allows.
+  head = fromUtf16(head.subarray(0, SNIFF_BYTES), true) ?? head;
   const start = leadingBytes(head).length;
   return start < SNIFF_BYTES && startsWithField(head.subarray(0, SNIFF_BYTES), start, SNIFF_BYTES);
 }

@@ -28,7 +28,7 @@ import type {
   ReadPec,
 } from "./types.js";
 import { got } from "../util/got.js";
-import { leadingBytes, startsWithField } from "../util/message-start.js";
+import { fromUtf16, leadingBytes, startsWithField } from "../util/message-start.js";
 
 /** Options of {@link readPec}. */
 export interface ReadPecOptions extends ParseMimeOptions {
@@ -120,6 +120,15 @@ export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions 
   // Storage damage, undone before parsing (never seen in what a gestore sends).
   let bytes = input;
   const repairs: PecIssue[] = [];
+  const utf16 = fromUtf16(bytes);
+  if (utf16) {
+    bytes = utf16;
+    repairs.push({
+      code: "UTF16_DECODED",
+      severity: "warning",
+      message: "the file holds the message as UTF-16 text (as Windows PowerShell's > and Out-File save it); each character was read back as the byte it stood for",
+    });
+  }
   const skip = strayPrefix(bytes);
   if (skip) {
     bytes = bytes.subarray(skip.length);

@@ -38,6 +38,9 @@ export type IssueSeverity = "error" | "warning" | "info";
  *   before the first header line; the message was read from that line (info).
  * - `LINE_ENDINGS_REPAIRED`: the lines ended in CR CR LF (a CRLF file converted once more
  *   as text); they were read as CRLF, which gives back what the gestore signed.
+ * - `UTF16_DECODED`: the file held the message as UTF-16 text (Windows PowerShell 5's `>`
+ *   and `Out-File`); each character was read back as its byte (Latin-1, or Windows-1252
+ *   for `€` and the like), which gives back a 7-bit message exactly.
  */
 export type PecIssueCode =
   | "NOT_SIGNED"
@@ -60,7 +63,8 @@ export type PecIssueCode =
   | "UNSIGNED_PART"
   | "DATE_MISMATCH"
   | "LEADING_BYTES_SKIPPED"
-  | "LINE_ENDINGS_REPAIRED";
+  | "LINE_ENDINGS_REPAIRED"
+  | "UTF16_DECODED";
 
 /** One finding of the consistency checks. */
 export interface PecIssue {

@@ -44,3 +44,52 @@ export function startsWithField(bytes: Uint8Array, i: number, maxName = 80): boo
   }
   return false;
 }
+
+/** Windows-1252's characters for bytes 0x80–0x9F that are not the same code point. */
+const CP1252: ReadonlyMap<number, number> = new Map(
+  [0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178]
+    .map((u, i) => [u, 0x80 + i] as [number, number])
+    .filter(([u]) => u !== 0),
+);
+
+/**
+ * The bytes of a message saved as UTF-16 text, as Windows PowerShell 5's `>` and `Out-File`
+ * write it (the file read as Windows-1252, written UTF-16LE with a byte order mark): each
+ * character back to its byte. UTF-16 with a byte order mark, or without one when the first
+ * two characters are printable ASCII (a header name). Undefined when the bytes are not such
+ * text or hold a character no byte gives (the file was something else: left as it is).
+ * With `partial`, a head cut anywhere is converted as far as it goes (for sniffing).
+ *
+ * @internal
+ */
+export function fromUtf16(bytes: Uint8Array, partial = false): Uint8Array | undefined {
+  const b0 = bytes[0];
+  const b1 = bytes[1];
+  let le: boolean;
+  let i = 2;
+  if (b0 === 0xff && b1 === 0xfe) le = true;
+  else if (b0 === 0xfe && b1 === 0xff) le = false;
+  else {
+    const ascii = (b: number | undefined): boolean => b !== undefined && b > 0x20 && b < 0x7f;
+    if (b1 === 0 && bytes[3] === 0 && ascii(b0) && ascii(bytes[2])) le = true;
+    else if (b0 === 0 && bytes[2] === 0 && ascii(b1) && ascii(bytes[3])) le = false;
+    else return undefined;
+    i = 0;
+  }
+  let end = bytes.length;
+  if ((end - i) % 2 !== 0) {
+    if (!partial) return undefined;
+    end--;
+  }
+  const out = new Uint8Array((end - i) / 2);
+  for (let o = 0; i < end; i += 2, o++) {
+    const unit = le ? bytes[i]! | (bytes[i + 1]! << 8) : (bytes[i]! << 8) | bytes[i + 1]!;
+    if (unit < 0x100) out[o] = unit;
+    else {
+      const byte = CP1252.get(unit);
+      if (byte === undefined) return undefined;
+      out[o] = byte;
+    }
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 // What storage does to a message before postacert reads it, and readPec undoes: a UTF-8 byte
 // order mark and blank lines before the headers (editors, exports), and CR CR LF line ends (a
-// CRLF file converted to CRLF once more). Properties over composed messages: the message read
+// CRLF file converted to CRLF once more), UTF-16 text (Windows PowerShell's > and Out-File).
+// Properties over composed messages: the message read
 // is exactly the message before the damage, and only the repair's issue is added.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -57,6 +58,24 @@ describe("readPec undoes what storage did", () => {
     );
   });
 
+  it("saved as UTF-16 text, with or without a byte order mark: read back to the message exactly (property)", () => {
+    fc.assert(
+      fc.property(message, fc.boolean(), fc.boolean(), (m, le, bom) => {
+        const text = (bom ? "\ufeff" : "") + latin1(m);
+        const saved = new Uint8Array(text.length * 2);
+        for (let i = 0; i < text.length; i++) {
+          const u = text.charCodeAt(i);
+          saved[2 * i + (le ? 0 : 1)] = u & 0xff;
+          saved[2 * i + (le ? 1 : 0)] = u >> 8;
+        }
+        const pec = readPec(saved);
+        expect(equalBytes(pec.root.raw(), m)).toBe(true);
+        expect(codes(pec.issues)).toEqual(["UTF16_DECODED", ...codes(readPec(m).issues)]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("a message with none of it is read in place (no copy) and without a repair issue (property)", () => {
     fc.assert(
       fc.property(message, (m) => {
@@ -64,6 +83,7 @@ describe("readPec undoes what storage did", () => {
         expect(pec.root.source.buffer).toBe(m.buffer);
         expect(codes(pec.issues)).not.toContain("LEADING_BYTES_SKIPPED");
         expect(codes(pec.issues)).not.toContain("LINE_ENDINGS_REPAIRED");
+        expect(codes(pec.issues)).not.toContain("UTF16_DECODED");
       }),
       { numRuns: 100 },
     );

@@ -8,7 +8,7 @@ import type { PecVerification } from "../../src/pec/verify.js";
 import { buildIgpecLdif, createGestore, createTestCa } from "../../src/simulator/index.js";
 import type { TestCa, TestGestore } from "../../src/simulator/index.js";
 import { TrustStore } from "../../src/trust/index.js";
-import { latin1, latin1Bytes } from "../../src/util/bytes.js";
+import { concatBytes, equalBytes, latin1, latin1Bytes } from "../../src/util/bytes.js";
 import { WILD_OK } from "../verify/support/samples.js";
 import { readWild, wildFiles } from "../support/wild.js";
 import { SAMPLE_DATE, sampleTx } from "../support/transaction.js";
@@ -268,6 +268,40 @@ describe("verifyPec on built messages", () => {
     // Only when the first line says so: one CR CR LF further down is the message's own.
     const once = latin1Bytes(latin1(accettazione).replace(/\r\n\r\n/, "\r\n\r\r\n\r\n"));
     expect(readPec(once).issues.map((i) => i.code)).not.toContain("LINE_ENDINGS_REPAIRED");
+  });
+
+  it("reads a message saved as UTF-16 text (Windows PowerShell's > and Out-File) back to its bytes, which verify", async () => {
+    // What PowerShell 5 does: the file read as Windows-1252, written as UTF-16 (LE with a BOM by default).
+    const asUtf16 = (bytes: Uint8Array, le: boolean, bom: boolean): Uint8Array => {
+      const text = new TextDecoder("windows-1252").decode(bytes);
+      const out = new Uint8Array((text.length + (bom ? 1 : 0)) * 2);
+      const put = (o: number, unit: number) => {
+        out[o] = le ? unit & 0xff : unit >> 8;
+        out[o + 1] = le ? unit >> 8 : unit & 0xff;
+      };
+      if (bom) put(0, 0xfeff);
+      for (let i = 0; i < text.length; i++) put((i + (bom ? 1 : 0)) * 2, text.charCodeAt(i));
+      return out;
+    };
+    for (const [le, bom] of [[true, true], [false, true], [true, false], [false, false]] as const) {
+      const pec = readPec(asUtf16(busta, le, bom));
+      expect(pec.type).toBe("posta-certificata");
+      expect(equalBytes(pec.root.raw(), busta)).toBe(true);
+      expect(pec.issues[0]).toMatchObject({ code: "UTF16_DECODED", severity: "warning" });
+      const res = await verifyPec(asUtf16(busta, le, bom), { trust });
+      expect(res.valid && res.trusted).toBe(true);
+    }
+    // Every byte comes back, the Windows-1252 ones (€, smart quotes) too; CR CR LF as well.
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const eight = concatBytes([latin1Bytes("Subject: otto bit\r\n\r\n"), all, latin1Bytes("\r\n")]);
+    expect(equalBytes(readPec(asUtf16(eight, true, true)).root.raw(), eight)).toBe(true);
+    const doubled = readPec(asUtf16(latin1Bytes(latin1(accettazione).replace(/\r\n/g, "\r\r\n")), true, true));
+    expect(doubled.issues.slice(0, 2).map((i) => i.code)).toEqual(["UTF16_DECODED", "LINE_ENDINGS_REPAIRED"]);
+    expect(equalBytes(doubled.root.raw(), accettazione)).toBe(true);
+    // A character no byte gives: not such a file, left as it is.
+    const other = asUtf16(latin1Bytes("Subject: x\r\n\r\n"), true, true);
+    const withCjk = concatBytes([other, Uint8Array.from([0xe5, 0x65])]);
+    expect(readPec(withCjk).issues.map((i) => i.code)).not.toContain("UTF16_DECODED");
   });
 
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {

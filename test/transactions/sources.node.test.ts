@@ -356,8 +356,9 @@ describe("folder, Maildir and mbox", () => {
     await writeFile(join(folder, "c.txt"), "\ufeff\r\nnot a header line\r\n");
     await writeFile(join(folder, "d.txt"), ("\r\n" + mail).replace(/\r\n/g, "\r\r\n")); // converted twice
     await writeFile(join(folder, "e.txt"), "\r\n" + "X".repeat(1100) + ": a name longer than what is sniffed\r\n");
+    await writeFile(join(folder, "f.txt"), Buffer.from("\ufeff" + mail, "utf16le")); // PowerShell's >
     const read = await collect(readFolder(folder));
-    expect(read.map((m) => m.id)).toEqual(["a.txt", "b.txt", "d.txt"].map((n) => join(folder, n)));
+    expect(read.map((m) => m.id)).toEqual(["a.txt", "b.txt", "d.txt", "f.txt"].map((n) => join(folder, n)));
     for (const m of read) expect(readPec(m.bytes).subject).toBe("x");
   });
 
