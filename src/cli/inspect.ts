@@ -11,7 +11,8 @@ import { verifyPec } from "../pec/verify.js";
 import { claimedSigner } from "../smime/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
-import { type Io, UsageError, gatherInputs, notAMessage, paint, printable } from "./io.js";
+import { looksLikeMessage } from "../node/sources.js";
+import { type Io, UsageError, gatherInputs, paint, printable } from "./io.js";
 import { loadCrls, loadTrust } from "./trust-files.js";
 
 interface Tally {
@@ -31,6 +32,21 @@ async function batch(
   const started = Date.now();
   const showProgress = io.progress && inputs.length > 20;
   let drawn = false;
+  const unreadable = (name: string, err: unknown): void => {
+    tally.unreadable++;
+    io.err(printable(`${name}: cannot read: ${(err as Error).message}`) + "\n");
+  };
+  const one = async (name: string, bytes: Uint8Array, sniff: boolean): Promise<void> => {
+    // A folder's file that is not a message (notes, scripts) is skipped, as scan skips it.
+    if (sniff && !looksLikeMessage(bytes)) return;
+    try {
+      await each(name, bytes, tally);
+    } catch (err) {
+      if (!(err instanceof PecError)) throw err;
+      tally.unreadable++;
+      io.err(printable(`${name}: ${err.code}: ${err.message}`) + "\n");
+    }
+  };
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
     // The progress line ends without a line break: cleared before this file's lines are
@@ -39,22 +55,28 @@ async function batch(
       io.err("\r\x1b[2K");
       drawn = false;
     }
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = await input.read();
-    } catch (err) {
-      tally.unreadable++;
-      io.err(printable(`${input.name}: cannot read: ${(err as Error).message}`) + "\n");
-    }
-    // A folder's file that is not a message (notes, scripts) is skipped, as scan skips it.
-    if (bytes && !notAMessage(input, bytes)) {
-      try {
-        await each(input.name, bytes, tally);
-      } catch (err) {
-        if (!(err instanceof PecError)) throw err;
-        tally.unreadable++;
-        io.err(printable(`${input.name}: ${err.code}: ${err.message}`) + "\n");
+    if (input.messages) {
+      // Only the mbox's reading is caught here: what the command does with a message is one()'s.
+      const messages = input.messages()[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<{ id: string; bytes: Uint8Array }>;
+        try {
+          next = await messages.next();
+        } catch (err) {
+          unreadable(input.name, err);
+          break;
+        }
+        if (next.done) break;
+        await one(next.value.id, next.value.bytes, false);
       }
+    } else {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await input.read();
+      } catch (err) {
+        unreadable(input.name, err);
+      }
+      if (bytes) await one(input.name, bytes, input.sniff === true);
     }
     if (showProgress && (i % 10 === 9 || i === inputs.length - 1)) {
       const rate = ((i + 1) / Math.max(1, Date.now() - started)) * 1000;

@@ -3,7 +3,7 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { fsPath } from "../node/fs-names.js";
-import { folderFiles, looksLikeMessage, maildirFiles, sourceKind } from "../node/sources.js";
+import { folderFiles, isMboxStart, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -109,11 +109,11 @@ export interface Input {
    * header field ({@link looksLikeMessage}), else skipped, as scan does.
    */
   sniff?: boolean;
-}
-
-/** Whether a batch input is to be skipped: a folder's file that is not a message (see {@link Input.sniff}). */
-export function notAMessage(input: Input, bytes: Uint8Array): boolean {
-  return input.sniff === true && !looksLikeMessage(bytes);
+  /**
+   * An mbox named on the command line: its messages, streamed, each named `path#offset` as
+   * scan names it (read as one message, all but the first would be lost).
+   */
+  messages?: () => AsyncIterable<{ id: string; bytes: Uint8Array }>;
 }
 
 /**
@@ -121,14 +121,14 @@ export function notAMessage(input: Input, bytes: Uint8Array): boolean {
  * scan reads in it, through the same walks: a Maildir (a folder with cur/ or new/) its cur/
  * and new/ files, any other folder its files recursively and sorted, without hidden ones and
  * the extensions that are never messages, those not named .eml marked {@link Input.sniff}.
- * A file named on the command line is always read.
+ * A file named on the command line is always read: an mbox as its messages.
  */
 export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
   if (args.length === 0) throw new UsageError("no input files");
   const out: Input[] = [];
   for (const arg of args) {
     if (arg === "-") {
-      out.push({ name: "-", read: () => io.readStdin() });
+      out.push({ name: "-", read: async () => stdinMessage(await io.readStdin()) });
       continue;
     }
     let st;
@@ -139,8 +139,10 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       out.push(unreadable(arg, err));
       continue;
     }
-    if (!st.isDirectory()) out.push(fileInput(arg));
-    else if ((await sourceKind(arg)) === "maildir") {
+    if (!st.isDirectory()) {
+      const kind = await sourceKind(arg).catch(() => undefined);
+      out.push(kind === "mbox" ? { ...fileInput(arg), messages: () => readMbox(arg) } : fileInput(arg));
+    } else if ((await sourceKind(arg)) === "maildir") {
       // A Maildir whose cur/ or new/ cannot be listed becomes an input that cannot be read.
       try {
         for await (const path of maildirFiles(arg)) out.push(fileInput(path));
@@ -156,6 +158,17 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     }
   }
   return out;
+}
+
+/**
+ * A message on standard input, decompressed when gzip-compressed. An mbox is refused: read as
+ * one message, every message after its first would be lost, and a pipe cannot be named
+ * by offset.
+ */
+function stdinMessage(bytes: Uint8Array): Uint8Array {
+  const message = storedMessage(bytes);
+  if (isMboxStart(message)) throw new UsageError("standard input holds an mbox (several messages): give its file name instead");
+  return message;
 }
 
 /** An input whose reading fails with `err`: reported with the others. */
@@ -218,9 +231,10 @@ export async function writeFresh(path: string, data: Uint8Array | string, replac
 function fileInput(path: string): Input {
   return {
     name: path,
+    // Stored gzip-compressed (a Maildir's Z flag, a .eml.gz), as scan reads it.
     read: async () => {
       const b = await readFile(fsPath(path));
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      return storedMessage(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     },
   };
 }

@@ -33,7 +33,8 @@ Reads each PEC message and prints its type, daticert data, original message and
 consistency issues. No cryptography. A folder gives the messages scan reads in it: a
 Maildir's cur/ and new/; elsewhere, recursively, .eml files and the other files whose
 first line is a header field (not .pem/.ldif/.p7s/.xml/.json…). Files named on the
-command line are always read; "-" is standard input.
+command line are always read: an mbox as each of its messages (file#offset), a
+gzip-compressed file decompressed; "-" is standard input.
 
 Options:
   --json     one JSON object per file, one per line
@@ -47,6 +48,7 @@ Examples:
 
 Verifies the gestore signature of each message: the signature over the exact bytes,
 the certificate path at signing time, the gestore certificate profile, revocation.
+Reads its inputs as inspect does (folders, Maildirs, mbox files, gzip, "-").
 
 Options:
   --trust <file>  trust anchors: PEM bundle, DER certificate or IGPEC LDIF (repeatable).

@@ -539,6 +539,16 @@ function fromAt(line: Uint8Array, start: number): boolean {
   return true;
 }
 
+/**
+ * Whether bytes begin as an mbox does (`From ` on the first line), as {@link sourceKind}
+ * tells a file. Not part of the public API.
+ *
+ * @internal
+ */
+export function isMboxStart(bytes: Uint8Array): boolean {
+  return fromAt(bytes, 0);
+}
+
 /** Number of leading `>` when the line is `>+From `, else 0. */
 function quotedFrom(line: Uint8Array): number {
   let i = 0;

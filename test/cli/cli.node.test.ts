@@ -2,6 +2,7 @@
 // batches, extract's safe file names).
 import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -294,6 +295,63 @@ describe("verify", () => {
     const r = JSON.parse(io.stdout) as { signature: { trusted: boolean; signer: string } };
     expect(r.signature.trusted).toBe(true);
     expect(r.signature.signer).toMatch(/Sogei/i);
+  });
+});
+
+describe("stored forms: mbox, gzip", () => {
+  const mboxOf = (messages: Uint8Array[]): Buffer =>
+    Buffer.concat(messages.flatMap((m) => [Buffer.from("From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n"), Buffer.from(m), Buffer.from("\r\n")]));
+
+  it("inspect and verify read each message of an mbox (also gzip-compressed), named path#offset", async () => {
+    const [acc, bad, env] = await Promise.all([readFile(good), readFile(tampered), readFile(busta)]);
+    const mbox = join(dir, "archive.mbox");
+    await writeFile(mbox, mboxOf([acc, bad, env]));
+    await writeFile(mbox + ".gz", gzipSync(await readFile(mbox)));
+    for (const source of [mbox, mbox + ".gz"]) {
+      const io = capture();
+      // The tampered one fails; read as one message, the file would have passed as the first.
+      expect(await main(["verify", "--trust", caPem, "--json", source], io)).toBe(1);
+      const lines = io.stdout.trim().split("\n").map((l) => JSON.parse(l) as { file: string; type: string; signature: { valid: boolean } });
+      const offsets = [0, 45 + acc.length + 2, 2 * 45 + acc.length + bad.length + 4];
+      expect(lines.map((l) => l.file)).toEqual(offsets.map((o) => `${source}#${o}`));
+      expect(lines.map((l) => l.signature.valid)).toEqual([true, false, true]);
+      expect(io.stderr).toContain("2 verified, 1 failed, 0 not PEC");
+      const listed = capture();
+      expect(await main(["inspect", source], listed)).toBe(0);
+      expect(listed.stdout).toContain("3 inspected, 0 failed, 0 not PEC");
+    }
+    // An mbox.gz cut short: unreadable (2), said on stderr (what gunzip gave before the damage is read).
+    const cut = join(dir, "cut.mbox.gz");
+    const whole = gzipSync(mboxOf([acc, acc, acc, acc]));
+    await writeFile(cut, whole.subarray(0, whole.length - 200));
+    const io = capture();
+    expect(await main(["inspect", cut], io)).toBe(2);
+    expect(io.stdout).toMatch(/^[0-3] inspected, 0 failed, 0 not PEC, 1 unreadable$/m);
+    expect(io.stderr).toMatch(/cut\.mbox\.gz: cannot read: .*unexpected end of file/);
+  });
+
+  it("a gzip-compressed message is read decompressed by inspect, verify and extract; extract refuses an mbox", async () => {
+    const gz = join(dir, "accettazione.eml.gz");
+    await writeFile(gz, gzipSync(await readFile(good)));
+    expect(await main(["verify", "--trust", caPem, gz], capture())).toBe(0);
+    const out = join(dir, "gz-parts");
+    expect(await main(["extract", gz, "--out", out], capture())).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(["daticert.xml", "smime.p7s"]);
+    const xz = join(dir, "archived.eml");
+    await writeFile(xz, Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]));
+    const io = capture();
+    expect(await main(["verify", "--trust", caPem, xz], io)).toBe(2);
+    expect(io.stderr).toContain("archived.eml: cannot read: the file is xz-compressed; decompress it first");
+    const mbox = join(dir, "one.mbox");
+    await writeFile(mbox, mboxOf([await readFile(good)]));
+    const refused = capture();
+    expect(await main(["extract", mbox], refused)).toBe(2);
+    expect(refused.stderr).toContain(`"${mbox}" is an mbox, which holds several messages; extract takes one`);
+    // On standard input: gzip is read, an mbox is refused (it cannot be named by offset).
+    expect(await main(["verify", "--trust", caPem, "-"], capture(gzipSync(await readFile(good))))).toBe(0);
+    const piped = capture(await readFile(mbox));
+    expect(await main(["inspect", "-"], piped)).toBe(2);
+    expect(piped.stderr).toContain("-: cannot read: standard input holds an mbox (several messages): give its file name instead");
   });
 });
 
