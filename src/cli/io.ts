@@ -3,7 +3,7 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { fsPath } from "../node/fs-names.js";
-import { folderFiles, isMboxStart, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
+import { folderFiles, isMboxFile, isMboxStart, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -141,7 +141,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     }
     if (!st.isDirectory()) {
       const kind = await sourceKind(arg).catch(() => undefined);
-      out.push(kind === "mbox" ? { ...fileInput(arg), messages: () => readMbox(arg) } : fileInput(arg));
+      out.push(kind === "mbox" ? mboxInput(arg) : fileInput(arg));
     } else if ((await sourceKind(arg)) === "maildir") {
       // A Maildir whose cur/ or new/ cannot be listed becomes an input that cannot be read.
       try {
@@ -153,7 +153,9 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       // A folder under it that cannot be read becomes an input that cannot be read: reported
       // with the others, instead of ending the command.
       for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)))) {
-        out.push(f.sniff ? { ...fileInput(f.path), sniff: true } : fileInput(f.path));
+        if (!f.sniff) out.push(fileInput(f.path));
+        else if (await isMboxFile(f.path)) out.push(mboxInput(f.path));
+        else out.push({ ...fileInput(f.path), sniff: true });
       }
     }
   }
@@ -169,6 +171,11 @@ function stdinMessage(bytes: Uint8Array): Uint8Array {
   const message = storedMessage(bytes);
   if (isMboxStart(message)) throw new UsageError("standard input holds an mbox (several messages): give its file name instead");
   return message;
+}
+
+/** An mbox: its messages, as they are read. */
+function mboxInput(path: string): Input {
+  return { ...fileInput(path), messages: () => readMbox(path) };
 }
 
 /** An input whose reading fails with `err`: reported with the others. */

@@ -83,8 +83,9 @@ mailboxes - verifies every message on every core, groups the messages into trans
 (one sending with its receipts) and tells, per recipient, what happened.
 
 Sources:
-  <dir>              a folder (recursively) or a Maildir (a folder with cur/ and new/;
-                     its Maildir++ folders, .Sent and the like, are sources of their own)
+  <dir>              a folder (recursively; the mbox files in it too) or a Maildir (a
+                     folder with cur/ and new/; its Maildir++ folders, .Sent and the
+                     like, are sources of their own)
   <file>             an mbox file (first line "From ...") or a single message, either
                      of them also gzip-compressed
   imap://user@host[:port]/   imaps://user@host[:port]/

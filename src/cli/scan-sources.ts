@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, listMaildir, maildirFolders, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
+import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -156,6 +156,17 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
   switch (kind) {
     case "folder":
       for await (const f of opts.listing && "files" in opts.listing ? keptFiles(opts.listing, opts.skipped) : folderFiles(source, opts.skipped)) {
+        // An mbox among the files (Thunderbird's Inbox, an archive.mbox): its messages, sharded
+        // by their own ids as an mbox source's are. Only files not named .eml are looked at.
+        if (f.sniff && (await isMboxFile(f.path))) {
+          try {
+            for await (const m of readMbox(f.path)) if (opts.inShard(m.id)) yield { id: m.id, source, bytes: m.bytes };
+          } catch (err) {
+            if (!opts.skipped) throw err;
+            opts.skipped(f.path, err as Error);
+          }
+          continue;
+        }
         if (opts.inShard(f.path)) yield f.sniff ? { id: f.path, source, path: f.path, sniff: true } : { id: f.path, source, path: f.path };
       }
       return;

@@ -395,9 +395,11 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     lastProgress = now;
     const secs = Math.max(0.001, (now - started) / 1000);
     const rate = c.messages / secs;
-    const eta = total !== undefined && rate > 0 && !final ? `, ETA ${fmtDuration((total - c.messages) / rate)}` : "";
+    // The count is of files: an mbox inside a folder source holds more messages than that.
+    const known = total !== undefined && c.messages <= total ? total : undefined;
+    const eta = known !== undefined && rate > 0 && !final ? `, ETA ${fmtDuration((known - c.messages) / rate)}` : "";
     const bad = c.failed + c.unreadable + c.notPec;
-    io.err(`\r\x1b[2K${c.messages}${total !== undefined ? `/${total}` : ""} messages, ${rate.toFixed(0)}/s${eta}, ${bad} not verified`);
+    io.err(`\r\x1b[2K${c.messages}${known !== undefined ? `/${known}` : ""} messages, ${rate.toFixed(0)}/s${eta}, ${bad} not verified`);
     if (final) io.err("\n");
   };
 

@@ -106,16 +106,6 @@ export function looksLikeMessage(head: Uint8Array): boolean {
   return start < SNIFF_BYTES && startsWithField(head.subarray(0, SNIFF_BYTES), start, SNIFF_BYTES);
 }
 
-async function sniff(path: string): Promise<boolean> {
-  const fh = await open(fsPath(path), "r");
-  try {
-    const buf = new Uint8Array(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    return looksLikeMessage(buf.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * The files under `dir`, recursively, in name order, without hidden files and folders. A
@@ -154,9 +144,27 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
  */
 export async function* folderFiles(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<{ path: string; sniff: boolean }> {
   for await (const path of walk(dir, skipped)) {
-    const ext = extname(path).toLowerCase();
+    let ext = extname(path).toLowerCase();
+    if (ext === ".gz") {
+      // Compressed archives are skipped, but not a message or an mbox stored gzip-compressed.
+      ext = extname(path.slice(0, -3)).toLowerCase();
+      if (ext !== ".eml" && ext !== ".mbox") continue;
+    }
     if (!SKIP_EXTENSIONS.has(ext)) yield { path, sniff: ext !== ".eml" };
   }
+}
+
+/**
+ * Whether a file is an mbox (its first line, gzip-decompressed when compressed, starts with
+ * `From `): a folder's files that are not named `.eml` are looked at, so that an mbox among
+ * them (Thunderbird's `Inbox`, an `archive.mbox`) gives its messages instead of none. False
+ * when the file cannot be read (its reading then says why). Not part of the public API.
+ *
+ * @internal
+ */
+export async function isMboxFile(path: string): Promise<boolean> {
+  const head = await headOf(path).catch(() => undefined);
+  return head !== undefined && fromAt(head.head, 0);
 }
 
 /**
@@ -426,8 +434,10 @@ export async function maildirFolders(dir: string): Promise<string[]> {
 
 /**
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
- * file whose first line is a header field; certificates, LDIF, PDF, XML… are skipped. A
- * symbolic link to a file is read as the file; links to folders are not followed.
+ * file whose first line is a header field, and the messages of the mbox files among them
+ * (ids `path#offset`); `.eml.gz` and `.mbox.gz` are read decompressed; certificates, LDIF,
+ * PDF, XML, other archives… are skipped. A symbolic link to a file is read as the file;
+ * links to folders are not followed.
  *
  * @param dir - the folder
  * @param options - `onError` to leave out, and be told about, files that cannot be read
@@ -450,7 +460,15 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
     for await (const { path, sniff: unsure } of folderFiles(dir, skipFolder)) {
       let bytes: Uint8Array;
       try {
-        if (unsure && !(await sniff(path))) continue;
+        if (unsure) {
+          const { head } = await headOf(path);
+          if (fromAt(head, 0)) {
+            // An mbox among the files: its messages (its failure is this file's).
+            for await (const m of readMbox(path, onError ? { onError } : {})) yield { ...m, source: dir };
+            continue;
+          }
+          if (!looksLikeMessage(head)) continue;
+        }
         bytes = storedMessage(await readWhole(path));
       } catch (err) {
         // Deleted since the listing: no longer in the folder.

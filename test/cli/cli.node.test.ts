@@ -320,6 +320,14 @@ describe("stored forms: mbox, gzip", () => {
       expect(await main(["inspect", source], listed)).toBe(0);
       expect(listed.stdout).toContain("3 inspected, 0 failed, 0 not PEC");
     }
+    // In a folder too (a Thunderbird "Inbox" has no extension), as scan reads it.
+    const profile = join(dir, "profile");
+    await mkdir(profile, { recursive: true });
+    await writeFile(join(profile, "Inbox"), await readFile(mbox));
+    const inFolder = capture();
+    expect(await main(["verify", "--trust", caPem, profile], inFolder)).toBe(1);
+    expect(inFolder.stdout).toContain(`${join(profile, "Inbox")}#0: accettazione`);
+    expect(inFolder.stdout).toContain("2 verified, 1 failed, 0 not PEC");
     // An mbox.gz cut short: unreadable (2), said on stderr (what gunzip gave before the damage is read).
     const cut = join(dir, "cut.mbox.gz");
     const whole = gzipSync(mboxOf([acc, acc, acc, acc]));

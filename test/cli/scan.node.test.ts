@@ -37,6 +37,7 @@ let sim: CorpusMessage[];
 let folder: string;
 let mbox: string;
 let mboxGz: string;
+let thunderbird: string;
 let maildir: string;
 let hostileDir: string;
 const HOSTILE = `=HYPERLINK("http://evil"), <img src=x onerror=alert(1)> & "quotes"`;
@@ -61,6 +62,11 @@ beforeAll(async () => {
   await writeMbox(mbox, corpus);
   mboxGz = join(dir, "archive.mbox.gz");
   await writeFile(mboxGz, gzipSync(await readFile(mbox)));
+  // A Thunderbird profile folder: the mbox "Inbox" and its Mork index, which is no message.
+  thunderbird = join(dir, "Mail", "Local Folders");
+  await mkdir(thunderbird, { recursive: true });
+  await copyFile(mbox, join(thunderbird, "Inbox"));
+  await writeFile(join(thunderbird, "Inbox.msf"), '// <!-- <mdb:mork:z v="1.4"/> -->\n< <(a=c)> // (f=iso-8859-1)\n');
   await writeMaildir(maildir, corpus);
   hostileDir = join(dir, "hostile");
   await writeFolder(hostileDir, [...sim, ...(await hostileMessages(pki, HOSTILE))]);
@@ -92,6 +98,7 @@ describe("sources give the same results", () => {
   it.each([
     ["mbox", () => mbox],
     ["mbox.gz", () => mboxGz],
+    ["a folder holding the mbox", () => thunderbird],
     ["Maildir", () => maildir],
   ])("%s: same lines (but id/source) and same summary", async (_name, src) => {
     const r = await scan(["--trust", ca, "--json", src()]);
@@ -172,10 +179,13 @@ describe("sources give the same results", () => {
 });
 
 describe("--shard", () => {
-  it("n shards partition the messages; their lines together are the unsharded output", async () => {
-    const all = (await scan(["--trust", ca, "--json", folder])).stdout.split("\n").filter(Boolean);
+  it.each([
+    ["a folder", () => folder],
+    ["a folder holding an mbox (sharded by message, not by file)", () => thunderbird],
+  ])("%s: n shards partition the messages; their lines together are the unsharded output", async (_name, source) => {
+    const all = (await scan(["--trust", ca, "--json", source()])).stdout.split("\n").filter(Boolean);
     const parts: string[][] = [];
-    for (let i = 1; i <= 3; i++) parts.push((await scan(["--trust", ca, "--json", "--shard", `${i}/3`, folder])).stdout.split("\n").filter(Boolean));
+    for (let i = 1; i <= 3; i++) parts.push((await scan(["--trust", ca, "--json", "--shard", `${i}/3`, source()])).stdout.split("\n").filter(Boolean));
     expect(parts.flat().sort()).toEqual([...all].sort());
     for (const p of parts) expect(p.length).toBeGreaterThan(0);
     // Disjoint: no id in two shards.

@@ -272,6 +272,34 @@ describe("folder, Maildir and mbox", () => {
     expect(await collect(readMaildir(maildir))).toHaveLength(4);
   });
 
+  it("a folder: the messages of the mbox files in it, .eml.gz and .mbox.gz decompressed, other archives skipped", async () => {
+    const folder = join(dir, "mixed");
+    await mkdir(join(folder, "Local Folders"), { recursive: true });
+    const mail = (n: number) => `Subject: ${n}\r\n\r\nbody ${n}\r\n`;
+    const two = enc.encode(`From a@b Mon Jun 16 10:00:00 2025\n${mail(2)}\nFrom a@b Mon Jun 16 10:00:01 2025\n${mail(3)}\n`);
+    await writeFile(join(folder, "1.eml.gz"), gzipSync(mail(1)));
+    await writeFile(join(folder, "Local Folders", "Inbox"), two); // Thunderbird: an mbox without extension
+    await writeFile(join(folder, "Local Folders", "Inbox.msf"), "// <!-- <mdb:mork:z v=\"1.4\"/> -->\n");
+    await writeFile(join(folder, "old.mbox.gz"), gzipSync(two));
+    await writeFile(join(folder, "logs.tar.gz"), gzipSync(mail(9))); // an archive: not looked into
+    const read = await collect(readFolder(folder));
+    const inbox = join(folder, "Local Folders", "Inbox");
+    expect(read.map((m) => [m.id, m.source, new TextDecoder().decode(m.bytes)])).toEqual([
+      [join(folder, "1.eml.gz"), folder, mail(1)],
+      [`${inbox}#0`, folder, mail(2)],
+      [`${inbox}#${two.indexOf(0x46, 10)}`, folder, mail(3)],
+      [`${join(folder, "old.mbox.gz")}#0`, folder, mail(2)],
+      [`${join(folder, "old.mbox.gz")}#${two.indexOf(0x46, 10)}`, folder, mail(3)],
+    ]);
+    // A damaged mbox.gz among them is that file's failure.
+    await writeFile(join(folder, "old.mbox.gz"), gzipSync(two).subarray(0, 30));
+    const errors: string[] = [];
+    const kept = await collect(readFolder(folder, { onError: (_e, path) => errors.push(path) }));
+    expect(kept.map((m) => m.id).filter((id) => id.includes("old.mbox.gz"))).toEqual([]);
+    expect(errors).toEqual([join(folder, "old.mbox.gz")]);
+    await expect(collect(readFolder(folder))).rejects.toMatchObject({ code: "ERR_SOURCE" });
+  });
+
   it("onError: a file that cannot be read is named and left out, and the reading goes on", async () => {
     const mail = (n: number) => `Subject: ${n}\r\n\r\nbody ${n}\r\n`;
     const xz = Uint8Array.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]);
