@@ -91,6 +91,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   UNSIGNED_PART: { it: "Parti aggiunte fuori dalla firma", en: "Parts added outside the signature" },
   LEADING_BYTES_SKIPPED: { it: "Byte estranei prima delle intestazioni (ignorati)", en: "Stray bytes before the headers (skipped)" },
   LINE_ENDINGS_REPAIRED: { it: "Fine riga CR CR LF corretti in CRLF", en: "CR CR LF line endings repaired to CRLF" },
+  TRAILING_MESSAGE: { it: "Dopo il messaggio ne segue un altro (una mbox?), non letto", en: "Another message follows (an mbox?), not read" },
   UTF16_DECODED: { it: "File salvato come testo UTF-16, riletto byte per byte", en: "File saved as UTF-16 text, read back byte by byte" },
   // Unreadable messages.
   ERR_MIME_MALFORMED: { it: "Il file non è un messaggio di posta leggibile", en: "The file is not a readable e-mail message" },

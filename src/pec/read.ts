@@ -114,7 +114,7 @@ export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions 
     if (typeof input !== "object" || input === null || !("children" in input)) {
       throw new PecError("ERR_INVALID_ARGUMENT", `readPec expects the message bytes (a Uint8Array) or a parsed MimeEntity; ${got(input)}`);
     }
-    return readFrom(input, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting"));
+    return withTrailing(readFrom(input, options, checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting")));
   }
   const maxNesting = checkLimit(options.maxNesting, DEFAULT_MAX_NESTING, "maxNesting");
   // Storage damage, undone before parsing (never seen in what a gestore sends).
@@ -143,8 +143,34 @@ export function readPec(input: Uint8Array | MimeEntity, options: ReadPecOptions 
       message: `${undone.count} lines ended in CR CR LF (a CRLF file converted to CRLF once more, as text-mode writes on Windows do); they were read as CRLF`,
     });
   }
-  const pec = readFrom(parseMime(bytes, options), options, maxNesting);
+  const pec = withTrailing(readFrom(parseMime(bytes, options), options, maxNesting));
   if (repairs.length > 0) pec.issues.unshift(...repairs);
+  return pec;
+}
+
+/**
+ * Says when another message follows the one read: an mbox given whole, whose later
+ * messages sit in the first one's epilogue (after its close delimiter), where nothing would
+ * show they were never read. Only a multipart root can tell (a PEC's always is).
+ */
+function withTrailing(pec: ReadPec): ReadPec {
+  const e = pec.root.multipart?.epilogue;
+  if (!e || e.end - e.start < 8) return pec;
+  const b = pec.root.source;
+  for (let i = e.start; i < e.end; ) {
+    const n = fromLine(b, i);
+    if (n > 0 && i + n < e.end && startsWithField(b, i + n)) {
+      pec.issues.push({
+        code: "TRAILING_MESSAGE",
+        severity: "warning",
+        message: `another message begins after this one's close delimiter (an mbox "From " line and headers): only the first was read; readMbox of postacert/node, and postacert inspect and verify, read every message of an mbox`,
+      });
+      break;
+    }
+    const nl = b.indexOf(0x0a, i);
+    if (nl < 0 || nl >= e.end) break;
+    i = nl + 1;
+  }
   return pec;
 }
 
@@ -186,12 +212,22 @@ function undoubleCr(bytes: Uint8Array): { bytes: Uint8Array; count: number } {
  */
 function strayPrefix(bytes: Uint8Array): { length: number; what: string } | undefined {
   const b0 = bytes[0];
-  if (b0 !== 0xef && b0 !== 0x0a && b0 !== 0x0d) return undefined;
+  if (b0 !== 0xef && b0 !== 0x0a && b0 !== 0x0d && b0 !== 0x46) return undefined;
   const { length, bom, blank } = leadingBytes(bytes);
-  if (length === 0 || !startsWithField(bytes, length)) return undefined;
-  const lines = blank === 1 ? "a blank line" : `${blank} blank lines`;
-  const what = bom && blank > 0 ? `a UTF-8 byte order mark and ${lines}` : bom ? "a UTF-8 byte order mark" : lines;
-  return { length, what };
+  // An mbox's "From " line (a message saved by mutt, or cut from an mbox) is no header field.
+  const from = fromLine(bytes, length);
+  const end = length + from;
+  if (end === 0 || !startsWithField(bytes, end)) return undefined;
+  const parts = [bom && "a UTF-8 byte order mark", blank === 1 ? "a blank line" : blank > 1 && `${blank} blank lines`, from > 0 && 'an mbox "From " line'].filter((p) => p !== false);
+  const what = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)!}` : parts[0]!;
+  return { length: end, what };
+}
+
+/** The length of an mbox `From ` line (its line break included) at `i`, else 0. */
+function fromLine(bytes: Uint8Array, i: number): number {
+  if (bytes[i] !== 0x46 || bytes[i + 1] !== 0x72 || bytes[i + 2] !== 0x6f || bytes[i + 3] !== 0x6d || bytes[i + 4] !== 0x20) return 0;
+  const nl = bytes.indexOf(0x0a, i);
+  return nl < 0 ? 0 : nl + 1 - i;
 }
 
 function readFrom(root: MimeEntity, options: ReadPecOptions, nesting: number): ReadPec {

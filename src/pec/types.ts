@@ -34,10 +34,13 @@ export type IssueSeverity = "error" | "warning" | "info";
  *   the first is signed and read, and a mail client may still show the others.
  * - `DATE_MISMATCH`: the Date header (outside the signature) is more than 5 minutes from
  *   the daticert time (inside it); `date` is the daticert time.
- * - `LEADING_BYTES_SKIPPED`: the bytes began with a UTF-8 byte order mark or blank lines
- *   before the first header line; the message was read from that line (info).
+ * - `LEADING_BYTES_SKIPPED`: the bytes began with a UTF-8 byte order mark, blank lines or
+ *   an mbox `From ` line before the first header line; the message was read from that
+ *   line (info).
  * - `LINE_ENDINGS_REPAIRED`: the lines ended in CR CR LF (a CRLF file converted once more
  *   as text); they were read as CRLF, which gives back what the gestore signed.
+ * - `TRAILING_MESSAGE`: another message follows the one read (an mbox given whole: an
+ *   mbox `From ` line and headers after the close delimiter); only the first was read.
  * - `UTF16_DECODED`: the file held the message as UTF-16 text (Windows PowerShell 5's `>`
  *   and `Out-File`); each character was read back as its byte (Latin-1, or Windows-1252
  *   for `€` and the like), which gives back a 7-bit message exactly.
@@ -64,7 +67,8 @@ export type PecIssueCode =
   | "DATE_MISMATCH"
   | "LEADING_BYTES_SKIPPED"
   | "LINE_ENDINGS_REPAIRED"
-  | "UTF16_DECODED";
+  | "UTF16_DECODED"
+  | "TRAILING_MESSAGE";
 
 /** One finding of the consistency checks. */
 export interface PecIssue {

@@ -25,7 +25,12 @@ const message = fc.record({ subject: line, text: body, attach: fc.option(fc.uint
     ...(attach && { attachments: [{ filename: "dati.bin", content: attach }] }),
   }),
 );
-const prefix = fc.record({ bom: fc.boolean(), blank: fc.array(fc.constantFrom("\r\n", "\n"), { maxLength: 3 }) }).filter((p) => p.bom || p.blank.length > 0);
+// A message saved by mutt, or cut from an mbox, begins with its mbox "From " line.
+const FROM_LINE = ["From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n", "From mario@pec.alfa.test  Tue Mar 12 09:00:00 2024\n"];
+const prefix = fc
+  .record({ bom: fc.boolean(), blank: fc.array(fc.constantFrom("\r\n", "\n"), { maxLength: 3 }), from: fc.option(fc.constantFrom(...FROM_LINE), { nil: undefined }) })
+  .filter((p) => p.bom || p.blank.length > 0 || p.from !== undefined);
+const prefixText = (p: { bom: boolean; blank: string[]; from: string | undefined }): string => (p.bom ? "\xef\xbb\xbf" : "") + p.blank.join("") + (p.from ?? "");
 
 const codes = (issues: readonly PecIssue[]): string[] => issues.map((i) => i.code);
 
@@ -33,7 +38,7 @@ describe("readPec undoes what storage did", () => {
   it("a BOM and blank lines before the headers: skipped, the rest read as it is (property)", () => {
     fc.assert(
       fc.property(message, prefix, (m, p) => {
-        const head = latin1Bytes((p.bom ? "\xef\xbb\xbf" : "") + p.blank.join(""));
+        const head = latin1Bytes(prefixText(p));
         const pec = readPec(concatBytes([head, m]));
         expect(equalBytes(pec.root.raw(), m)).toBe(true);
         expect(codes(pec.issues)).toEqual(["LEADING_BYTES_SKIPPED", ...codes(readPec(m).issues)]);
@@ -48,7 +53,7 @@ describe("readPec undoes what storage did", () => {
       fc.property(message, fc.option(prefix, { nil: undefined }), (m, p) => {
         const doubled = latin1Bytes(latin1(m).replace(/\r\n/g, "\r\r\n"));
         // The whole file was converted: its blank CRLF lines before the headers too.
-        const head = latin1Bytes(p ? (p.bom ? "\xef\xbb\xbf" : "") + p.blank.join("").replace(/\r\n/g, "\r\r\n") : "");
+        const head = latin1Bytes(p ? prefixText(p).replace(/\r\n/g, "\r\r\n") : "");
         const pec = readPec(concatBytes([head, doubled]));
         expect(equalBytes(pec.root.raw(), m)).toBe(true);
         const repairs = [...(p ? ["LEADING_BYTES_SKIPPED"] : []), "LINE_ENDINGS_REPAIRED"];

@@ -304,6 +304,23 @@ describe("verifyPec on built messages", () => {
     expect(readPec(withCjk).issues.map((i) => i.code)).not.toContain("UTF16_DECODED");
   });
 
+  it("an mbox given whole: its first message is read, and the one after it is named (TRAILING_MESSAGE)", async () => {
+    const from = "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n";
+    const mbox = latin1Bytes(from + latin1(accettazione) + "\r\n" + from + latin1(busta) + "\r\n");
+    const pec = readPec(mbox);
+    expect(pec.type).toBe("accettazione");
+    expect(pec.issues.map((i) => i.code)).toEqual(["LEADING_BYTES_SKIPPED", ...readPec(accettazione).issues.map((i) => i.code), "TRAILING_MESSAGE"]);
+    expect(pec.issues.at(-1)).toMatchObject({ severity: "warning", message: expect.stringMatching(/^another message begins after this one's close delimiter/) });
+    expect((await verifyPec(mbox, { trust })).valid).toBe(true);
+    // One message with its "From " line: that line is skipped, and nothing follows.
+    const single = readPec(latin1Bytes(from + latin1(accettazione)));
+    expect(single.issues[0]).toEqual({ code: "LEADING_BYTES_SKIPPED", severity: "info", message: `skipped an mbox "From " line (${from.length} bytes) before the first header line` });
+    expect(single.issues.map((i) => i.code)).not.toContain("TRAILING_MESSAGE");
+    // Text after the close delimiter that is no message (a "From " line, no header after it).
+    const epilogue = readPec(latin1Bytes(latin1(accettazione) + "From the archive of 2025\r\nnot a header line\r\n"));
+    expect(epilogue.issues.map((i) => i.code)).not.toContain("TRAILING_MESSAGE");
+  });
+
   it("verifies the opaque (application/pkcs7-mime) form, with or without PEC headers", async () => {
     const opaque = (await buildAccettazione(alfa, tx, { date, form: "opaque" })).bytes;
     const pec = readPec(opaque);
