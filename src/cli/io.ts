@@ -2,6 +2,7 @@
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { relative } from "node:path";
 import { fsPath } from "../node/fs-names.js";
 import { folderFiles, isMboxFile, isMboxStart, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
 
@@ -152,11 +153,13 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     } else {
       // A folder under it that cannot be read becomes an input that cannot be read: reported
       // with the others, instead of ending the command.
-      for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)))) {
+      const archives: string[] = [];
+      for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)), (path) => archives.push(path))) {
         if (!f.sniff) out.push(fileInput(f.path));
         else if (await isMboxFile(f.path)) out.push(mboxInput(f.path));
         else out.push({ ...fileInput(f.path), sniff: true });
       }
+      if (archives.length > 0) io.err(`postacert: ${printable(archivesNote(arg, archives, "read"))}\n`);
     }
   }
   return out;
@@ -171,6 +174,17 @@ function stdinMessage(bytes: Uint8Array): Uint8Array {
   const message = storedMessage(bytes);
   if (isMboxStart(message)) throw new UsageError("standard input holds an mbox (several messages): give its file name instead");
   return message;
+}
+
+/**
+ * The note that names the archives (`.zip`, `.7z`…) a folder holds and a command leaves out:
+ * their messages would be missing from its summary without a word.
+ */
+export function archivesNote(folder: string, archives: readonly string[], verb: "scanned" | "read"): string {
+  const names = archives.slice(0, 3).map((p) => relative(folder, p));
+  const more = archives.length > 3 ? `, and ${archives.length - 3} more` : "";
+  const count = archives.length === 1 ? "1 archive" : `${archives.length} archives`;
+  return `${folder}: not ${verb}: ${count} (${names.join(", ")}${more}): extract them first (messages stored as .eml.gz and mbox files as .mbox.gz are read)`;
 }
 
 /** An mbox: its messages, as they are read. */

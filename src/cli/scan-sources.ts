@@ -92,7 +92,10 @@ export interface SourceCount {
   count: number | undefined;
   /** A folder's or a Maildir's listing, when asked to keep it: give it to {@link enumerateSource}. */
   listing?: SourceListing;
+  /** The archives (`.zip`, `.7z`…) a folder holds, which are not scanned. */
+  archives?: string[];
 }
+
 
 /**
  * Counts a local source's candidate messages cheaply (names only), for the batch size and the
@@ -108,13 +111,14 @@ export async function countSource(source: string, keep = false, found?: () => vo
     // KEEP_FILES (≈ 250 bytes each), beyond which the folder is listed again rather than held.
     let listing: FolderListing | undefined = keep ? { files: [], skipped: [] } : undefined;
     let n = 0;
+    const archives: string[] = [];
     // A folder that cannot be read is left out of the count; the walk reports it.
-    for await (const f of folderFiles(source, (path, err) => void listing?.skipped.push([path, err]))) {
+    for await (const f of folderFiles(source, (path, err) => void listing?.skipped.push([path, err]), (path) => archives.push(path))) {
       n++;
       if (listing && listing.files.push(f) > KEEP_FILES) listing = undefined;
       found?.();
     }
-    return listing ? { count: n, listing } : { count: n };
+    return { count: n, ...(listing && { listing }), ...(archives.length > 0 && { archives }) };
   }
   if (kind === "maildir") {
     if (!keep) return { count: await countMaildirFiles(source, found) };

@@ -22,7 +22,7 @@ import { TransactionTally } from "../transactions/tally.js";
 import type { TrustStore } from "../trust/index.js";
 import type { Tinypool } from "tinypool";
 import { loadTrust } from "./trust-files.js";
-import { type Io, UsageError, paint, printable } from "./io.js";
+import { type Io, UsageError, archivesNote, paint, printable } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
 import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
@@ -351,6 +351,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
       }
     }
     if (counted?.listing) firstListing = counted.listing;
+    if (counted?.archives) io.err(`postacert: ${printable(archivesNote(s, counted.archives, "scanned"))}\n`);
     const n = counted?.count;
     total = n === undefined || total === undefined ? undefined : total + n;
   }

@@ -34,9 +34,12 @@ export interface SourceMessage {
  */
 const SKIP_EXTENSIONS = new Set([
   ".pem", ".crt", ".cer", ".der", ".p7s", ".p7m", ".p7b", ".p7c", ".key", ".ldif", ".crl",
-  ".pdf", ".xml", ".json", ".md", ".html", ".htm", ".csv", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z",
+  ".pdf", ".xml", ".json", ".md", ".html", ".htm", ".csv",
   ".png", ".jpg", ".jpeg", ".gif", ".svg", ".js", ".ts", ".map",
 ]);
+
+/** Archives a folder walk leaves out, but names (their messages would otherwise be lost without a word). */
+const ARCHIVE_EXTENSIONS = new Set([".zip", ".7z", ".rar", ".tar", ".tgz", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst"]);
 
 const SNIFF_BYTES = 1024;
 
@@ -140,17 +143,23 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
  *
  * @param skipped - when given, a folder that cannot be read (the top one included) is passed
  * to it and left out, instead of ending the walk with its error
+ * @param archive - when given, called with each archive left out (`.zip`, `.7z`, `.tar.gz`…)
  * @internal
  */
-export async function* folderFiles(dir: string, skipped?: (path: string, err: Error) => void): AsyncGenerator<{ path: string; sniff: boolean }> {
+export async function* folderFiles(
+  dir: string,
+  skipped?: (path: string, err: Error) => void,
+  archive?: (path: string) => void,
+): AsyncGenerator<{ path: string; sniff: boolean }> {
   for await (const path of walk(dir, skipped)) {
     let ext = extname(path).toLowerCase();
     if (ext === ".gz") {
       // Compressed archives are skipped, but not a message or an mbox stored gzip-compressed.
-      ext = extname(path.slice(0, -3)).toLowerCase();
-      if (ext !== ".eml" && ext !== ".mbox") continue;
+      const inner = extname(path.slice(0, -3)).toLowerCase();
+      if (inner === ".eml" || inner === ".mbox") ext = inner;
     }
-    if (!SKIP_EXTENSIONS.has(ext)) yield { path, sniff: ext !== ".eml" };
+    if (ARCHIVE_EXTENSIONS.has(ext)) archive?.(path);
+    else if (!SKIP_EXTENSIONS.has(ext)) yield { path, sniff: ext !== ".eml" };
   }
 }
 
@@ -436,7 +445,7 @@ export async function maildirFolders(dir: string): Promise<string[]> {
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
  * file whose first line is a header field, and the messages of the mbox files among them
  * (ids `path#offset`); `.eml.gz` and `.mbox.gz` are read decompressed; certificates, LDIF,
- * PDF, XML, other archives… are skipped. A symbolic link to a file is read as the file;
+ * PDF, XML, other archives (`.zip`, `.7z`, `.tar.gz`…) are skipped. A symbolic link to a file is read as the file;
  * links to folders are not followed.
  *
  * @param dir - the folder

@@ -131,6 +131,22 @@ describe("sources give the same results", () => {
     expect(jsonLines(both.stdout)).toHaveLength(4);
   });
 
+  it("a folder's archives (.zip, .7z, .tar.gz…) are named on stderr; .eml.gz and .mbox.gz are read", async () => {
+    const root = join(dir, "withArchives");
+    await writeFolder(root, sim.slice(0, 2));
+    await mkdir(join(root, "2024"), { recursive: true });
+    for (const name of ["export.zip", "2024/old.7z", "2024/logs.tar.gz", "2024/notes.gz"]) await writeFile(join(root, name), "PK");
+    await writeFile(join(root, "2024", "kept.eml.gz"), gzipSync(sim[2]!.bytes));
+    const r = await scan(["--trust", ca, "--json", root]);
+    expect(r.stderr).toContain(`postacert: ${root}: not scanned: 4 archives (2024/logs.tar.gz, 2024/notes.gz, 2024/old.7z, and 1 more): extract them first`);
+    expect(jsonLines(r.stdout)).toHaveLength(3);
+    expect(r.code).toBe(0); // a note, not an error
+    const verified = capture();
+    expect(await main(["verify", "--trust", ca, root], verified)).toBe(0);
+    expect(verified.stderr).toContain(`postacert: ${root}: not read: 4 archives (`);
+    expect(verified.stdout).toContain("3 verified, 0 failed, 0 not PEC");
+  });
+
   const HAVE_DOVECOT = findDovecot() !== undefined;
   if (!HAVE_DOVECOT) console.warn(`test/cli/scan.node.test.ts: IMAP case skipped: Dovecot is not installed (apt-get install ${DOVECOT_PACKAGES}; dovecot-imapd)`);
 
