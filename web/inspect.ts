@@ -2,6 +2,9 @@
 // every failure into data the card can show. Nothing here throws.
 import { PecError } from "../src/errors.js";
 import type { MimeEntity } from "../src/mime/index.js";
+import { isMbox, splitMbox } from "../src/mime/mbox.js";
+import { DEFAULT_MAX_SIZE } from "../src/mime/parse.js";
+import { concatBytes } from "../src/util/bytes.js";
 import { readPec } from "../src/pec/read.js";
 import type { ReadPec } from "../src/pec/types.js";
 import { verifyPec } from "../src/pec/verify.js";
@@ -73,6 +76,45 @@ function notAMessage(root: MimeEntity): string | undefined {
 export function toCardError(e: unknown): CardError {
   if (e instanceof PecError) return { code: e.code, it: "Messaggio illeggibile", en: "Unreadable message", message: e.message };
   return { code: "UNEXPECTED", it: "Errore imprevisto", en: "Unexpected error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+}
+
+/** The largest message a gzip-compressed file may unpack to (as readPec's own limit). */
+const MAX_UNPACKED = DEFAULT_MAX_SIZE;
+
+/**
+ * What one dropped file holds: its message, or each message of an mbox (named
+ * `file#offset`, as the CLI names them); a gzip-compressed file is decompressed first.
+ *
+ * @throws PecError `ERR_SOURCE` for damaged gzip data, `ERR_TOO_LARGE` past {@link MAX_UNPACKED}
+ */
+export async function unpack(name: string, bytes: Uint8Array): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const data = bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes) : bytes;
+  if (!isMbox(data)) return [{ name, bytes: data }];
+  return splitMbox(data).map((m) => ({ name: `${name}#${m.offset}`, bytes: m.bytes }));
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  // A copy typed as ArrayBuffer-backed, which Blob takes (the file's own bytes may be a view).
+  const reader = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      // A small file may unpack to gigabytes: stop before the tab runs out of memory.
+      if (size > MAX_UNPACKED) {
+        void reader.cancel();
+        throw new PecError("ERR_TOO_LARGE", `the gzip-compressed file unpacks to more than ${MAX_UNPACKED} bytes`, { limit: MAX_UNPACKED });
+      }
+      parts.push(value);
+    }
+  } catch (e) {
+    if (e instanceof PecError) throw e;
+    throw new PecError("ERR_SOURCE", `the gzip-compressed file is damaged: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+  }
+  return concatBytes(parts);
 }
 
 /** Reads one file (synchronous, no crypto). */

@@ -2,7 +2,7 @@
 // verifyPec against the loaded trust, show a card for each. No network, no server.
 import { TrustStore } from "../src/trust/store.js";
 import { bi, byId, h } from "./dom.js";
-import { inspect, loadTrust, toCardError, verify, type Inspection, type LoadedTrust } from "./inspect.js";
+import { inspect, loadTrust, toCardError, unpack, verify, type Inspection, type LoadedTrust } from "./inspect.js";
 import { renderCard, type Card } from "./render.js";
 
 interface Entry {
@@ -74,18 +74,20 @@ async function addFiles(files: readonly File[]): Promise<void> {
   say(status, bi(`Lettura di ${files.length} file…`, `Reading ${files.length} file(s)…`));
   const added: Entry[] = [];
   for (const file of files) {
-    const id = nextId++;
-    let insp: Inspection;
+    let found: Inspection[];
     try {
-      insp = inspect(id, file.name, new Uint8Array(await file.arrayBuffer()));
+      // An mbox gives a card per message; a .gz is decompressed first.
+      found = (await unpack(file.name, new Uint8Array(await file.arrayBuffer()))).map((m) => inspect(nextId++, m.name, m.bytes));
     } catch (e) {
-      // File.arrayBuffer failed (file removed, permission): still a card.
-      insp = { id, name: file.name, size: file.size, bytes: new Uint8Array(0), verifying: false, error: toCardError(e) };
+      // File.arrayBuffer failed (file removed, permission), damaged gzip: still a card.
+      found = [{ id: nextId++, name: file.name, size: file.size, bytes: new Uint8Array(0), verifying: false, error: toCardError(e) }];
     }
-    const entry: Entry = { insp, card: renderCard(insp, context), generation: 0 };
-    entries.set(id, entry);
-    cards.append(entry.card.el);
-    added.push(entry);
+    for (const insp of found) {
+      const entry: Entry = { insp, card: renderCard(insp, context), generation: 0 };
+      entries.set(insp.id, entry);
+      cards.append(entry.card.el);
+      added.push(entry);
+    }
   }
   refreshChrome();
   await Promise.all(added.filter((e) => e.insp.pec).map((e) => runVerification(e)));

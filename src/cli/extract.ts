@@ -4,9 +4,10 @@
 import { lstat, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { PecError } from "../errors.js";
+import { isMbox } from "../mime/mbox.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
-import { isMboxStart, storedMessage } from "../node/sources.js";
+import { storedMessage } from "../node/sources.js";
 import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
 
 /** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
@@ -121,7 +122,7 @@ export async function runExtract(file: string, opts: { out: string | undefined; 
     // Stored gzip-compressed (a Maildir's Z flag, a .eml.gz), as inspect and scan read it.
     const message = storedMessage(bytes);
     // An mbox read as one message would lose every message after the first.
-    if (isMboxStart(message)) throw new UsageError(`"${file}" is an mbox, which holds several messages; extract takes one (postacert inspect lists them)`);
+    if (isMbox(message)) throw new UsageError(`"${file}" is an mbox, which holds several messages; extract takes one (postacert inspect lists them)`);
     pec = readPec(message);
   } catch (err) {
     if (!(err instanceof PecError)) throw err;

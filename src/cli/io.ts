@@ -3,8 +3,9 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
+import { isMbox } from "../mime/mbox.js";
 import { fsPath } from "../node/fs-names.js";
-import { folderFiles, isMboxFile, isMboxStart, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
+import { folderFiles, isMboxFile, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -172,7 +173,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
  */
 function stdinMessage(bytes: Uint8Array): Uint8Array {
   const message = storedMessage(bytes);
-  if (isMboxStart(message)) throw new UsageError("standard input holds an mbox (several messages): give its file name instead");
+  if (isMbox(message)) throw new UsageError("standard input holds an mbox (several messages): give its file name instead");
   return message;
 }
 

@@ -4,7 +4,8 @@
  * The parser keeps, for every entity, the exact byte ranges of its header block, body and
  * whole in the original input, so signatures can be checked on exactly the bytes that
  * were signed. The builder writes canonical MIME (CRLF, base64 at 76 columns,
- * quoted-printable, RFC 2047 headers) and refuses header injection.
+ * quoted-printable, RFC 2047 headers) and refuses header injection. mbox files are split
+ * into their messages from bytes (`splitMbox`, `MboxReader`).
  *
  * @example
  * ```ts
@@ -26,6 +27,8 @@ export { parseParams, formatParams, sanitizeFileName } from "./params.js";
 export type { ParsedParams } from "./params.js";
 export { decodeQuotedPrintable, encodeQuotedPrintable } from "./transfer.js";
 export { walkEntities, findEntity, findAllEntities } from "./walk.js";
+export { MboxReader, isMbox, splitMbox } from "./mbox.js";
+export type { MboxMessage } from "./mbox.js";
 export type { WalkOptions } from "./walk.js";
 export type {
   ByteRange,

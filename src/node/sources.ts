@@ -10,6 +10,7 @@ import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
+import { type MboxMessage, MboxReader, isMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { fromUtf16, leadingBytes, startsWithField } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
@@ -173,7 +174,7 @@ export async function* folderFiles(
  */
 export async function isMboxFile(path: string): Promise<boolean> {
   const head = await headOf(path).catch(() => undefined);
-  return head !== undefined && fromAt(head.head, 0);
+  return head !== undefined && isMbox(head.head);
 }
 
 /**
@@ -397,7 +398,7 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
   if (!st) return undefined;
   if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
   const { head } = await headOf(path);
-  return fromAt(head, 0) ? "mbox" : "file";
+  return isMbox(head) ? "mbox" : "file";
 }
 
 /** How much of a file {@link headOf} reads: enough compressed bytes for the first line. */
@@ -471,7 +472,7 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
       try {
         if (unsure) {
           const { head } = await headOf(path);
-          if (fromAt(head, 0)) {
+          if (isMbox(head)) {
             // An mbox among the files: its messages (its failure is this file's).
             for await (const m of readMbox(path, onError ? { onError } : {})) yield { ...m, source: dir };
             continue;
@@ -557,32 +558,6 @@ export interface MboxOptions extends SourceOptions {
   highWaterMark?: number;
 }
 
-const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
-
-/** Whether `line[start..]` begins with `From ` after `skip` `>` characters. */
-function fromAt(line: Uint8Array, start: number): boolean {
-  if (line.length - start < 5) return false;
-  for (let k = 0; k < 5; k++) if (line[start + k] !== FROM_[k]) return false;
-  return true;
-}
-
-/**
- * Whether bytes begin as an mbox does (`From ` on the first line), as {@link sourceKind}
- * tells a file. Not part of the public API.
- *
- * @internal
- */
-export function isMboxStart(bytes: Uint8Array): boolean {
-  return fromAt(bytes, 0);
-}
-
-/** Number of leading `>` when the line is `>+From `, else 0. */
-function quotedFrom(line: Uint8Array): number {
-  let i = 0;
-  while (i < line.length && line[i] === 0x3e) i++;
-  return i > 0 && fromAt(line, i) ? i : 0;
-}
-
 /**
  * Streams an mbox file (or an archived `.mbox.gz`, read through gunzip), one message at a
  * time: a line starting with `From ` (at the start of a line) begins a message; `>From `,
@@ -608,108 +583,21 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
 
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  let startOffset = -1; // offset of the current message's From line; -1 before the first
-  let lineOffset = 0; // file offset of the start of the pending line
-  // The incomplete last line of the previous chunks, in pieces: a very long line (no LF for
-  // megabytes) must not be re-copied on every chunk.
-  let carry: Uint8Array[] = [];
-  let carrySize = 0;
-
-  const finish = (): SourceMessage | undefined => {
-    if (startOffset < 0) return undefined;
-    const bytes = stripSeparator(concat(parts, size));
-    parts = [];
-    size = 0;
-    return { id: `${path}#${startOffset}`, source: path, bytes };
-  };
-
-  // Returns a finished message when `line` is a separator.
-  const onLine = (line: Uint8Array): SourceMessage | undefined => {
-    let out: SourceMessage | undefined;
-    if (fromAt(line, 0)) {
-      out = finish();
-      startOffset = lineOffset;
-    } else if (startOffset >= 0) {
-      const q = quotedFrom(line);
-      const kept = q > 0 ? line.subarray(1) : line;
-      parts.push(kept);
-      size += kept.length;
-    }
-    // Text before the first From line is not a message (an mbox must start with one).
-    lineOffset += line.length;
-    return out;
-  };
-
+  const reader = new MboxReader();
+  const message = (m: MboxMessage): SourceMessage => ({ id: `${path}#${m.offset}`, source: path, bytes: m.bytes });
   const raw = createReadStream(fsPath(path), { highWaterMark: hwm });
   // An archived mbox.gz is read through gunzip; ids are then offsets in the mbox it holds.
   const stream = (await headOf(path)).gzip ? pipeline(raw, createGunzip({ chunkSize: hwm }), () => undefined) : raw;
   // Only reading can fail in here (what the reader does with a message does not come back into
   // this generator).
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let pos = 0;
-      if (carrySize > 0) {
-        // Complete only the pending line: concatenating it with the whole chunk would copy every chunk.
-        const nl = chunk.indexOf(0x0a);
-        if (nl < 0) {
-          carry.push(chunk);
-          carrySize += chunk.length;
-          continue;
-        }
-        carry.push(chunk.subarray(0, nl + 1));
-        const line = concat(carry, carrySize + nl + 1);
-        carry = [];
-        carrySize = 0;
-        pos = nl + 1;
-        const m = onLine(line);
-        if (m) yield m;
-      }
-      while (pos < chunk.length) {
-        const nl = chunk.indexOf(0x0a, pos);
-        if (nl < 0) break;
-        const m = onLine(chunk.subarray(pos, nl + 1));
-        pos = nl + 1;
-        if (m) yield m;
-      }
-      // Copy the tail: keeping a view would pin the whole chunk until the line ends.
-      if (pos < chunk.length) {
-        carry = [chunk.slice(pos)];
-        carrySize = chunk.length - pos;
-      }
-    }
+    for await (const chunk of stream as AsyncIterable<Buffer>) for (const m of reader.push(chunk)) yield message(m);
   } catch (err) {
     // The partial message before the failure is left out with the rest.
     failed(onError, path, err);
     return;
   }
-  if (carrySize > 0) {
-    const m = onLine(concat(carry, carrySize));
-    if (m) yield m;
-  }
-  const last = finish();
-  if (last) yield last;
-}
-
-/** Drops the one empty line (LF or CRLF) that an mbox writer puts before the next `From `. */
-function stripSeparator(b: Uint8Array): Uint8Array {
-  const n = b.length;
-  if (n < 2 || b[n - 1] !== 0x0a) return b;
-  // The separator is an empty last line; the message's own last line must still end in LF.
-  if (b[n - 2] === 0x0a) return b.subarray(0, n - 1);
-  if (b[n - 2] === 0x0d && n >= 3 && b[n - 3] === 0x0a) return b.subarray(0, n - 2);
-  return b;
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  for (const m of reader.end()) yield message(m);
 }
 
 async function isDirectory(p: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile, readdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { extname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright";
@@ -290,6 +291,27 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     for (const c of [virus, late]) expect(await c.locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
     await virus.locator("button.remove").click();
     await late.locator("button.remove").click();
+    expect(await page.locator("article.card").count()).toBe(3);
+  });
+
+  it("an mbox gives a card per message; a gzip-compressed file is read decompressed, a damaged one says so", async () => {
+    const from = "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n";
+    const mbox = Buffer.concat([Buffer.from(from), samples.virus, Buffer.from("\r\n" + from), samples.preavviso, Buffer.from("\r\n")]);
+    await writeFile(join(files, "archivio.mbox"), mbox);
+    await writeFile(join(files, "busta.eml.gz"), gzipSync(samples.busta));
+    await writeFile(join(files, "rotto.eml.gz"), gzipSync(samples.busta).subarray(0, 200));
+    await page.setInputFiles("#file-input", ["archivio.mbox", "busta.eml.gz", "rotto.eml.gz"].map((f) => join(files, f)));
+    const second = `archivio.mbox#${from.length + samples.virus.length + 2}`;
+    const names = ["archivio.mbox#0", second, "busta.eml.gz", "rotto.eml.gz"];
+    for (const f of names) await settled(f);
+    expect(await text(card("archivio.mbox#0").locator(".summary .type"))).toBe("Avviso di non accettazione / Non-acceptance notice");
+    expect(await text(card(second).locator(".summary .type"))).toBe("Avviso di mancata consegna per superamento tempo massimo / Delivery timeout notice");
+    expect(await text(card("busta.eml.gz").locator(".summary .type"))).toBe("Busta di trasporto / Transport envelope");
+    for (const f of names.slice(0, 3)) expect(await card(f).locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
+    const broken = card("rotto.eml.gz");
+    expect(await broken.locator(".error-box").getAttribute("data-error")).toBe("ERR_SOURCE");
+    expect(await text(broken.locator(".error-box"))).toContain("the gzip-compressed file is damaged");
+    for (const f of names) await card(f).locator("button.remove").click();
     expect(await page.locator("article.card").count()).toBe(3);
   });
 
