@@ -163,7 +163,7 @@ function withTrailing(pec: ReadPec): ReadPec {
       pec.issues.push({
         code: "TRAILING_MESSAGE",
         severity: "warning",
-        message: `another message begins after this one's close delimiter (an mbox "From " line and headers): only the first was read; readMbox of postacert/node, and postacert inspect and verify, read every message of an mbox`,
+        message: `another message begins after this one's close delimiter (an mbox "From " line and headers): only the first was read; splitMbox (postacert/mime), readMbox (postacert/node) and postacert inspect and verify read every message of an mbox`,
       });
       break;
     }
