@@ -59,7 +59,7 @@ async function batch(
       // Only the mbox's reading is caught here: what the command does with a message is one()'s.
       const messages = input.messages()[Symbol.asyncIterator]();
       for (;;) {
-        let next: IteratorResult<{ id: string; bytes: Uint8Array }>;
+        let next: IteratorResult<{ id: string; bytes: Uint8Array } | { id: string; error: Error }>;
         try {
           next = await messages.next();
         } catch (err) {
@@ -67,7 +67,9 @@ async function batch(
           break;
         }
         if (next.done) break;
-        await one(next.value.id, next.value.bytes, false);
+        // A message left out of the mbox (too large) is unreadable, and the next ones are read.
+        if ("error" in next.value) unreadable(next.value.id, next.value.error);
+        else await one(next.value.id, next.value.bytes, false);
       }
     } else {
       let bytes: Uint8Array | undefined;

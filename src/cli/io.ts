@@ -5,7 +5,7 @@ import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promise
 import { relative } from "node:path";
 import { isMbox } from "../mime/mbox.js";
 import { fsPath } from "../node/fs-names.js";
-import { folderFiles, isMboxFile, maildirFiles, readMbox, sourceKind, storedMessage } from "../node/sources.js";
+import { folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -115,7 +115,7 @@ export interface Input {
    * An mbox named on the command line: its messages, streamed, each named `path#offset` as
    * scan names it (read as one message, all but the first would be lost).
    */
-  messages?: () => AsyncIterable<{ id: string; bytes: Uint8Array }>;
+  messages?: () => AsyncIterable<{ id: string; bytes: Uint8Array } | { id: string; error: Error }>;
 }
 
 /**
@@ -190,7 +190,7 @@ export function archivesNote(folder: string, archives: readonly string[], verb: 
 
 /** An mbox: its messages, as they are read. */
 function mboxInput(path: string): Input {
-  return { ...fileInput(path), messages: () => readMbox(path) };
+  return { ...fileInput(path), messages: () => mboxEntries(path) };
 }
 
 /** An input whose reading fails with `err`: reported with the others. */

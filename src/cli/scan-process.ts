@@ -37,6 +37,14 @@ export type ScanItem =
       source: string;
       /** The message. */
       bytes: Uint8Array;
+    }
+  | {
+      /** Message id in its source (`path#offset`). */
+      id: string;
+      /** The source as given on the command line. */
+      source: string;
+      /** Why the source could not give the message (an mbox message over the size limit). */
+      unreadable: ScanIssue;
     };
 
 /** Outcome of one message: `ok` (PEC, valid and trusted), `failed`, `not-pec`, `unreadable`. */
@@ -245,6 +253,7 @@ interface Parsed extends Pending {
 }
 
 function load(item: ScanItem, ctx: ProcessContext): ItemResult | Pending {
+  if ("unreadable" in item) return { kind: "record", hash: "", status: "unreadable", issues: [item.unreadable] };
   let bytes: Uint8Array;
   if ("path" in item) {
     try {

@@ -8,7 +8,8 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, sourceKind as localKind, maildirFiles, readMbox } from "../node/sources.js";
+import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles } from "../node/sources.js";
+import type { PecError } from "../errors.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -149,6 +150,12 @@ function* keptFiles(listing: FolderListing, skipped: ((path: string, err: Error)
 
 const GONE = { path: "", sniff: false };
 
+/** An mbox message as work: its bytes, or why it was left out (an unreadable record). */
+function mboxItem(m: { id: string; bytes: Uint8Array } | { id: string; error: PecError }, source: string): ScanItem {
+  if ("bytes" in m) return { id: m.id, source, bytes: m.bytes };
+  return { id: m.id, source, unreadable: { code: m.error.code, severity: "error", message: m.error.message } };
+}
+
 /**
  * Streams one source as work: files as paths (folder, Maildir, a single file), messages as
  * bytes (mbox, IMAP). Messages outside the shard are never yielded (for IMAP, never fetched).
@@ -164,7 +171,7 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
         // by their own ids as an mbox source's are. Only files not named .eml are looked at.
         if (f.sniff && (await isMboxFile(f.path))) {
           try {
-            for await (const m of readMbox(f.path)) if (opts.inShard(m.id)) yield { id: m.id, source, bytes: m.bytes };
+            for await (const m of mboxEntries(f.path)) if (opts.inShard(m.id)) yield mboxItem(m, source);
           } catch (err) {
             if (!opts.skipped) throw err;
             opts.skipped(f.path, err as Error);
@@ -181,7 +188,7 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       if (opts.inShard(source)) yield { id: source, source, path: source };
       return;
     case "mbox":
-      for await (const m of readMbox(source)) if (opts.inShard(m.id)) yield { id: m.id, source, bytes: m.bytes };
+      for await (const m of mboxEntries(source)) if (opts.inShard(m.id)) yield mboxItem(m, source);
       return;
     case "imap": {
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");

@@ -7,14 +7,32 @@
  */
 import { PecError } from "../errors.js";
 import { concatBytes } from "../util/bytes.js";
+import { DEFAULT_MAX_SIZE, checkLimit } from "./parse.js";
 import { got } from "../util/got.js";
 
 /** One message of an mbox. */
 export interface MboxMessage {
   /** Byte offset of its `From ` line in the mbox. */
   offset: number;
-  /** The message: `>From` unquoted, without its `From ` line and the blank line that separated it from the next. */
+  /**
+   * The message: `>From` unquoted, without its `From ` line and the blank line that
+   * separated it from the next. Empty when {@link tooLarge}.
+   */
   bytes: Uint8Array;
+  /** Set when the message was larger than `maxMessageSize`: it was not kept. */
+  tooLarge?: true;
+  /** Its size in bytes (as stored, with the separating line), given when {@link tooLarge}. */
+  size?: number;
+}
+
+/** Options of {@link MboxReader} and {@link splitMbox}. */
+export interface MboxReaderOptions {
+  /**
+   * Largest message kept, in bytes (default {@link DEFAULT_MAX_SIZE}, what readPec reads):
+   * a larger one is given as `tooLarge`, without its bytes, and reading goes on. Bounds
+   * memory however the mbox is made (a gzip-compressed mbox may unpack to one huge line).
+   */
+  maxMessageSize?: number;
 }
 
 const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
@@ -52,7 +70,8 @@ function quotedFrom(line: Uint8Array): number {
  * matter); LF or CRLF line ends are kept as they are. The blank line that separates two
  * messages is removed; a message that did not end with a line break gets the one its
  * writer had to add (mbox cannot tell). Text before the first `From ` line is no message.
- * Memory holds the message being read and the incomplete last line.
+ * Memory holds the message being read and the incomplete last line, each at most
+ * `maxMessageSize`.
  *
  * @example
  * ```ts
@@ -62,8 +81,19 @@ function quotedFrom(line: Uint8Array): number {
  * ```
  */
 export class MboxReader {
+  readonly #max: number;
+  /**
+   * Longest line held: longer, it is only counted (it makes its message too large). Above
+   * `#max` by a margin, so that a `From ` line, which is no part of a message, is always read.
+   */
+  readonly #lineMax: number;
   /** The current message's lines, copied together when it ends (a message never pins the chunks). */
   #parts: Uint8Array[] = [];
+  /** The current message's size so far (with what was not kept when it is too large). */
+  #size = 0;
+  #tooLarge = false;
+  /** In a line longer than `#lineMax`: its bytes so far, not kept, until its line break. */
+  #longLine = -1;
   /** Offset of the current message's From line; -1 before the first. */
   #start = -1;
   /** Offset of the start of the pending line. */
@@ -72,6 +102,15 @@ export class MboxReader {
   #carry: Uint8Array[] = [];
   #carrySize = 0;
   #ended = false;
+
+  /**
+   * @param options - the largest message kept
+   * @throws PecError `ERR_INVALID_ARGUMENT` for a `maxMessageSize` that is not a non-negative integer or `Infinity`
+   */
+  constructor(options: MboxReaderOptions = {}) {
+    this.#max = checkLimit(options.maxMessageSize, DEFAULT_MAX_SIZE, "maxMessageSize");
+    this.#lineMax = this.#max + 65_536;
+  }
 
   /**
    * Reads the next bytes of the mbox.
@@ -85,12 +124,26 @@ export class MboxReader {
     if (this.#ended) throw new PecError("ERR_INVALID_ARGUMENT", "MboxReader.push after end()");
     const out: MboxMessage[] = [];
     let pos = 0;
-    if (this.#carrySize > 0) {
+    if (this.#longLine >= 0) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        this.#longLine += chunk.length;
+        return out;
+      }
+      this.#endLongLine(nl + 1);
+      pos = nl + 1;
+    } else if (this.#carrySize > 0) {
       // Complete only the pending line: concatenating it with the whole chunk would copy every chunk.
       const nl = chunk.indexOf(0x0a);
       if (nl < 0) {
         this.#carry.push(chunk);
         this.#carrySize += chunk.length;
+        // No message may hold this line: count it, keep none of it (see #endLongLine).
+        if (this.#carrySize > this.#lineMax) {
+          this.#longLine = this.#carrySize;
+          this.#carry = [];
+          this.#carrySize = 0;
+        }
         return out;
       }
       this.#carry.push(chunk.subarray(0, nl + 1));
@@ -107,11 +160,26 @@ export class MboxReader {
       pos = nl + 1;
     }
     if (pos < chunk.length) {
-      // A copy (Uint8Array's slice, not Buffer's view): a view would pin the whole chunk until the line ends.
-      this.#carry = [Uint8Array.prototype.slice.call(chunk, pos)];
-      this.#carrySize = chunk.length - pos;
+      if (chunk.length - pos > this.#lineMax) this.#longLine = chunk.length - pos;
+      else {
+        // A copy (Uint8Array's slice, not Buffer's view): a view would pin the whole chunk until the line ends.
+        this.#carry = [Uint8Array.prototype.slice.call(chunk, pos)];
+        this.#carrySize = chunk.length - pos;
+      }
     }
     return out;
+  }
+
+  /** A line longer than any message may be ends after `tail` more bytes: it makes its message too large. */
+  #endLongLine(tail: number): void {
+    const length = this.#longLine + tail;
+    this.#longLine = -1;
+    if (this.#start >= 0) {
+      this.#tooLarge = true;
+      this.#parts = [];
+      this.#size += length;
+    }
+    this.#lineOffset += length;
   }
 
   /**
@@ -122,6 +190,7 @@ export class MboxReader {
   end(): MboxMessage[] {
     if (this.#ended) return [];
     const out: MboxMessage[] = [];
+    if (this.#longLine >= 0) this.#endLongLine(0);
     if (this.#carrySize > 0) this.#line(concatBytes(this.#carry), out);
     this.#carry = [];
     this.#carrySize = 0;
@@ -136,15 +205,26 @@ export class MboxReader {
       this.#start = this.#lineOffset;
     } else if (this.#start >= 0) {
       const kept = quotedFrom(line) > 0 ? line.subarray(1) : line;
-      this.#parts.push(kept);
+      this.#size += kept.length;
+      if (this.#tooLarge) {
+        // Counted, not kept.
+      } else if (this.#size > this.#max + 2) {
+        // + 2: the separating blank line, which is no part of the message, may be what crosses the limit.
+        this.#tooLarge = true;
+        this.#parts = [];
+      } else this.#parts.push(kept);
     }
     this.#lineOffset += line.length;
   }
 
   #finish(out: MboxMessage[]): void {
     if (this.#start < 0) return;
-    out.push({ offset: this.#start, bytes: stripSeparator(concatBytes(this.#parts)) });
+    const bytes = this.#tooLarge ? undefined : stripSeparator(concatBytes(this.#parts));
+    if (bytes && bytes.length <= this.#max) out.push({ offset: this.#start, bytes });
+    else out.push({ offset: this.#start, bytes: new Uint8Array(0), tooLarge: true, size: this.#size });
     this.#parts = [];
+    this.#size = 0;
+    this.#tooLarge = false;
   }
 }
 
@@ -153,6 +233,7 @@ export class MboxReader {
  * file, `readMbox` of `postacert/node` streams it instead).
  *
  * @param bytes - the whole mbox
+ * @param options - the largest message kept
  * @returns its messages, in order
  * @throws PecError `ERR_INVALID_ARGUMENT` when `bytes` is not a Uint8Array
  * @example
@@ -160,8 +241,8 @@ export class MboxReader {
  * for (const m of splitMbox(bytes)) console.log(m.offset, readPec(m.bytes).type);
  * ```
  */
-export function splitMbox(bytes: Uint8Array): MboxMessage[] {
-  const reader = new MboxReader();
+export function splitMbox(bytes: Uint8Array, options: MboxReaderOptions = {}): MboxMessage[] {
+  const reader = new MboxReader(options);
   return [...reader.push(bytes), ...reader.end()];
 }
 

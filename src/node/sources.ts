@@ -556,6 +556,12 @@ export interface SourceOptions {
 export interface MboxOptions extends SourceOptions {
   /** Read-stream chunk size in bytes (default 256 KiB). */
   highWaterMark?: number;
+  /**
+   * Largest message read, in bytes (default `DEFAULT_MAX_SIZE`, what readPec reads): a larger
+   * one is an `ERR_TOO_LARGE` failure (to `onError`, named `path#offset`, and the reading
+   * goes on), so that memory stays bounded whatever the mbox holds.
+   */
+  maxMessageSize?: number;
 }
 
 /**
@@ -567,7 +573,7 @@ export interface MboxOptions extends SourceOptions {
  * one its writer had to add (mbox cannot tell). Memory holds one message plus one read chunk.
  *
  * @param path - the mbox file
- * @param options - read chunk size; `onError` to be told of a read failure instead of an error thrown
+ * @param options - read chunk size, largest message; `onError` to be told of a failure instead of an error thrown
  * @returns an async iterable of messages (`id` is `path#offset`, the byte offset of the `From ` line)
  * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` when the file cannot be read (the file system's or zlib's error is its `cause`), unless `options.onError` takes it
  * @example
@@ -583,21 +589,48 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
 
-  const reader = new MboxReader();
-  const message = (m: MboxMessage): SourceMessage => ({ id: `${path}#${m.offset}`, source: path, bytes: m.bytes });
+  const reader = new MboxReader(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {});
+  function* messages(found: MboxMessage[]): Generator<SourceMessage> {
+    for (const m of found) {
+      const id = `${path}#${m.offset}`;
+      if (!m.tooLarge) yield { id, source: path, bytes: m.bytes };
+      else failed(onError, id, new PecError("ERR_TOO_LARGE", `the message at ${id} is ${m.size} bytes, more than the ${options.maxMessageSize ?? DEFAULT_MAX_SIZE} read`, { limit: options.maxMessageSize ?? DEFAULT_MAX_SIZE }));
+    }
+  }
   const raw = createReadStream(fsPath(path), { highWaterMark: hwm });
   // An archived mbox.gz is read through gunzip; ids are then offsets in the mbox it holds.
   const stream = (await headOf(path)).gzip ? pipeline(raw, createGunzip({ chunkSize: hwm }), () => undefined) : raw;
-  // Only reading can fail in here (what the reader does with a message does not come back into
-  // this generator).
+  // Only reading and an oversize message fail in here (what the reader does with a message does
+  // not come back into this generator).
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) for (const m of reader.push(chunk)) yield message(m);
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield* messages(reader.push(chunk));
   } catch (err) {
     // The partial message before the failure is left out with the rest.
     failed(onError, path, err);
     return;
   }
-  for (const m of reader.end()) yield message(m);
+  yield* messages(reader.end());
+}
+
+/**
+ * The messages of an mbox as the CLI takes them: each one's bytes, or the error that kept it
+ * out (larger than readPec reads); the rest of the mbox is read. A failure to read the file
+ * still ends it. Not part of the public API.
+ *
+ * @internal
+ */
+export async function* mboxEntries(path: string): AsyncGenerator<{ id: string; bytes: Uint8Array } | { id: string; error: PecError }> {
+  const left: { id: string; error: PecError }[] = [];
+  const onError = (error: PecError, id: string): void => {
+    // One message's failure; a read failure ends the mbox.
+    if (error.code !== "ERR_TOO_LARGE") throw error;
+    left.push({ id, error });
+  };
+  for await (const m of readMbox(path, { onError })) {
+    yield* left.splice(0);
+    yield { id: m.id, bytes: m.bytes };
+  }
+  yield* left.splice(0);
 }
 
 async function isDirectory(p: string): Promise<boolean> {

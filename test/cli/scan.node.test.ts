@@ -3,11 +3,13 @@
 // the state file skips what it holds; CSV quoting; exit statuses; the HTML report escapes.
 import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
+import { once } from "node:events";
+import { pipeline } from "node:stream/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOVECOT_PACKAGES, findDovecot, startDovecot, type DovecotServer } from "../../sandbox/src/dovecot.js";
 import { main } from "../../src/cli/main.js";
@@ -130,6 +132,25 @@ describe("sources give the same results", () => {
     expect(both.stderr).not.toContain("not scanned");
     expect(jsonLines(both.stdout)).toHaveLength(4);
   });
+
+  it("an mbox.gz that unpacks to a 300 MB message: that message is unreadable (too large), the next one is read", async () => {
+    const bomb = join(dir, "bomb.mbox.gz");
+    const gz = createGzip();
+    const written = pipeline(gz, createWriteStream(bomb));
+    const from = "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\n";
+    const chunk = Buffer.alloc(1 << 20, 0x41); // one line, never ended: no LF in 300 MB
+    gz.write(from + "Subject: bomb\n\n");
+    for (let i = 0; i < 300; i++) if (!gz.write(chunk)) await once(gz, "drain");
+    gz.end(Buffer.concat([Buffer.from("\n\n" + from), Buffer.from(sim[0]!.bytes), Buffer.from("\n")]));
+    await written;
+    const r = await scan(["--trust", ca, "--json", bomb]);
+    const lines = jsonLines(r.stdout);
+    expect(lines.map((l) => [l["id"], l["status"]])).toEqual([
+      [`${bomb}#0`, "unreadable"],
+      [`${bomb}#${from.length + "Subject: bomb\n\n".length + 300 * (1 << 20) + 2}`, "ok"],
+    ]);
+    expect((lines[0]!["issues"] as { code: string }[])[0]!.code).toBe("ERR_TOO_LARGE");
+  }, 60_000);
 
   it("a folder's archives (.zip, .7z, .tar.gz…) are named on stderr; .eml.gz and .mbox.gz are read", async () => {
     const root = join(dir, "withArchives");

@@ -76,3 +76,40 @@ describe("splitMbox and MboxReader", () => {
     expect(() => isMbox(new ArrayBuffer(4))).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   });
 });
+
+describe("maxMessageSize", () => {
+  it("a larger message is given as tooLarge, without its bytes; the others and every offset are right (property)", () => {
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 5 }), fc.nat({ max: 120 }), fc.array(fc.nat(), { maxLength: 12 }), (messages, max, cuts) => {
+        const { bytes, offsets } = mboxrd(messages);
+        const expected = messages.map((m, i) =>
+          m.length > max ? { offset: offsets[i]!, bytes: new Uint8Array(0), tooLarge: true, size: expect.any(Number) } : { offset: offsets[i]!, bytes: m },
+        );
+        expect(splitMbox(bytes, { maxMessageSize: max })).toEqual(expected);
+        const reader = new MboxReader({ maxMessageSize: max });
+        const got: MboxMessage[] = [];
+        let from = 0;
+        for (const cut of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
+          got.push(...reader.push(bytes.slice(from, cut)));
+          from = cut;
+        }
+        got.push(...reader.push(bytes.slice(from)), ...reader.end());
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a line longer than the limit is counted, never held, whatever the chunks", () => {
+    const reader = new MboxReader({ maxMessageSize: 1000 });
+    const out: MboxMessage[] = [...reader.push(latin1Bytes("From a\nSubject: big\n\n"))];
+    // 50 chunks of 10 kB with no line break: one line of 500 kB, beyond the limit and its line margin.
+    for (let i = 0; i < 50; i++) out.push(...reader.push(new Uint8Array(10_000).fill(0x41)));
+    out.push(...reader.push(latin1Bytes("\nend\n\nFrom b\nSubject: small\n\nok\n")), ...reader.end());
+    expect(out).toEqual([
+      { offset: 0, bytes: new Uint8Array(0), tooLarge: true, size: 14 + 500_001 + 5 },
+      { offset: 7 + 14 + 500_001 + 5, bytes: latin1Bytes("Subject: small\n\nok\n") },
+    ]);
+    expect(() => new MboxReader({ maxMessageSize: -1 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+  });
+});

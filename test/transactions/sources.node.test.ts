@@ -94,6 +94,19 @@ describe("readMbox", () => {
     expect(got.map((m) => Buffer.from(m.bytes).toString())).toEqual([long, tricky[1]]);
   });
 
+  it("a message over maxMessageSize is ERR_TOO_LARGE, named path#offset, and the next ones are read", async () => {
+    const big = `From: a@b.test\nSubject: big\n\n${"x".repeat(300_000)}\n`;
+    const path = join(dir, "big.mbox");
+    await writeFile(path, mbox([enc.encode(tricky[1]!), enc.encode(big), enc.encode(tricky[1]!)]));
+    const errors: [string, string][] = [];
+    const got = await collect(readMbox(path, { highWaterMark: 1000, maxMessageSize: 100_000, onError: (e, id) => errors.push([e.code, id]) }));
+    expect(got.map((m) => Buffer.from(m.bytes).toString())).toEqual([tricky[1], tricky[1]]);
+    // The big one's From line comes after the first message: its line, the message, the blank line.
+    const offset = "From MAILER-DAEMON Mon Mar 16 10:30:00 2026\n".length + Buffer.byteLength(tricky[1]!.replace(/^(>*From )/gm, ">$1")) + (tricky[1]!.endsWith("\n") ? 1 : 2);
+    expect(errors).toEqual([["ERR_TOO_LARGE", `${path}#${offset}`]]);
+    await expect(collect(readMbox(path, { maxMessageSize: 100_000 }))).rejects.toMatchObject({ code: "ERR_TOO_LARGE", details: { limit: 100_000 } });
+  });
+
   it("ignores text before the first From line; an empty file has no messages", async () => {
     const p1 = join(dir, "empty.mbox");
     await writeFile(p1, "");
