@@ -28,7 +28,7 @@ export type { ParsedParams } from "./params.js";
 export { decodeQuotedPrintable, encodeQuotedPrintable } from "./transfer.js";
 export { walkEntities, findEntity, findAllEntities } from "./walk.js";
 export { MboxReader, isMbox, splitMbox } from "./mbox.js";
-export type { MboxMessage } from "./mbox.js";
+export type { MboxMessage, MboxReaderOptions } from "./mbox.js";
 export type { WalkOptions } from "./walk.js";
 export type {
   ByteRange,
