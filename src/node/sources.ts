@@ -566,11 +566,9 @@ export interface MboxOptions extends SourceOptions {
 
 /**
  * Streams an mbox file (or an archived `.mbox.gz`, read through gunzip), one message at a
- * time: a line starting with `From ` (at the start of a line) begins a message; `>From `,
- * `>>From `… lose one `>` (mboxrd, which also reads mboxo correctly for the lines that
- * matter); LF or CRLF line ends are kept as they are. The blank line that separates two
- * messages is removed; a message that did not end with a line break gets the
- * one its writer had to add (mbox cannot tell). Memory holds one message plus one read chunk.
+ * time, by the rules of `MboxReader` (`postacert/mime`): a `From ` line begins a message,
+ * `>From ` lines lose one `>` (mboxrd), line ends are kept as they are. Memory holds one
+ * message (at most `maxMessageSize`) plus one read chunk.
  *
  * @param path - the mbox file
  * @param options - read chunk size, largest message; `onError` to be told of a failure instead of an error thrown
