@@ -150,9 +150,18 @@ function* keptFiles(listing: FolderListing, skipped: ((path: string, err: Error)
 
 const GONE = { path: "", sniff: false };
 
+/**
+ * Buffers that belong to one mbox message alone (the reader's copy): they may be moved to a
+ * worker instead of copied. IMAP bytes may share a pooled buffer, which must not be moved.
+ */
+export const ownBuffers = new WeakSet<ArrayBufferLike>();
+
 /** An mbox message as work: its bytes, or why it was left out (an unreadable record). */
 function mboxItem(m: { id: string; bytes: Uint8Array } | { id: string; error: PecError }, source: string): ScanItem {
-  if ("bytes" in m) return { id: m.id, source, bytes: m.bytes };
+  if ("bytes" in m) {
+    ownBuffers.add(m.bytes.buffer);
+    return { id: m.id, source, bytes: m.bytes };
+  }
   return { id: m.id, source, unreadable: { code: m.error.code, severity: "error", message: m.error.message } };
 }
 

@@ -25,7 +25,7 @@ import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, archivesNote, paint, printable } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
-import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
+import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, ownBuffers, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
@@ -370,7 +370,11 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     exec = (items, force) => processItems(items, force ? { ...ctx, force: true } : ctx);
   } else {
     const p = startPool();
-    exec = (items, force) => p.run({ config, items, ...(force && { force }) } satisfies WorkerTask) as ReturnType<typeof runTask>;
+    // An mbox message's buffer is moved to the worker, not copied (≈ 0.6 CPU-s of the main
+    // thread per 100,000 receipts), unless a state file may send it again (a hash to check).
+    const move = (items: ScanItem[]): ArrayBuffer[] =>
+      state ? [] : items.flatMap((i) => ("bytes" in i && ownBuffers.has(i.bytes.buffer) ? [i.bytes.buffer as ArrayBuffer] : []));
+    exec = (items, force) => p.run({ config, items, ...(force && { force }) } satisfies WorkerTask, { transferList: move(items) }) as ReturnType<typeof runTask>;
   }
   // Small scans get small batches, so every worker gets a share.
   const batchSize = opts.batch ?? (total !== undefined ? Math.max(1, Math.min(DEFAULT_BATCH, Math.ceil(total / (jobs * 8)))) : DEFAULT_BATCH);

@@ -57,11 +57,14 @@ export function isMbox(bytes: Uint8Array): boolean {
   return fromAt(bytes, 0);
 }
 
-/** Number of leading `>` when the line is `>+From `, else 0. */
-function quotedFrom(line: Uint8Array): number {
-  let i = 0;
-  while (i < line.length && line[i] === 0x3e) i++;
-  return i > 0 && fromAt(line, i) ? i : 0;
+/**
+ * Whether the line at `start` is `>+From ` (a quoted From line, which loses one `>`). Reading
+ * past the line's end is harmless: `From ` holds no line break to match one.
+ */
+function quotedFrom(bytes: Uint8Array, start: number): boolean {
+  let i = start;
+  while (i < bytes.length && bytes[i] === 0x3e) i++;
+  return i > start && fromAt(bytes, i);
 }
 
 /**
@@ -153,21 +156,41 @@ export class MboxReader {
       pos = nl + 1;
       this.#line(line, out);
     }
-    while (pos < chunk.length) {
-      const nl = chunk.indexOf(0x0a, pos);
+    // A plain view: a Buffer's subarray costs far more, and this runs over every byte of the mbox.
+    const c = chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const base = this.#lineOffset - pos; // offset of c[0] in the mbox
+    // The lines since the last From or quoted From line are kept as one view, not one per line.
+    let run = pos;
+    while (pos < c.length) {
+      const nl = c.indexOf(0x0a, pos);
       if (nl < 0) break;
-      this.#line(chunk.subarray(pos, nl + 1), out);
+      const b = c[pos];
+      if (b === 0x46 && fromAt(c, pos)) {
+        this.#keepRun(c, run, pos);
+        this.#finish(out);
+        this.#start = base + pos;
+        run = nl + 1;
+      } else if (b === 0x3e && quotedFrom(c, pos)) {
+        this.#keepRun(c, run, pos);
+        run = pos + 1;
+      }
       pos = nl + 1;
     }
-    if (pos < chunk.length) {
-      if (chunk.length - pos > this.#lineMax) this.#longLine = chunk.length - pos;
+    this.#keepRun(c, run, pos);
+    this.#lineOffset = base + pos;
+    if (pos < c.length) {
+      if (c.length - pos > this.#lineMax) this.#longLine = c.length - pos;
       else {
-        // A copy (Uint8Array's slice, not Buffer's view): a view would pin the whole chunk until the line ends.
-        this.#carry = [Uint8Array.prototype.slice.call(chunk, pos)];
-        this.#carrySize = chunk.length - pos;
+        // A copy: a view would pin the whole chunk until the line ends.
+        this.#carry = [c.slice(pos)];
+        this.#carrySize = c.length - pos;
       }
     }
     return out;
+  }
+
+  #keepRun(c: Uint8Array, from: number, to: number): void {
+    if (to > from && this.#start >= 0) this.#keep(c.subarray(from, to));
   }
 
   /** A line longer than any message may be ends after `tail` more bytes: it makes its message too large. */
@@ -203,18 +226,19 @@ export class MboxReader {
     if (fromAt(line, 0)) {
       this.#finish(out);
       this.#start = this.#lineOffset;
-    } else if (this.#start >= 0) {
-      const kept = quotedFrom(line) > 0 ? line.subarray(1) : line;
-      this.#size += kept.length;
-      if (this.#tooLarge) {
-        // Counted, not kept.
-      } else if (this.#size > this.#max + 2) {
-        // + 2: the separating blank line, which is no part of the message, may be what crosses the limit.
-        this.#tooLarge = true;
-        this.#parts = [];
-      } else this.#parts.push(kept);
-    }
+    } else if (this.#start >= 0) this.#keep(quotedFrom(line, 0) ? line.subarray(1) : line);
     this.#lineOffset += line.length;
+  }
+
+  /** Adds bytes to the current message, or only counts them once it is too large. */
+  #keep(bytes: Uint8Array): void {
+    this.#size += bytes.length;
+    if (this.#tooLarge) return;
+    // + 2: the separating blank line, which is no part of the message, may be what crosses the limit.
+    if (this.#size > this.#max + 2) {
+      this.#tooLarge = true;
+      this.#parts = [];
+    } else this.#parts.push(bytes);
   }
 
   #finish(out: MboxMessage[]): void {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { scanThreads, smallScan } from "../../src/cli/scan.js";
 import { composeMessage } from "../../src/pec/build/index.js";
-import { type CorpusMessage, capture, hostileMessages, jsonLines, parseSummary, simulatorCorpus, wildCorpus, writeFolder } from "./scan-fixtures.js";
+import { type CorpusMessage, capture, hostileMessages, jsonLines, parseSummary, simulatorCorpus, wildCorpus, writeFolder, writeMbox } from "./scan-fixtures.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const CLI = join(root, "dist/cli/main.js");
@@ -26,6 +26,7 @@ let dir: string;
 let ca: string;
 let folder: string;
 let total: number;
+let corpus: CorpusMessage[];
 let full: { stdout: string; stderr: string };
 let mixed: string;
 
@@ -46,6 +47,7 @@ beforeAll(async () => {
   if (!existsSync(join(root, "dist/cli/scan-worker.js"))) throw new Error("dist/cli/scan-worker.js is missing: run `npm run build` first (npm test does)");
   dir = await mkdtemp(join(tmpdir(), "postacert-scan-pool-"));
   const { messages, caPem, pki } = await simulatorCorpus(5);
+  corpus = messages;
   total = messages.length;
   ca = join(dir, "ca.pem");
   await writeFile(ca, caPem);
@@ -88,6 +90,24 @@ describe("scan with a worker pool", () => {
     expect(code).toBe(0);
     expect(full.stdout).toBe(io.stdout);
     expect(full.stderr).toBe(io.stderr);
+  });
+
+  it("an mbox: two workers (its messages' buffers moved to them, not copied) print what the in-process scan prints", async () => {
+    const mbox = join(dir, "archive.mbox");
+    await writeMbox(mbox, corpus);
+    const io = capture();
+    await main(["scan", "--jobs", "1", "--trust", ca, "--json", "--at", AT, mbox], io);
+    const two = await cli(["scan", "--jobs", "2", "--batch", "7", "--trust", ca, "--json", "--at", AT, mbox]);
+    expect(lines(two.stdout)).toHaveLength(total);
+    expect(parseSummary(two.stderr)["verified"]).toBe(total);
+    expect(two.stdout).toBe(io.stdout);
+    expect(two.stderr).toBe(io.stderr);
+    // With --state the buffers stay (a message may be sent again): a second run takes all from the state.
+    const state = join(dir, "mbox-state.jsonl");
+    const first = await cli(["scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, "--state", state, mbox]);
+    expect(first.stdout).toBe(io.stdout);
+    const again = await cli(["scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, "--state", state, mbox]);
+    expect(parseSummary(again.stderr)["from state"]).toBe(total);
   });
 
   it("shards of the pool run together are the unsharded output", async () => {
