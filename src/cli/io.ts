@@ -5,7 +5,7 @@ import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promise
 import { relative } from "node:path";
 import { isMbox } from "../mime/mbox.js";
 import { fsPath } from "../node/fs-names.js";
-import { folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage } from "../node/sources.js";
+import { folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -143,7 +143,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     }
     if (!st.isDirectory()) {
       const kind = await sourceKind(arg).catch(() => undefined);
-      out.push(kind === "mbox" ? mboxInput(arg) : fileInput(arg));
+      out.push(kind === "mbox" ? mboxInput(arg) : kind === "zip" ? zipInput(arg) : fileInput(arg));
     } else if ((await sourceKind(arg)) === "maildir") {
       // A Maildir whose cur/ or new/ cannot be listed becomes an input that cannot be read.
       try {
@@ -156,7 +156,8 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       // with the others, instead of ending the command.
       const archives: string[] = [];
       for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)), (path) => archives.push(path))) {
-        if (!f.sniff) out.push(fileInput(f.path));
+        if (f.zip) out.push(zipInput(f.path));
+        else if (!f.sniff) out.push(fileInput(f.path));
         else if (await isMboxFile(f.path)) out.push(mboxInput(f.path));
         else out.push({ ...fileInput(f.path), sniff: true });
       }
@@ -191,6 +192,11 @@ export function archivesNote(folder: string, archives: readonly string[], verb: 
 /** An mbox: its messages, as they are read. */
 function mboxInput(path: string): Input {
   return { ...fileInput(path), messages: () => mboxEntries(path) };
+}
+
+/** A ZIP archive: its messages, as they are read. */
+function zipInput(path: string): Input {
+  return { ...fileInput(path), messages: () => zipEntries(path) };
 }
 
 /** An input whose reading fails with `err`: reported with the others. */

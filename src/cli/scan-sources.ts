@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles } from "../node/sources.js";
+import { type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, zipEntries } from "../node/sources.js";
 import type { PecError } from "../errors.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
@@ -79,7 +79,7 @@ const KEEP_FILES = 200_000;
 /** A folder source's candidate files as {@link countSource} found them, and the folders under it it could not read. */
 export interface FolderListing {
   /** In walk order; emptied as {@link enumerateSource} walks it. */
-  files: { path: string; sniff: boolean }[];
+  files: FolderFile[];
   /** Reported by the walk, as a walk of the folder would have. */
   skipped: [path: string, err: Error][];
 }
@@ -135,7 +135,7 @@ export async function countSource(source: string, keep = false, found?: () => vo
  * A kept folder listing, as its walk would give it: the unreadable folders first (to `skipped`,
  * or the first one's error without it), then the files, each let go once yielded.
  */
-function* keptFiles(listing: FolderListing, skipped: ((path: string, err: Error) => void) | undefined): Generator<{ path: string; sniff: boolean }> {
+function* keptFiles(listing: FolderListing, skipped: ((path: string, err: Error) => void) | undefined): Generator<FolderFile> {
   for (const [path, err] of listing.skipped.splice(0)) {
     if (!skipped) throw err;
     skipped(path, err);
@@ -156,8 +156,8 @@ const GONE = { path: "", sniff: false };
  */
 export const ownBuffers = new WeakSet<ArrayBufferLike>();
 
-/** An mbox message as work: its bytes, or why it was left out (an unreadable record). */
-function mboxItem(m: { id: string; bytes: Uint8Array } | { id: string; error: PecError }, source: string): ScanItem {
+/** A message of an mbox or a ZIP archive as work: its bytes, or why it was left out (an unreadable record). */
+function entryItem(m: { id: string; bytes: Uint8Array } | { id: string; error: PecError }, source: string): ScanItem {
   if ("bytes" in m) {
     ownBuffers.add(m.bytes.buffer);
     return { id: m.id, source, bytes: m.bytes };
@@ -176,11 +176,12 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
   switch (kind) {
     case "folder":
       for await (const f of opts.listing && "files" in opts.listing ? keptFiles(opts.listing, opts.skipped) : folderFiles(source, opts.skipped)) {
-        // An mbox among the files (Thunderbird's Inbox, an archive.mbox): its messages, sharded
-        // by their own ids as an mbox source's are. Only files not named .eml are looked at.
-        if (f.sniff && (await isMboxFile(f.path))) {
+        // An mbox (Thunderbird's Inbox, an archive.mbox) or a ZIP archive among the files: its
+        // messages, sharded by their own ids as an mbox source's are. Only files not named
+        // .eml are looked at.
+        if (f.zip || (f.sniff && (await isMboxFile(f.path)))) {
           try {
-            for await (const m of mboxEntries(f.path)) if (opts.inShard(m.id)) yield mboxItem(m, source);
+            for await (const m of f.zip ? zipEntries(f.path) : mboxEntries(f.path)) if (opts.inShard(m.id)) yield entryItem(m, source);
           } catch (err) {
             if (!opts.skipped) throw err;
             opts.skipped(f.path, err as Error);
@@ -197,7 +198,10 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       if (opts.inShard(source)) yield { id: source, source, path: source };
       return;
     case "mbox":
-      for await (const m of mboxEntries(source)) if (opts.inShard(m.id)) yield mboxItem(m, source);
+      for await (const m of mboxEntries(source)) if (opts.inShard(m.id)) yield entryItem(m, source);
+      return;
+    case "zip":
+      for await (const m of zipEntries(source)) if (opts.inShard(m.id)) yield entryItem(m, source);
       return;
     case "imap": {
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");

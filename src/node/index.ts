@@ -1,6 +1,7 @@
 /**
- * Node-only helpers (`postacert/node`): the system root certificates as a trust store.
- * Everything else in postacert runs in browsers too.
+ * Node-only helpers (`postacert/node`): the system root certificates as a trust store,
+ * Node's own crypto, and the readers of archives on disk (folders, Maildirs, mbox files,
+ * ZIP archives) and IMAP mailboxes. Everything else in postacert runs in browsers too.
  *
  * @example
  * ```ts
@@ -13,6 +14,6 @@
  */
 export { systemTrust, systemTrustStore } from "./system-trust.js";
 export { nodeCrypto } from "./fast-crypto.js";
-export { readFolder, readMaildir, readMbox, readSource } from "./sources.js";
+export { readFolder, readMaildir, readMbox, readSource, readZip } from "./sources.js";
 export type { MboxOptions, SourceMessage, SourceOptions } from "./sources.js";
 export { readImap, type ImapOptions } from "./imap.js";

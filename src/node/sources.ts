@@ -10,10 +10,11 @@ import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
-import { type MboxMessage, MboxReader, isMbox } from "../mime/mbox.js";
+import { type MboxMessage, MboxReader, isMbox, splitMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { fromUtf16, leadingBytes, startsWithField } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
+import { isZipStart, listZip, readZipEntry } from "./zip.js";
 
 /** One message read from a source. */
 export interface SourceMessage {
@@ -40,7 +41,7 @@ const SKIP_EXTENSIONS = new Set([
 ]);
 
 /** Archives a folder walk leaves out, but names (their messages would otherwise be lost without a word). */
-const ARCHIVE_EXTENSIONS = new Set([".zip", ".7z", ".rar", ".tar", ".tgz", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst"]);
+const ARCHIVE_EXTENSIONS = new Set([".7z", ".rar", ".tar", ".tgz", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst"]);
 
 const SNIFF_BYTES = 1024;
 
@@ -144,24 +145,51 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
  *
  * @param skipped - when given, a folder that cannot be read (the top one included) is passed
  * to it and left out, instead of ending the walk with its error
- * @param archive - when given, called with each archive left out (`.zip`, `.7z`, `.tar.gz`…)
+ * @param archive - when given, called with each archive left out (`.7z`, `.tar.gz`…; a `.zip`
+ * is read, and yielded with `zip` set)
  * @internal
  */
 export async function* folderFiles(
   dir: string,
   skipped?: (path: string, err: Error) => void,
   archive?: (path: string) => void,
-): AsyncGenerator<{ path: string; sniff: boolean }> {
+): AsyncGenerator<FolderFile> {
   for await (const path of walk(dir, skipped)) {
-    let ext = extname(path).toLowerCase();
-    if (ext === ".gz") {
-      // Compressed archives are skipped, but not a message or an mbox stored gzip-compressed.
-      const inner = extname(path.slice(0, -3)).toLowerCase();
-      if (inner === ".eml" || inner === ".mbox") ext = inner;
-    }
-    if (ARCHIVE_EXTENSIONS.has(ext)) archive?.(path);
-    else if (!SKIP_EXTENSIONS.has(ext)) yield { path, sniff: ext !== ".eml" };
+    const kind = fileKind(path);
+    if (kind === "archive") archive?.(path);
+    else if (kind === "zip") yield { path, sniff: false, zip: true };
+    else if (kind !== "skip") yield { path, sniff: kind === "sniff" };
   }
+}
+
+/**
+ * A candidate message file of a folder: `sniff` when its first bytes must show a header field
+ * (not named `.eml`), `zip` for a ZIP archive, read for its messages. Not part of the public API.
+ *
+ * @internal
+ */
+export interface FolderFile {
+  path: string;
+  sniff: boolean;
+  zip?: true;
+}
+
+/**
+ * What a file's name says it is, in a folder or a ZIP archive: a message (`.eml`, also
+ * gzip-compressed), a ZIP archive, another archive, a file that is never a message, or
+ * anything else, which its first bytes tell (`sniff`).
+ */
+function fileKind(name: string): "eml" | "sniff" | "zip" | "archive" | "skip" {
+  let ext = extname(name).toLowerCase();
+  if (ext === ".gz") {
+    // Compressed archives are not read, but a message or an mbox stored gzip-compressed is.
+    const inner = extname(name.slice(0, -3)).toLowerCase();
+    if (inner === ".eml" || inner === ".mbox") ext = inner;
+  }
+  if (ext === ".zip") return "zip";
+  if (ARCHIVE_EXTENSIONS.has(ext)) return "archive";
+  if (SKIP_EXTENSIONS.has(ext)) return "skip";
+  return ext === ".eml" ? "eml" : "sniff";
 }
 
 /**
@@ -384,7 +412,7 @@ export async function countMaildirFiles(dir: string, found?: () => void): Promis
 }
 
 /** What a local source is. */
-export type SourceKind = "maildir" | "folder" | "mbox" | "file";
+export type SourceKind = "maildir" | "folder" | "mbox" | "zip" | "file";
 
 /**
  * Tells what a local source is: a Maildir (a folder with `cur/` or `new/`), a folder, an
@@ -397,8 +425,8 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
-  const { head } = await headOf(path);
-  return isMbox(head) ? "mbox" : "file";
+  const { head, gzip } = await headOf(path);
+  return isMbox(head) ? "mbox" : !gzip && isZipStart(head) ? "zip" : "file";
 }
 
 /** How much of a file {@link headOf} reads: enough compressed bytes for the first line. */
@@ -467,9 +495,14 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
   if (!(await isDirectory(dir))) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a folder`);
   const skipFolder = onError && ((path: string, err: Error) => onError(sourceError(path, err), path));
   try {
-    for await (const { path, sniff: unsure } of folderFiles(dir, skipFolder)) {
+    for await (const { path, sniff: unsure, zip } of folderFiles(dir, skipFolder)) {
       let bytes: Uint8Array;
       try {
+        if (zip) {
+          // A ZIP archive among the files: its messages (its failures are its own).
+          for await (const m of readZip(path, onError ? { onError } : {})) yield { ...m, source: dir };
+          continue;
+        }
         if (unsure) {
           const { head } = await headOf(path);
           if (isMbox(head)) {
@@ -611,6 +644,88 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
 }
 
 /**
+ * Reads the messages of a ZIP archive (a webmail export, a preservation package), one entry
+ * at a time, in the archive's order: `.eml` entries (also gzip-compressed), other entries
+ * whose first line is a header field, and the messages of the mbox files in it; folders,
+ * hidden entries (`.x`, `__MACOSX/`) and files that are never messages are skipped. Stored
+ * and deflated entries are read, ZIP64 too, each checked against its CRC-32.
+ *
+ * @param path - the `.zip` file
+ * @param options - `onError` to leave out, and be told about, entries that cannot be read
+ * @returns an async iterable of messages (`id` is `path#name` in the archive; `path#name#offset` in an mbox in it)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` for a damaged archive or entry;
+ * `ERR_UNSUPPORTED` for an encrypted entry, another compression method, an archive inside the archive or an archive split
+ * over several files; `ERR_TOO_LARGE` for an entry larger than readPec reads; unless `options.onError` takes these
+ * @example
+ * ```ts
+ * for await (const m of readZip("export.zip")) console.log(m.id);
+ * ```
+ */
+export async function* readZip(path: string, options: SourceOptions = {}): AsyncGenerator<SourceMessage> {
+  checkPath(path, "path");
+  const { onError } = checkSourceOptions(options);
+  const st = await stat(fsPath(path)).catch(() => undefined);
+  if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
+  const entries = zipEntries(path)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<{ id: string; bytes: Uint8Array } | { id: string; error: PecError }>;
+    // Only the archive's own failure is caught here: an entry's goes to onError below.
+    try {
+      next = await entries.next();
+    } catch (err) {
+      failed(onError, path, err);
+      return;
+    }
+    if (next.done) return;
+    const m = next.value;
+    if ("bytes" in m) yield { id: m.id, source: path, bytes: m.bytes };
+    else failed(onError, m.id, m.error);
+  }
+}
+
+/**
+ * The messages of a ZIP archive as the CLI takes them: each one's bytes, or the error that
+ * kept it out; the other entries are read. An archive whose directory cannot be read
+ * throws. Not part of the public API.
+ *
+ * @internal
+ */
+export async function* zipEntries(path: string): AsyncGenerator<{ id: string; bytes: Uint8Array } | { id: string; error: PecError }> {
+  let entries;
+  try {
+    entries = await listZip(path);
+  } catch (err) {
+    throw sourceError(path, err);
+  }
+  for (const entry of entries) {
+    // Hidden entries, and the AppleDouble files macOS adds (__MACOSX/._x.eml), are no messages.
+    if (entry.name.split("/").some((segment) => segment.startsWith(".") || segment === "__MACOSX")) continue;
+    const id = `${path}#${entry.name}`;
+    const kind = fileKind(entry.name);
+    if (kind === "skip") continue;
+    if (kind === "zip" || kind === "archive") {
+      yield { id, error: new PecError("ERR_UNSUPPORTED", `${id} is an archive inside the archive; extract it first`) };
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = storedMessage(await readZipEntry(path, entry, DEFAULT_MAX_SIZE));
+    } catch (err) {
+      yield { id, error: sourceError(id, err) };
+      continue;
+    }
+    if (kind === "sniff") {
+      if (isMbox(bytes)) {
+        for (const m of splitMbox(bytes)) yield { id: `${id}#${m.offset}`, bytes: m.bytes };
+        continue;
+      }
+      if (!looksLikeMessage(bytes)) continue;
+    }
+    yield { id, bytes };
+  }
+}
+
+/**
  * The messages of an mbox as the CLI takes them: each one's bytes, or the error that kept it
  * out (larger than readPec reads); the rest of the mbox is read. A failure to read the file
  * still ends it. Not part of the public API.
@@ -683,6 +798,9 @@ export async function* readSource(path: string, options: MboxOptions = {}): Asyn
       return;
     case "mbox":
       yield* readMbox(path, options);
+      return;
+    case "zip":
+      yield* readZip(path, options);
       return;
     case "file": {
       let bytes: Uint8Array;

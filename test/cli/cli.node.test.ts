@@ -11,6 +11,7 @@ import { safeFileName } from "../../src/cli/extract.js";
 import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
 import { createCrl, createGestore, createTestCa, buildIgpecLdif, toPem } from "../../src/simulator/index.js";
 import { wildFiles, WILD } from "../support/wild.js";
+import { makeZip } from "../support/zip.js";
 import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
 
 
@@ -336,6 +337,16 @@ describe("stored forms: mbox, gzip", () => {
     expect(await main(["inspect", cut], io)).toBe(2);
     expect(io.stdout).toMatch(/^[0-3] inspected, 0 failed, 0 not PEC, 1 unreadable$/m);
     expect(io.stderr).toMatch(/cut\.mbox\.gz: cannot read: .*unexpected end of file/);
+  });
+
+  it("inspect and verify read each message of a ZIP archive, named file#entry, and name those they cannot read", async () => {
+    const zip = join(dir, "export.zip");
+    await writeFile(zip, makeZip([{ name: "a/acc.eml", data: await readFile(good) }, { name: "a/bad.eml", data: await readFile(tampered) }, { name: "secret.eml", data: "x", encrypted: true }]));
+    const io = capture();
+    expect(await main(["verify", "--trust", caPem, zip], io)).toBe(2);
+    expect(io.stdout).toContain(`${zip}#a/acc.eml: accettazione`);
+    expect(io.stdout).toContain("1 verified, 1 failed, 0 not PEC, 1 unreadable");
+    expect(io.stderr).toContain(`${zip}#secret.eml: cannot read: ${zip}#secret.eml is encrypted; extract it with its password first`);
   });
 
   it("a gzip-compressed message is read decompressed by inspect, verify and extract; extract refuses an mbox", async () => {

@@ -29,6 +29,7 @@ import {
   writeMaildir,
   writeMbox,
 } from "./scan-fixtures.js";
+import { makeZip } from "../support/zip.js";
 import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../support/latin1-names.js";
 
 const AT = "2026-06-01T00:00:00Z";
@@ -40,6 +41,7 @@ let folder: string;
 let mbox: string;
 let mboxGz: string;
 let thunderbird: string;
+let zipped: string;
 let maildir: string;
 let hostileDir: string;
 const HOSTILE = `=HYPERLINK("http://evil"), <img src=x onerror=alert(1)> & "quotes"`;
@@ -64,6 +66,8 @@ beforeAll(async () => {
   await writeMbox(mbox, corpus);
   mboxGz = join(dir, "archive.mbox.gz");
   await writeFile(mboxGz, gzipSync(await readFile(mbox)));
+  zipped = join(dir, "export.zip");
+  await writeFile(zipped, makeZip(corpus.map((m, i) => ({ name: `export/${i}-${m.name}`, data: m.bytes }))));
   // A Thunderbird profile folder: the mbox "Inbox" and its Mork index, which is no message.
   thunderbird = join(dir, "Mail", "Local Folders");
   await mkdir(thunderbird, { recursive: true });
@@ -101,6 +105,7 @@ describe("sources give the same results", () => {
     ["mbox", () => mbox],
     ["mbox.gz", () => mboxGz],
     ["a folder holding the mbox", () => thunderbird],
+    ["a ZIP archive", () => zipped],
     ["Maildir", () => maildir],
   ])("%s: same lines (but id/source) and same summary", async (_name, src) => {
     const r = await scan(["--trust", ca, "--json", src()]);
@@ -152,11 +157,11 @@ describe("sources give the same results", () => {
     expect((lines[0]!["issues"] as { code: string }[])[0]!.code).toBe("ERR_TOO_LARGE");
   }, 60_000);
 
-  it("a folder's archives (.zip, .7z, .tar.gz…) are named on stderr; .eml.gz and .mbox.gz are read", async () => {
+  it("a folder's archives (.rar, .7z, .tar.gz…) are named on stderr; .eml.gz and .mbox.gz are read", async () => {
     const root = join(dir, "withArchives");
     await writeFolder(root, sim.slice(0, 2));
     await mkdir(join(root, "2024"), { recursive: true });
-    for (const name of ["export.zip", "2024/old.7z", "2024/logs.tar.gz", "2024/notes.gz"]) await writeFile(join(root, name), "PK");
+    for (const name of ["export.rar", "2024/old.7z", "2024/logs.tar.gz", "2024/notes.gz"]) await writeFile(join(root, name), "PK");
     await writeFile(join(root, "2024", "kept.eml.gz"), gzipSync(sim[2]!.bytes));
     const r = await scan(["--trust", ca, "--json", root]);
     expect(r.stderr).toContain(`postacert: ${root}: not scanned: 4 archives (2024/logs.tar.gz, 2024/notes.gz, 2024/old.7z, and 1 more): extract them first`);
@@ -219,6 +224,7 @@ describe("--shard", () => {
   it.each([
     ["a folder", () => folder],
     ["a folder holding an mbox (sharded by message, not by file)", () => thunderbird],
+    ["a ZIP archive (sharded by entry)", () => zipped],
   ])("%s: n shards partition the messages; their lines together are the unsharded output", async (_name, source) => {
     const all = (await scan(["--trust", ca, "--json", source()])).stdout.split("\n").filter(Boolean);
     const parts: string[][] = [];

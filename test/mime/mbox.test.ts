@@ -2,7 +2,7 @@
 // exactly, however the bytes are cut into chunks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MboxReader, isMbox, splitMbox, type MboxMessage } from "../../src/mime/index.js";
+import { MboxReader, isMbox, splitMbox, type MboxMessage, type MboxReaderOptions } from "../../src/mime/index.js";
 import { concatBytes, latin1, latin1Bytes } from "../../src/util/bytes.js";
 
 /** A message as an mbox can hold it: lines ending in LF or CRLF, the last one too. */
@@ -28,8 +28,8 @@ function mboxrd(messages: Uint8Array[]): { bytes: Uint8Array; offsets: number[] 
   return { bytes: concatBytes(parts), offsets };
 }
 
-function chunked(bytes: Uint8Array, cuts: number[]): MboxMessage[] {
-  const reader = new MboxReader();
+function chunked(bytes: Uint8Array, cuts: number[], options: MboxReaderOptions = {}): MboxMessage[] {
+  const reader = new MboxReader(options);
   const out: MboxMessage[] = [];
   let from = 0;
   for (const cut of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
@@ -86,15 +86,7 @@ describe("maxMessageSize", () => {
           m.length > max ? { offset: offsets[i]!, bytes: new Uint8Array(0), tooLarge: true, size: expect.any(Number) } : { offset: offsets[i]!, bytes: m },
         );
         expect(splitMbox(bytes, { maxMessageSize: max })).toEqual(expected);
-        const reader = new MboxReader({ maxMessageSize: max });
-        const got: MboxMessage[] = [];
-        let from = 0;
-        for (const cut of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
-          got.push(...reader.push(bytes.slice(from, cut)));
-          from = cut;
-        }
-        got.push(...reader.push(bytes.slice(from)), ...reader.end());
-        expect(got).toEqual(expected);
+        expect(chunked(bytes, cuts, { maxMessageSize: max })).toEqual(expected);
       }),
       { numRuns: 300 },
     );
