@@ -56,7 +56,7 @@ async function batch(
       drawn = false;
     }
     if (input.messages) {
-      // Only the mbox's reading is caught here: what the command does with a message is one()'s.
+      // Only the archive's reading is caught here: what the command does with a message is one()'s.
       const messages = input.messages()[Symbol.asyncIterator]();
       for (;;) {
         let next: IteratorResult<{ id: string; bytes: Uint8Array } | { id: string; error: Error }>;
@@ -67,7 +67,7 @@ async function batch(
           break;
         }
         if (next.done) break;
-        // A message left out of the mbox (too large) is unreadable, and the next ones are read.
+        // A message left out (too large, an unreadable ZIP entry) is unreadable; the next ones are read.
         if ("error" in next.value) unreadable(next.value.id, next.value.error);
         else await one(next.value.id, next.value.bytes, false);
       }

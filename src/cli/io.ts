@@ -112,8 +112,9 @@ export interface Input {
    */
   sniff?: boolean;
   /**
-   * An mbox named on the command line: its messages, streamed, each named `path#offset` as
-   * scan names it (read as one message, all but the first would be lost).
+   * An mbox or a ZIP archive: its messages, streamed, named `path#offset` or `path#entry` as
+   * scan names them (read as one message, all but the first would be lost), or why one was
+   * left out.
    */
   messages?: () => AsyncIterable<{ id: string; bytes: Uint8Array } | { id: string; error: Error }>;
 }
@@ -123,7 +124,7 @@ export interface Input {
  * scan reads in it, through the same walks: a Maildir (a folder with cur/ or new/) its cur/
  * and new/ files, any other folder its files recursively and sorted, without hidden ones and
  * the extensions that are never messages, those not named .eml marked {@link Input.sniff}.
- * A file named on the command line is always read: an mbox as its messages.
+ * A file named on the command line is always read: an mbox or a ZIP archive as its messages.
  */
 export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
   if (args.length === 0) throw new UsageError("no input files");
@@ -179,7 +180,7 @@ function stdinMessage(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * The note that names the archives (`.zip`, `.7z`…) a folder holds and a command leaves out:
+ * The note that names the archives (`.7z`, `.rar`, `.tar.gz`…) a folder holds and a command leaves out:
  * their messages would be missing from its summary without a word.
  */
 export function archivesNote(folder: string, archives: readonly string[], verb: "scanned" | "read"): string {
