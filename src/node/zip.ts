@@ -157,6 +157,11 @@ export async function readZipEntry(path: string, entry: ZipEntry, max: number): 
     throw new PecError("ERR_UNSUPPORTED", `${where} is compressed with ZIP method ${entry.method} (not deflate); extract it first`);
   }
   if (entry.size > max) throw new PecError("ERR_TOO_LARGE", `${where} is ${entry.size} bytes, more than the ${max} read`, { limit: max });
+  // What is allocated below is bounded by the declared size: stored data is that size, and
+  // deflate never grows data by more than a few bytes per 16 KiB block.
+  if (entry.method === 0 ? entry.compressedSize !== entry.size : entry.compressedSize > entry.size + (entry.size >>> 8) + 1024) {
+    throw new PecError("ERR_SOURCE", `${where} is damaged: its compressed size does not fit its size`);
+  }
   const fh = await open(fsPath(path), "r");
   let data: Uint8Array;
   try {
@@ -164,6 +169,7 @@ export async function readZipEntry(path: string, entry: ZipEntry, max: number): 
     const l = new DataView(local.buffer, local.byteOffset, local.byteLength);
     if (local.length < 30 || l.getUint32(0, true) !== LOCAL) throw damaged(path, `no local header for ${entry.name}`);
     const start = entry.localOffset + 30 + l.getUint16(26, true) + l.getUint16(28, true);
+    if (start + entry.compressedSize > (await fh.stat()).size) throw damaged(path, `${entry.name} is cut short`);
     data = await readAt(fh, start, entry.compressedSize);
     if (data.length < entry.compressedSize) throw damaged(path, `${entry.name} is cut short`);
   } finally {

@@ -128,3 +128,33 @@ describe("readZip", () => {
     expect(new Set(read.map((m) => m.source))).toEqual(new Set([folder]));
   });
 });
+
+describe("readZip on damaged archives (property)", () => {
+  it("any flipped, cut or overwritten bytes: messages or PecErrors, never another error or a hang", async () => {
+    const { default: fc } = await import("fast-check");
+    const base = makeZip(EXPORT, { zip64: false });
+    const base64 = makeZip(EXPORT, { zip64: true });
+    const path = join(dir, "fuzz.zip");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        async (zip64, edits, cut) => {
+          const bytes = Buffer.from(zip64 ? base64 : base);
+          // Bias half the edits to the directory and end records, where lengths and offsets are.
+          for (const [i, e] of edits.entries()) bytes[i % 2 ? bytes.length - 1 - (e.at % 200) : e.at % bytes.length] = e.value;
+          await writeFile(path, cut === undefined ? bytes : bytes.subarray(0, cut % (bytes.length + 1)));
+          const errors: string[] = [];
+          try {
+            for await (const m of readZip(path, { onError: (e) => errors.push(e.code) })) expect(m.bytes).toBeInstanceOf(Uint8Array);
+          } catch (e) {
+            throw new Error(`readZip threw with onError: ${String(e)}`);
+          }
+          for (const code of errors) expect(["ERR_SOURCE", "ERR_UNSUPPORTED", "ERR_TOO_LARGE"]).toContain(code);
+        },
+      ),
+      { numRuns: Number(process.env["FUZZ_RUNS"] ?? 300) },
+    );
+  }, 120_000);
+});
