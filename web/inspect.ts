@@ -5,6 +5,9 @@ import type { MimeEntity } from "../src/mime/index.js";
 import { isMbox, splitMbox } from "../src/mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../src/mime/parse.js";
 import { concatBytes } from "../src/util/bytes.js";
+import { fileKind, isHiddenEntry } from "../src/util/file-kind.js";
+import { looksLikeMessage } from "../src/util/message-start.js";
+import { isZipStart, listZipEntries, readZipEntryData } from "../src/util/zip.js";
 import { readPec } from "../src/pec/read.js";
 import type { ReadPec } from "../src/pec/types.js";
 import { verifyPec } from "../src/pec/verify.js";
@@ -78,24 +81,56 @@ export function toCardError(e: unknown): CardError {
   return { code: "UNEXPECTED", it: "Errore imprevisto", en: "Unexpected error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
 }
 
-/** The largest message a gzip-compressed file may unpack to (as readPec's own limit). */
+/** The largest message a compressed file or a ZIP entry may unpack to (as readPec's own limit). */
 const MAX_UNPACKED = DEFAULT_MAX_SIZE;
 
+/** One message found in a dropped file, or why one could not be read. */
+export type Unpacked = { name: string; bytes: Uint8Array } | { name: string; error: PecError };
+
 /**
- * What one dropped file holds: its message, or each message of an mbox (named
- * `file#offset`, as the CLI names them); a gzip-compressed file is decompressed first.
+ * What one dropped file holds, as the CLI reads it: its message, each message of an mbox
+ * (named `file#offset`), each message of a ZIP archive (`file#entry`, chosen as in a folder:
+ * hidden entries and files that are never messages are left out); a gzip-compressed file or
+ * entry is decompressed first. An entry that cannot be read is given with its error; the
+ * others are read.
  *
- * @throws PecError `ERR_SOURCE` for damaged gzip data, `ERR_TOO_LARGE` past {@link MAX_UNPACKED}
+ * @throws PecError `ERR_SOURCE` for damaged gzip data or a damaged archive, `ERR_TOO_LARGE` past {@link MAX_UNPACKED}
  */
-export async function unpack(name: string, bytes: Uint8Array): Promise<{ name: string; bytes: Uint8Array }[]> {
-  const data = bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes) : bytes;
-  if (!isMbox(data)) return [{ name, bytes: data }];
-  return splitMbox(data).map((m) => ({ name: `${name}#${m.offset}`, bytes: m.bytes }));
+export async function unpack(name: string, bytes: Uint8Array, sniff = false): Promise<Unpacked[]> {
+  const data = bytes[0] === 0x1f && bytes[1] === 0x8b ? await decompress("gzip", bytes, MAX_UNPACKED) : bytes;
+  if (isMbox(data)) return splitMbox(data).map((m) => ({ name: `${name}#${m.offset}`, bytes: m.bytes }));
+  if (isZipStart(data)) return unzip(name, data);
+  // An archive's entry not named .eml is a message only when it starts as one.
+  return sniff && !looksLikeMessage(data) ? [] : [{ name, bytes: data }];
 }
 
-async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+async function unzip(name: string, data: Uint8Array): Promise<Unpacked[]> {
+  const read = (offset: number, length: number): Promise<Uint8Array> => Promise.resolve(data.subarray(offset, offset + length));
+  const out: Unpacked[] = [];
+  for (const entry of await listZipEntries(read, data.length, name)) {
+    if (isHiddenEntry(entry.name)) continue;
+    const kind = fileKind(entry.name);
+    const id = `${name}#${entry.name}`;
+    if (kind === "skip") continue;
+    if (kind === "zip" || kind === "archive") {
+      out.push({ name: id, error: new PecError("ERR_UNSUPPORTED", `${id} is an archive inside the archive; extract it first`) });
+      continue;
+    }
+    try {
+      const content = await readZipEntryData(read, data.length, name, entry, MAX_UNPACKED, (d, limit) => decompress("deflate-raw", d, limit));
+      out.push(...(await unpack(id, content, kind === "sniff")));
+    } catch (e) {
+      out.push({ name: id, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${id}: ${String(e)}`) });
+    }
+  }
+  return out;
+}
+
+/** Decompresses with the browser's DecompressionStream, stopping past `limit` bytes (a small file may unpack to gigabytes). */
+async function decompress(format: "gzip" | "deflate-raw", bytes: Uint8Array, limit: number): Promise<Uint8Array> {
   // A copy typed as ArrayBuffer-backed, which Blob takes (the file's own bytes may be a view).
-  const reader = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
+  const reader = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream(format)).getReader();
+  const what = format === "gzip" ? "the gzip-compressed file" : "the deflated entry";
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
@@ -103,16 +138,15 @@ async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
       const { done, value } = await reader.read();
       if (done) break;
       size += value.length;
-      // A small file may unpack to gigabytes: stop before the tab runs out of memory.
-      if (size > MAX_UNPACKED) {
+      if (size > limit) {
         void reader.cancel();
-        throw new PecError("ERR_TOO_LARGE", `the gzip-compressed file unpacks to more than ${MAX_UNPACKED} bytes`, { limit: MAX_UNPACKED });
+        throw new PecError("ERR_TOO_LARGE", `${what} unpacks to more than ${limit} bytes`, { limit });
       }
       parts.push(value);
     }
   } catch (e) {
     if (e instanceof PecError) throw e;
-    throw new PecError("ERR_SOURCE", `the gzip-compressed file is damaged: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    throw new PecError("ERR_SOURCE", `${what} is damaged: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }
   return concatBytes(parts);
 }

@@ -76,8 +76,10 @@ async function addFiles(files: readonly File[]): Promise<void> {
   for (const file of files) {
     let found: Inspection[];
     try {
-      // An mbox gives a card per message; a .gz is decompressed first.
-      found = (await unpack(file.name, new Uint8Array(await file.arrayBuffer()))).map((m) => inspect(nextId++, m.name, m.bytes));
+      // An mbox or a ZIP archive gives a card per message; a .gz is decompressed first.
+      found = (await unpack(file.name, new Uint8Array(await file.arrayBuffer()))).map((m) =>
+        "error" in m ? { id: nextId++, name: m.name, size: 0, bytes: new Uint8Array(0), verifying: false, error: toCardError(m.error) } : inspect(nextId++, m.name, m.bytes),
+      );
     } catch (e) {
       // File.arrayBuffer failed (file removed, permission), damaged gzip: still a card.
       found = [{ id: nextId++, name: file.name, size: file.size, bytes: new Uint8Array(0), verifying: false, error: toCardError(e) }];

@@ -7,12 +7,15 @@
 import { type Dirent, createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
 import { pipeline } from "node:stream";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
-import { basename, dirname, extname, join, sep } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
 import { type MboxMessage, MboxReader, isMbox, splitMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
-import { fromUtf16, leadingBytes, startsWithField } from "../util/message-start.js";
+import { fileKind, isHiddenEntry } from "../util/file-kind.js";
+import { looksLikeMessage } from "../util/message-start.js";
+
+export { looksLikeMessage };
 import { fsPath, nameFromBytes } from "./fs-names.js";
 import { isZipStart, listZip, readZipEntry } from "./zip.js";
 
@@ -30,20 +33,6 @@ export interface SourceMessage {
   bytes: Uint8Array;
 }
 
-/**
- * Extensions that are never messages (certificates, trust lists, documents, archives). A `.p7m`
- * is a CMS structure, never an RFC 5322 message, even when it wraps one.
- */
-const SKIP_EXTENSIONS = new Set([
-  ".pem", ".crt", ".cer", ".der", ".p7s", ".p7m", ".p7b", ".p7c", ".key", ".ldif", ".crl",
-  ".pdf", ".xml", ".json", ".md", ".html", ".htm", ".csv",
-  ".png", ".jpg", ".jpeg", ".gif", ".svg", ".js", ".ts", ".map",
-]);
-
-/** Archives a folder walk leaves out, but names (their messages would otherwise be lost without a word). */
-const ARCHIVE_EXTENSIONS = new Set([".7z", ".rar", ".tar", ".tgz", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst"]);
-
-const SNIFF_BYTES = 1024;
 
 /** Compressed formats that are recognised by their first bytes but not read (Node has no decoder for them). */
 const UNREAD_COMPRESSIONS: readonly [name: string, magic: readonly number[]][] = [
@@ -96,20 +85,6 @@ function checkPath(path: unknown, what: string): asserts path is string {
   if (typeof path !== "string" || path === "") throw new PecError("ERR_INVALID_ARGUMENT", `${what} must be a non-empty path`);
 }
 
-/**
- * Whether the start of a file looks like a message: the first line is a header field
- * (`Name: value`, RFC 5322 field-name characters) — cheap enough to run on every file of a
- * folder. Reads at most the first 1 KiB of `head`. Shared with the CLI's scan workers; not
- * part of the public API.
- *
- * @internal
- */
-export function looksLikeMessage(head: Uint8Array): boolean {
-  // UTF-16 text, a UTF-8 BOM and blank lines may come first, as readPec allows.
-  head = fromUtf16(head.subarray(0, SNIFF_BYTES), true) ?? head;
-  const start = leadingBytes(head).length;
-  return start < SNIFF_BYTES && startsWithField(head.subarray(0, SNIFF_BYTES), start, SNIFF_BYTES);
-}
 
 
 /**
@@ -172,24 +147,6 @@ export interface FolderFile {
   path: string;
   sniff: boolean;
   zip?: true;
-}
-
-/**
- * What a file's name says it is, in a folder or a ZIP archive: a message (`.eml`, also
- * gzip-compressed), a ZIP archive, another archive, a file that is never a message, or
- * anything else, which its first bytes tell (`sniff`).
- */
-function fileKind(name: string): "eml" | "sniff" | "zip" | "archive" | "skip" {
-  let ext = extname(name).toLowerCase();
-  if (ext === ".gz") {
-    // Compressed archives are not read, but a message or an mbox stored gzip-compressed is.
-    const inner = extname(name.slice(0, -3)).toLowerCase();
-    if (inner === ".eml" || inner === ".mbox") ext = inner;
-  }
-  if (ext === ".zip") return "zip";
-  if (ARCHIVE_EXTENSIONS.has(ext)) return "archive";
-  if (SKIP_EXTENSIONS.has(ext)) return "skip";
-  return ext === ".eml" ? "eml" : "sniff";
 }
 
 /**
@@ -698,8 +655,7 @@ export async function* zipEntries(path: string): AsyncGenerator<{ id: string; by
     throw sourceError(path, err);
   }
   for (const entry of entries) {
-    // Hidden entries, and the AppleDouble files macOS adds (__MACOSX/._x.eml), are no messages.
-    if (entry.name.split("/").some((segment) => segment.startsWith(".") || segment === "__MACOSX")) continue;
+    if (isHiddenEntry(entry.name)) continue;
     const id = `${path}#${entry.name}`;
     const kind = fileKind(entry.name);
     if (kind === "skip") continue;

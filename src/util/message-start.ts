@@ -93,3 +93,21 @@ export function fromUtf16(bytes: Uint8Array, partial = false): Uint8Array | unde
   }
   return out;
 }
+
+/** How much of a file {@link looksLikeMessage} looks at. */
+const SNIFF_BYTES = 1024;
+
+/**
+ * Whether the start of a file looks like a message: the first line is a header field
+ * (`Name: value`, RFC 5322 field-name characters) — cheap enough to run on every file of a
+ * folder. Reads at most the first 1 KiB of `head`. Shared with the CLI's scan workers; not
+ * part of the public API.
+ *
+ * @internal
+ */
+export function looksLikeMessage(head: Uint8Array): boolean {
+  // UTF-16 text, a UTF-8 BOM and blank lines may come first, as readPec allows.
+  head = fromUtf16(head.subarray(0, SNIFF_BYTES), true) ?? head;
+  const start = leadingBytes(head).length;
+  return start < SNIFF_BYTES && startsWithField(head.subarray(0, SNIFF_BYTES), start, SNIFF_BYTES);
+}

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile, readdir } from "node:fs/promis
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
+import { makeZip } from "../support/zip.js";
 import { extname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright";
@@ -311,6 +312,29 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     const broken = card("rotto.eml.gz");
     expect(await broken.locator(".error-box").getAttribute("data-error")).toBe("ERR_SOURCE");
     expect(await text(broken.locator(".error-box"))).toContain("the gzip-compressed file is damaged");
+    for (const f of names) await card(f).locator("button.remove").click();
+    expect(await page.locator("article.card").count()).toBe(3);
+  });
+
+  it("a ZIP export gives a card per message in it, named file#entry; an entry it cannot read gets its own card", async () => {
+    const zip = makeZip([
+      { name: "export/consegna.eml", data: samples.consegna },
+      { name: "export/virus.txt", data: samples.virus, method: 0 },
+      { name: "export/note.txt", data: "solo testo\n" },
+      { name: "__MACOSX/export/._consegna.eml", data: "\x00\x05\x16\x07" },
+      { name: "export/Inbox", data: Buffer.concat([Buffer.from("From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n"), samples.preavviso, Buffer.from("\r\n")]) },
+      { name: "export/segreto.eml", data: "x", encrypted: true, method: 0 },
+    ]);
+    await writeFile(join(files, "export.zip"), zip);
+    await page.setInputFiles("#file-input", join(files, "export.zip"));
+    const names = ["export.zip#export/consegna.eml", "export.zip#export/virus.txt", "export.zip#export/Inbox#0", "export.zip#export/segreto.eml"];
+    for (const f of names) await settled(f);
+    expect(await page.locator('article.card[data-file^="export.zip"]').count()).toBe(4);
+    expect(await text(card(names[0]!).locator(".summary .type"))).toBe("Ricevuta di avvenuta consegna / Delivery receipt");
+    expect(await text(card(names[1]!).locator(".summary .type"))).toBe("Avviso di non accettazione / Non-acceptance notice");
+    expect(await text(card(names[2]!).locator(".summary .type"))).toBe("Avviso di mancata consegna per superamento tempo massimo / Delivery timeout notice");
+    for (const f of names.slice(0, 3)) expect(await card(f).locator(".verdict .badge").allTextContents()).toEqual(["Firma valida / Signature valid", "Attendibile / Trusted"]);
+    expect(await card(names[3]!).locator(".error-box").getAttribute("data-error")).toBe("ERR_UNSUPPORTED");
     for (const f of names) await card(f).locator("button.remove").click();
     expect(await page.locator("article.card").count()).toBe(3);
   });
