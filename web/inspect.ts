@@ -5,7 +5,7 @@ import type { MimeEntity } from "../src/mime/index.js";
 import { isMbox, splitMbox } from "../src/mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../src/mime/parse.js";
 import { concatBytes } from "../src/util/bytes.js";
-import { fileKind, isHiddenEntry } from "../src/util/file-kind.js";
+import { nestedArchive, zipEntryKind } from "../src/util/file-kind.js";
 import { looksLikeMessage } from "../src/util/message-start.js";
 import { isZipStart, listZipEntries, readZipEntryData } from "../src/util/zip.js";
 import { readPec } from "../src/pec/read.js";
@@ -108,12 +108,11 @@ async function unzip(name: string, data: Uint8Array): Promise<Unpacked[]> {
   const read = (offset: number, length: number): Promise<Uint8Array> => Promise.resolve(data.subarray(offset, offset + length));
   const out: Unpacked[] = [];
   for (const entry of await listZipEntries(read, data.length, name)) {
-    if (isHiddenEntry(entry.name)) continue;
-    const kind = fileKind(entry.name);
+    const kind = zipEntryKind(entry.name);
     const id = `${name}#${entry.name}`;
     if (kind === "skip") continue;
-    if (kind === "zip" || kind === "archive") {
-      out.push({ name: id, error: new PecError("ERR_UNSUPPORTED", `${id} is an archive inside the archive; extract it first`) });
+    if (kind === "archive") {
+      out.push({ name: id, error: nestedArchive(id) });
       continue;
     }
     try {

@@ -12,7 +12,7 @@ import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib"
 import { PecError } from "../errors.js";
 import { type MboxMessage, MboxReader, isMbox, splitMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
-import { fileKind, isHiddenEntry } from "../util/file-kind.js";
+import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
 
 export { looksLikeMessage };
@@ -655,12 +655,11 @@ export async function* zipEntries(path: string): AsyncGenerator<{ id: string; by
     throw sourceError(path, err);
   }
   for (const entry of entries) {
-    if (isHiddenEntry(entry.name)) continue;
     const id = `${path}#${entry.name}`;
-    const kind = fileKind(entry.name);
+    const kind = zipEntryKind(entry.name);
     if (kind === "skip") continue;
-    if (kind === "zip" || kind === "archive") {
-      yield { id, error: new PecError("ERR_UNSUPPORTED", `${id} is an archive inside the archive; extract it first`) };
+    if (kind === "archive") {
+      yield { id, error: nestedArchive(id) };
       continue;
     }
     let bytes: Uint8Array;

@@ -5,6 +5,7 @@
  * @module
  * @internal
  */
+import { PecError } from "../errors.js";
 
 /**
  * Extensions that are never messages (certificates, trust lists, documents, archives). A `.p7m`
@@ -47,11 +48,20 @@ export function fileKind(name: string): "eml" | "sniff" | "zip" | "archive" | "s
 }
 
 /**
- * Whether a path in an archive is hidden: a segment starting with `.`, or the AppleDouble
- * files macOS adds to its archives (`__MACOSX/._x.eml`), which are no messages.
+ * What to do with an entry of a ZIP archive, in Node and in the browser alike: read it as a
+ * message, read it if it starts as one, name it as an archive inside the archive (which is
+ * not read), or skip it: hidden entries (a segment starting with `.`) and the AppleDouble
+ * files macOS adds (`__MACOSX/._x.eml`) are no messages.
  *
  * @internal
  */
-export function isHiddenEntry(name: string): boolean {
-  return name.split("/").some((segment) => segment.startsWith(".") || segment === "__MACOSX");
+export function zipEntryKind(name: string): "eml" | "sniff" | "archive" | "skip" {
+  if (name.split("/").some((segment) => segment.startsWith(".") || segment === "__MACOSX")) return "skip";
+  const kind = fileKind(name);
+  return kind === "zip" ? "archive" : kind;
+}
+
+/** The error for an archive inside an archive, which is not read. */
+export function nestedArchive(id: string): PecError {
+  return new PecError("ERR_UNSUPPORTED", `${id} is an archive inside the archive; extract it first`);
 }
