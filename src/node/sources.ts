@@ -467,7 +467,8 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
             for await (const m of readMbox(path, onError ? { onError } : {})) yield { ...m, source: dir };
             continue;
           }
-          if (!looksLikeMessage(head)) continue;
+          // A gzip head that did not decompress is read whole: storedMessage says it is damaged.
+          if (!looksLikeMessage(head) && !(head[0] === 0x1f && head[1] === 0x8b)) continue;
         }
         bytes = storedMessage(await readWhole(path));
       } catch (err) {

@@ -306,6 +306,11 @@ describe("folder, Maildir and mbox", () => {
       [`${join(folder, "old.mbox.gz")}#0`, folder, mail(2)],
       [`${join(folder, "old.mbox.gz")}#${two.indexOf(0x46, 10)}`, folder, mail(3)],
     ]);
+    // A .mbox.gz whose very start is damaged is no silent skip either.
+    await writeFile(join(folder, "old.mbox.gz"), Buffer.concat([gzipSync(two).subarray(0, 10), Buffer.alloc(40, 0xff)]));
+    const early: string[] = [];
+    await collect(readFolder(folder, { onError: (e, path) => early.push(`${e.code} ${path}`) }));
+    expect(early).toEqual([`ERR_SOURCE ${join(folder, "old.mbox.gz")}`]);
     // A damaged mbox.gz among them is that file's failure.
     await writeFile(join(folder, "old.mbox.gz"), gzipSync(two).subarray(0, 30));
     const errors: string[] = [];
