@@ -3,7 +3,7 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { isMbox } from "../mime/mbox.js";
+import { isMbox, splitMbox } from "../mime/mbox.js";
 import { fsPath } from "../node/fs-names.js";
 import { folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
 
@@ -131,7 +131,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
   const out: Input[] = [];
   for (const arg of args) {
     if (arg === "-") {
-      out.push({ name: "-", read: async () => stdinMessage(await io.readStdin()) });
+      out.push({ name: "-", read: () => io.readStdin(), messages: () => stdinMessages(io) });
       continue;
     }
     let st;
@@ -169,14 +169,16 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
 }
 
 /**
- * A message on standard input, decompressed when gzip-compressed. An mbox is refused: read as
- * one message, every message after its first would be lost, and a pipe cannot be named
- * by offset.
+ * The messages on standard input: one, or each of an mbox (named `-#offset`), decompressed
+ * when gzip-compressed.
  */
-function stdinMessage(bytes: Uint8Array): Uint8Array {
-  const message = storedMessage(bytes);
-  if (isMbox(message)) throw new UsageError("standard input holds an mbox (several messages): give its file name instead");
-  return message;
+async function* stdinMessages(io: Io): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
+  const bytes = storedMessage(await io.readStdin());
+  if (!isMbox(bytes)) {
+    yield { id: "-", bytes };
+    return;
+  }
+  for (const m of splitMbox(bytes)) yield { id: `-#${m.offset}`, bytes: m.bytes };
 }
 
 /**

@@ -366,11 +366,15 @@ describe("stored forms: mbox, gzip", () => {
     const refused = capture();
     expect(await main(["extract", mbox], refused)).toBe(2);
     expect(refused.stderr).toContain(`"${mbox}" is an mbox, which holds several messages; extract takes one`);
-    // On standard input: gzip is read, an mbox is refused (it cannot be named by offset).
+    // On standard input: gzip is read, an mbox is each of its messages (named -#offset).
     expect(await main(["verify", "--trust", caPem, "-"], capture(gzipSync(await readFile(good))))).toBe(0);
-    const piped = capture(await readFile(mbox));
-    expect(await main(["inspect", "-"], piped)).toBe(2);
-    expect(piped.stderr).toContain("-: cannot read: standard input holds an mbox (several messages): give its file name instead");
+    const two = Buffer.concat([await readFile(mbox), await readFile(mbox)]);
+    const piped = capture(gzipSync(two));
+    expect(await main(["verify", "--trust", caPem, "-"], piped)).toBe(0);
+    expect(piped.stdout).toContain("-#0: accettazione");
+    expect(piped.stdout).toContain(`-#${(await readFile(mbox)).length}: accettazione`);
+    expect(piped.stdout).toContain("2 verified, 0 failed, 0 not PEC");
+    expect(await main(["extract", "-"], capture(await readFile(mbox)))).toBe(2);
   });
 });
 
