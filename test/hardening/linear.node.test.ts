@@ -1,8 +1,9 @@
 // Linear time on pathological input (issue 8): no catastrophic regex, no quadratic loop.
-// Each case runs at size n and 10 n and requires time(10 n) / time(n) < 30. Linear code
-// gives 10–25 here: 1 MB strings stay in V8's young generation and caches while 10 MB ones
-// do not (the unclosed-quote case measures 23 ms vs 580 ms, yet 1/2/4/8/16 MB cold runs
-// take 65/128/264/477/973 ms: linear). Quadratic code gives ≥ 100. This is a hang guard, not a benchmark: both sizes are timed as the
+// Each case runs at size n and 10 n and requires time(10 n) / time(n) < 45. Linear code
+// gives 10–30 here: 1 MB strings stay in V8's young generation and caches while 10 MB ones
+// do not (the unclosed-quote case measures 23 ms vs 580 ms, and once 21 vs 631 ms, 30.3×,
+// which failed the earlier limit of 30; yet 1/2/4/8/16 MB cold runs take
+// 65/128/264/477/973 ms: linear). Quadratic code gives ≥ 100. This is a hang guard, not a benchmark: both sizes are timed as the
 // best of several runs, and a large run under 250 ms passes whatever the ratio (timer noise on a
 // shared machine). Node only (timing in a browser tab is too noisy).
 import { describe, expect, it } from "vitest";
@@ -17,7 +18,7 @@ import { daticertWithAttributes, manyAttributes, rfc2231Segments } from "../supp
 import { code } from "../support/outcome.js";
 
 const MB = 1024 * 1024;
-const RATIO = 30;
+const RATIO = 45;
 const FLOOR_MS = 250;
 
 /**
