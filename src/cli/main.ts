@@ -35,7 +35,7 @@ Maildir's cur/ and new/; elsewhere, recursively, .eml files and the other files 
 first line is a header field (not .pem/.ldif/.p7s/.xml/.json…). Files named on the
 command line are always read: an mbox as each of its messages (file#offset), a ZIP
 archive as its entries (file#entry), a gzip-compressed file decompressed; "-" is
-standard input.
+standard input (a message, or an mbox: -#offset).
 
 Options:
   --json     one JSON object per file, one per line
