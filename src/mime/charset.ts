@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { latin1 } from "../util/bytes.js";
+import { CP1252_HIGH, latin1 } from "../util/bytes.js";
 import { decodeUtf7 } from "../util/utf7.js";
 
 const UTF7_LABELS = new Set(["utf-7", "utf7", "unicode-1-1-utf-7", "x-utf-7", "csunicode11utf7"]);
@@ -57,14 +57,9 @@ function decoderFor(label: string): Decoder {
   return d;
 }
 
-// WHATWG windows-1252 for 0x80-0x9F. Decoded here rather than by TextDecoder because
-// Node's TextDecoder treats windows-1252 (and so "iso-8859-1") as true Latin-1, unlike
-// browsers; doing it ourselves gives the same text in every runtime.
-const CP1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-];
-
+// windows-1252 is decoded here (CP1252_HIGH) rather than by TextDecoder because Node's
+// TextDecoder treats windows-1252 (and so "iso-8859-1") as true Latin-1, unlike browsers;
+// doing it ourselves gives the same text in every runtime.
 function decodeCp1252(bytes: Uint8Array): string {
   let high = false;
   for (let i = 0; i < bytes.length; i++) {

@@ -6,6 +6,7 @@
  * @module
  * @internal
  */
+import { CP1252_HIGH } from "./bytes.js";
 
 /**
  * The length of what a file may carry before a message's first header line: a UTF-8 byte
@@ -45,12 +46,8 @@ export function startsWithField(bytes: Uint8Array, i: number, maxName = 80): boo
   return false;
 }
 
-/** Windows-1252's characters for bytes 0x80–0x9F that are not the same code point. */
-const CP1252: ReadonlyMap<number, number> = new Map(
-  [0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178]
-    .map((u, i) => [u, 0x80 + i] as [number, number])
-    .filter(([u]) => u !== 0),
-);
+/** The byte each Windows-1252 character above U+00FF stands for (the inverse of {@link CP1252_HIGH}). */
+const CP1252: ReadonlyMap<number, number> = new Map(CP1252_HIGH.map((u, i) => [u, 0x80 + i] as [number, number]).filter(([u]) => u >= 0x100));
 
 /**
  * The bytes of a message saved as UTF-16 text, as Windows PowerShell 5's `>` and `Out-File`
