@@ -11,7 +11,7 @@ import { verifyPec } from "../pec/verify.js";
 import { claimedSigner } from "../smime/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
-import { looksLikeMessage } from "../node/sources.js";
+import { type EntryOrError, looksLikeMessage } from "../node/sources.js";
 import { type Io, UsageError, gatherInputs, paint, printable } from "./io.js";
 import { loadCrls, loadTrust } from "./trust-files.js";
 
@@ -59,7 +59,7 @@ async function batch(
       // Only the archive's reading is caught here: what the command does with a message is one()'s.
       const messages = input.messages()[Symbol.asyncIterator]();
       for (;;) {
-        let next: IteratorResult<{ id: string; bytes: Uint8Array } | { id: string; error: Error }>;
+        let next: IteratorResult<EntryOrError>;
         try {
           next = await messages.next();
         } catch (err) {

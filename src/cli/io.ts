@@ -5,7 +5,7 @@ import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promise
 import { relative } from "node:path";
 import { isMbox, splitMbox } from "../mime/mbox.js";
 import { fsPath } from "../node/fs-names.js";
-import { folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
+import { type EntryOrError, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -116,7 +116,7 @@ export interface Input {
    * scan names them (read as one message, all but the first would be lost), or why one was
    * left out.
    */
-  messages?: () => AsyncIterable<{ id: string; bytes: Uint8Array } | { id: string; error: Error }>;
+  messages?: () => AsyncIterable<EntryOrError>;
 }
 
 /**

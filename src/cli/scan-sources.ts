@@ -8,8 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, zipEntries } from "../node/sources.js";
-import type { PecError } from "../errors.js";
+import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, zipEntries } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -157,7 +156,7 @@ const GONE = { path: "", sniff: false };
 export const ownBuffers = new WeakSet<ArrayBufferLike>();
 
 /** A message of an mbox or a ZIP archive as work: its bytes, or why it was left out (an unreadable record). */
-function entryItem(m: { id: string; bytes: Uint8Array } | { id: string; error: PecError }, source: string): ScanItem {
+function entryItem(m: EntryOrError, source: string): ScanItem {
   if ("bytes" in m) {
     ownBuffers.add(m.bytes.buffer);
     return { id: m.id, source, bytes: m.bytes };

@@ -14,10 +14,10 @@ import { type MboxMessage, MboxReader, isMbox, splitMbox } from "../mime/mbox.js
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
-
-export { looksLikeMessage };
 import { fsPath, nameFromBytes } from "./fs-names.js";
 import { isZipStart, listZip, readZipEntry } from "./zip.js";
+
+export { looksLikeMessage };
 
 /** One message read from a source. */
 export interface SourceMessage {
@@ -33,6 +33,13 @@ export interface SourceMessage {
   bytes: Uint8Array;
 }
 
+/**
+ * One message of an mbox or a ZIP archive as the CLI takes it: its bytes, or the error that
+ * kept it out while the others are read. Not part of the public API.
+ *
+ * @internal
+ */
+export type EntryOrError = { id: string; bytes: Uint8Array } | { id: string; error: PecError };
 
 /** Compressed formats that are recognised by their first bytes but not read (Node has no decoder for them). */
 const UNREAD_COMPRESSIONS: readonly [name: string, magic: readonly number[]][] = [
@@ -85,8 +92,6 @@ function checkPath(path: unknown, what: string): asserts path is string {
   if (typeof path !== "string" || path === "") throw new PecError("ERR_INVALID_ARGUMENT", `${what} must be a non-empty path`);
 }
 
-
-
 /**
  * The files under `dir`, recursively, in name order, without hidden files and folders. A
  * symbolic link to a file counts as the file; links to folders are not followed (a link to a
@@ -115,7 +120,7 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
 /**
  * The candidate message files under a folder, recursively, in name order, without the
  * extensions that are never messages; `sniff` says whether the file must still pass
- * {@link sniff} (anything but `.eml`). Shared with the CLI: scan reads the files in its
+ * {@link looksLikeMessage} (anything but `.eml`). Shared with the CLI: scan reads the files in its
  * workers, inspect and verify read every one. Not part of the public API.
  *
  * @param skipped - when given, a folder that cannot be read (the top one included) is passed
@@ -429,10 +434,10 @@ export async function maildirFolders(dir: string): Promise<string[]> {
 
 /**
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
- * file whose first line is a header field, and the messages of the mbox files among them
- * (ids `path#offset`); `.eml.gz` and `.mbox.gz` are read decompressed; certificates, LDIF,
- * PDF, XML, other archives (`.zip`, `.7z`, `.tar.gz`…) are skipped. A symbolic link to a file is read as the file;
- * links to folders are not followed.
+ * file whose first line is a header field, and the messages of the mbox files and ZIP
+ * archives among them (ids `path#offset`, `path#entry`); `.eml.gz` and `.mbox.gz` are
+ * read decompressed; certificates, LDIF, PDF, XML, other archives (`.7z`, `.tar.gz`…) are
+ * skipped. A symbolic link to a file is read as the file; links to folders are not followed.
  *
  * @param dir - the folder
  * @param options - `onError` to leave out, and be told about, files that cannot be read
@@ -626,7 +631,7 @@ export async function* readZip(path: string, options: SourceOptions = {}): Async
   if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
   const entries = zipEntries(path)[Symbol.asyncIterator]();
   for (;;) {
-    let next: IteratorResult<{ id: string; bytes: Uint8Array } | { id: string; error: PecError }>;
+    let next: IteratorResult<EntryOrError>;
     // Only the archive's own failure is caught here: an entry's goes to onError below.
     try {
       next = await entries.next();
@@ -648,7 +653,7 @@ export async function* readZip(path: string, options: SourceOptions = {}): Async
  *
  * @internal
  */
-export async function* zipEntries(path: string): AsyncGenerator<{ id: string; bytes: Uint8Array } | { id: string; error: PecError }> {
+export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
   let entries;
   try {
     entries = await listZip(path);
@@ -688,7 +693,7 @@ export async function* zipEntries(path: string): AsyncGenerator<{ id: string; by
  *
  * @internal
  */
-export async function* mboxEntries(path: string): AsyncGenerator<{ id: string; bytes: Uint8Array } | { id: string; error: PecError }> {
+export async function* mboxEntries(path: string): AsyncGenerator<EntryOrError> {
   const left: { id: string; error: PecError }[] = [];
   const onError = (error: PecError, id: string): void => {
     // One message's failure; a read failure ends the mbox.
