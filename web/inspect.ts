@@ -4,7 +4,7 @@ import { PecError } from "../src/errors.js";
 import type { MimeEntity } from "../src/mime/index.js";
 import { isMbox, splitMbox } from "../src/mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../src/mime/parse.js";
-import { concatBytes } from "../src/util/bytes.js";
+import { concatBytes, isGzip } from "../src/util/bytes.js";
 import { nestedArchive, zipEntryKind } from "../src/util/file-kind.js";
 import { looksLikeMessage } from "../src/util/message-start.js";
 import { isZipStart, listZipEntries, readZipEntryData } from "../src/util/zip.js";
@@ -97,7 +97,7 @@ export type Unpacked = { name: string; bytes: Uint8Array } | { name: string; err
  * @throws PecError `ERR_SOURCE` for damaged gzip data or a damaged archive, `ERR_TOO_LARGE` past {@link MAX_UNPACKED}
  */
 export async function unpack(name: string, bytes: Uint8Array, sniff = false): Promise<Unpacked[]> {
-  const data = bytes[0] === 0x1f && bytes[1] === 0x8b ? await decompress("gzip", bytes, MAX_UNPACKED) : bytes;
+  const data = isGzip(bytes) ? await decompress("gzip", bytes, MAX_UNPACKED) : bytes;
   if (isMbox(data)) return splitMbox(data).map((m) => ({ name: `${name}#${m.offset}`, bytes: m.bytes }));
   if (isZipStart(data)) return unzip(name, data);
   // An archive's entry not named .eml is a message only when it starts as one.

@@ -12,6 +12,7 @@ import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib"
 import { PecError } from "../errors.js";
 import { type MboxMessage, MboxReader, isMbox, splitMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
+import { isGzip } from "../util/bytes.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
@@ -65,8 +66,7 @@ function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolea
  * @internal
  */
 export function storedMessage(bytes: Uint8Array): Uint8Array {
-  const b0 = bytes[0];
-  if (b0 === 0x1f && bytes[1] === 0x8b) {
+  if (isGzip(bytes)) {
     try {
       const out = gunzipSync(bytes, { maxOutputLength: DEFAULT_MAX_SIZE });
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -77,6 +77,7 @@ export function storedMessage(bytes: Uint8Array): Uint8Array {
       throw new PecError("ERR_SOURCE", `the gzip-compressed message is damaged: ${(err as Error).message}`, {}, { cause: err });
     }
   }
+  const b0 = bytes[0];
   if (b0 === 0x42 || b0 === 0xfd || b0 === 0x28) {
     for (const [name, magic] of UNREAD_COMPRESSIONS) {
       // "BZh" alone could begin a header name: bzip2 has a block size digit and the block magic after it.
@@ -404,7 +405,7 @@ async function headOf(path: string): Promise<{ head: Uint8Array; gzip: boolean }
     const buf = new Uint8Array(HEAD_BYTES);
     const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
     const head = buf.subarray(0, bytesRead);
-    if (head[0] !== 0x1f || head[1] !== 0x8b) return { head, gzip: false };
+    if (!isGzip(head)) return { head, gzip: false };
     try {
       // Z_SYNC_FLUSH: what the truncated stream gives so far, not an "unexpected end" error.
       return { head: gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }), gzip: true };
@@ -473,7 +474,7 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
             continue;
           }
           // A gzip head that did not decompress is read whole: storedMessage says it is damaged.
-          if (!looksLikeMessage(head) && !(head[0] === 0x1f && head[1] === 0x8b)) continue;
+          if (!looksLikeMessage(head) && !isGzip(head)) continue;
         }
         bytes = storedMessage(await readWhole(path));
       } catch (err) {

@@ -44,6 +44,11 @@ export const CP1252_HIGH: readonly number[] = [
   0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
 
+/** Whether bytes begin as a gzip stream does (its magic number 1f 8b). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
 /** Concatenates byte arrays into a new one. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let total = 0;
