@@ -35,17 +35,21 @@ export function makeZip(files: readonly ZipFile[], options: { zip64?: boolean } 
       localExtra.writeBigUInt64LE(BigInt(data.length), 4);
       localExtra.writeBigUInt64LE(BigInt(body.length), 12);
     }
+    // The fields both headers share, from "version needed" to the extra field's length.
+    const common = (header: Buffer, at: number, extraLength: number): void => {
+      header.writeUInt16LE(zip64 ? 45 : 20, at);
+      header.writeUInt16LE(flags, at + 2);
+      header.writeUInt16LE(method, at + 4);
+      header.writeUInt16LE(0x21, at + 8); // 1980-01-01
+      header.writeUInt32LE(crc, at + 10);
+      header.writeUInt32LE(zip64 ? 0xffffffff : body.length, at + 14);
+      header.writeUInt32LE(zip64 ? 0xffffffff : data.length, at + 18);
+      header.writeUInt16LE(name.length, at + 22);
+      header.writeUInt16LE(extraLength, at + 24);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(zip64 ? 45 : 20, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(0x21, 12); // 1980-01-01
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(zip64 ? 0xffffffff : body.length, 18);
-    local.writeUInt32LE(zip64 ? 0xffffffff : data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(localExtra.length, 28);
+    common(local, 4, localExtra.length);
     parts.push(local, name, localExtra, body);
 
     const extra = zip64 ? Buffer.alloc(28) : Buffer.alloc(0);
@@ -58,16 +62,8 @@ export function makeZip(files: readonly ZipFile[], options: { zip64?: boolean } 
     }
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(45, 4);
-    c.writeUInt16LE(zip64 ? 45 : 20, 6);
-    c.writeUInt16LE(flags, 8);
-    c.writeUInt16LE(method, 10);
-    c.writeUInt16LE(0x21, 14);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(zip64 ? 0xffffffff : body.length, 20);
-    c.writeUInt32LE(zip64 ? 0xffffffff : data.length, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt16LE(extra.length, 30);
+    c.writeUInt16LE(45, 4); // version made by
+    common(c, 6, extra.length);
     c.writeUInt32LE(zip64 ? 0xffffffff : offset, 42);
     central.push(c, name, extra);
     offset += local.length + name.length + localExtra.length + body.length;
