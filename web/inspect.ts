@@ -2,7 +2,7 @@
 // every failure into data the card can show. Nothing here throws.
 import { PecError } from "../src/errors.js";
 import type { MimeEntity } from "../src/mime/index.js";
-import { isMbox, splitMbox } from "../src/mime/mbox.js";
+import { isMbox, mboxEntry, splitMbox } from "../src/mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../src/mime/parse.js";
 import { concatBytes, isGzip } from "../src/util/bytes.js";
 import { nestedArchive, zipEntryKind } from "../src/util/file-kind.js";
@@ -98,7 +98,12 @@ export type Unpacked = { name: string; bytes: Uint8Array } | { name: string; err
  */
 export async function unpack(name: string, bytes: Uint8Array, sniff = false): Promise<Unpacked[]> {
   const data = isGzip(bytes) ? await decompress("gzip", bytes, MAX_UNPACKED) : bytes;
-  if (isMbox(data)) return splitMbox(data).map((m) => ({ name: `${name}#${m.offset}`, bytes: m.bytes }));
+  if (isMbox(data)) {
+    return splitMbox(data).map((m) => {
+      const e = mboxEntry(m, `${name}#${m.offset}`);
+      return "bytes" in e ? { name: e.id, bytes: e.bytes } : { name: e.id, error: e.error };
+    });
+  }
   if (isZipStart(data)) return unzip(name, data);
   // An archive's entry not named .eml is a message only when it starts as one.
   return sniff && !looksLikeMessage(data) ? [] : [{ name, bytes: data }];

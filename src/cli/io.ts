@@ -3,7 +3,7 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { isMbox, splitMbox } from "../mime/mbox.js";
+import { isMbox, mboxEntry, splitMbox } from "../mime/mbox.js";
 import { fsPath } from "../node/fs-names.js";
 import { type EntryOrError, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
 
@@ -172,13 +172,13 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
  * The messages on standard input: one, or each of an mbox (named `-#offset`), decompressed
  * when gzip-compressed.
  */
-async function* stdinMessages(io: Io): AsyncGenerator<{ id: string; bytes: Uint8Array }> {
+async function* stdinMessages(io: Io): AsyncGenerator<EntryOrError> {
   const bytes = storedMessage(await io.readStdin());
   if (!isMbox(bytes)) {
     yield { id: "-", bytes };
     return;
   }
-  for (const m of splitMbox(bytes)) yield { id: `-#${m.offset}`, bytes: m.bytes };
+  for (const m of splitMbox(bytes)) yield mboxEntry(m, `-#${m.offset}`);
 }
 
 /**

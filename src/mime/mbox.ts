@@ -270,6 +270,22 @@ export function splitMbox(bytes: Uint8Array, options: MboxReaderOptions = {}): M
   return [...reader.push(bytes), ...reader.end()];
 }
 
+/**
+ * A message of an mbox as its readers give it: its bytes, or, when the reader kept it out as
+ * too large, the `ERR_TOO_LARGE` error that says so. Every reader of an mbox (files, standard
+ * input, ZIP entries, the inspector) goes through this, so that none gives an empty message
+ * in place of one it did not keep. Not part of the public API.
+ *
+ * @param m - a message from {@link MboxReader} or {@link splitMbox}
+ * @param id - its name (`path#offset`)
+ * @param limit - the reader's `maxMessageSize`
+ * @internal
+ */
+export function mboxEntry(m: MboxMessage, id: string, limit: number = DEFAULT_MAX_SIZE): { id: string; bytes: Uint8Array } | { id: string; error: PecError } {
+  if (!m.tooLarge) return { id, bytes: m.bytes };
+  return { id, error: new PecError("ERR_TOO_LARGE", `the message at ${id} is ${m.size} bytes, more than the ${limit} read`, { limit }) };
+}
+
 /** Drops the one empty line (LF or CRLF) that an mbox writer puts before the next `From `. */
 function stripSeparator(b: Uint8Array): Uint8Array {
   const n = b.length;

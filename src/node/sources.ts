@@ -10,7 +10,7 @@ import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
-import { type MboxMessage, MboxReader, isMbox, splitMbox } from "../mime/mbox.js";
+import { type MboxMessage, MboxReader, isMbox, mboxEntry, splitMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { isGzip } from "../util/bytes.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
@@ -587,9 +587,9 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   const reader = new MboxReader(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {});
   function* messages(found: MboxMessage[]): Generator<SourceMessage> {
     for (const m of found) {
-      const id = `${path}#${m.offset}`;
-      if (!m.tooLarge) yield { id, source: path, bytes: m.bytes };
-      else failed(onError, id, new PecError("ERR_TOO_LARGE", `the message at ${id} is ${m.size} bytes, more than the ${options.maxMessageSize ?? DEFAULT_MAX_SIZE} read`, { limit: options.maxMessageSize ?? DEFAULT_MAX_SIZE }));
+      const e = mboxEntry(m, `${path}#${m.offset}`, options.maxMessageSize);
+      if ("bytes" in e) yield { id: e.id, source: path, bytes: e.bytes };
+      else failed(onError, e.id, e.error);
     }
   }
   const raw = createReadStream(fsPath(path), { highWaterMark: hwm });
@@ -678,7 +678,7 @@ export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
     }
     if (kind === "sniff") {
       if (isMbox(bytes)) {
-        for (const m of splitMbox(bytes)) yield { id: `${id}#${m.offset}`, bytes: m.bytes };
+        for (const m of splitMbox(bytes)) yield mboxEntry(m, `${id}#${m.offset}`);
         continue;
       }
       if (!looksLikeMessage(bytes)) continue;

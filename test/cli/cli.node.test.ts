@@ -3,6 +3,7 @@
 import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -329,13 +330,15 @@ describe("stored forms: mbox, gzip", () => {
     expect(await main(["verify", "--trust", caPem, profile], inFolder)).toBe(1);
     expect(inFolder.stdout).toContain(`${join(profile, "Inbox")}#0: accettazione`);
     expect(inFolder.stdout).toContain("2 verified, 1 failed, 0 not PEC");
-    // An mbox.gz cut short: unreadable (2), said on stderr (what gunzip gave before the damage is read).
+    // An mbox.gz cut short: unreadable (2), said on stderr; the messages before the damage are
+    // read. The last message is text that does not compress, so the cut falls inside it.
     const cut = join(dir, "cut.mbox.gz");
-    const whole = gzipSync(mboxOf([acc, acc, acc, acc]));
+    const noise = Buffer.from(`Subject: x\r\n\r\n${randomBytes(3000).toString("base64")}\r\n`);
+    const whole = gzipSync(mboxOf([acc, bad, env, noise]));
     await writeFile(cut, whole.subarray(0, whole.length - 200));
     const io = capture();
     expect(await main(["inspect", cut], io)).toBe(2);
-    expect(io.stdout).toMatch(/^[0-3] inspected, 0 failed, 0 not PEC, 1 unreadable$/m);
+    expect(io.stdout).toMatch(/^3 inspected, 0 failed, 0 not PEC, 1 unreadable$/m);
     expect(io.stderr).toMatch(/cut\.mbox\.gz: cannot read: .*unexpected end of file/);
   });
 
@@ -375,6 +378,19 @@ describe("stored forms: mbox, gzip", () => {
     expect(piped.stdout).toContain(`-#${(await readFile(mbox)).length}: accettazione`);
     expect(piped.stdout).toContain("2 verified, 0 failed, 0 not PEC");
     expect(await main(["extract", "-"], capture(await readFile(mbox)))).toBe(2);
+  });
+
+  it("a message of an mbox on standard input larger than readPec reads is named unreadable, not read as empty; the others are read", async () => {
+    const acc = await readFile(good);
+    // One line of 257 MiB: the reader counts it and keeps none of it.
+    const huge = Buffer.alloc(257 * 2 ** 20, 0x61);
+    const piped = capture(mboxOf([acc, huge, acc]));
+    expect(await main(["verify", "--trust", caPem, "-"], piped)).toBe(2);
+    const second = 45 + acc.length + 2;
+    expect(piped.stdout).toContain("-#0: accettazione");
+    expect(piped.stdout).toContain(`-#${second + 45 + huge.length + 2}: accettazione`);
+    expect(piped.stdout).toContain("2 verified, 0 failed, 0 not PEC, 1 unreadable");
+    expect(piped.stderr).toContain(`-#${second}: cannot read: the message at -#${second} is ${huge.length + 2} bytes, more than the ${2 ** 28} read`);
   });
 });
 
