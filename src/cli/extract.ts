@@ -8,7 +8,7 @@ import { isMbox } from "../mime/mbox.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { storedMessage } from "../node/sources.js";
-import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
+import { type Io, UsageError, makeDir, makeOwnDir, printable, readAll, writeFresh } from "./io.js";
 
 /** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
 const NAME_MAX = 255;
@@ -113,9 +113,11 @@ async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): 
 export async function runExtract(file: string, opts: { out: string | undefined; force: boolean }, io: Io): Promise<number> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(file === "-" ? await io.readStdin() : await readFile(file));
-  } catch {
-    throw new UsageError(`cannot read "${file}"`);
+    bytes = file === "-" ? await readAll(io.stdin(), "standard input") : new Uint8Array(await readFile(file));
+  } catch (err) {
+    if (!(err instanceof PecError)) throw new UsageError(`cannot read "${file}"`);
+    io.err(printable(`${file}: ${err.code}: ${err.message}`) + "\n");
+    return 2;
   }
   let pec: ReadPec;
   try {

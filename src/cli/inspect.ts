@@ -55,7 +55,7 @@ async function batch(
       io.err("\r\x1b[2K");
       drawn = false;
     }
-    if (input.messages) {
+    if ("messages" in input) {
       // Only the archive's reading is caught here: what the command does with a message is one()'s.
       const messages = input.messages()[Symbol.asyncIterator]();
       for (;;) {

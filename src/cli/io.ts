@@ -3,9 +3,12 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { isMbox, mboxEntry, splitMbox } from "../mime/mbox.js";
+import { PecError } from "../errors.js";
+import { isMbox } from "../mime/mbox.js";
+import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
+import { concatBytes, isGzip } from "../util/bytes.js";
 import { fsPath } from "../node/fs-names.js";
-import { type EntryOrError, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
+import { type EntryOrError, folderFiles, gunzipped, isMboxFile, maildirFiles, mboxEntries, mboxStream, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -20,7 +23,11 @@ export interface Io {
   color: boolean;
   /** True when stderr is a terminal: progress lines allowed. */
   progress: boolean;
-  readStdin(): Promise<Uint8Array>;
+  /**
+   * Standard input, chunk by chunk as it comes: an mbox piped in is read message by message,
+   * never held whole. Chunks are kept by reference (do not reuse their buffers).
+   */
+  stdin(): AsyncIterable<Uint8Array>;
   /**
    * Asks for a secret (a password) on the terminal without echoing it; resolves to undefined
    * when there is no terminal to ask on. Optional: test doubles leave it out.
@@ -62,12 +69,7 @@ export function nodeIo(): Io {
     err: (t) => void process.stderr.write(t),
     color: process.stdout.isTTY === true && !noColor,
     progress: process.stderr.isTTY === true,
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
-      const b = Buffer.concat(chunks);
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    },
+    stdin: () => process.stdin as AsyncIterable<Buffer>,
     promptSecret,
   };
 }
@@ -102,22 +104,28 @@ function promptSecret(question: string): Promise<string | undefined> {
   });
 }
 
-/** One input of a batch: a file path or "-" for stdin. */
-export interface Input {
-  name: string;
-  read(): Promise<Uint8Array>;
-  /**
-   * Found in a folder without the `.eml` extension: a message only when its first line is a
-   * header field ({@link looksLikeMessage}), else skipped, as scan does.
-   */
-  sniff?: boolean;
-  /**
-   * An mbox or a ZIP archive: its messages, streamed, named `path#offset` or `path#entry` as
-   * scan names them (read as one message, all but the first would be lost), or why one was
-   * left out.
-   */
-  messages?: () => AsyncIterable<EntryOrError>;
-}
+/**
+ * One input of a batch: a file read as one message, or a source of several (an mbox, a ZIP
+ * archive, standard input).
+ */
+export type Input =
+  | {
+      name: string;
+      read(): Promise<Uint8Array>;
+      /**
+       * Found in a folder without the `.eml` extension: a message only when its first line is a
+       * header field ({@link looksLikeMessage}), else skipped, as scan does.
+       */
+      sniff?: boolean;
+    }
+  | {
+      name: string;
+      /**
+       * Its messages, streamed, named `path#offset` or `path#entry` as scan names them (read
+       * as one message, all but the first would be lost), or why one was left out.
+       */
+      messages(): AsyncIterable<EntryOrError>;
+    };
 
 /**
  * Expands files and folders into inputs; "-" is standard input. A folder gives the messages
@@ -131,7 +139,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
   const out: Input[] = [];
   for (const arg of args) {
     if (arg === "-") {
-      out.push({ name: "-", read: () => io.readStdin(), messages: () => stdinMessages(io) });
+      out.push({ name: "-", messages: () => stdinMessages(io) });
       continue;
     }
     let st;
@@ -169,16 +177,64 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
 }
 
 /**
- * The messages on standard input: one, or each of an mbox (named `-#offset`), decompressed
- * when gzip-compressed.
+ * The messages on standard input, read as they come: one message, or each of an mbox (named
+ * `-#offset`, an mbox of any size), decompressed when gzip-compressed.
  */
 async function* stdinMessages(io: Io): AsyncGenerator<EntryOrError> {
-  const bytes = storedMessage(await io.readStdin());
-  if (!isMbox(bytes)) {
-    yield { id: "-", bytes };
-    return;
+  let gzip = false;
+  try {
+    let [head, chunks] = await peek(io.stdin(), 5);
+    gzip = isGzip(head);
+    if (gzip) [head, chunks] = await peek(gunzipped(chunks), 5);
+    if (isMbox(head)) {
+      yield* mboxStream(chunks, "-");
+      return;
+    }
+    const bytes = await readAll(chunks, "standard input");
+    yield { id: "-", bytes: gzip ? bytes : storedMessage(bytes) };
+  } catch (err) {
+    if (err instanceof PecError) throw err;
+    throw new PecError("ERR_SOURCE", `${gzip ? "the gzip-compressed input is damaged" : "standard input cannot be read"}: ${(err as Error).message}`, {}, { cause: err });
   }
-  for (const m of splitMbox(bytes)) yield mboxEntry(m, `-#${m.offset}`);
+}
+
+/** The first `n` bytes of `chunks` (fewer when it is shorter), and all of it again. */
+async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promise<[Uint8Array, AsyncIterable<Uint8Array>]> {
+  const it = chunks[Symbol.asyncIterator]();
+  const first: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  while (size < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    first.push(r.value);
+    size += r.value.length;
+  }
+  async function* again(): AsyncGenerator<Uint8Array> {
+    yield* first;
+    if (done) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return [concatBytes(first).subarray(0, n), again()];
+}
+
+/**
+ * All of `chunks`, up to readPec's limit: what is larger could not be read as one message.
+ *
+ * @throws PecError `ERR_TOO_LARGE` past {@link DEFAULT_MAX_SIZE}, without reading the rest
+ */
+export async function readAll(chunks: AsyncIterable<Uint8Array>, what: string): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of chunks) {
+    size += c.length;
+    if (size > DEFAULT_MAX_SIZE) throw new PecError("ERR_TOO_LARGE", `${what} is larger than the ${DEFAULT_MAX_SIZE} bytes of a message read`, { limit: DEFAULT_MAX_SIZE });
+    parts.push(c);
+  }
+  return concatBytes(parts);
 }
 
 /**
@@ -194,12 +250,12 @@ export function archivesNote(folder: string, archives: readonly string[], verb: 
 
 /** An mbox: its messages, as they are read. */
 function mboxInput(path: string): Input {
-  return { ...fileInput(path), messages: () => mboxEntries(path) };
+  return { name: path, messages: () => mboxEntries(path) };
 }
 
 /** A ZIP archive: its messages, as they are read. */
 function zipInput(path: string): Input {
-  return { ...fileInput(path), messages: () => zipEntries(path) };
+  return { name: path, messages: () => zipEntries(path) };
 }
 
 /** An input whose reading fails with `err`: reported with the others. */

@@ -5,12 +5,12 @@
  * @module
  */
 import { type Dirent, createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
-import { pipeline } from "node:stream";
+import { Readable, pipeline } from "node:stream";
 import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
-import { type MboxMessage, MboxReader, isMbox, mboxEntry, splitMbox } from "../mime/mbox.js";
+import { MboxReader, isMbox, mboxEntry, splitMbox } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { isGzip } from "../util/bytes.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
@@ -584,27 +584,58 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
 
-  const reader = new MboxReader(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {});
-  function* messages(found: MboxMessage[]): Generator<SourceMessage> {
-    for (const m of found) {
-      const e = mboxEntry(m, `${path}#${m.offset}`, options.maxMessageSize);
-      if ("bytes" in e) yield { id: e.id, source: path, bytes: e.bytes };
-      else failed(onError, e.id, e.error);
+  const entries = mboxStream(mboxFile(path, hwm), path, options.maxMessageSize);
+  for (;;) {
+    // Only the reading fails in here: what the caller does with a message does not come back
+    // into this generator, and a call of onError is never repeated.
+    let next: IteratorResult<EntryOrError>;
+    try {
+      next = await entries.next();
+    } catch (err) {
+      // The partial message before the failure is left out with the rest.
+      failed(onError, path, err);
+      return;
     }
+    if (next.done) return;
+    const e = next.value;
+    if ("bytes" in e) yield { id: e.id, source: path, bytes: e.bytes };
+    else failed(onError, e.id, e.error);
   }
-  const raw = createReadStream(fsPath(path), { highWaterMark: hwm });
-  // An archived mbox.gz is read through gunzip; ids are then offsets in the mbox it holds.
-  const stream = (await headOf(path)).gzip ? pipeline(raw, createGunzip({ chunkSize: hwm }), () => undefined) : raw;
-  // Only reading and an oversize message fail in here (what the reader does with a message does
-  // not come back into this generator).
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) yield* messages(reader.push(chunk));
-  } catch (err) {
-    // The partial message before the failure is left out with the rest.
-    failed(onError, path, err);
-    return;
-  }
-  yield* messages(reader.end());
+}
+
+/** An mbox file's bytes as they are read; an archived mbox.gz through gunzip (offsets are then in the mbox it holds). */
+async function* mboxFile(path: string, highWaterMark = 256 * 1024): AsyncGenerator<Uint8Array> {
+  const gzip = (await headOf(path)).gzip;
+  const raw = createReadStream(fsPath(path), { highWaterMark });
+  yield* gzip ? gunzipped(raw, highWaterMark) : (raw as AsyncIterable<Buffer>);
+}
+
+/**
+ * Bytes that come gzip-compressed, decompressed as they come. A damaged stream ends with zlib's
+ * error, after what it gave before the damage. Not part of the public API.
+ *
+ * @internal
+ */
+export function gunzipped(chunks: AsyncIterable<Uint8Array>, chunkSize = 256 * 1024): AsyncIterable<Uint8Array> {
+  const source = chunks instanceof Readable ? chunks : Readable.from(chunks, { objectMode: false });
+  return pipeline(source, createGunzip({ chunkSize }), () => undefined);
+}
+
+/**
+ * The messages of an mbox that comes as chunks (a file, gunzip's output, standard input), by
+ * the rules of `MboxReader`, named `name#offset`: each one's bytes, or the `ERR_TOO_LARGE`
+ * error that kept it out. A failure of the chunks ends it with that failure. Not part of the
+ * public API.
+ *
+ * @param chunks - the mbox's bytes (each chunk is kept by reference until its message ends)
+ * @param name - what ids begin with
+ * @param maxMessageSize - the largest message kept (default: readPec's limit)
+ * @internal
+ */
+export async function* mboxStream(chunks: AsyncIterable<Uint8Array>, name: string, maxMessageSize?: number): AsyncGenerator<EntryOrError> {
+  const reader = new MboxReader(maxMessageSize !== undefined ? { maxMessageSize } : {});
+  for await (const chunk of chunks) for (const m of reader.push(chunk)) yield mboxEntry(m, `${name}#${m.offset}`, maxMessageSize);
+  for (const m of reader.end()) yield mboxEntry(m, `${name}#${m.offset}`, maxMessageSize);
 }
 
 /**
@@ -695,17 +726,11 @@ export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
  * @internal
  */
 export async function* mboxEntries(path: string): AsyncGenerator<EntryOrError> {
-  const left: { id: string; error: PecError }[] = [];
-  const onError = (error: PecError, id: string): void => {
-    // One message's failure; a read failure ends the mbox.
-    if (error.code !== "ERR_TOO_LARGE") throw error;
-    left.push({ id, error });
-  };
-  for await (const m of readMbox(path, { onError })) {
-    yield* left.splice(0);
-    yield { id: m.id, bytes: m.bytes };
+  try {
+    yield* mboxStream(mboxFile(path), path);
+  } catch (err) {
+    throw sourceError(path, err);
   }
-  yield* left.splice(0);
 }
 
 async function isDirectory(p: string): Promise<boolean> {

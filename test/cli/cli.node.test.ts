@@ -4,6 +4,8 @@ import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from
 import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -384,13 +386,40 @@ describe("stored forms: mbox, gzip", () => {
     const acc = await readFile(good);
     // One line of 257 MiB: the reader counts it and keeps none of it.
     const huge = Buffer.alloc(257 * 2 ** 20, 0x61);
-    const piped = capture(mboxOf([acc, huge, acc]));
-    expect(await main(["verify", "--trust", caPem, "-"], piped)).toBe(2);
-    const second = 45 + acc.length + 2;
-    expect(piped.stdout).toContain("-#0: accettazione");
-    expect(piped.stdout).toContain(`-#${second + 45 + huge.length + 2}: accettazione`);
-    expect(piped.stdout).toContain("2 verified, 0 failed, 0 not PEC, 1 unreadable");
-    expect(piped.stderr).toContain(`-#${second}: cannot read: the message at -#${second} is ${huge.length + 2} bytes, more than the ${2 ** 28} read`);
+    const mbox = mboxOf([acc, huge, acc]);
+    // Gzip-compressed, it unpacks to more than one message may be: streamed, it is read all the same.
+    for (const input of [mbox, gzipSync(mbox)]) {
+      const piped = capture(input);
+      expect(await main(["verify", "--trust", caPem, "-"], piped)).toBe(2);
+      const second = 45 + acc.length + 2;
+      expect(piped.stdout).toContain("-#0: accettazione");
+      expect(piped.stdout).toContain(`-#${second + 45 + huge.length + 2}: accettazione`);
+      expect(piped.stdout).toContain("2 verified, 0 failed, 0 not PEC, 1 unreadable");
+      expect(piped.stderr).toContain(`-#${second}: cannot read: the message at -#${second} is ${huge.length + 2} bytes, more than the ${2 ** 28} read`);
+    }
+    // One message that large is refused without reading it whole, by extract too.
+    const one = capture(huge);
+    expect(await main(["inspect", "-"], one)).toBe(2);
+    expect(one.stderr).toContain(`-: cannot read: standard input is larger than the ${2 ** 28} bytes of a message read`);
+    const extracted = capture(huge);
+    expect(await main(["extract", "-", "--out", join(dir, "never")], extracted)).toBe(2);
+    expect(extracted.stderr).toContain("-: ERR_TOO_LARGE: standard input is larger");
+  });
+
+  it("an mbox piped to the process is read as it comes; a damaged gzip-compressed one gives the messages before the damage", async () => {
+    const [acc, bad] = await Promise.all([readFile(good), readFile(tampered)]);
+    const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+    const mbox = mboxOf([acc, bad, acc]);
+    const run = spawnSync(process.execPath, [cli, "verify", "--trust", caPem, "-"], { input: mbox, encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(`-#${45 + acc.length + 2 + 45 + bad.length + 2}: accettazione`);
+    expect(run.stdout).toContain("2 verified, 1 failed, 0 not PEC");
+    const noise = Buffer.from(`Subject: x\r\n\r\n${randomBytes(3000).toString("base64")}\r\n`);
+    const whole = gzipSync(mboxOf([acc, bad, noise]));
+    const cut = spawnSync(process.execPath, [cli, "inspect", "-"], { input: whole.subarray(0, whole.length - 200), encoding: "utf8" });
+    expect(cut.status).toBe(2);
+    expect(cut.stdout).toContain("2 inspected, 0 failed, 0 not PEC, 1 unreadable");
+    expect(cut.stderr).toContain("-: cannot read: the gzip-compressed input is damaged: unexpected end of file");
   });
 });
 

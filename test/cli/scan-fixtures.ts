@@ -108,7 +108,10 @@ export function capture(stdin: Uint8Array = new Uint8Array()): Io & { stdout: st
     err(t: string) {
       io.stderr += t;
     },
-    readStdin: async () => stdin,
+    // In chunks of 64 KiB, as a pipe gives them: the readers must join what a chunk splits.
+    async *stdin() {
+      for (let at = 0; at < stdin.length; at += 65_536) yield stdin.subarray(at, at + 65_536);
+    },
   };
   return io;
 }

@@ -18,7 +18,7 @@ function captureIo(): { io: Io; out: () => string; err: () => string } {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { out: (t) => void out.push(t), err: (t) => void err.push(t), color: false, progress: false, readStdin: async () => new Uint8Array(0) },
+    io: { out: (t) => void out.push(t), err: (t) => void err.push(t), color: false, progress: false, stdin: async function* () {} },
     out: () => out.join(""),
     err: () => err.join(""),
   };
