@@ -88,11 +88,14 @@ export type SourceListing = MaildirListing | FolderListing;
 
 /** What {@link countSource} found. */
 export interface SourceCount {
-  /** Candidate messages; undefined for mbox and IMAP, whose count is known only by reading them. */
+  /**
+   * Candidate messages; undefined for mbox, ZIP and IMAP, and for a folder holding an mbox or
+   * a ZIP archive, whose count is known only by reading them.
+   */
   count: number | undefined;
   /** A folder's or a Maildir's listing, when asked to keep it: give it to {@link enumerateSource}. */
   listing?: SourceListing;
-  /** The archives (`.zip`, `.7z`…) a folder holds, which are not scanned. */
+  /** The archives (`.7z`, `.tar.gz`…) a folder holds, which are not scanned. */
   archives?: string[];
 }
 
@@ -111,14 +114,19 @@ export async function countSource(source: string, keep = false, found?: () => vo
     // KEEP_FILES (≈ 250 bytes each), beyond which the folder is listed again rather than held.
     let listing: FolderListing | undefined = keep ? { files: [], skipped: [] } : undefined;
     let n = 0;
+    // One file that holds many messages makes the count of files no count of messages: a
+    // folder holding a 5 GB Inbox would pass for a small scan and run on one core.
+    let containers = false;
     const archives: string[] = [];
     // A folder that cannot be read is left out of the count; the walk reports it.
     for await (const f of folderFiles(source, (path, err) => void listing?.skipped.push([path, err]), (path) => archives.push(path))) {
       n++;
+      // Looked at once: the walk of a kept listing takes the answer from here.
+      if (!containers && (f.zip || (f.sniff && (f.mbox = await isMboxFile(f.path))))) containers = true;
       if (listing && listing.files.push(f) > KEEP_FILES) listing = undefined;
       found?.();
     }
-    return { count: n, ...(listing && { listing }), ...(archives.length > 0 && { archives }) };
+    return { count: containers ? undefined : n, ...(listing && { listing }), ...(archives.length > 0 && { archives }) };
   }
   if (kind === "maildir") {
     if (!keep) return { count: await countMaildirFiles(source, found) };
@@ -178,7 +186,7 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
         // An mbox (Thunderbird's Inbox, an archive.mbox) or a ZIP archive among the files: its
         // messages, sharded by their own ids as an mbox source's are. Only files not named
         // .eml are looked at.
-        if (f.zip || (f.sniff && (await isMboxFile(f.path)))) {
+        if (f.zip || (f.sniff && (f.mbox ?? (await isMboxFile(f.path))))) {
           try {
             for await (const m of f.zip ? zipEntries(f.path) : mboxEntries(f.path)) if (opts.inShard(m.id)) yield entryItem(m, source);
           } catch (err) {

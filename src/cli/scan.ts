@@ -400,7 +400,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
     lastProgress = now;
     const secs = Math.max(0.001, (now - started) / 1000);
     const rate = c.messages / secs;
-    // The count is of files: an mbox inside a folder source holds more messages than that.
+    // The count is of names listed before the walk: files added meanwhile can outnumber it.
     const known = total !== undefined && c.messages <= total ? total : undefined;
     const eta = known !== undefined && rate > 0 && !final ? `, ETA ${fmtDuration((known - c.messages) / rate)}` : "";
     const bad = c.failed + c.unreadable + c.notPec;

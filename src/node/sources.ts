@@ -153,6 +153,8 @@ export interface FolderFile {
   path: string;
   sniff: boolean;
   zip?: true;
+  /** Whether the file is an mbox, once {@link isMboxFile} was asked (a sniffed file only). */
+  mbox?: boolean;
 }
 
 /**

@@ -14,6 +14,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { scanThreads, smallScan } from "../../src/cli/scan.js";
+import { countSource } from "../../src/cli/scan-sources.js";
+import { makeZip } from "../support/zip.js";
 import { composeMessage } from "../../src/pec/build/index.js";
 import { type CorpusMessage, capture, hostileMessages, jsonLines, parseSummary, simulatorCorpus, wildCorpus, writeFolder, writeMbox } from "./scan-fixtures.js";
 
@@ -186,6 +188,29 @@ describe("without --jobs", () => {
     expect(auto).toEqual(one);
     expect(parseSummary(auto.stdout)["not PEC"]).toBe(n);
   }, 120_000);
+
+  it("a folder holding an mbox or a ZIP archive has no count of messages, so it is no small scan; its files are still counted without one", async () => {
+    const box = join(dir, "with-mbox");
+    mkdirSync(box);
+    for (let i = 0; i < 3; i++) writeFileSync(join(box, `m${i}.eml`), `From: a@example.test\r\nSubject: ${i}\r\n\r\nhi\r\n`);
+    expect(await countSource(box, true)).toMatchObject({ count: 3 });
+    // A Thunderbird Inbox (no extension) of any size is one file among the others.
+    writeFileSync(join(box, "Inbox"), "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\nSubject: a\r\n\r\nhi\r\n");
+    const counted = await countSource(box, true);
+    expect(counted.count).toBeUndefined();
+    expect(scanThreads(undefined, 2, counted.count)).toBe(2);
+    // The walk takes the answer the count found: the Inbox is read as an mbox.
+    const listed = counted.listing && "files" in counted.listing ? counted.listing.files : [];
+    expect(listed.find((f) => f.path.endsWith("Inbox"))).toMatchObject({ sniff: true, mbox: true });
+    const scanned = capture();
+    await main(["scan", "--at", AT, box], scanned);
+    expect(parseSummary(scanned.stdout)["not PEC"]).toBe(4);
+    const zipped = join(dir, "with-zip");
+    mkdirSync(zipped);
+    writeFileSync(join(zipped, "m.eml"), "Subject: a\r\n\r\nhi\r\n");
+    writeFileSync(join(zipped, "export.zip"), makeZip([{ name: "a.eml", data: "Subject: b\r\n\r\nhi\r\n" }]));
+    expect((await countSource(zipped)).count).toBeUndefined();
+  });
 
   it("the rule: --jobs when given, else every core unless the count is under smallScan", () => {
     expect(smallScan(1)).toBe(0);
