@@ -87,6 +87,7 @@ export const ISSUE_LABELS: Readonly<Record<string, Bilingual>> = {
   LEGACY_SIGNATURE_TYPE: { it: "Tipo di firma di vecchio formato", en: "Legacy signature type" },
   MICALG_NONSTANDARD: { it: "Intestazione micalg non standard", en: "Non-standard micalg header" },
   HEADER_CASE: { it: "Intestazione PEC scritta in modo insolito", en: "PEC header written in unusual case" },
+  HEADER_REPEATED: { it: "Intestazione PEC ripetuta (letta solo la prima)", en: "PEC header repeated (only the first read)" },
   DATE_MISMATCH: { it: "Data dell'intestazione incoerente con daticert.xml", en: "The Date header disagrees with daticert.xml" },
   UNSIGNED_PART: { it: "Parti aggiunte fuori dalla firma", en: "Parts added outside the signature" },
   LEADING_BYTES_SKIPPED: { it: "Byte estranei prima delle intestazioni (ignorati)", en: "Stray bytes before the headers (skipped)" },

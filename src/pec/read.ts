@@ -751,7 +751,7 @@ function readFields(root: MimeEntity, found: Located, options: ReadPecOptions, n
   const listWrapped = signed !== undefined && signed !== message;
   if (path.length > 0) issue("WRAPPED", "info", `the PEC message was found inside another message (at part ${path.join(".")})`);
   else if (listWrapped) issue("WRAPPED", "info", "the signed PEC entity sits inside a wrapper (a mailing list re-packed the message)");
-  headerCaseIssues(message, issue);
+  pecHeaderIssues(message, issue);
 
   if (!daticert && !daticertEntity && type !== "anomalia") {
     issue("DATICERT_MISSING", "error", `a ${type} message must carry daticert.xml`);
@@ -893,12 +893,24 @@ const CANONICAL_PEC_HEADERS: ReadonlyMap<string, string> = new Map(
   ["X-Trasporto", "X-Ricevuta", "X-Riferimento-Message-ID", "X-TipoRicevuta", "X-VerificaSicurezza", "X-Mittente"].map((n) => [n.toLowerCase(), n]),
 );
 
-function headerCaseIssues(message: MimeEntity, issue: (c: PecIssue["code"], s: PecIssue["severity"], m: string) => void): void {
+/** PEC headers in unusual case, or given more than once (only the first is read). */
+function pecHeaderIssues(message: MimeEntity, issue: (c: PecIssue["code"], s: PecIssue["severity"], m: string) => void): void {
+  let seen: string[] | undefined;
+  let repeated: string[] | undefined;
   for (const h of message.headers) {
     // Every PEC header starts with "x-": the map is not asked about the others.
     if (h.lname.charCodeAt(0) !== 0x78 || h.lname.charCodeAt(1) !== 0x2d) continue;
     const c = CANONICAL_PEC_HEADERS.get(h.lname);
-    if (c !== undefined && c !== h.name) issue("HEADER_CASE", "info", `header ${h.name} is usually written ${c}`);
+    if (c === undefined) continue;
+    if (c !== h.name) issue("HEADER_CASE", "info", `header ${h.name} is usually written ${c}`);
+    if (!seen?.includes(h.lname)) (seen ??= []).push(h.lname);
+    else if (!repeated?.includes(h.lname)) (repeated ??= []).push(h.lname);
+  }
+  // These headers are outside the signature: a second one may be a relay's copy, or one added
+  // to make the message read as another type (daticert still decides the type when present).
+  for (const l of repeated ?? []) {
+    const values = message.headerAll(l).map((v) => JSON.stringify(v.trim()));
+    issue("HEADER_REPEATED", "warning", `${CANONICAL_PEC_HEADERS.get(l)} is given ${values.length} times (${values.join(", ")}); only the first is read`);
   }
 }
 

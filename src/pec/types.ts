@@ -30,6 +30,8 @@ export type IssueSeverity = "error" | "warning" | "info";
  * - `LEGACY_SIGNATURE_TYPE`: `application/x-pkcs7-signature` (seen at Aruba, Sogei, Namirial).
  * - `MICALG_NONSTANDARD`: a `micalg` spelling outside RFC 5751 (`sha1`, `sha256`).
  * - `HEADER_CASE`: a PEC header written in unusual case (e.g. `X-Tiporicevuta`).
+ * - `HEADER_REPEATED`: a PEC header (`X-Ricevuta`, `X-Trasporto`…) is given more than once;
+ *   only the first is read. These headers are outside the signature.
  * - `UNSIGNED_PART`: the multipart/signed holds more than its two parts (RFC 1847); only
  *   the first is signed and read, and a mail client may still show the others.
  * - `DATE_MISMATCH`: the Date header (outside the signature) is more than 5 minutes from
@@ -63,6 +65,7 @@ export type PecIssueCode =
   | "LEGACY_SIGNATURE_TYPE"
   | "MICALG_NONSTANDARD"
   | "HEADER_CASE"
+  | "HEADER_REPEATED"
   | "UNSIGNED_PART"
   | "DATE_MISMATCH"
   | "LEADING_BYTES_SKIPPED"

@@ -111,6 +111,25 @@ it("a Date header ten days after a one-digit day, at the same clock time, is fla
   expect(moved.issues.map((i) => i.code)).toContain("DATE_MISMATCH");
 });
 
+it("a PEC header given twice is flagged with both values; the first is read, and daticert still decides the type", async () => {
+  const errore = flow.find((b) => readPec(b).type === "errore-consegna")!;
+  // A second X-Ricevuta added above the real one: it is the one a header reader finds first.
+  const added = readPec(edit(errore, /^X-Ricevuta: /m, "X-Ricevuta: avvenuta-consegna\r\nX-Ricevuta: "));
+  expect(added.type).toBe("errore-consegna");
+  expect(added.issues).toContainEqual({
+    code: "HEADER_REPEATED",
+    severity: "warning",
+    message: 'X-Ricevuta is given 2 times ("avvenuta-consegna", "errore-consegna"); only the first is read',
+  });
+  expect(added.issues.map((i) => i.code)).toContain("TYPE_MISMATCH");
+  // Reported once per header, however often it is repeated, and in any case.
+  const thrice = readPec(edit(errore, /^X-Ricevuta: .*$/m, "X-Ricevuta: errore-consegna\r\nx-ricevuta: errore-consegna\r\nX-RICEVUTA: errore-consegna"));
+  expect(thrice.issues.filter((i) => i.code === "HEADER_REPEATED").map((i) => i.message)).toEqual([
+    'X-Ricevuta is given 3 times ("errore-consegna", "errore-consegna", "errore-consegna"); only the first is read',
+  ]);
+  for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("HEADER_REPEATED");
+});
+
 it("headers that agree with daticert.xml raise nothing", () => {
   for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("TYPE_MISMATCH");
   for (const b of flow) expect(readPec(b).issues.map((i) => i.code)).not.toContain("SUBJECT_MISMATCH");
