@@ -1096,7 +1096,9 @@ export class Gestore implements PecSigner {
     if (message instanceof Uint8Array) bytes = toCrlf(message);
     else if (typeof message === "object" && message !== null) bytes = composeMessage({ ...message, date: message.date ?? at, crypto: message.crypto ?? ctx.crypto });
     else throw invalid("message must be the message bytes or a ComposeMessageInput object");
-    const root = parseMime(bytes);
+    // Parsed once: its root gives the envelope's recipients and, for an anomalia, its From.
+    const pec = readPec(bytes);
+    const root = pec.root;
     if (options.rcptTo !== undefined && !Array.isArray(options.rcptTo)) throw invalid("options.rcptTo must be an array of addresses");
     const rcpts = uniqueAddresses(
       options.rcptTo !== undefined
@@ -1108,7 +1110,6 @@ export class Gestore implements PecSigner {
     // "" is the null reverse-path (MAIL FROM:<>) of a bounce.
     const mailFrom = options.mailFrom === undefined || options.mailFrom === "" ? options.mailFrom : checkAddress(options.mailFrom, "options.mailFrom");
     const rec = new FlowRecorder();
-    const pec = readPec(bytes);
     const arrival = at;
 
     if (pec.type === "posta-certificata") {
@@ -1135,7 +1136,7 @@ export class Gestore implements PecSigner {
         if (boxes.length === 0) rec.note(at, `${this.name} has no mailbox ${local.join(", ")}: the receipt is refused at SMTP level`);
         return rec.finish(bytes, at, pec.identificativo);
       }
-      await this.#anomalia(bytes, local, later(arrival, RECEPTION_DELAY), "la firma digitale del messaggio non risulta attendibile", ctx, rec, mailFrom);
+      await this.#anomalia(bytes, root.header("from"), local, later(arrival, RECEPTION_DELAY), "la firma digitale del messaggio non risulta attendibile", ctx, rec, mailFrom);
       return rec.finish(bytes, at, pec.identificativo);
     }
 
@@ -1146,7 +1147,7 @@ export class Gestore implements PecSigner {
     } else if (!this.acceptsOrdinaryMail) {
       rec.note(later(at, RECEPTION_DELAY), `${this.name} does not deliver ordinary mail: the message is discarded`);
     } else {
-      await this.#anomalia(bytes, local, later(at, RECEPTION_DELAY), "il messaggio non proviene da un gestore di posta elettronica certificata (posta ordinaria)", ctx, rec, mailFrom);
+      await this.#anomalia(bytes, root.header("from"), local, later(at, RECEPTION_DELAY), "il messaggio non proviene da un gestore di posta elettronica certificata (posta ordinaria)", ctx, rec, mailFrom);
     }
     return rec.finish(bytes, at, undefined);
   }
@@ -1162,8 +1163,8 @@ export class Gestore implements PecSigner {
     rec.add({ emitter: this, to: [sender], destination: { kind: "mailbox", gestore: home }, message, description });
   }
 
-  /** A busta di anomalia around `bytes`, delivered to the existing mailboxes among `rcpts`. */
-  async #anomalia(bytes: Uint8Array, rcpts: readonly string[], date: Date, reason: string, ctx: BuildContext, rec: FlowRecorder, mailFrom?: string): Promise<void> {
+  /** A busta di anomalia around `bytes` (whose From header is `from`), delivered to the existing mailboxes among `rcpts`. */
+  async #anomalia(bytes: Uint8Array, from: string | undefined, rcpts: readonly string[], date: Date, reason: string, ctx: BuildContext, rec: FlowRecorder, mailFrom?: string): Promise<void> {
     const boxes = rcpts.filter((r) => this.hasMailbox(r));
     if (boxes.length === 0) {
       rec.note(date, `${this.name} has no mailbox ${rcpts.join(", ")}: the message is refused at SMTP level`);
@@ -1175,7 +1176,6 @@ export class Gestore implements PecSigner {
     // §11 item 23: real gestori deliver bounces as ANOMALIA MESSAGGIO).
     let sender = mailFrom === "" ? undefined : mailFrom;
     if (sender === undefined) {
-      const from = parseMime(bytes).header("from");
       const hasFrom = from !== undefined && decodeHeaderValue(from).trim() !== "";
       if (!hasFrom) {
         if (mailFrom !== "") throw invalid('the received message has no From: pass options.mailFrom (the SMTP MAIL FROM, "" for the null sender of a bounce)');
@@ -1213,7 +1213,7 @@ export class Gestore implements PecSigner {
     const v = await verifyPec(pec, { trust: await this.network.trustStore(), crypto: ctx.crypto });
     const origin = this.network.gestoreByEmail(pec.from);
     if (!(v.valid && v.trusted && origin && pec.daticert)) {
-      await this.#anomalia(busta.bytes, rcpts, received, "la firma digitale del messaggio non risulta attendibile", ctx, rec, mailFrom);
+      await this.#anomalia(busta.bytes, pec.root.header("from"), rcpts, received, "la firma digitale del messaggio non risulta attendibile", ctx, rec, mailFrom);
       return;
     }
     const tx = transactionFromBusta(pec);
@@ -1224,7 +1224,7 @@ export class Gestore implements PecSigner {
       // Signed and trusted, but the receipts could not carry its data (a msgid that is no msg-id,
       // an address postacert cannot write): a format failure, which §8.5 turns into an anomalia
       // and no receipt. The wording is ours (UNCONFIRMED: no real gestore's text is known).
-      await this.#anomalia(busta.bytes, rcpts, received, "i dati di certificazione del messaggio non sono conformi al formato previsto", ctx, rec, mailFrom);
+      await this.#anomalia(busta.bytes, pec.root.header("from"), rcpts, received, "i dati di certificazione del messaggio non sono conformi al formato previsto", ctx, rec, mailFrom);
       return;
     }
     const senderHome = this.network.gestoreFor(tx.sender) ?? origin;
