@@ -583,25 +583,42 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   const { onError } = checkSourceOptions(options);
   const hwm = options.highWaterMark ?? 256 * 1024;
   if (!Number.isInteger(hwm) || hwm < 16) throw new PecError("ERR_INVALID_ARGUMENT", "highWaterMark must be an integer ≥ 16");
+  await checkFile(path);
+  // A failure of the reading leaves out the partial message before it, with the rest.
+  yield* sourceMessages(mboxStream(mboxFile(path, hwm), path, options.maxMessageSize), path, onError);
+}
+
+async function checkFile(path: string): Promise<void> {
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
+}
 
-  const entries = mboxStream(mboxFile(path, hwm), path, options.maxMessageSize);
-  for (;;) {
-    // Only the reading fails in here: what the caller does with a message does not come back
-    // into this generator, and a call of onError is never repeated.
-    let next: IteratorResult<EntryOrError>;
-    try {
-      next = await entries.next();
-    } catch (err) {
-      // The partial message before the failure is left out with the rest.
-      failed(onError, path, err);
-      return;
+/**
+ * The messages of one file's entries, as a public reader gives them: a message left out goes
+ * to `onError` and the next are read; a failure of the file itself ends it (to `onError`, or
+ * thrown).
+ */
+async function* sourceMessages(entries: AsyncIterable<EntryOrError>, path: string, onError: SourceOptions["onError"]): AsyncGenerator<SourceMessage> {
+  const it = entries[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      // Only the reading fails in here: what the caller does with a message does not come back
+      // into this generator, and a call of onError is never repeated.
+      let next: IteratorResult<EntryOrError>;
+      try {
+        next = await it.next();
+      } catch (err) {
+        failed(onError, path, err);
+        return;
+      }
+      if (next.done) return;
+      const e = next.value;
+      if ("bytes" in e) yield { id: e.id, source: path, bytes: e.bytes };
+      else failed(onError, e.id, e.error);
     }
-    if (next.done) return;
-    const e = next.value;
-    if ("bytes" in e) yield { id: e.id, source: path, bytes: e.bytes };
-    else failed(onError, e.id, e.error);
+  } finally {
+    // A caller that stops early (break) closes the file, as a for-await over it would.
+    await it.return?.();
   }
 }
 
@@ -661,23 +678,8 @@ export async function* mboxStream(chunks: AsyncIterable<Uint8Array>, name: strin
 export async function* readZip(path: string, options: SourceOptions = {}): AsyncGenerator<SourceMessage> {
   checkPath(path, "path");
   const { onError } = checkSourceOptions(options);
-  const st = await stat(fsPath(path)).catch(() => undefined);
-  if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
-  const entries = zipEntries(path)[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<EntryOrError>;
-    // Only the archive's own failure is caught here: an entry's goes to onError below.
-    try {
-      next = await entries.next();
-    } catch (err) {
-      failed(onError, path, err);
-      return;
-    }
-    if (next.done) return;
-    const m = next.value;
-    if ("bytes" in m) yield { id: m.id, source: path, bytes: m.bytes };
-    else failed(onError, m.id, m.error);
-  }
+  await checkFile(path);
+  yield* sourceMessages(zipEntries(path), path, onError);
 }
 
 /**

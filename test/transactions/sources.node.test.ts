@@ -1,7 +1,7 @@
 // Node sources: folder, mbox (streamed, mboxrd escaping, CRLF/LF, bounded memory) and Maildir
 // give the same messages and the same transactions.
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
-import { createWriteStream, renameSync } from "node:fs";
+import { createWriteStream, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,6 +116,30 @@ describe("readMbox", () => {
     const got = await collect(readMbox(p2));
     expect(got).toHaveLength(1);
     expect(got[0]!.id).toBe(`${p2}#5`);
+  });
+
+  it.skipIf(process.platform !== "linux")("a reading stopped early (break) closes the file, plain or gzip-compressed", async () => {
+    const openFiles = (): string[] => readdirSync("/proc/self/fd").map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    });
+    const whole = mbox(flows.slice(0, 20));
+    const plain = join(dir, "early.mbox");
+    await writeFile(plain, whole);
+    await writeFile(plain + ".gz", gzipSync(whole));
+    for (const path of [plain, plain + ".gz"]) {
+      // Small chunks: the file is still being read when the loop stops.
+      for await (const m of readMbox(path, { highWaterMark: 1024 })) {
+        expect(m.id).toBe(`${path}#0`);
+        expect(openFiles()).toContain(path);
+        break;
+      }
+      for (let i = 0; i < 50 && openFiles().includes(path); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(openFiles()).not.toContain(path);
+    }
   });
 
   it("rejects misuse with PecError", async () => {
