@@ -297,8 +297,23 @@ export function crlUse(crl: Crl, cert: Certificate, at: Date): { unusable: reado
     !scope.onlySomeReasons &&
     !(scope.onlyUserCerts && ca) &&
     !(scope.onlyCaCerts && !ca) &&
-    (dp === undefined || (dp !== null && dp.some((u) => cert.crlDistributionPoints.includes(u))));
+    (dp === undefined || (dp !== null && dp.some((u) => cert.crlDistributionPoints.some((c) => sameUri(u, c)))));
   return { complete };
+}
+
+/**
+ * Whether two URIs name the same distribution point: equal once the scheme and the host,
+ * which RFC 3986 (§6.2.2.1) makes case-insensitive, are lower-cased. A CA that writes
+ * `HTTP://CRL.Example.it/ca.crl` in its CRL and `http://crl.example.it/ca.crl` in its
+ * certificates means one place; the path stays case-sensitive.
+ */
+function sameUri(a: string, b: string): boolean {
+  return a === b || uriKey(a) === uriKey(b);
+}
+
+function uriKey(u: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*)(.*)$/s.exec(u);
+  return m ? m[1]!.toLowerCase() + m[2]! : u;
 }
 
 const cache = new ContentCache<Crl>(256);

@@ -91,6 +91,9 @@ describe("CRL scope", () => {
     expect((await check(await ofMid({ idp: { uris: [DP] } }))).leaf).toBe(true);
     expect((await check(await ofMid({ idp: { uris: ["ldap://x.test/a", DP] } }))).leaf).toBe(true);
     expect((await check(await ofMid({ idp: { uris: ["http://crl.example.test/partition-2.crl"] } }))).leaf).toBe(false);
+    // Scheme and host are case-insensitive (RFC 3986 §6.2.2.1); the path is not.
+    expect((await check(await ofMid({ idp: { uris: ["HTTP://CRL.Example.TEST/mid.crl"] } }))).leaf).toBe(true);
+    expect((await check(await ofMid({ idp: { uris: ["http://crl.example.test/MID.crl"] } }))).leaf).toBe(false);
     // A name relative to the issuer cannot be matched: not counted as complete.
     expect((await check(await ofMid({ idp: { relative: "partition 1" } }))).leaf).toBe(false);
     // The intermediate names no distribution point: a partitioned CRL of the root does not cover it.
