@@ -133,6 +133,10 @@ function readScope(der: Uint8Array | undefined, delta: boolean): CrlScope {
 
 interface CrlInternals {
   readonly scope: CrlScope;
+  /** cRLNumber, when given. */
+  readonly number?: bigint;
+  /** A delta CRL's BaseCRLNumber: the complete CRL it updates, or any later one. */
+  readonly baseNumber?: bigint;
   /** Critical extensions of the CRL or of an entry that are not processed: the CRL must not be used (RFC 5280 §5.2). */
   readonly unknownCritical: readonly string[];
   readonly tbs: Uint8Array;
@@ -214,9 +218,20 @@ export class Crl {
     this.revoked = revoked;
     let delta = false;
     let idp: Uint8Array | undefined;
+    let number: bigint | undefined;
+    let baseNumber: bigint | undefined;
+    const integer = (valueT: Tlv): bigint => {
+      const v = new BerReader(r.content(valueT));
+      const hex = v.integerHex(v.root());
+      if (hex === "") throw new BerError("CRL number: an empty INTEGER", valueT.start);
+      return BigInt(`0x${hex}`);
+    };
     if (f[i]?.tag === TAG.CTX0) {
       for (const [id, critical, valueT] of extensionsOf(r, r.children(f[i]!)[0]!)) {
-        if (id === EXT.deltaCrlIndicator) delta = true;
+        if (id === EXT.deltaCrlIndicator) {
+          delta = true;
+          baseNumber = integer(valueT);
+        } else if (id === EXT.crlNumber) number = integer(valueT);
         else if (id === EXT.issuingDistributionPoint) idp = r.content(valueT);
         else if (critical && !UNDERSTOOD_CRL.has(id)) unknownCritical.push(id);
       }
@@ -226,6 +241,8 @@ export class Crl {
     this.signatureAlgorithm = signatureAlgorithmName(sigAlgOid);
     internals.set(this, {
       scope: readScope(idp, delta),
+      ...(number !== undefined && { number }),
+      ...(baseNumber !== undefined && { baseNumber }),
       unknownCritical,
       tbs: r.raw(tbsT),
       sigAlgOid,
@@ -285,20 +302,69 @@ export function crlUse(crl: Crl, cert: Certificate, at: Date): { unusable: reado
   const { scope, unknownCritical } = internals.get(crl)!;
   if (unknownCritical.length > 0) return { unusable: unknownCritical };
   if (scope.onlyAttributeCerts) return undefined;
+  return { complete: current(crl, at) && !scope.delta && inScope(scope, cert) };
+}
+
+/**
+ * @internal Whether `delta` and `base`, both of `cert`'s issuer and verified, are together
+ * complete for `cert` at `at` (RFC 5280 §5.2.4, §6.3.3): `delta` is a delta CRL current
+ * then, `base` a complete CRL (current or not: that is what a delta is for) whose cRLNumber
+ * is at least the delta's BaseCRLNumber, and both have the same scope, which holds `cert`.
+ */
+export function completeWithDelta(delta: Crl, base: Crl, cert: Certificate, at: Date): boolean {
+  const d = internals.get(delta)!;
+  const b = internals.get(base)!;
+  return (
+    d.scope.delta &&
+    !b.scope.delta &&
+    d.baseNumber !== undefined &&
+    b.number !== undefined &&
+    b.number >= d.baseNumber &&
+    current(delta, at) &&
+    sameScope(d.scope, b.scope) &&
+    inScope(b.scope, cert)
+  );
+}
+
+/**
+ * @internal Whether `hold`, `cert`'s certificateHold entry in `base`, was lifted by a
+ * removeFromCRL entry of `delta`, a delta CRL issued after it that updates `base`.
+ */
+export function holdLifted(base: Crl, delta: Crl, serialNumber: string): boolean {
+  const d = internals.get(delta)!;
+  const b = internals.get(base)!;
+  return (
+    d.scope.delta &&
+    d.baseNumber !== undefined &&
+    b.number !== undefined &&
+    b.number >= d.baseNumber &&
+    delta.thisUpdate.getTime() > base.thisUpdate.getTime() &&
+    delta.revoked.get(serialNumber.toLowerCase())?.reason === "removeFromCRL"
+  );
+}
+
+/** Issued at or after `at`, or still current then: one past its nextUpdate before `at` knows nothing of what was revoked since. */
+function current(crl: Crl, at: Date): boolean {
+  const t = at.getTime();
+  return crl.thisUpdate.getTime() >= t || crl.nextUpdate === undefined || t <= crl.nextUpdate.getTime();
+}
+
+/** Whether a CRL of this scope speaks of every reason for `cert`: its kind, and its distribution point. */
+function inScope(scope: CrlScope, cert: Certificate): boolean {
   const ca = cert.basicConstraints?.ca === true;
   const dp = scope.distributionPoint;
-  const t = at.getTime();
-  // Issued at or after `at`, or still current then; one past its nextUpdate before `at`
-  // knows nothing of what was revoked since.
-  const current = crl.thisUpdate.getTime() >= t || crl.nextUpdate === undefined || t <= crl.nextUpdate.getTime();
-  const complete =
-    current &&
-    !scope.delta &&
+  return (
     !scope.onlySomeReasons &&
     !(scope.onlyUserCerts && ca) &&
     !(scope.onlyCaCerts && !ca) &&
-    (dp === undefined || (dp !== null && dp.some((u) => cert.crlDistributionPoints.some((c) => sameUri(u, c)))));
-  return { complete };
+    (dp === undefined || (dp !== null && dp.some((u) => cert.crlDistributionPoints.some((c) => sameUri(u, c)))))
+  );
+}
+
+function sameScope(a: CrlScope, b: CrlScope): boolean {
+  const same = (x: readonly string[] | null | undefined, y: readonly string[] | null | undefined): boolean =>
+    x === y || (!!x && !!y && x.length === y.length && x.every((u) => y.some((v) => sameUri(u, v))));
+  return a.onlyUserCerts === b.onlyUserCerts && a.onlyCaCerts === b.onlyCaCerts && a.onlySomeReasons === b.onlySomeReasons && same(a.distributionPoint, b.distributionPoint);
 }
 
 /**

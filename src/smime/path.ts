@@ -27,7 +27,7 @@
 import { PecError } from "../errors.js";
 import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import { certInternals, parseCertificate, Certificate } from "./certificate.js";
-import { Crl, crlUse, crlsOption } from "./crl.js";
+import { Crl, completeWithDelta, crlUse, crlsOption, holdLifted } from "./crl.js";
 import { CryptoFailure, isCryptoLike, type CryptoLike } from "./digest.js";
 import { issue, type SignatureIssue } from "./issues.js";
 import { rdnKeys, type GeneralName } from "./name.js";
@@ -65,9 +65,11 @@ export interface PathValidation {
   /**
    * Whether a usable CRL covered each certificate of `chain` (same order): signed by its
    * issuer, current at the validation time (issued after it, or before its nextUpdate),
-   * complete for it (a delta CRL, or one whose issuingDistributionPoint leaves the
-   * certificate or some reasons out, is not), and without critical extensions that are not
-   * processed. A serial listed in any usable CRL of the issuer is revoked all the same.
+   * complete for it (a delta CRL alone, or one whose issuingDistributionPoint leaves the
+   * certificate or some reasons out, is not; a current delta CRL with the complete CRL it
+   * updates is, RFC 5280 §5.2.4), and without critical extensions that are not
+   * processed. A serial listed in any usable CRL of the issuer is revoked all the same,
+   * unless a certificateHold that a later delta CRL lifts (removeFromCRL).
    */
   readonly revocationChecked: readonly boolean[];
   /** What was found. */
@@ -454,6 +456,8 @@ async function revocationChecks(
       const key = certInternals(cert).issuerKey;
       issuers = [...pool.filter((p) => certInternals(p).subjectKey === key && p !== cert), ...trust.anchorsBySubjectKey(key).map((a) => a.certificate)];
     }
+    // The CRLs that may be used: signed by the issuer, every critical extension processed.
+    const usable: Crl[] = [];
     for (const crl of relevant) {
       const use = crlUse(crl, cert, at);
       if (!use) continue;
@@ -477,12 +481,17 @@ async function revocationChecks(
         continue;
       }
       if (use.complete) revocationChecked[i] = true;
+      usable.push(crl);
+    }
+    // A stale complete CRL brought up to date by a current delta CRL is complete too.
+    revocationChecked[i] ||= usable.some((d) => usable.some((b) => completeWithDelta(d, b, cert, at)));
+    for (const crl of usable) {
       const r = crl.revokedAt(cert.serialNumber, at);
-      if (r) {
-        const when = r.revocationDate.getTime() <= at.getTime() ? `at or before ${at.toISOString()}` : `after ${at.toISOString()}, but a compromised key can sign with any signing time`;
-        issues.push(issue("CERT_REVOKED", `"${cert.subject}" (serial ${cert.serialNumber}) was revoked on ${r.revocationDate.toISOString()}${r.reason ? ` (${r.reason})` : ""}, ${when}`));
-        break;
-      }
+      // A suspension (certificateHold) that a later delta CRL lifts (removeFromCRL) is over.
+      if (!r || (r.reason === "certificateHold" && usable.some((d) => holdLifted(crl, d, cert.serialNumber)))) continue;
+      const when = r.revocationDate.getTime() <= at.getTime() ? `at or before ${at.toISOString()}` : `after ${at.toISOString()}, but a compromised key can sign with any signing time`;
+      issues.push(issue("CERT_REVOKED", `"${cert.subject}" (serial ${cert.serialNumber}) was revoked on ${r.revocationDate.toISOString()}${r.reason ? ` (${r.reason})` : ""}, ${when}`));
+      break;
     }
   }
   return revocationChecked;

@@ -41,7 +41,7 @@ async function check(...args: (Uint8Array | Date)[]): Promise<{ leaf: boolean; m
   return { leaf: res.revocationChecked[0]!, mid: res.revocationChecked[1]!, issues: res.issues.map((i) => `${i.code}: ${i.message}`) };
 }
 
-const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number; idp?: IdpSpec; critical?: string; thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
+const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number; number?: number; idp?: IdpSpec; critical?: string; thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
 const ofRoot = (o: { entries?: CrlEntrySpec[]; idp?: IdpSpec } = {}): Promise<Uint8Array> => craftCrl({ issuer: ROOT, signWith: keys.privateKey, ...o });
 const revokedLeaf: CrlEntrySpec[] = [{ serial: LEAF_SERIAL }];
 
@@ -64,6 +64,42 @@ describe("CRL scope", () => {
     // A stale CRL still says what it lists.
     const stale = await ofMid({ entries: revokedLeaf, thisUpdate: new Date(now - 2 * HOUR), nextUpdate: new Date(now - HOUR) });
     expect(await check(stale)).toEqual({ leaf: false, mid: false, issues: [expect.stringMatching(/^CERT_REVOKED/)] });
+  });
+
+  it("a stale complete CRL with a current delta CRL that updates it is a complete check (RFC 5280 §5.2.4)", async () => {
+    const HOUR = 3_600_000;
+    const now = Date.now();
+    const stale = { thisUpdate: new Date(now - 48 * HOUR), nextUpdate: new Date(now - 24 * HOUR) };
+    const fresh = { thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR) };
+    const base = await ofMid({ number: 10, ...stale });
+    expect((await check(base)).leaf).toBe(false);
+    expect((await check(base, await ofMid({ delta: 10, number: 12, ...fresh }))).leaf).toBe(true);
+    expect((await check(base, await ofMid({ delta: 9, number: 12, ...fresh }))).leaf).toBe(true);
+    // A delta of a later base than the one at hand, or itself stale, or of another scope, is not enough.
+    expect((await check(base, await ofMid({ delta: 11, number: 12, ...fresh }))).leaf).toBe(false);
+    expect((await check(base, await ofMid({ delta: 10, number: 12, thisUpdate: new Date(now - 30 * HOUR), nextUpdate: new Date(now - 20 * HOUR) }))).leaf).toBe(false);
+    expect((await check(base, await ofMid({ delta: 10, number: 12, idp: { uris: [DP] }, ...fresh }))).leaf).toBe(false);
+    // Two deltas are no base.
+    expect((await check(await ofMid({ delta: 8, number: 10, ...stale }), await ofMid({ delta: 10, number: 12, ...fresh }))).leaf).toBe(false);
+    // What the delta lists is revoked.
+    const revoked = await check(base, await ofMid({ delta: 10, number: 12, entries: revokedLeaf, ...fresh }));
+    expect(revoked.leaf).toBe(true);
+    expect(revoked.issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*serial 07/)]);
+  });
+
+  it("a suspension (certificateHold) that a later delta CRL lifts (removeFromCRL) is over; one it does not lift stands", async () => {
+    const HOUR = 3_600_000;
+    const now = Date.now();
+    const held = await ofMid({ number: 10, entries: [{ serial: LEAF_SERIAL, reason: 6, revoked: new Date(now - 50 * HOUR) }], thisUpdate: new Date(now - 48 * HOUR), nextUpdate: new Date(now - 24 * HOUR) });
+    expect((await check(held)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*\(certificateHold\)/)]);
+    const lifted = await ofMid({ delta: 10, number: 12, entries: [{ serial: LEAF_SERIAL, reason: 8 }], thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR) });
+    expect(await check(held, lifted)).toEqual({ leaf: true, mid: false, issues: [] });
+    // A delta of another base does not lift it.
+    const other = await ofMid({ delta: 11, number: 12, entries: [{ serial: LEAF_SERIAL, reason: 8 }], thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR) });
+    expect((await check(held, other)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*\(certificateHold\)/)]);
+    // removeFromCRL lifts a hold only: a revocation stands.
+    const revoked = await ofMid({ number: 10, entries: [{ serial: LEAF_SERIAL, reason: 1 }], thisUpdate: new Date(now - 48 * HOUR), nextUpdate: new Date(now - 24 * HOUR) });
+    expect((await check(revoked, lifted)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*\(keyCompromise\)/)]);
   });
 
   it("a delta CRL is no complete check, but what it lists is revoked", async () => {

@@ -114,6 +114,8 @@ export interface CrlEntrySpec {
   certificateIssuer?: readonly (readonly [string, AttrValue])[];
   /** A critical entry extension of this OID. */
   critical?: string;
+  /** reasonCode (RFC 5280 §5.3.1): 6 certificateHold, 8 removeFromCRL. */
+  reason?: number;
 }
 
 /** The issuingDistributionPoint of a crafted CRL. */
@@ -137,6 +139,8 @@ export async function craftCrl(spec: {
   entries?: readonly CrlEntrySpec[];
   /** deltaCRLIndicator with this base CRL number. */
   delta?: number;
+  /** cRLNumber (default 2). */
+  number?: number;
   idp?: IdpSpec;
   /** A critical CRL extension of this OID. */
   critical?: string;
@@ -150,9 +154,10 @@ export async function craftCrl(spec: {
     const exts: AsnNode[] = [];
     if (e.certificateIssuer) exts.push(extension("2.5.29.29", true, seq(generalName({ dir: e.certificateIssuer }))));
     if (e.critical) exts.push(extension(e.critical, true, nul()));
+    if (e.reason !== undefined) exts.push(extension("2.5.29.21", false, prim(0x0a, new Uint8Array([e.reason]))));
     return seq(int(e.serial), time(e.revoked ?? new Date(Date.now() - 3_600_000)), ...(exts.length ? [seq(...exts)] : []));
   });
-  const exts: AsnNode[] = [extension("2.5.29.20", false, int(2))];
+  const exts: AsnNode[] = [extension("2.5.29.20", false, int(spec.number ?? 2))];
   if (spec.delta !== undefined) exts.push(extension("2.5.29.27", true, int(spec.delta)));
   const idp = spec.idp;
   if (idp) {
