@@ -327,14 +327,18 @@ export function completeWithDelta(delta: Crl, base: Crl, cert: Certificate, at: 
 }
 
 /**
- * @internal Whether `hold`, `cert`'s certificateHold entry in `base`, was lifted by a
- * removeFromCRL entry of `delta`, a delta CRL issued after it that updates `base`.
+ * @internal Whether the certificateHold entry of `serialNumber` in `base` was over at `at`:
+ * lifted by a removeFromCRL entry of `delta`, a delta CRL that updates `base`, issued at or
+ * before `at`. The hold lasted at least until `base` was issued and ended by the time
+ * `delta` was; a time between the two cannot be told from them, and the hold stands for it
+ * (a signature made while suspended stays invalid after the suspension ends).
  */
-export function holdLifted(base: Crl, delta: Crl, serialNumber: string): boolean {
+export function holdLifted(base: Crl, delta: Crl, serialNumber: string, at: Date): boolean {
   const d = internals.get(delta)!;
   const b = internals.get(base)!;
   return (
     d.scope.delta &&
+    delta.thisUpdate.getTime() <= at.getTime() &&
     d.baseNumber !== undefined &&
     b.number !== undefined &&
     b.number >= d.baseNumber &&

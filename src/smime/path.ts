@@ -69,7 +69,7 @@ export interface PathValidation {
    * certificate or some reasons out, is not; a current delta CRL with the complete CRL it
    * updates is, RFC 5280 §5.2.4), and without critical extensions that are not
    * processed. A serial listed in any usable CRL of the issuer is revoked all the same,
-   * unless a certificateHold that a later delta CRL lifts (removeFromCRL).
+   * unless a certificateHold that a delta CRL issued by the validation time lifts (removeFromCRL).
    */
   readonly revocationChecked: readonly boolean[];
   /** What was found. */
@@ -487,8 +487,8 @@ async function revocationChecks(
     revocationChecked[i] ||= usable.some((d) => usable.some((b) => completeWithDelta(d, b, cert, at)));
     for (const crl of usable) {
       const r = crl.revokedAt(cert.serialNumber, at);
-      // A suspension (certificateHold) that a later delta CRL lifts (removeFromCRL) is over.
-      if (!r || (r.reason === "certificateHold" && usable.some((d) => holdLifted(crl, d, cert.serialNumber)))) continue;
+      // A suspension (certificateHold) that a delta CRL issued by then lifts (removeFromCRL) is over.
+      if (!r || (r.reason === "certificateHold" && usable.some((d) => holdLifted(crl, d, cert.serialNumber, at)))) continue;
       const when = r.revocationDate.getTime() <= at.getTime() ? `at or before ${at.toISOString()}` : `after ${at.toISOString()}, but a compromised key can sign with any signing time`;
       issues.push(issue("CERT_REVOKED", `"${cert.subject}" (serial ${cert.serialNumber}) was revoked on ${r.revocationDate.toISOString()}${r.reason ? ` (${r.reason})` : ""}, ${when}`));
       break;

@@ -87,18 +87,25 @@ describe("CRL scope", () => {
     expect(revoked.issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*serial 07/)]);
   });
 
-  it("a suspension (certificateHold) that a later delta CRL lifts (removeFromCRL) is over; one it does not lift stands", async () => {
+  it("a suspension (certificateHold) that a delta CRL lifts (removeFromCRL) is over from then on; one it does not lift stands", async () => {
     const HOUR = 3_600_000;
     const now = Date.now();
-    const held = await ofMid({ number: 10, entries: [{ serial: LEAF_SERIAL, reason: 6, revoked: new Date(now - 50 * HOUR) }], thisUpdate: new Date(now - 48 * HOUR), nextUpdate: new Date(now - 24 * HOUR) });
-    expect((await check(held)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*\(certificateHold\)/)]);
-    const lifted = await ofMid({ delta: 10, number: 12, entries: [{ serial: LEAF_SERIAL, reason: 8 }], thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR) });
+    // The test certificates are valid from a day ago: every time below is within that.
+    const baseTimes = { thisUpdate: new Date(now - 18 * HOUR), nextUpdate: new Date(now - 12 * HOUR) };
+    const deltaTimes = { thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR) };
+    const held = await ofMid({ number: 10, entries: [{ serial: LEAF_SERIAL, reason: 6, revoked: new Date(now - 20 * HOUR) }], ...baseTimes });
+    const hold = [expect.stringMatching(/^CERT_REVOKED: .*\(certificateHold\)/)];
+    expect((await check(held)).issues).toEqual(hold);
+    const lifted = await ofMid({ delta: 10, number: 12, entries: [{ serial: LEAF_SERIAL, reason: 8 }], ...deltaTimes });
     expect(await check(held, lifted)).toEqual({ leaf: true, mid: false, issues: [] });
+    // Validated at a time while it was held (before the base was issued), or that the two
+    // CRLs cannot tell (between them), the suspension stands.
+    for (const at of [new Date(now - 19 * HOUR), new Date(now - 10 * HOUR)]) expect((await check(held, lifted, at)).issues).toEqual(hold);
     // A delta of another base does not lift it.
-    const other = await ofMid({ delta: 11, number: 12, entries: [{ serial: LEAF_SERIAL, reason: 8 }], thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR) });
-    expect((await check(held, other)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*\(certificateHold\)/)]);
+    const other = await ofMid({ delta: 11, number: 12, entries: [{ serial: LEAF_SERIAL, reason: 8 }], ...deltaTimes });
+    expect((await check(held, other)).issues).toEqual(hold);
     // removeFromCRL lifts a hold only: a revocation stands.
-    const revoked = await ofMid({ number: 10, entries: [{ serial: LEAF_SERIAL, reason: 1 }], thisUpdate: new Date(now - 48 * HOUR), nextUpdate: new Date(now - 24 * HOUR) });
+    const revoked = await ofMid({ number: 10, entries: [{ serial: LEAF_SERIAL, reason: 1 }], ...baseTimes });
     expect((await check(revoked, lifted)).issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*\(keyCompromise\)/)]);
   });
 
