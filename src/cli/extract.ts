@@ -8,7 +8,8 @@ import { isMbox } from "../mime/mbox.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { storedMessage } from "../node/sources.js";
-import { type Io, UsageError, makeDir, makeOwnDir, printable, readAll, writeFresh } from "./io.js";
+import { readAll } from "../util/chunks.js";
+import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
 
 /** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
 const NAME_MAX = 255;

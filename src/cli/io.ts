@@ -3,12 +3,8 @@
  */
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { PecError } from "../errors.js";
-import { isMbox } from "../mime/mbox.js";
-import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
-import { concatBytes, isGzip } from "../util/bytes.js";
 import { fsPath } from "../node/fs-names.js";
-import { type EntryOrError, folderFiles, gunzipped, isMboxFile, maildirFiles, mboxEntries, mboxStream, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
+import { type EntryOrError, chunkedMessages, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -176,65 +172,9 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
   return out;
 }
 
-/**
- * The messages on standard input, read as they come: one message, or each of an mbox (named
- * `-#offset`, an mbox of any size), decompressed when gzip-compressed.
- */
-async function* stdinMessages(io: Io): AsyncGenerator<EntryOrError> {
-  let gzip = false;
-  try {
-    let [head, chunks] = await peek(io.stdin(), 5);
-    gzip = isGzip(head);
-    if (gzip) [head, chunks] = await peek(gunzipped(chunks), 5);
-    if (isMbox(head)) {
-      yield* mboxStream(chunks, "-");
-      return;
-    }
-    const bytes = await readAll(chunks, "standard input");
-    yield { id: "-", bytes: gzip ? bytes : storedMessage(bytes) };
-  } catch (err) {
-    if (err instanceof PecError) throw err;
-    throw new PecError("ERR_SOURCE", `${gzip ? "the gzip-compressed input is damaged" : "standard input cannot be read"}: ${(err as Error).message}`, {}, { cause: err });
-  }
-}
-
-/** The first `n` bytes of `chunks` (fewer when it is shorter), and all of it again. */
-async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promise<[Uint8Array, AsyncIterable<Uint8Array>]> {
-  const it = chunks[Symbol.asyncIterator]();
-  const first: Uint8Array[] = [];
-  let size = 0;
-  let done = false;
-  while (size < n) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    first.push(r.value);
-    size += r.value.length;
-  }
-  async function* again(): AsyncGenerator<Uint8Array> {
-    yield* first;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  }
-  return [concatBytes(first).subarray(0, n), again()];
-}
-
-/**
- * All of `chunks`, up to readPec's limit: what is larger could not be read as one message.
- *
- * @throws PecError `ERR_TOO_LARGE` past {@link DEFAULT_MAX_SIZE}, without reading the rest
- */
-export async function readAll(chunks: AsyncIterable<Uint8Array>, what: string): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const c of chunks) {
-    size += c.length;
-    if (size > DEFAULT_MAX_SIZE) throw new PecError("ERR_TOO_LARGE", `${what} is larger than the ${DEFAULT_MAX_SIZE} bytes of a message read`, { limit: DEFAULT_MAX_SIZE });
-    parts.push(c);
-  }
-  return concatBytes(parts);
+/** The messages on standard input (see `chunkedMessages`): one, or each of an mbox (`-#offset`), of any size. */
+function stdinMessages(io: Io): AsyncGenerator<EntryOrError> {
+  return chunkedMessages(io.stdin(), "-", { what: "standard input" });
 }
 
 /**

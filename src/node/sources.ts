@@ -10,13 +10,14 @@ import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
-import { MboxReader, isMbox, mboxEntry, splitMbox } from "../mime/mbox.js";
+import { MboxReader, isMbox, mboxEntry } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { isGzip } from "../util/bytes.js";
+import { peek, readAll } from "../util/chunks.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
-import { isZipStart, listZip, readZipEntry } from "./zip.js";
+import { isZipStart, listZip, readZipEntry, streamZipEntry } from "./zip.js";
 
 export { looksLikeMessage };
 
@@ -629,29 +630,22 @@ async function* mboxFile(path: string, highWaterMark = 256 * 1024): AsyncGenerat
   yield* gzip ? gunzipped(raw, highWaterMark) : (raw as AsyncIterable<Buffer>);
 }
 
-/**
- * Bytes that come gzip-compressed, decompressed as they come. A damaged stream ends with zlib's
- * error, after what it gave before the damage. Not part of the public API.
- *
- * @internal
- */
-export function gunzipped(chunks: AsyncIterable<Uint8Array>, chunkSize = 256 * 1024): AsyncIterable<Uint8Array> {
+/** Bytes that come gzip-compressed, decompressed as they come. A damaged stream ends with zlib's error, after what it gave before the damage. */
+function gunzipped(chunks: AsyncIterable<Uint8Array>, chunkSize = 256 * 1024): AsyncIterable<Uint8Array> {
   const source = chunks instanceof Readable ? chunks : Readable.from(chunks, { objectMode: false });
   return pipeline(source, createGunzip({ chunkSize }), () => undefined);
 }
 
 /**
- * The messages of an mbox that comes as chunks (a file, gunzip's output, standard input), by
- * the rules of `MboxReader`, named `name#offset`: each one's bytes, or the `ERR_TOO_LARGE`
- * error that kept it out. A failure of the chunks ends it with that failure. Not part of the
- * public API.
+ * The messages of an mbox that comes as chunks (a file, gunzip's output, standard input, a
+ * ZIP entry), by the rules of `MboxReader`, named `name#offset`: each one's bytes, or the
+ * `ERR_TOO_LARGE` error that kept it out. A failure of the chunks ends it with that failure.
  *
  * @param chunks - the mbox's bytes (each chunk is kept by reference until its message ends)
  * @param name - what ids begin with
  * @param maxMessageSize - the largest message kept (default: readPec's limit)
- * @internal
  */
-export async function* mboxStream(chunks: AsyncIterable<Uint8Array>, name: string, maxMessageSize?: number): AsyncGenerator<EntryOrError> {
+async function* mboxStream(chunks: AsyncIterable<Uint8Array>, name: string, maxMessageSize?: number): AsyncGenerator<EntryOrError> {
   const reader = new MboxReader(maxMessageSize !== undefined ? { maxMessageSize } : {});
   for await (const chunk of chunks) for (const m of reader.push(chunk)) yield mboxEntry(m, `${name}#${m.offset}`, maxMessageSize);
   for (const m of reader.end()) yield mboxEntry(m, `${name}#${m.offset}`, maxMessageSize);
@@ -704,21 +698,51 @@ export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
       yield { id, error: nestedArchive(id) };
       continue;
     }
-    let bytes: Uint8Array;
-    try {
-      bytes = storedMessage(await readZipEntry(path, entry, DEFAULT_MAX_SIZE));
-    } catch (err) {
-      yield { id, error: sourceError(id, err) };
+    if (kind === "sniff") {
+      // Streamed: the mbox of a mail export (Google Takeout's is one entry) holds gigabytes.
+      yield* chunkedMessages(streamZipEntry(path, entry), id, { sniff: true });
       continue;
     }
-    if (kind === "sniff") {
-      if (isMbox(bytes)) {
-        for (const m of splitMbox(bytes)) yield mboxEntry(m, `${id}#${m.offset}`);
-        continue;
-      }
-      if (!looksLikeMessage(bytes)) continue;
+    try {
+      yield { id, bytes: storedMessage(await readZipEntry(path, entry, DEFAULT_MAX_SIZE)) };
+    } catch (err) {
+      yield { id, error: sourceError(id, err) };
     }
-    yield { id, bytes };
+  }
+}
+
+/**
+ * The messages in bytes that come as chunks (standard input, a ZIP entry), read as they
+ * come: the messages of an mbox, of any size, named `id#offset`; else one message named
+ * `id`, up to readPec's limit; decompressed first when gzip-compressed. A failure ends them
+ * with an entry naming it, after the messages read before it. Not part of the public API.
+ *
+ * @param sniff - give nothing for bytes that are neither an mbox nor start as a message
+ * @internal
+ */
+export async function* chunkedMessages(source: AsyncIterable<Uint8Array>, id: string, options: { sniff?: boolean; what?: string } = {}): AsyncGenerator<EntryOrError> {
+  let gzip = false;
+  try {
+    // Enough to tell gzip, an mbox and the first header line (looksLikeMessage reads 1 KiB).
+    let [head, chunks, failed] = await peek(source, HEAD_BYTES);
+    gzip = isGzip(head);
+    if (gzip) [head, chunks, failed] = await peek(gunzipped(chunks), HEAD_BYTES);
+    if (isMbox(head)) {
+      yield* mboxStream(chunks, id);
+      return;
+    }
+    if (options.sniff && !looksLikeMessage(head)) {
+      // Not read further: a file that is no message (a PDF, a picture) may be large. One that
+      // could not be read is named all the same, as when it is read whole.
+      if (failed) for await (const _ of chunks);
+      else await chunks.return(undefined);
+      return;
+    }
+    const bytes = await readAll(chunks, options.what ?? id);
+    yield { id, bytes: gzip ? bytes : storedMessage(bytes) };
+  } catch (err) {
+    const error = err instanceof PecError ? err : gzip ? new PecError("ERR_SOURCE", `the gzip-compressed data is damaged: ${(err as Error).message}`, {}, { cause: err }) : sourceError(id, err);
+    yield { id, error };
   }
 }
 

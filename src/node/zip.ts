@@ -5,10 +5,13 @@
  * @module
  * @internal
  */
+import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
-import { crc32, inflateRawSync } from "node:zlib";
-import { type ZipEntry, listZipEntries, readZipEntryData } from "../util/zip.js";
+import { pipeline } from "node:stream";
+import { crc32, createInflateRaw, inflateRawSync } from "node:zlib";
+import { PecError } from "../errors.js";
+import { type ZipEntry, listZipEntries, readZipEntryData, zipEntryMismatch, zipEntryStart } from "../util/zip.js";
 import { fsPath } from "./fs-names.js";
 
 export { isZipStart, type ZipEntry } from "../util/zip.js";
@@ -47,4 +50,43 @@ export async function readZipEntry(path: string, entry: ZipEntry, max: number): 
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * An entry's content as it is inflated, chunk by chunk, whatever its size (the mbox of a
+ * mail export holds gigabytes): checked against its size as it comes, and against its
+ * CRC-32 at its end, where a mismatch is thrown after the chunks already given.
+ *
+ * @throws PecError `ERR_UNSUPPORTED` for an encrypted entry or a compression other than
+ * deflate; `ERR_SOURCE` for damaged data
+ */
+export async function* streamZipEntry(path: string, entry: ZipEntry, chunkSize = 256 * 1024): AsyncGenerator<Uint8Array> {
+  const fh = await open(fsPath(path), "r");
+  let start: number;
+  try {
+    start = await zipEntryStart(reader(fh), (await fh.stat()).size, path, entry);
+  } finally {
+    await fh.close();
+  }
+  if (entry.compressedSize === 0) {
+    if (entry.size !== 0 || entry.crc !== 0) throw zipEntryMismatch(path, entry);
+    return;
+  }
+  const raw = createReadStream(fsPath(path), { start, end: start + entry.compressedSize - 1, highWaterMark: chunkSize });
+  const chunks: AsyncIterable<Uint8Array> = entry.method === 8 ? pipeline(raw, createInflateRaw({ chunkSize }), () => undefined) : raw;
+  let size = 0;
+  let crc = 0;
+  try {
+    for await (const chunk of chunks) {
+      size += chunk.length;
+      // More than the archive says: damaged, or a bomb; not read further.
+      if (size > entry.size) throw zipEntryMismatch(path, entry);
+      crc = crc32(chunk, crc);
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof PecError) throw err;
+    throw new PecError("ERR_SOURCE", `${path}#${entry.name} is damaged: ${(err as Error).message}`, {}, { cause: err });
+  }
+  if (size !== entry.size || crc !== entry.crc) throw zipEntryMismatch(path, entry);
 }

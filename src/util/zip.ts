@@ -137,21 +137,22 @@ function entryName(raw: Uint8Array, flagged: boolean): string {
 }
 
 /**
- * An entry's content, checked against its CRC-32.
+ * Where an entry's data begins in the archive, once it is known to be readable: neither
+ * encrypted nor compressed otherwise than stored or deflated, its sizes consistent, and its
+ * data within the archive.
  *
  * @param path - the archive's name, for messages
  * @throws PecError `ERR_UNSUPPORTED` for an encrypted entry or a compression other than
- * deflate; `ERR_TOO_LARGE` past `max`; `ERR_SOURCE` for damaged data
+ * deflate; `ERR_SOURCE` for a damaged entry
  */
-export async function readZipEntryData(read: ZipRead, size: number, path: string, entry: ZipEntry, max: number, inflate: Inflate, crc: (bytes: Uint8Array) => number = crc32): Promise<Uint8Array> {
+export async function zipEntryStart(read: ZipRead, size: number, path: string, entry: ZipEntry): Promise<number> {
   const where = `${path}#${entry.name}`;
   if (entry.flags & 1) throw new PecError("ERR_UNSUPPORTED", `${where} is encrypted; extract it with its password first`);
   if (entry.method !== 0 && entry.method !== 8) {
     throw new PecError("ERR_UNSUPPORTED", `${where} is compressed with ZIP method ${entry.method} (not deflate); extract it first`);
   }
-  if (entry.size > max) throw new PecError("ERR_TOO_LARGE", `${where} is ${entry.size} bytes, more than the ${max} read`, { limit: max });
-  // What is allocated below is bounded by the declared size: stored data is that size, and
-  // deflate never grows data by more than a few bytes per 16 KiB block.
+  // Deflate never grows data by more than a few bytes per 16 KiB block: what a reader
+  // allocates or inflates is bounded by the declared size.
   if (entry.method === 0 ? entry.compressedSize !== entry.size : entry.compressedSize > entry.size + (entry.size >>> 8) + 1024) {
     throw new PecError("ERR_SOURCE", `${where} is damaged: its compressed size does not fit its size`);
   }
@@ -160,6 +161,29 @@ export async function readZipEntryData(read: ZipRead, size: number, path: string
   if (local.length < 30 || l.getUint32(0, true) !== LOCAL) throw damaged(path, `no local header for ${entry.name}`);
   const start = entry.localOffset + 30 + l.getUint16(26, true) + l.getUint16(28, true);
   if (start + entry.compressedSize > size) throw damaged(path, `${entry.name} is cut short`);
+  return start;
+}
+
+/** The error for an entry whose content is not what the archive says (see {@link readZipEntryData}). */
+export function zipEntryMismatch(path: string, entry: ZipEntry): PecError {
+  return new PecError("ERR_SOURCE", `${path}#${entry.name} is damaged: its size or CRC-32 does not match the archive's`);
+}
+
+/**
+ * An entry's content, checked against its CRC-32.
+ *
+ * @param path - the archive's name, for messages
+ * @throws PecError `ERR_UNSUPPORTED` for an encrypted entry or a compression other than
+ * deflate; `ERR_TOO_LARGE` past `max`; `ERR_SOURCE` for damaged data
+ */
+export async function readZipEntryData(read: ZipRead, size: number, path: string, entry: ZipEntry, max: number, inflate: Inflate, crc: (bytes: Uint8Array) => number = crc32): Promise<Uint8Array> {
+  const where = `${path}#${entry.name}`;
+  if (entry.size > max) {
+    // Said after what makes the entry unreadable anyway (encrypted, another method).
+    await zipEntryStart(read, size, path, entry);
+    throw new PecError("ERR_TOO_LARGE", `${where} is ${entry.size} bytes, more than the ${max} read`, { limit: max });
+  }
+  const start = await zipEntryStart(read, size, path, entry);
   const data = await read(start, entry.compressedSize);
   if (data.length < entry.compressedSize) throw damaged(path, `${entry.name} is cut short`);
   let content = data;
@@ -170,7 +194,7 @@ export async function readZipEntryData(read: ZipRead, size: number, path: string
       throw new PecError("ERR_SOURCE", `${where} is damaged: ${(err as Error).message}`, {}, { cause: err });
     }
   }
-  if (content.length !== entry.size || crc(content) !== entry.crc) throw new PecError("ERR_SOURCE", `${where} is damaged: its size or CRC-32 does not match the archive's`);
+  if (content.length !== entry.size || crc(content) !== entry.crc) throw zipEntryMismatch(path, entry);
   return content;
 }
 

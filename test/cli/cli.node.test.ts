@@ -419,7 +419,7 @@ describe("stored forms: mbox, gzip", () => {
     const cut = spawnSync(process.execPath, [cli, "inspect", "-"], { input: whole.subarray(0, whole.length - 200), encoding: "utf8" });
     expect(cut.status).toBe(2);
     expect(cut.stdout).toContain("2 inspected, 0 failed, 0 not PEC, 1 unreadable");
-    expect(cut.stderr).toContain("-: cannot read: the gzip-compressed input is damaged: unexpected end of file");
+    expect(cut.stderr).toContain("-: cannot read: the gzip-compressed data is damaged: unexpected end of file");
   });
 });
 

@@ -118,6 +118,43 @@ describe("readZip", () => {
     await expect(collect(readZip(zip))).rejects.toMatchObject({ code: "ERR_SOURCE", message: expect.stringMatching(/bomb\.eml is damaged/) });
   });
 
+  it("an mbox entry larger than readPec reads (a Google Takeout export) is streamed: every message of it is read", async () => {
+    // Two messages of 135 MB: together more than the 256 MiB an entry read whole may be.
+    const body = Buffer.alloc(135_000_000, 0x61);
+    for (let i = 76; i < body.length; i += 78) body[i] = 0x0a;
+    const header = (n: number): string => `From takeout@example Mon Jun 16 10:00:00 2025\n${mail(n).replace(/\r\n$/, "")}`;
+    const mbox = Buffer.concat([Buffer.from(header(1)), body, Buffer.from(`\n\n${header(2)}`), body, Buffer.from("\n")]);
+    const zip = join(dir, "takeout.zip");
+    await writeFile(zip, makeZip([{ name: "Takeout/Mail/All mail Including Spam and Trash.mbox", data: mbox }, { name: "Takeout/archive_browser.html", data: "<html></html>" }]));
+    const seen: [string, number][] = [];
+    for await (const m of readZip(zip)) seen.push([m.id, m.bytes.length]);
+    const name = `${zip}#Takeout/Mail/All mail Including Spam and Trash.mbox`;
+    const first = header(1).length - header(1).indexOf("\n") - 1 + body.length + 1;
+    expect(seen).toEqual([
+      [`${name}#0`, first],
+      [`${name}#${header(1).length + body.length + 2}`, first],
+    ]);
+  }, 60_000);
+
+  it("a streamed entry is checked as it comes: one inflating past its declared size is damaged, and a wrong CRC-32 is named after its messages", async () => {
+    const mbox = `From a Mon\n${mail(1)}\nFrom b Tue\n${mail(2)}\n`;
+    const zip = join(dir, "streamed-crc.zip");
+    await writeFile(zip, makeZip([{ name: "Inbox", data: mbox, badCrc: true }, { name: "3.eml", data: mail(3) }]));
+    const errors: [string, string][] = [];
+    const read = await collect(readZip(zip, { onError: (e: PecError, path) => errors.push([e.code, path]) }));
+    // The CRC-32 is known at the entry's end: the messages before are given, the last one,
+    // which only that end completes, is left out with the failure, as from a damaged .mbox.gz.
+    expect(read.map(text)).toEqual([mail(1), mail(3)]);
+    expect(errors).toEqual([["ERR_SOURCE", `${zip}#Inbox`]]);
+    const bomb = makeZip([{ name: "bomb", data: Buffer.concat([Buffer.from(`From a Mon\n${mail(1)}`), Buffer.alloc(5_000_000, 0x41)]) }]);
+    // Declared 8,000 bytes: its ≈ 5 KB of deflate data fit that, what they inflate to does not.
+    const central = bomb.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    bomb.writeUInt32LE(8000, central + 24);
+    const bombZip = join(dir, "streamed-bomb.zip");
+    await writeFile(bombZip, bomb);
+    await expect(collect(readZip(bombZip))).rejects.toMatchObject({ code: "ERR_SOURCE", message: `${bombZip}#bomb is damaged: its size or CRC-32 does not match the archive's` });
+  });
+
   it("readFolder reads a ZIP archive among the files", async () => {
     const folder = join(dir, "folder");
     await mkdir(folder, { recursive: true });
