@@ -654,9 +654,11 @@ async function* mboxStream(chunks: AsyncIterable<Uint8Array>, name: string, maxM
 /**
  * Reads the messages of a ZIP archive (a webmail export, a preservation package), one entry
  * at a time, in the archive's order: `.eml` entries (also gzip-compressed), other entries
- * whose first line is a header field, and the messages of the mbox files in it; folders,
- * hidden entries (`.x`, `__MACOSX/`) and files that are never messages are skipped. Stored
- * and deflated entries are read, ZIP64 too, each checked against its CRC-32.
+ * whose first line is a header field, and the messages of the mbox files in it, streamed
+ * whatever their size (a Google Takeout export); folders, hidden entries (`.x`,
+ * `__MACOSX/`) and files that are never messages are skipped. Stored and deflated entries
+ * are read, ZIP64 too, each checked against its size and CRC-32 (a streamed mbox at its
+ * end: its last message is then left out with the failure).
  *
  * @param path - the `.zip` file
  * @param options - `onError` to leave out, and be told about, entries that cannot be read
