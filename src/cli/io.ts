@@ -4,7 +4,7 @@
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { fsPath } from "../node/fs-names.js";
-import { type EntryOrError, chunkedMessages, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage, zipEntries } from "../node/sources.js";
+import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -148,7 +148,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     }
     if (!st.isDirectory()) {
       const kind = await sourceKind(arg).catch(() => undefined);
-      out.push(kind === "mbox" ? mboxInput(arg) : kind === "zip" ? zipInput(arg) : fileInput(arg));
+      out.push(kind === "mbox" ? mboxInput(arg) : kind === "zip" || kind === "tar" ? archiveInput(arg, kind) : fileInput(arg));
     } else if ((await sourceKind(arg)) === "maildir") {
       // A Maildir whose cur/ or new/ cannot be listed becomes an input that cannot be read.
       try {
@@ -161,7 +161,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       // with the others, instead of ending the command.
       const archives: string[] = [];
       for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)), (path) => archives.push(path))) {
-        if (f.zip) out.push(zipInput(f.path));
+        if (f.archive) out.push(archiveInput(f.path, f.archive));
         else if (!f.sniff) out.push(fileInput(f.path));
         else if (await isMboxFile(f.path)) out.push(mboxInput(f.path));
         else out.push({ ...fileInput(f.path), sniff: true });
@@ -178,14 +178,14 @@ function stdinMessages(io: Io): AsyncGenerator<EntryOrError> {
 }
 
 /**
- * The note that names the archives (`.7z`, `.rar`, `.tar.gz`…) a folder holds and a command leaves out:
+ * The note that names the archives (`.7z`, `.rar`, `.tar.bz2`…) a folder holds and a command leaves out:
  * their messages would be missing from its summary without a word.
  */
 export function archivesNote(folder: string, archives: readonly string[], verb: "scanned" | "read"): string {
   const names = archives.slice(0, 3).map((p) => relative(folder, p));
   const more = archives.length > 3 ? `, and ${archives.length - 3} more` : "";
   const count = archives.length === 1 ? "1 archive" : `${archives.length} archives`;
-  return `${folder}: not ${verb}: ${count} (${names.join(", ")}${more}): extract them first (messages stored as .eml.gz and mbox files as .mbox.gz are read)`;
+  return `${folder}: not ${verb}: ${count} (${names.join(", ")}${more}): extract them first (ZIP and tar archives, .tar.gz too, messages stored as .eml.gz and mbox files as .mbox.gz are read)`;
 }
 
 /** An mbox: its messages, as they are read. */
@@ -193,9 +193,9 @@ function mboxInput(path: string): Input {
   return { name: path, messages: () => mboxEntries(path) };
 }
 
-/** A ZIP archive: its messages, as they are read. */
-function zipInput(path: string): Input {
-  return { name: path, messages: () => zipEntries(path) };
+/** A ZIP or tar archive: its messages, as they are read. */
+function archiveInput(path: string, kind: "zip" | "tar"): Input {
+  return { name: path, messages: () => archiveEntries(path, kind) };
 }
 
 /** An input whose reading fails with `err`: reported with the others. */

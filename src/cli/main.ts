@@ -34,8 +34,8 @@ consistency issues. No cryptography. A folder gives the messages scan reads in i
 Maildir's cur/ and new/; elsewhere, recursively, .eml files and the other files whose
 first line is a header field (not .pem/.ldif/.p7s/.xml/.json…). Files named on the
 command line are always read: an mbox as each of its messages (file#offset), a ZIP
-archive as its entries (file#entry), a gzip-compressed file decompressed; "-" is
-standard input (a message, or an mbox: -#offset).
+or tar archive (.tar.gz, .tgz too) as its files (file#entry), a gzip-compressed file
+decompressed; "-" is standard input (a message, or an mbox of any size: -#offset).
 
 Options:
   --json     one JSON object per file, one per line
@@ -49,7 +49,7 @@ Examples:
 
 Verifies the gestore signature of each message: the signature over the exact bytes,
 the certificate path at signing time, the gestore certificate profile, revocation.
-Reads its inputs as inspect does (folders, Maildirs, mbox files, ZIP archives, gzip, "-").
+Reads its inputs as inspect does (folders, Maildirs, mbox files, ZIP and tar archives, gzip, "-").
 
 Options:
   --trust <file>  trust anchors: PEM bundle, DER certificate or IGPEC LDIF (repeatable).
@@ -84,11 +84,11 @@ mailboxes - verifies every message on every core, groups the messages into trans
 (one sending with its receipts) and tells, per recipient, what happened.
 
 Sources:
-  <dir>              a folder (recursively; its mbox and .zip files too) or a Maildir (a
+  <dir>              a folder (recursively; its mbox, .zip and .tar(.gz) files too) or a Maildir (a
                      folder with cur/ and new/; its Maildir++ folders, .Sent and the
                      like, are sources of their own)
-  <file>             an mbox file (first line "From ..."), a ZIP archive, or a single
-                     message; an mbox or a message may be gzip-compressed
+  <file>             an mbox file (first line "From ..."), a ZIP or tar archive, or a
+                     single message; an mbox, a tar or a message may be gzip-compressed
   imap://user@host[:port]/   imaps://user@host[:port]/
                      an IMAP account; the password comes from POSTACERT_IMAP_PASSWORD,
                      else it is asked on the terminal (never echoed, never printed)

@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, zipEntries } from "../node/sources.js";
+import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -89,13 +89,13 @@ export type SourceListing = MaildirListing | FolderListing;
 /** What {@link countSource} found. */
 export interface SourceCount {
   /**
-   * Candidate messages; undefined for mbox, ZIP and IMAP, and for a folder holding an mbox or
-   * a ZIP archive, whose count is known only by reading them.
+   * Candidate messages; undefined for mbox, ZIP, tar and IMAP, and for a folder holding an
+   * mbox or an archive, whose count is known only by reading them.
    */
   count: number | undefined;
   /** A folder's or a Maildir's listing, when asked to keep it: give it to {@link enumerateSource}. */
   listing?: SourceListing;
-  /** The archives (`.7z`, `.tar.gz`…) a folder holds, which are not scanned. */
+  /** The archives (`.7z`, `.rar`…) a folder holds, which are not scanned. */
   archives?: string[];
 }
 
@@ -122,7 +122,7 @@ export async function countSource(source: string, keep = false, found?: () => vo
     for await (const f of folderFiles(source, (path, err) => void listing?.skipped.push([path, err]), (path) => archives.push(path))) {
       n++;
       // Looked at once: the walk of a kept listing takes the answer from here.
-      if (!containers && (f.zip || (f.sniff && (f.mbox = await isMboxFile(f.path))))) containers = true;
+      if (!containers && (f.archive || (f.sniff && (f.mbox = await isMboxFile(f.path))))) containers = true;
       if (listing && listing.files.push(f) > KEEP_FILES) listing = undefined;
       found?.();
     }
@@ -186,9 +186,9 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
         // An mbox (Thunderbird's Inbox, an archive.mbox) or a ZIP archive among the files: its
         // messages, sharded by their own ids as an mbox source's are. Only files not named
         // .eml are looked at.
-        if (f.zip || (f.sniff && (f.mbox ?? (await isMboxFile(f.path))))) {
+        if (f.archive || (f.sniff && (f.mbox ?? (await isMboxFile(f.path))))) {
           try {
-            for await (const m of f.zip ? zipEntries(f.path) : mboxEntries(f.path)) if (opts.inShard(m.id)) yield entryItem(m, source);
+            for await (const m of f.archive ? archiveEntries(f.path, f.archive) : mboxEntries(f.path)) if (opts.inShard(m.id)) yield entryItem(m, source);
           } catch (err) {
             if (!opts.skipped) throw err;
             opts.skipped(f.path, err as Error);
@@ -208,7 +208,8 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       for await (const m of mboxEntries(source)) if (opts.inShard(m.id)) yield entryItem(m, source);
       return;
     case "zip":
-      for await (const m of zipEntries(source)) if (opts.inShard(m.id)) yield entryItem(m, source);
+    case "tar":
+      for await (const m of archiveEntries(source, kind)) if (opts.inShard(m.id)) yield entryItem(m, source);
       return;
     case "imap": {
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");

@@ -14,6 +14,6 @@
  */
 export { systemTrust, systemTrustStore } from "./system-trust.js";
 export { nodeCrypto } from "./fast-crypto.js";
-export { readFolder, readMaildir, readMbox, readSource, readZip } from "./sources.js";
+export { readFolder, readMaildir, readMbox, readSource, readTar, readZip } from "./sources.js";
 export type { MboxOptions, SourceMessage, SourceOptions } from "./sources.js";
 export { readImap, type ImapOptions } from "./imap.js";

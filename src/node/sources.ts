@@ -18,6 +18,7 @@ import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
 import { isZipStart, listZip, readZipEntry, streamZipEntry } from "./zip.js";
+import { isTarStart, tarFiles } from "../util/tar.js";
 
 export { looksLikeMessage };
 
@@ -127,8 +128,8 @@ async function* walk(dir: string, skipped?: (path: string, err: Error) => void):
  *
  * @param skipped - when given, a folder that cannot be read (the top one included) is passed
  * to it and left out, instead of ending the walk with its error
- * @param archive - when given, called with each archive left out (`.7z`, `.tar.gz`…; a `.zip`
- * is read, and yielded with `zip` set)
+ * @param archive - when given, called with each archive left out (`.7z`, `.rar`…; a ZIP or
+ * tar archive is read, and yielded with `archive` set)
  * @internal
  */
 export async function* folderFiles(
@@ -139,21 +140,21 @@ export async function* folderFiles(
   for await (const path of walk(dir, skipped)) {
     const kind = fileKind(path);
     if (kind === "archive") archive?.(path);
-    else if (kind === "zip") yield { path, sniff: false, zip: true };
+    else if (kind === "zip" || kind === "tar") yield { path, sniff: false, archive: kind };
     else if (kind !== "skip") yield { path, sniff: kind === "sniff" };
   }
 }
 
 /**
  * A candidate message file of a folder: `sniff` when its first bytes must show a header field
- * (not named `.eml`), `zip` for a ZIP archive, read for its messages. Not part of the public API.
+ * (not named `.eml`), `archive` for a ZIP or tar archive, read for its messages. Not part of the public API.
  *
  * @internal
  */
 export interface FolderFile {
   path: string;
   sniff: boolean;
-  zip?: true;
+  archive?: "zip" | "tar";
   /** Whether the file is an mbox, once {@link isMboxFile} was asked (a sniffed file only). */
   mbox?: boolean;
 }
@@ -378,7 +379,7 @@ export async function countMaildirFiles(dir: string, found?: () => void): Promis
 }
 
 /** What a local source is. */
-export type SourceKind = "maildir" | "folder" | "mbox" | "zip" | "file";
+export type SourceKind = "maildir" | "folder" | "mbox" | "zip" | "tar" | "file";
 
 /**
  * Tells what a local source is: a Maildir (a folder with `cur/` or `new/`), a folder, an
@@ -392,7 +393,7 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
   if (!st) return undefined;
   if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
   const { head, gzip } = await headOf(path);
-  return isMbox(head) ? "mbox" : !gzip && isZipStart(head) ? "zip" : "file";
+  return isMbox(head) ? "mbox" : !gzip && isZipStart(head) ? "zip" : isTarStart(head) ? "tar" : "file";
 }
 
 /** How much of a file {@link headOf} reads: enough compressed bytes for the first line. */
@@ -438,10 +439,10 @@ export async function maildirFolders(dir: string): Promise<string[]> {
 
 /**
  * Reads every message under a folder, recursively, in name order: `.eml` files and any other
- * file whose first line is a header field, and the messages of the mbox files and ZIP
- * archives among them (ids `path#offset`, `path#entry`); `.eml.gz` and `.mbox.gz` are
- * read decompressed; certificates, LDIF, PDF, XML, other archives (`.7z`, `.tar.gz`…) are
- * skipped. A symbolic link to a file is read as the file; links to folders are not followed.
+ * file whose first line is a header field, and the messages of the mbox files, ZIP and tar
+ * archives among them (ids `path#offset`, `path#entry`); `.eml.gz`, `.mbox.gz` and
+ * `.tar.gz` are read decompressed; certificates, LDIF, PDF, XML, other archives (`.7z`,
+ * `.rar`…) are skipped. A symbolic link to a file is read as the file; links to folders are not followed.
  *
  * @param dir - the folder
  * @param options - `onError` to leave out, and be told about, files that cannot be read
@@ -461,12 +462,12 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
   if (!(await isDirectory(dir))) throw new PecError("ERR_INVALID_ARGUMENT", `${dir} is not a folder`);
   const skipFolder = onError && ((path: string, err: Error) => onError(sourceError(path, err), path));
   try {
-    for await (const { path, sniff: unsure, zip } of folderFiles(dir, skipFolder)) {
+    for await (const { path, sniff: unsure, archive } of folderFiles(dir, skipFolder)) {
       let bytes: Uint8Array;
       try {
-        if (zip) {
-          // A ZIP archive among the files: its messages (its failures are its own).
-          for await (const m of readZip(path, onError ? { onError } : {})) yield { ...m, source: dir };
+        if (archive) {
+          // A ZIP or tar archive among the files: its messages (its failures are its own).
+          for await (const m of (archive === "zip" ? readZip : readTar)(path, onError ? { onError } : {})) yield { ...m, source: dir };
           continue;
         }
         if (unsure) {
@@ -586,7 +587,7 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   if (!Number.isInteger(hwm) || hwm < 16) throw new PecError("ERR_INVALID_ARGUMENT", "highWaterMark must be an integer ≥ 16");
   await checkFile(path);
   // A failure of the reading leaves out the partial message before it, with the rest.
-  yield* sourceMessages(mboxStream(mboxFile(path, hwm), path, options.maxMessageSize), path, onError);
+  yield* sourceMessages(mboxStream(archiveFile(path, hwm), path, options.maxMessageSize), path, onError);
 }
 
 async function checkFile(path: string): Promise<void> {
@@ -623,8 +624,8 @@ async function* sourceMessages(entries: AsyncIterable<EntryOrError>, path: strin
   }
 }
 
-/** An mbox file's bytes as they are read; an archived mbox.gz through gunzip (offsets are then in the mbox it holds). */
-async function* mboxFile(path: string, highWaterMark = 256 * 1024): AsyncGenerator<Uint8Array> {
+/** A file's bytes as they are read; a gzip-compressed one (an .mbox.gz, a .tar.gz) through gunzip (offsets are then in what it holds). */
+async function* archiveFile(path: string, highWaterMark = 256 * 1024): AsyncGenerator<Uint8Array> {
   const gzip = (await headOf(path)).gzip;
   const raw = createReadStream(fsPath(path), { highWaterMark });
   yield* gzip ? gunzipped(raw, highWaterMark) : (raw as AsyncIterable<Buffer>);
@@ -714,6 +715,60 @@ export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
 }
 
 /**
+ * Reads the messages of a tar archive (`.tar`, or gzip-compressed: `.tar.gz`, `.tgz`, as
+ * Google Takeout and preservation packages make them), streamed, one file at a time in the
+ * archive's order, chosen as in a ZIP archive: `.eml` files, other files whose first line is
+ * a header field, and the messages of the mbox files in it, whatever their size; folders,
+ * links, hidden files and files that are never messages are skipped.
+ *
+ * @param path - the archive
+ * @param options - `onError` to leave out, and be told about, files that cannot be read
+ * @returns an async iterable of messages (`id` is `path#name` in the archive; `path#name#offset` in an mbox in it)
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` for a damaged archive (after the messages before the damage), unless `options.onError` takes it
+ * @example
+ * ```ts
+ * for await (const m of readTar("takeout.tgz")) console.log(m.id);
+ * ```
+ */
+export async function* readTar(path: string, options: SourceOptions = {}): AsyncGenerator<SourceMessage> {
+  checkPath(path, "path");
+  const { onError } = checkSourceOptions(options);
+  await checkFile(path);
+  yield* sourceMessages(tarEntries(path), path, onError);
+}
+
+/**
+ * The messages of a ZIP or tar archive as the CLI takes them ({@link zipEntries},
+ * {@link tarEntries}). Not part of the public API.
+ *
+ * @internal
+ */
+export function archiveEntries(path: string, kind: "zip" | "tar"): AsyncGenerator<EntryOrError> {
+  return kind === "zip" ? zipEntries(path) : tarEntries(path);
+}
+
+/**
+ * The messages of a tar archive as the CLI takes them: each one's bytes, or the error that
+ * kept it out; a damaged archive throws, after the messages before the damage. Not part of
+ * the public API.
+ *
+ * @internal
+ */
+export async function* tarEntries(path: string): AsyncGenerator<EntryOrError> {
+  try {
+    for await (const file of tarFiles(archiveFile(path), path)) {
+      const id = `${path}#${file.name}`;
+      const kind = zipEntryKind(file.name);
+      if (kind === "skip") continue;
+      if (kind === "archive") yield { id, error: nestedArchive(id) };
+      else yield* chunkedMessages(file.content, id, { sniff: kind === "sniff" });
+    }
+  } catch (err) {
+    throw sourceError(path, err);
+  }
+}
+
+/**
  * The messages in bytes that come as chunks (standard input, a ZIP entry), read as they
  * come: the messages of an mbox, of any size, named `id#offset`; else one message named
  * `id`, up to readPec's limit; decompressed first when gzip-compressed. A failure ends them
@@ -757,7 +812,7 @@ export async function* chunkedMessages(source: AsyncIterable<Uint8Array>, id: st
  */
 export async function* mboxEntries(path: string): AsyncGenerator<EntryOrError> {
   try {
-    yield* mboxStream(mboxFile(path), path);
+    yield* mboxStream(archiveFile(path), path);
   } catch (err) {
     throw sourceError(path, err);
   }
@@ -818,6 +873,9 @@ export async function* readSource(path: string, options: MboxOptions = {}): Asyn
       return;
     case "zip":
       yield* readZip(path, options);
+      return;
+    case "tar":
+      yield* readTar(path, options);
       return;
     case "file": {
       let bytes: Uint8Array;

@@ -18,7 +18,7 @@ const SKIP_EXTENSIONS = new Set([
 ]);
 
 /** Archives a folder walk leaves out, but names (their messages would otherwise be lost without a word). */
-const ARCHIVE_EXTENSIONS = new Set([".7z", ".rar", ".tar", ".tgz", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst"]);
+const ARCHIVE_EXTENSIONS = new Set([".7z", ".rar", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst"]);
 
 /** The extension of a name (`/` separated, as in a ZIP archive, or a file path), lower case, with its dot; "" without one. */
 function extname(name: string): string {
@@ -29,19 +29,21 @@ function extname(name: string): string {
 
 /**
  * What a file's name says it is, in a folder or a ZIP archive: a message (`.eml`, also
- * gzip-compressed), a ZIP archive, another archive, a file that is never a message, or
- * anything else, which its first bytes tell (`sniff`).
+ * gzip-compressed), a ZIP archive, a tar archive (also gzip-compressed: `.tar.gz`, `.tgz`),
+ * another archive, a file that is never a message, or anything else, which its first bytes
+ * tell (`sniff`).
  *
  * @internal
  */
-export function fileKind(name: string): "eml" | "sniff" | "zip" | "archive" | "skip" {
+export function fileKind(name: string): "eml" | "sniff" | "zip" | "tar" | "archive" | "skip" {
   let ext = extname(name);
   if (ext === ".gz") {
-    // Compressed archives are not read, but a message or an mbox stored gzip-compressed is.
+    // Other compressed archives are not read, but a message, an mbox or a tar stored gzip-compressed is.
     const inner = extname(name.slice(0, -3));
-    if (inner === ".eml" || inner === ".mbox") ext = inner;
+    if (inner === ".eml" || inner === ".mbox" || inner === ".tar") ext = inner;
   }
   if (ext === ".zip") return "zip";
+  if (ext === ".tar" || ext === ".tgz") return "tar";
   if (ARCHIVE_EXTENSIONS.has(ext)) return "archive";
   if (SKIP_EXTENSIONS.has(ext)) return "skip";
   return ext === ".eml" ? "eml" : "sniff";
@@ -58,7 +60,7 @@ export function fileKind(name: string): "eml" | "sniff" | "zip" | "archive" | "s
 export function zipEntryKind(name: string): "eml" | "sniff" | "archive" | "skip" {
   if (name.split("/").some((segment) => segment.startsWith(".") || segment === "__MACOSX")) return "skip";
   const kind = fileKind(name);
-  return kind === "zip" ? "archive" : kind;
+  return kind === "zip" || kind === "tar" ? "archive" : kind;
 }
 
 /** The error for an archive inside an archive, which is not read. */

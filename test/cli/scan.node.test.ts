@@ -157,14 +157,14 @@ describe("sources give the same results", () => {
     expect((lines[0]!["issues"] as { code: string }[])[0]!.code).toBe("ERR_TOO_LARGE");
   }, 60_000);
 
-  it("a folder's archives (.rar, .7z, .tar.gz…) are named on stderr; .eml.gz and .mbox.gz are read", async () => {
+  it("a folder's archives (.rar, .7z, .tar.bz2…) are named on stderr; .eml.gz and .mbox.gz are read", async () => {
     const root = join(dir, "withArchives");
     await writeFolder(root, sim.slice(0, 2));
     await mkdir(join(root, "2024"), { recursive: true });
-    for (const name of ["export.rar", "2024/old.7z", "2024/logs.tar.gz", "2024/notes.gz"]) await writeFile(join(root, name), "PK");
+    for (const name of ["export.rar", "2024/old.7z", "2024/logs.tar.bz2", "2024/notes.gz"]) await writeFile(join(root, name), "PK");
     await writeFile(join(root, "2024", "kept.eml.gz"), gzipSync(sim[2]!.bytes));
     const r = await scan(["--trust", ca, "--json", root]);
-    expect(r.stderr).toContain(`postacert: ${root}: not scanned: 4 archives (2024/logs.tar.gz, 2024/notes.gz, 2024/old.7z, and 1 more): extract them first`);
+    expect(r.stderr).toContain(`postacert: ${root}: not scanned: 4 archives (2024/logs.tar.bz2, 2024/notes.gz, 2024/old.7z, and 1 more): extract them first`);
     expect(jsonLines(r.stdout)).toHaveLength(3);
     expect(r.code).toBe(0); // a note, not an error
     const verified = capture();
