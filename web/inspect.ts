@@ -8,6 +8,7 @@ import { concatBytes, isGzip } from "../src/util/bytes.js";
 import { nestedArchive, zipEntryKind } from "../src/util/file-kind.js";
 import { looksLikeMessage } from "../src/util/message-start.js";
 import { isZipStart, listZipEntries, readZipEntryData } from "../src/util/zip.js";
+import { isTarStart, tarFiles } from "../src/util/tar.js";
 import { readPec } from "../src/pec/read.js";
 import type { ReadPec } from "../src/pec/types.js";
 import { verifyPec } from "../src/pec/verify.js";
@@ -89,7 +90,7 @@ export type Unpacked = { name: string; bytes: Uint8Array } | { name: string; err
 
 /**
  * What one dropped file holds, as the CLI reads it: its message, each message of an mbox
- * (named `file#offset`), each message of a ZIP archive (`file#entry`, chosen as in a folder:
+ * (named `file#offset`), each message of a ZIP or tar archive (`file#entry`, chosen as in a folder:
  * hidden entries and files that are never messages are left out); a gzip-compressed file or
  * entry is decompressed first. An entry that cannot be read is given with its error; the
  * others are read.
@@ -105,6 +106,7 @@ export async function unpack(name: string, bytes: Uint8Array, sniff = false): Pr
     });
   }
   if (isZipStart(data)) return unzip(name, data);
+  if (isTarStart(data)) return untar(name, data);
   // An archive's entry not named .eml is a message only when it starts as one.
   return sniff && !looksLikeMessage(data) ? [] : [{ name, bytes: data }];
 }
@@ -126,6 +128,35 @@ async function unzip(name: string, data: Uint8Array): Promise<Unpacked[]> {
     } catch (e) {
       out.push({ name: id, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${id}: ${String(e)}`) });
     }
+  }
+  return out;
+}
+
+async function untar(name: string, data: Uint8Array): Promise<Unpacked[]> {
+  const out: Unpacked[] = [];
+  try {
+    for await (const file of tarFiles((async function* () {
+      yield data;
+    })(), name)) {
+      const kind = zipEntryKind(file.name);
+      const id = `${name}#${file.name}`;
+      if (kind === "skip") continue;
+      if (kind === "archive") {
+        out.push({ name: id, error: nestedArchive(id) });
+        continue;
+      }
+      try {
+        if (file.size > MAX_UNPACKED) throw new PecError("ERR_TOO_LARGE", `${id} is ${file.size} bytes, more than the ${MAX_UNPACKED} read`, { limit: MAX_UNPACKED });
+        const parts: Uint8Array[] = [];
+        for await (const p of file.content) parts.push(p);
+        out.push(...(await unpack(id, concatBytes(parts), kind === "sniff")));
+      } catch (e) {
+        out.push({ name: id, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${id}: ${String(e)}`) });
+      }
+    }
+  } catch (e) {
+    // A damaged archive: the files before the damage, and the damage.
+    out.push({ name, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${name}: ${String(e)}`) });
   }
   return out;
 }

@@ -76,7 +76,7 @@ async function addFiles(files: readonly File[]): Promise<void> {
   for (const file of files) {
     let found: Inspection[];
     try {
-      // An mbox or a ZIP archive gives a card per message; a .gz is decompressed first.
+      // An mbox, a ZIP or a tar archive gives a card per message; a .gz is decompressed first.
       found = (await unpack(file.name, new Uint8Array(await file.arrayBuffer()))).map((m) =>
         "error" in m ? { id: nextId++, name: m.name, size: 0, bytes: new Uint8Array(0), verifying: false, error: toCardError(m.error) } : inspect(nextId++, m.name, m.bytes),
       );

@@ -37,3 +37,61 @@ describe("the inspector's unpack of a dropped mbox", () => {
     expect("bytes" in out[2]! && out[2].bytes).toEqual(a);
   });
 });
+
+/** A ustar archive of `files` (names under 100 bytes), in bytes: what `tar` writes for them. */
+function tarOf(files: [string, string][]): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (const [name, data] of files) {
+    const h = new Uint8Array(512);
+    const put = (text: string, at: number): void => h.set(enc.encode(text), at);
+    put(name, 0);
+    put("0000644\0", 100);
+    put(`${data.length.toString(8).padStart(11, "0")}\0`, 124);
+    put("14712345670\0", 136);
+    put("0", 156);
+    put("ustar\0" + "00", 257);
+    h.fill(0x20, 148, 156);
+    const sum = h.reduce((a, b) => a + b, 0);
+    put(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+    const body = new Uint8Array(Math.ceil(data.length / 512) * 512);
+    body.set(enc.encode(data));
+    blocks.push(h, body);
+  }
+  blocks.push(new Uint8Array(1024));
+  return concat(blocks);
+}
+
+async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+}
+
+describe("the inspector's unpack of a dropped tar archive", () => {
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  const a = "From: a@example.test\r\nSubject: uno\r\n\r\nbody\r\n";
+  const mbox = `${FROM}${text(msg("due"))}\r\n${FROM}${text(msg("tre"))}\r\n`;
+  const files: [string, string][] = [
+    ["export/a.eml", a],
+    ["export/.hidden.eml", a],
+    ["export/Inbox", mbox],
+    ["export/notes.txt", "not a message\n"],
+    ["export/inner.zip", "PK"],
+  ];
+
+  it("gives its messages named file#name, an mbox in it by message, also as .tgz", async () => {
+    for (const [name, bytes] of [["export.tar", tarOf(files)], ["export.tgz", await gzip(tarOf(files))]] as const) {
+      const out = await unpack(name, bytes);
+      expect(out.map((e) => e.name)).toEqual([`${name}#export/a.eml`, `${name}#export/Inbox#0`, `${name}#export/Inbox#${FROM.length + msg("due").length + 2}`, `${name}#export/inner.zip`]);
+      expect(out.slice(0, 3).map((e) => ("bytes" in e ? text(e.bytes) : e.error.code))).toEqual([a, text(msg("due")), text(msg("tre"))]);
+      expect("error" in out[3]! && out[3].error.code).toBe("ERR_UNSUPPORTED");
+    }
+  });
+
+  it("a damaged archive gives the files before the damage, and the damage", async () => {
+    const bytes = tarOf(files);
+    bytes[1024 + 148] ^= 1; // the second header's checksum
+    const out = await unpack("bad.tar", bytes);
+    expect(out.map((e) => e.name)).toEqual(["bad.tar#export/a.eml", "bad.tar"]);
+    expect("error" in out[1]! && out[1].error.message).toBe("bad.tar: not a readable tar archive: a header's checksum does not match");
+  });
+});
+
