@@ -88,7 +88,7 @@ describe("the inspector's unpack of a dropped tar archive", () => {
 
   it("a damaged archive gives the files before the damage, and the damage", async () => {
     const bytes = tarOf(files);
-    bytes[1024 + 148] ^= 1; // the second header's checksum
+    bytes[1024 + 148] = bytes[1024 + 148]! ^ 1; // the second header's checksum
     const out = await unpack("bad.tar", bytes);
     expect(out.map((e) => e.name)).toEqual(["bad.tar#export/a.eml", "bad.tar"]);
     expect("error" in out[1]! && out[1].error.message).toBe("bad.tar: not a readable tar archive: a header's checksum does not match");
