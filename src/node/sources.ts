@@ -17,7 +17,7 @@ import { peek, readAll } from "../util/chunks.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
-import { isZipStart, listZip, readZipEntry, streamZipEntry } from "./zip.js";
+import { isZipStart, openZip } from "./zip.js";
 import { isTarStart, tarFiles } from "../util/tar.js";
 
 export { looksLikeMessage };
@@ -687,31 +687,51 @@ export async function* readZip(path: string, options: SourceOptions = {}): Async
  * @internal
  */
 export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
-  let entries;
+  let zip;
   try {
-    entries = await listZip(path);
+    zip = await openZip(path);
   } catch (err) {
     throw sourceError(path, err);
   }
-  for (const entry of entries) {
-    const id = `${path}#${entry.name}`;
-    const kind = zipEntryKind(entry.name);
-    if (kind === "skip") continue;
-    if (kind === "archive") {
-      yield { id, error: nestedArchive(id) };
-      continue;
+  try {
+    for (const entry of zip.entries) {
+      const id = `${path}#${entry.name}`;
+      const kind = zipEntryKind(entry.name);
+      if (kind === "skip") continue;
+      if (kind === "archive") {
+        yield { id, error: nestedArchive(id) };
+        continue;
+      }
+      if (kind === "sniff" && entry.size > STREAM_ENTRIES_ABOVE) {
+        // Streamed: the mbox of a mail export (Google Takeout's is one entry) holds gigabytes.
+        yield* chunkedMessages(zip.stream(entry), id, { sniff: true });
+        continue;
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = await zip.read(entry, DEFAULT_MAX_SIZE);
+        if (kind === "eml") bytes = storedMessage(bytes);
+      } catch (err) {
+        yield { id, error: sourceError(id, err) };
+        continue;
+      }
+      // An entry of another name may be an mbox, gzip-compressed, or no message at all.
+      if (kind === "sniff") yield* chunkedMessages(once(bytes), id, { sniff: true });
+      else yield { id, bytes };
     }
-    if (kind === "sniff") {
-      // Streamed: the mbox of a mail export (Google Takeout's is one entry) holds gigabytes.
-      yield* chunkedMessages(streamZipEntry(path, entry), id, { sniff: true });
-      continue;
-    }
-    try {
-      yield { id, bytes: storedMessage(await readZipEntry(path, entry, DEFAULT_MAX_SIZE)) };
-    } catch (err) {
-      yield { id, error: sourceError(id, err) };
-    }
+  } finally {
+    await zip.close();
   }
+}
+
+/**
+ * ZIP entries not named `.eml` larger than this are streamed rather than read whole: reading
+ * whole costs one read, a stream a read stream and an inflate stream, ≈ 0.5 ms more an entry.
+ */
+const STREAM_ENTRIES_ABOVE = 16 * 1024 * 1024;
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 /**

@@ -136,8 +136,9 @@ describe("readZip", () => {
     ]);
   }, 60_000);
 
-  it("a streamed entry is checked as it comes: one inflating past its declared size is damaged, and a wrong CRC-32 is named after its messages", async () => {
-    const mbox = `From a Mon\n${mail(1)}\nFrom b Tue\n${mail(2)}\n`;
+  it("a streamed entry (over 16 MiB) is checked as it comes: one inflating past its declared size is damaged, and a wrong CRC-32 is named after its messages", async () => {
+    const filler = `${"x".repeat(76)}\n`.repeat(250_000); // 19 MB of body lines
+    const mbox = `From a Mon\n${mail(1)}\nFrom b Tue\n${mail(2)}${filler}\n`;
     const zip = join(dir, "streamed-crc.zip");
     await writeFile(zip, makeZip([{ name: "Inbox", data: mbox, badCrc: true }, { name: "3.eml", data: mail(3) }]));
     const errors: [string, string][] = [];
@@ -146,10 +147,16 @@ describe("readZip", () => {
     // which only that end completes, is left out with the failure, as from a damaged .mbox.gz.
     expect(read.map(text)).toEqual([mail(1), mail(3)]);
     expect(errors).toEqual([["ERR_SOURCE", `${zip}#Inbox`]]);
-    const bomb = makeZip([{ name: "bomb", data: Buffer.concat([Buffer.from(`From a Mon\n${mail(1)}`), Buffer.alloc(5_000_000, 0x41)]) }]);
-    // Declared 8,000 bytes: its ≈ 5 KB of deflate data fit that, what they inflate to does not.
+    // Read whole, a smaller entry with a wrong CRC-32 gives nothing.
+    const small = join(dir, "small-crc.zip");
+    await writeFile(small, makeZip([{ name: "Inbox", data: `From a Mon\n${mail(1)}\n`, badCrc: true }]));
+    const smallErrors: string[] = [];
+    expect(await collect(readZip(small, { onError: (_e, path) => smallErrors.push(path) }))).toEqual([]);
+    expect(smallErrors).toEqual([`${small}#Inbox`]);
+    // Declared 17 MiB, inflating to 40 MB: stopped as damaged.
+    const bomb = makeZip([{ name: "bomb", data: Buffer.concat([Buffer.from(`From a Mon\n${mail(1)}`), Buffer.alloc(40_000_000, 0x41)]) }]);
     const central = bomb.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
-    bomb.writeUInt32LE(8000, central + 24);
+    bomb.writeUInt32LE(17 * 1024 * 1024, central + 24);
     const bombZip = join(dir, "streamed-bomb.zip");
     await writeFile(bombZip, bomb);
     await expect(collect(readZip(bombZip))).rejects.toMatchObject({ code: "ERR_SOURCE", message: `${bombZip}#bomb is damaged: its size or CRC-32 does not match the archive's` });
