@@ -179,15 +179,24 @@ export async function* tarFiles(chunks: AsyncIterable<Uint8Array>, path: string)
       const regular = type === 0x30 || type === 0 || type === 0x37; // '0', NUL (old tars), '7' contiguous
       let left = size;
       if (regular) {
+        let failed = false;
         const content = (async function* (): AsyncGenerator<Uint8Array> {
-          while (left > 0) {
-            const p = await pull.some(left);
-            if (p.length === 0) throw damaged(`${name} is cut short`);
-            left -= p.length;
-            yield p;
+          try {
+            while (left > 0) {
+              const p = await pull.some(left);
+              if (p.length === 0) throw damaged(`${name} is cut short`);
+              left -= p.length;
+              yield p;
+            }
+          } catch (err) {
+            failed = true;
+            throw err;
           }
         })();
         yield { name, size, content };
+        // The archive cannot go on past a failure inside a file, which its reader was given:
+        // it ends here, rather than naming the same failure again.
+        if (failed) return;
         // What the reader left unread is skipped, then the block padding.
         await content.return(undefined);
       }

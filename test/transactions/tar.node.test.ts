@@ -130,7 +130,8 @@ describe("readTar", () => {
     await writeFile(cut, whole.subarray(0, 512 * 4));
     const cutErrors: string[] = [];
     expect((await collect(readTar(cut, { onError: (e, path) => cutErrors.push(path) }))).map(text)).toEqual([mail(1)]);
-    expect(cutErrors).toContain(`${cut}#big.eml`);
+    // Named once, as that file's failure: the archive cannot go on past it.
+    expect(cutErrors).toEqual([`${cut}#big.eml`]);
     // No end-of-archive blocks: tolerated.
     const open = join(dir, "no-end.tar");
     await writeFile(open, makeTar([{ name: "1.eml", data: mail(1) }], { end: false }));

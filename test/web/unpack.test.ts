@@ -92,6 +92,10 @@ describe("the inspector's unpack of a dropped tar archive", () => {
     const out = await unpack("bad.tar", bytes);
     expect(out.map((e) => e.name)).toEqual(["bad.tar#export/a.eml", "bad.tar"]);
     expect("error" in out[1]! && out[1].error.message).toBe("bad.tar: not a readable tar archive: a header's checksum does not match");
+    // Cut inside a file it reads: that file's failure, named once.
+    const cut = await unpack("cut.tar", tarOf(files).subarray(0, 2600));
+    expect(cut.map((e) => e.name)).toEqual(["cut.tar#export/a.eml", "cut.tar#export/Inbox"]);
+    expect("error" in cut[1]! && cut[1].error.message).toBe("cut.tar: not a readable tar archive: export/Inbox is cut short");
   });
 });
 
