@@ -34,7 +34,10 @@ async function batch(
   let drawn = false;
   const unreadable = (name: string, err: unknown): void => {
     tally.unreadable++;
-    io.err(printable(`${name}: cannot read: ${(err as Error).message}`) + "\n");
+    // The sources' own messages may already say "cannot read <name>: …".
+    const message = (err as Error).message;
+    const own = `cannot read ${name}: `;
+    io.err(printable(`${name}: cannot read: ${message.startsWith(own) ? message.slice(own.length) : message}`) + "\n");
   };
   const one = async (name: string, bytes: Uint8Array, sniff: boolean): Promise<void> => {
     // A folder's file that is not a message (notes, scripts) is skipped, as scan skips it.
