@@ -15,6 +15,8 @@ import { latin1Id, latin1NamesUnsupported, latin1Title, writeLatin1 } from "../s
 import { withUnreadableFolder } from "../cli/scan-fixtures.js";
 import { PecError } from "../../src/errors.js";
 import { listMaildir, maildirFiles } from "../../src/node/sources.js";
+import { makeZip } from "../support/zip.js";
+import { makeTar } from "../support/tar.js";
 
 const enc = new TextEncoder();
 let dir: string;
@@ -118,7 +120,7 @@ describe("readMbox", () => {
     expect(got[0]!.id).toBe(`${p2}#5`);
   });
 
-  it.skipIf(process.platform !== "linux")("a reading stopped early (break) closes the file, plain or gzip-compressed", async () => {
+  it.skipIf(process.platform !== "linux")("a reading stopped early (break) closes the file: mbox, plain or gzip-compressed, ZIP and tar", async () => {
     const openFiles = (): string[] => readdirSync("/proc/self/fd").map((fd) => {
       try {
         return readlinkSync(`/proc/self/fd/${fd}`);
@@ -130,10 +132,21 @@ describe("readMbox", () => {
     const plain = join(dir, "early.mbox");
     await writeFile(plain, whole);
     await writeFile(plain + ".gz", gzipSync(whole));
-    for (const path of [plain, plain + ".gz"]) {
+    const files = flows.slice(0, 20).map((bytes, i) => ({ name: `m${i}.eml`, data: bytes }));
+    const zip = join(dir, "early.zip");
+    await writeFile(zip, makeZip(files));
+    const tgz = join(dir, "early.tgz");
+    await writeFile(tgz, makeTar(files, { gzip: true }));
+    const readers: [string, AsyncIterable<SourceMessage>][] = [
       // Small chunks: the file is still being read when the loop stops.
-      for await (const m of readMbox(path, { highWaterMark: 1024 })) {
-        expect(m.id).toBe(`${path}#0`);
+      [plain, readMbox(plain, { highWaterMark: 1024 })],
+      [plain + ".gz", readMbox(plain + ".gz", { highWaterMark: 1024 })],
+      [zip, readSource(zip)],
+      [tgz, readSource(tgz)],
+    ];
+    for (const [path, reader] of readers) {
+      for await (const m of reader) {
+        expect(m.id.startsWith(`${path}#`)).toBe(true);
         expect(openFiles()).toContain(path);
         break;
       }
