@@ -115,50 +115,50 @@ async function unzip(name: string, data: Uint8Array): Promise<Unpacked[]> {
   const read = (offset: number, length: number): Promise<Uint8Array> => Promise.resolve(data.subarray(offset, offset + length));
   const out: Unpacked[] = [];
   for (const entry of await listZipEntries(read, data.length, name)) {
-    const kind = zipEntryKind(entry.name);
-    const id = `${name}#${entry.name}`;
-    if (kind === "skip") continue;
-    if (kind === "archive") {
-      out.push({ name: id, error: nestedArchive(id) });
-      continue;
-    }
-    try {
-      const content = await readZipEntryData(read, data.length, name, entry, MAX_UNPACKED, (d, limit) => decompress("deflate-raw", d, limit));
-      out.push(...(await unpack(id, content, kind === "sniff")));
-    } catch (e) {
-      out.push({ name: id, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${id}: ${String(e)}`) });
-    }
+    out.push(...(await member(name, entry.name, () => readZipEntryData(read, data.length, name, entry, MAX_UNPACKED, (d, limit) => decompress("deflate-raw", d, limit)))));
   }
   return out;
 }
 
 async function untar(name: string, data: Uint8Array): Promise<Unpacked[]> {
   const out: Unpacked[] = [];
+  const chunks = (async function* (): AsyncGenerator<Uint8Array> {
+    yield data;
+  })();
   try {
-    for await (const file of tarFiles((async function* () {
-      yield data;
-    })(), name)) {
-      const kind = zipEntryKind(file.name);
-      const id = `${name}#${file.name}`;
-      if (kind === "skip") continue;
-      if (kind === "archive") {
-        out.push({ name: id, error: nestedArchive(id) });
-        continue;
-      }
-      try {
-        if (file.size > MAX_UNPACKED) throw new PecError("ERR_TOO_LARGE", `${id} is ${file.size} bytes, more than the ${MAX_UNPACKED} read`, { limit: MAX_UNPACKED });
-        const parts: Uint8Array[] = [];
-        for await (const p of file.content) parts.push(p);
-        out.push(...(await unpack(id, concatBytes(parts), kind === "sniff")));
-      } catch (e) {
-        out.push({ name: id, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${id}: ${String(e)}`) });
-      }
+    for await (const file of tarFiles(chunks, name)) {
+      out.push(
+        ...(await member(name, file.name, async () => {
+          const id = `${name}#${file.name}`;
+          if (file.size > MAX_UNPACKED) throw new PecError("ERR_TOO_LARGE", `${id} is ${file.size} bytes, more than the ${MAX_UNPACKED} read`, { limit: MAX_UNPACKED });
+          const parts: Uint8Array[] = [];
+          for await (const p of file.content) parts.push(p);
+          return concatBytes(parts);
+        })),
+      );
     }
   } catch (e) {
     // A damaged archive: the files before the damage, and the damage.
-    out.push({ name, error: e instanceof PecError ? e : new PecError("ERR_SOURCE", `${name}: ${String(e)}`) });
+    out.push({ name, error: cardPecError(e, name) });
   }
   return out;
+}
+
+/** One file of an archive, chosen as in a folder: skipped, named as an archive inside it, or read and unpacked; its failure is its own. */
+async function member(archive: string, entry: string, read: () => Promise<Uint8Array>): Promise<Unpacked[]> {
+  const kind = zipEntryKind(entry);
+  const id = `${archive}#${entry}`;
+  if (kind === "skip") return [];
+  if (kind === "archive") return [{ name: id, error: nestedArchive(id) }];
+  try {
+    return await unpack(id, await read(), kind === "sniff");
+  } catch (e) {
+    return [{ name: id, error: cardPecError(e, id) }];
+  }
+}
+
+function cardPecError(e: unknown, id: string): PecError {
+  return e instanceof PecError ? e : new PecError("ERR_SOURCE", `${id}: ${String(e)}`);
 }
 
 /** Decompresses with the browser's DecompressionStream, stopping past `limit` bytes (a small file may unpack to gigabytes). */
