@@ -149,9 +149,16 @@ export async function* tarFiles(chunks: AsyncIterable<Uint8Array>, path: string)
       if (header.length === 0) return; // no end-of-archive blocks: tolerated
       if (header.length < BLOCK) throw damaged("cut short");
       if (header.every((b) => b === 0)) return;
+      // The checksum of the header with its own field as spaces; old tars summed signed bytes.
       let sum = 0;
-      for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-      if (number(header.subarray(148, 156)) !== sum) throw damaged("a header's checksum does not match");
+      let signed = 0;
+      for (let i = 0; i < BLOCK; i++) {
+        const b = i >= 148 && i < 156 ? 0x20 : header[i]!;
+        sum += b;
+        signed += b < 128 ? b : b - 256;
+      }
+      const stored = number(header.subarray(148, 156));
+      if (stored !== sum && stored !== signed) throw damaged("a header's checksum does not match");
       const type = header[156]!;
       let size = number(header.subarray(124, 136));
       if (Number.isNaN(size)) throw damaged("a header's size is not a number");

@@ -106,6 +106,18 @@ describe("readTar", () => {
     expect(text(read[3000]!)).toBe(mail(1));
   });
 
+  it("a header summed as signed bytes (old tars) is read, and a name that is not UTF-8 is read as Latin-1", async () => {
+    const bytes = makeTar([{ name: "citta.eml", data: mail(1) }]);
+    bytes[4] = 0xe0; // "citt\xe0.eml": Latin-1, no UTF-8
+    bytes.fill(0x20, 148, 156);
+    let signed = 0;
+    for (let i = 0; i < 512; i++) signed += bytes[i]! < 128 ? bytes[i]! : bytes[i]! - 256;
+    bytes.write(`${signed.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const tar = join(dir, "signed.tar");
+    await writeFile(tar, bytes);
+    expect((await collect(readTar(tar))).map((m) => [m.id, text(m)])).toEqual([[`${tar}#città.eml`, mail(1)]]);
+  });
+
   it("a damaged archive is ERR_SOURCE after the messages before the damage, or one report to onError", async () => {
     const files: TarFileSpec[] = [
       { name: "1.eml", data: mail(1) },
