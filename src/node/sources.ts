@@ -812,7 +812,8 @@ export async function* chunkedMessages(source: AsyncIterable<Uint8Array>, id: st
       // Not read further: a file that is no message (a PDF, a picture) may be large. One that
       // could not be read is named all the same, as when it is read whole.
       if (failed) for await (const _ of chunks);
-      else await chunks.return(undefined);
+      // Started, then left: a generator never started would not close its source (a ZIP entry's stream).
+      else for await (const _ of chunks) break;
       return;
     }
     const bytes = await readAll(chunks, options.what ?? id);

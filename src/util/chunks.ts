@@ -14,7 +14,9 @@ import { concatBytes } from "./bytes.js";
  * The first `n` bytes of `chunks` (fewer when there are fewer), and all of them again from
  * the start, to be read instead of `chunks`. A failure while the head is read is thrown by
  * `again`, after the chunks before it, as the source itself would have; `failed` says so
- * to a caller that would not read `again`.
+ * to a caller that would not read `again`. A caller that leaves `again` unread must still
+ * start it (`for await (…) break`): a generator closed before it starts does not close the
+ * source.
  */
 export async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promise<[head: Uint8Array, again: AsyncGenerator<Uint8Array>, failed: boolean]> {
   const it = chunks[Symbol.asyncIterator]();
