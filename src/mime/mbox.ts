@@ -9,6 +9,7 @@ import { PecError } from "../errors.js";
 import { concatBytes } from "../util/bytes.js";
 import { DEFAULT_MAX_SIZE, checkLimit } from "./parse.js";
 import { got } from "../util/got.js";
+import { startsWithFrom } from "../util/message-start.js";
 
 /** One message of an mbox. */
 export interface MboxMessage {
@@ -35,15 +36,6 @@ export interface MboxReaderOptions {
   maxMessageSize?: number;
 }
 
-const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
-
-/** Whether `line[start..]` begins with `From `. */
-function fromAt(line: Uint8Array, start: number): boolean {
-  if (line.length - start < 5) return false;
-  for (let k = 0; k < 5; k++) if (line[start + k] !== FROM_[k]) return false;
-  return true;
-}
-
 /**
  * Whether bytes begin as an mbox does: `From ` on the first line.
  *
@@ -54,7 +46,7 @@ function fromAt(line: Uint8Array, start: number): boolean {
  */
 export function isMbox(bytes: Uint8Array): boolean {
   if (!(bytes instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `isMbox expects bytes (a Uint8Array); ${got(bytes)}`);
-  return fromAt(bytes, 0);
+  return startsWithFrom(bytes, 0);
 }
 
 /**
@@ -64,7 +56,7 @@ export function isMbox(bytes: Uint8Array): boolean {
 function quotedFrom(bytes: Uint8Array, start: number): boolean {
   let i = start;
   while (i < bytes.length && bytes[i] === 0x3e) i++;
-  return i > start && fromAt(bytes, i);
+  return i > start && startsWithFrom(bytes, i);
 }
 
 /**
@@ -165,7 +157,7 @@ export class MboxReader {
       const nl = c.indexOf(0x0a, pos);
       if (nl < 0) break;
       const b = c[pos];
-      if (b === 0x46 && fromAt(c, pos)) {
+      if (b === 0x46 && startsWithFrom(c, pos)) {
         this.#keepRun(c, run, pos);
         this.#finish(out);
         this.#start = base + pos;
@@ -223,7 +215,7 @@ export class MboxReader {
   }
 
   #line(line: Uint8Array, out: MboxMessage[]): void {
-    if (fromAt(line, 0)) {
+    if (startsWithFrom(line, 0)) {
       this.#finish(out);
       this.#start = this.#lineOffset;
     } else if (this.#start >= 0) this.#keep(quotedFrom(line, 0) ? line.subarray(1) : line);

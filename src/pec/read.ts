@@ -28,7 +28,7 @@ import type {
   ReadPec,
 } from "./types.js";
 import { got } from "../util/got.js";
-import { fromUtf16, leadingBytes, startsWithField } from "../util/message-start.js";
+import { fromUtf16, leadingBytes, startsWithField, startsWithFrom } from "../util/message-start.js";
 
 /** Options of {@link readPec}. */
 export interface ReadPecOptions extends ParseMimeOptions {
@@ -225,7 +225,7 @@ function strayPrefix(bytes: Uint8Array): { length: number; what: string } | unde
 
 /** The length of an mbox `From ` line (its line break included) at `i`, else 0. */
 function fromLine(bytes: Uint8Array, i: number): number {
-  if (bytes[i] !== 0x46 || bytes[i + 1] !== 0x72 || bytes[i + 2] !== 0x6f || bytes[i + 3] !== 0x6d || bytes[i + 4] !== 0x20) return 0;
+  if (!startsWithFrom(bytes, i)) return 0;
   const nl = bytes.indexOf(0x0a, i);
   return nl < 0 ? 0 : nl + 1 - i;
 }

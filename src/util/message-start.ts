@@ -30,6 +30,15 @@ export function leadingBytes(bytes: Uint8Array): { length: number; bom: boolean;
 }
 
 /**
+ * Whether an mbox `From ` line begins at `i` (RFC 4155: the separator before each message).
+ *
+ * @internal
+ */
+export function startsWithFrom(bytes: Uint8Array, i: number): boolean {
+  return bytes[i] === 0x46 && bytes[i + 1] === 0x72 && bytes[i + 2] === 0x6f && bytes[i + 3] === 0x6d && bytes[i + 4] === 0x20;
+}
+
+/**
  * Whether a header field begins at `i`: a name of printable ASCII (RFC 5322 field-name
  * characters) of at most `maxName` bytes, then `:`.
  *
