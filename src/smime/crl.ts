@@ -314,16 +314,7 @@ export function crlUse(crl: Crl, cert: Certificate, at: Date): { unusable: reado
 export function completeWithDelta(delta: Crl, base: Crl, cert: Certificate, at: Date): boolean {
   const d = internals.get(delta)!;
   const b = internals.get(base)!;
-  return (
-    d.scope.delta &&
-    !b.scope.delta &&
-    d.baseNumber !== undefined &&
-    b.number !== undefined &&
-    b.number >= d.baseNumber &&
-    current(delta, at) &&
-    sameScope(d.scope, b.scope) &&
-    inScope(b.scope, cert)
-  );
+  return updates(d, b) && !b.scope.delta && current(delta, at) && sameScope(d.scope, b.scope) && inScope(b.scope, cert);
 }
 
 /**
@@ -334,17 +325,17 @@ export function completeWithDelta(delta: Crl, base: Crl, cert: Certificate, at: 
  * (a signature made while suspended stays invalid after the suspension ends).
  */
 export function holdLifted(base: Crl, delta: Crl, serialNumber: string, at: Date): boolean {
-  const d = internals.get(delta)!;
-  const b = internals.get(base)!;
   return (
-    d.scope.delta &&
+    updates(internals.get(delta)!, internals.get(base)!) &&
     delta.thisUpdate.getTime() <= at.getTime() &&
-    d.baseNumber !== undefined &&
-    b.number !== undefined &&
-    b.number >= d.baseNumber &&
     delta.thisUpdate.getTime() > base.thisUpdate.getTime() &&
     delta.revoked.get(serialNumber.toLowerCase())?.reason === "removeFromCRL"
   );
+}
+
+/** Whether `d` is a delta CRL that updates `b`: `b`'s cRLNumber is at least the delta's BaseCRLNumber. */
+function updates(d: CrlInternals, b: CrlInternals): boolean {
+  return d.scope.delta && d.baseNumber !== undefined && b.number !== undefined && b.number >= d.baseNumber;
 }
 
 /** Issued at or after `at`, or still current then: one past its nextUpdate before `at` knows nothing of what was revoked since. */
