@@ -31,6 +31,21 @@ export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string
   return out;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A name whose encoding was not recorded (a ZIP entry without the UTF-8 flag, a tar header):
+ * UTF-8 when it is valid, as most tools write it, else byte for byte ({@link latin1}), so that
+ * two names stay two and read the same in every runtime.
+ */
+export function utf8OrLatin1(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return latin1(bytes);
+  }
+}
+
 /** The inverse of {@link latin1}: code units above 0xFF are truncated to their low byte. */
 export function latin1Bytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);

@@ -8,7 +8,7 @@
  * @internal
  */
 import { PecError } from "../errors.js";
-import { concatBytes } from "./bytes.js";
+import { concatBytes, latin1, utf8OrLatin1 } from "./bytes.js";
 
 /** One file of a tar archive. */
 export interface TarFile {
@@ -88,18 +88,10 @@ class Pull {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-const latin1 = new TextDecoder("latin1");
-
-/** A NUL-terminated field as text: UTF-8 when it is, else Latin-1 (older tars wrote the local code page). */
+/** A NUL-terminated field as text: UTF-8 when it is, else byte for byte (older tars wrote the local code page). */
 function text(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
-  const b = end < 0 ? bytes : bytes.subarray(0, end);
-  try {
-    return utf8.decode(b);
-  } catch {
-    return latin1.decode(b);
-  }
+  return utf8OrLatin1(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /** An octal number field, or GNU's base-256 (first byte 0x80) for sizes of 8 GiB and more; NaN when neither. */
@@ -109,7 +101,7 @@ function number(field: Uint8Array): number {
     for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
     return n;
   }
-  const s = latin1.decode(field).replace(/[\0 ]+$/, "").trim();
+  const s = latin1(field).replace(/[\0 ]+$/, "").trim();
   return /^[0-7]+$/.test(s) ? parseInt(s, 8) : s === "" ? 0 : NaN;
 }
 
@@ -120,11 +112,11 @@ function paxRecords(bytes: Uint8Array): Map<string, string> {
   while (at < bytes.length) {
     const space = bytes.indexOf(0x20, at);
     if (space < 0) break;
-    const length = Number(latin1.decode(bytes.subarray(at, space)));
+    const length = Number(latin1(bytes.subarray(at, space)));
     if (!Number.isInteger(length) || length <= space - at || at + length > bytes.length) break;
     const record = bytes.subarray(space + 1, at + length - 1);
     const eq = record.indexOf(0x3d);
-    if (eq > 0) out.set(latin1.decode(record.subarray(0, eq)), text(record.subarray(eq + 1)));
+    if (eq > 0) out.set(latin1(record.subarray(0, eq)), text(record.subarray(eq + 1)));
     at += length;
   }
   return out;

@@ -8,6 +8,7 @@
  * @internal
  */
 import { PecError } from "../errors.js";
+import { utf8, utf8OrLatin1 } from "./bytes.js";
 
 /** Reads `length` bytes at `offset` (fewer at the end of the archive). */
 export type ZipRead = (offset: number, length: number) => Promise<Uint8Array>;
@@ -120,20 +121,13 @@ export async function listZipEntries(read: ZipRead, size: number, path: string):
   return entries;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-const latin1 = new TextDecoder("latin1");
-
 /**
  * An entry's name. Without the UTF-8 flag the code page is unknown (Windows writes its OEM
  * page, 437 or 850): valid UTF-8 is taken as such (most tools write it unflagged), anything
  * else byte for byte, so that two names stay two ids.
  */
 function entryName(raw: Uint8Array, flagged: boolean): string {
-  try {
-    return utf8.decode(raw);
-  } catch {
-    return flagged ? new TextDecoder().decode(raw) : latin1.decode(raw);
-  }
+  return flagged ? utf8(raw) : utf8OrLatin1(raw);
 }
 
 /**
