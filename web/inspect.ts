@@ -9,6 +9,7 @@ import { nestedArchive, zipEntryKind } from "../src/util/file-kind.js";
 import { looksLikeMessage } from "../src/util/message-start.js";
 import { isZipStart, listZipEntries, readZipEntryData } from "../src/util/zip.js";
 import { isTarStart, tarFiles } from "../src/util/tar.js";
+import { once, readAll } from "../src/util/chunks.js";
 import { readPec } from "../src/pec/read.js";
 import type { ReadPec } from "../src/pec/types.js";
 import { verifyPec } from "../src/pec/verify.js";
@@ -122,18 +123,13 @@ async function unzip(name: string, data: Uint8Array): Promise<Unpacked[]> {
 
 async function untar(name: string, data: Uint8Array): Promise<Unpacked[]> {
   const out: Unpacked[] = [];
-  const chunks = (async function* (): AsyncGenerator<Uint8Array> {
-    yield data;
-  })();
   try {
-    for await (const file of tarFiles(chunks, name)) {
+    for await (const file of tarFiles(once(data), name)) {
       out.push(
-        ...(await member(name, file.name, async () => {
+        ...(await member(name, file.name, () => {
           const id = `${name}#${file.name}`;
           if (file.size > MAX_UNPACKED) throw new PecError("ERR_TOO_LARGE", `${id} is ${file.size} bytes, more than the ${MAX_UNPACKED} read`, { limit: MAX_UNPACKED });
-          const parts: Uint8Array[] = [];
-          for await (const p of file.content) parts.push(p);
-          return concatBytes(parts);
+          return readAll(file.content, id, MAX_UNPACKED);
         })),
       );
     }

@@ -13,7 +13,7 @@ import { PecError } from "../errors.js";
 import { MboxReader, isMbox, mboxEntry } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { isGzip } from "../util/bytes.js";
-import { peek, readAll } from "../util/chunks.js";
+import { once, peek, readAll } from "../util/chunks.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
 import { looksLikeMessage } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
@@ -729,10 +729,6 @@ export async function* zipEntries(path: string): AsyncGenerator<EntryOrError> {
  * whole costs one read, a stream a read stream and an inflate stream, ≈ 0.5 ms more an entry.
  */
 const STREAM_ENTRIES_ABOVE = 16 * 1024 * 1024;
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
 
 /**
  * Reads the messages of a tar archive (`.tar`, or gzip-compressed: `.tar.gz`, `.tgz`, as

@@ -52,6 +52,11 @@ export async function peek(chunks: AsyncIterable<Uint8Array>, n: number): Promis
   return [concatBytes(first).subarray(0, n), again(), failure !== undefined];
 }
 
+/** Bytes held whole, as chunks: one. */
+export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
 /**
  * All of `chunks`, up to `limit` bytes (default: readPec's): what is larger could not be
  * read as one message, and is not read further.
