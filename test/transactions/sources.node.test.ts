@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createWriteStream, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,7 +137,9 @@ describe("readMbox", () => {
     const zip = join(dir, "early.zip");
     await writeFile(zip, makeZip(files));
     const tgz = join(dir, "early.tgz");
-    await writeFile(tgz, makeTar(files, { gzip: true }));
+    // Data that does not compress after the messages: the file is still being read (more than
+    // one read chunk) when the loop stops at the first message.
+    await writeFile(tgz, makeTar([...files, { name: "filler.bin", data: randomBytes(2_000_000) }], { gzip: true }));
     const readers: [string, AsyncIterable<SourceMessage>][] = [
       // Small chunks: the file is still being read when the loop stops.
       [plain, readMbox(plain, { highWaterMark: 1024 })],
