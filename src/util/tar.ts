@@ -26,6 +26,11 @@ const BLOCK = 512;
 /** The largest pax header or GNU long name read: a name, not a file. */
 const MAX_META = 1024 * 1024;
 
+/** The zeros after `size` bytes of content, up to the next 512-byte block. */
+function padding(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
 /** Whether bytes begin as a tar archive does: `ustar` at offset 257 (POSIX and GNU). */
 export function isTarStart(head: Uint8Array): boolean {
   return head.length >= 262 && head[257] === 0x75 && head[258] === 0x73 && head[259] === 0x74 && head[260] === 0x61 && head[261] === 0x72;
@@ -154,12 +159,11 @@ export async function* tarFiles(chunks: AsyncIterable<Uint8Array>, path: string)
       const type = header[156]!;
       let size = number(header.subarray(124, 136));
       if (Number.isNaN(size)) throw damaged("a header's size is not a number");
-      const padding = (BLOCK - (size % BLOCK)) % BLOCK;
       // Meta entries describe the next one.
       if (type === 0x4c /* L */ || type === 0x78 /* x */ || type === 0x67 /* g */) {
         if (size > MAX_META) throw damaged("an extended header is too large");
         const data = await pull.exactly(size);
-        if (data.length < size || !(await pull.skip(padding))) throw damaged("cut short");
+        if (data.length < size || !(await pull.skip(padding(size)))) throw damaged("cut short");
         if (type === 0x4c) longName = text(data);
         else if (type === 0x78) pax = paxRecords(data);
         continue;
@@ -199,8 +203,7 @@ export async function* tarFiles(chunks: AsyncIterable<Uint8Array>, path: string)
         // What the reader left unread is skipped, then the block padding.
         await content.return(undefined);
       }
-      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-      if (!(await pull.skip(left + pad))) {
+      if (!(await pull.skip(left + padding(size)))) {
         if (left > 0) throw damaged(`${name} is cut short`);
         return;
       }
