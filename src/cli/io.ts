@@ -4,7 +4,7 @@
 import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { fsPath } from "../node/fs-names.js";
-import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, isMboxFile, maildirFiles, mboxEntries, sourceKind, storedMessage } from "../node/sources.js";
+import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, heldMessages, holdsMessages, maildirFiles, mboxEntries, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -161,10 +161,8 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       // with the others, instead of ending the command.
       const archives: string[] = [];
       for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)), (path) => archives.push(path))) {
-        if (f.archive) out.push(archiveInput(f.path, f.archive));
-        else if (!f.sniff) out.push(fileInput(f.path));
-        else if (await isMboxFile(f.path)) out.push(mboxInput(f.path));
-        else out.push({ ...fileInput(f.path), sniff: true });
+        if (await holdsMessages(f)) out.push({ name: f.path, messages: () => heldMessages(f) });
+        else out.push(f.sniff ? { ...fileInput(f.path), sniff: true } : fileInput(f.path));
       }
       if (archives.length > 0) io.err(`postacert: ${printable(archivesNote(arg, archives, "read"))}\n`);
     }

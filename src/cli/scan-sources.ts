@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, isMboxFile, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries } from "../node/sources.js";
+import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, heldMessages, holdsMessages, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -122,7 +122,7 @@ export async function countSource(source: string, keep = false, found?: () => vo
     for await (const f of folderFiles(source, (path, err) => void listing?.skipped.push([path, err]), (path) => archives.push(path))) {
       n++;
       // Looked at once: the walk of a kept listing takes the answer from here.
-      if (!containers && (f.archive || (f.sniff && (f.mbox = await isMboxFile(f.path))))) containers = true;
+      if (!containers && (await holdsMessages(f))) containers = true;
       if (listing && listing.files.push(f) > KEEP_FILES) listing = undefined;
       found?.();
     }
@@ -186,9 +186,9 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
         // An mbox (Thunderbird's Inbox, an archive.mbox) or a ZIP archive among the files: its
         // messages, sharded by their own ids as an mbox source's are. Only files not named
         // .eml are looked at.
-        if (f.archive || (f.sniff && (f.mbox ?? (await isMboxFile(f.path))))) {
+        if (await holdsMessages(f)) {
           try {
-            for await (const m of f.archive ? archiveEntries(f.path, f.archive) : mboxEntries(f.path)) if (opts.inShard(m.id)) yield entryItem(m, source);
+            for await (const m of heldMessages(f)) if (opts.inShard(m.id)) yield entryItem(m, source);
           } catch (err) {
             if (!opts.skipped) throw err;
             opts.skipped(f.path, err as Error);

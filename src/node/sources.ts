@@ -160,14 +160,33 @@ export interface FolderFile {
 }
 
 /**
- * Whether a file is an mbox (its first line, gzip-decompressed when compressed, starts with
- * `From `): a folder's files that are not named `.eml` are looked at, so that an mbox among
- * them (Thunderbird's `Inbox`, an `archive.mbox`) gives its messages instead of none. False
- * when the file cannot be read (its reading then says why). Not part of the public API.
+ * Whether a folder file holds several messages: a ZIP or tar archive, or, among the files not
+ * named `.eml`, an mbox (looked at once: the answer is kept in `f.mbox`). Not part of the
+ * public API.
  *
  * @internal
  */
-export async function isMboxFile(path: string): Promise<boolean> {
+export async function holdsMessages(f: FolderFile): Promise<boolean> {
+  return f.archive !== undefined || (f.sniff && (f.mbox ??= await isMboxFile(f.path)));
+}
+
+/**
+ * The messages of a folder file that {@link holdsMessages}, as the CLI takes them. Not part
+ * of the public API.
+ *
+ * @internal
+ */
+export function heldMessages(f: FolderFile): AsyncGenerator<EntryOrError> {
+  return f.archive ? archiveEntries(f.path, f.archive) : mboxEntries(f.path);
+}
+
+/**
+ * Whether a file is an mbox (its first line, gzip-decompressed when compressed, starts with
+ * `From `): a folder's files that are not named `.eml` are looked at, so that an mbox among
+ * them (Thunderbird's `Inbox`, an `archive.mbox`) gives its messages instead of none. False
+ * when the file cannot be read (its reading then says why).
+ */
+async function isMboxFile(path: string): Promise<boolean> {
   const head = await headOf(path).catch(() => undefined);
   return head !== undefined && isMbox(head.head);
 }
