@@ -16,6 +16,15 @@ export interface ZipFile {
   badCrc?: boolean;
 }
 
+/** A ZIP64 extra field (id 1) holding these 64-bit values, in order. */
+function zip64Extra(...values: number[]): Buffer {
+  const extra = Buffer.alloc(4 + 8 * values.length);
+  extra.writeUInt16LE(1, 0);
+  extra.writeUInt16LE(8 * values.length, 2);
+  values.forEach((v, i) => extra.writeBigUInt64LE(BigInt(v), 4 + 8 * i));
+  return extra;
+}
+
 export function makeZip(files: readonly ZipFile[], options: { zip64?: boolean } = {}): Buffer {
   const zip64 = options.zip64 === true;
   const parts: Buffer[] = [];
@@ -28,13 +37,7 @@ export function makeZip(files: readonly ZipFile[], options: { zip64?: boolean } 
     const body = method === 8 ? deflateRawSync(data) : data;
     const crc = (crc32(data) ^ (f.badCrc ? 1 : 0)) >>> 0;
     const flags = ((f.utf8 ?? typeof f.name === "string") ? 0x800 : 0) | (f.encrypted ? 1 : 0);
-    const localExtra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
-    if (zip64) {
-      localExtra.writeUInt16LE(1, 0);
-      localExtra.writeUInt16LE(16, 2);
-      localExtra.writeBigUInt64LE(BigInt(data.length), 4);
-      localExtra.writeBigUInt64LE(BigInt(body.length), 12);
-    }
+    const localExtra = zip64 ? zip64Extra(data.length, body.length) : Buffer.alloc(0);
     // The fields both headers share, from "version needed" to the extra field's length.
     const common = (header: Buffer, at: number, extraLength: number): void => {
       header.writeUInt16LE(zip64 ? 45 : 20, at);
@@ -52,14 +55,7 @@ export function makeZip(files: readonly ZipFile[], options: { zip64?: boolean } 
     common(local, 4, localExtra.length);
     parts.push(local, name, localExtra, body);
 
-    const extra = zip64 ? Buffer.alloc(28) : Buffer.alloc(0);
-    if (zip64) {
-      extra.writeUInt16LE(1, 0);
-      extra.writeUInt16LE(24, 2);
-      extra.writeBigUInt64LE(BigInt(data.length), 4);
-      extra.writeBigUInt64LE(BigInt(body.length), 12);
-      extra.writeBigUInt64LE(BigInt(offset), 20);
-    }
+    const extra = zip64 ? zip64Extra(data.length, body.length, offset) : Buffer.alloc(0);
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
     c.writeUInt16LE(45, 4); // version made by
