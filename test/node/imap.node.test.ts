@@ -15,6 +15,7 @@ import { readImap, readMaildir, type ImapOptions, type SourceMessage } from "../
 import { SCENARIO_NAMES, createScenarioPki, runScenario } from "../../src/simulator/index.js";
 import { NOT_BEFORE, START } from "../simulator/helpers.js";
 import { readWild, wildFiles } from "../support/wild.js";
+import { collect } from "../support/collect.js";
 
 const HAVE_DOVECOT = findDovecot() !== undefined;
 if (!HAVE_DOVECOT) console.warn(`test/node/imap.node.test.ts skipped: Dovecot is not installed (apt-get install ${DOVECOT_PACKAGES}; the package dovecot-imapd)`);
@@ -33,12 +34,6 @@ function crlf(bytes: Uint8Array): Uint8Array {
 
 const hash = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 const multiset = (ms: SourceMessage[]): string[] => ms.map((m) => hash(m.bytes)).sort();
-
-async function collect(it: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
-  const out: SourceMessage[] = [];
-  for await (const m of it) out.push(m);
-  return out;
-}
 
 async function caught(p: Promise<unknown>): Promise<PecError> {
   try {

@@ -18,6 +18,7 @@ import { PecError } from "../../src/errors.js";
 import { listMaildir, maildirFiles } from "../../src/node/sources.js";
 import { makeZip } from "../support/zip.js";
 import { makeTar } from "../support/tar.js";
+import { collect } from "../support/collect.js";
 
 const enc = new TextEncoder();
 let dir: string;
@@ -45,12 +46,6 @@ function mbox(messages: Uint8Array[], eol = "\n"): Uint8Array {
     parts.push(enc.encode(body.at(-1) === 0x0a ? eol : eol + eol));
   }
   return Buffer.concat(parts);
-}
-
-async function collect(it: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
-  const out: SourceMessage[] = [];
-  for await (const m of it) out.push(m);
-  return out;
 }
 
 function summary(ts: Transaction[]): string[] {

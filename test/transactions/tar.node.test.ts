@@ -13,6 +13,7 @@ import { main } from "../../src/cli/main.js";
 import { capture, parseSummary } from "../cli/scan-fixtures.js";
 import { makeZip } from "../support/zip.js";
 import { makeTar, type TarFileSpec } from "../support/tar.js";
+import { collect } from "../support/collect.js";
 
 let dir: string;
 const mail = (n: number): string => `Subject: ${n}\r\nFrom: a@b.test\r\n\r\nbody ${n}\r\n`;
@@ -45,12 +46,6 @@ const ids = (tar: string): string[] => [
   `${tar}#${LONG}/7.eml`,
   `${tar}#${"x".repeat(120)}.eml`,
 ];
-
-async function collect(it: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
-  const out: SourceMessage[] = [];
-  for await (const m of it) out.push(m);
-  return out;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "postacert-tar-"));

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFolder, readSource, readZip, type SourceMessage } from "../../src/node/index.js";
 import type { PecError } from "../../src/errors.js";
 import { makeZip, type ZipFile } from "../support/zip.js";
+import { collect } from "../support/collect.js";
 
 let dir: string;
 const mail = (n: number): string => `Subject: ${n}\r\nFrom: a@b.test\r\n\r\nbody ${n}\r\n`;
@@ -36,12 +37,6 @@ const ids = (zip: string): string[] => [
   `${zip}#export/5.eml.gz`,
   `${zip}#export/città.eml`,
 ];
-
-async function collect(it: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
-  const out: SourceMessage[] = [];
-  for await (const m of it) out.push(m);
-  return out;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "postacert-zip-"));
