@@ -643,11 +643,15 @@ async function* sourceMessages(entries: AsyncIterable<EntryOrError>, path: strin
   }
 }
 
-/** A file's bytes as they are read; a gzip-compressed one (an .mbox.gz, a .tar.gz) through gunzip (offsets are then in what it holds). */
+/**
+ * A file's bytes as they are read; a gzip-compressed one (an .mbox.gz, a .tar.gz) through
+ * gunzip (offsets are then in what it holds). Gzip is told by its magic alone, not by a
+ * head that decompresses: a file damaged in its first bytes is then zlib's error, where read
+ * as it is it would give no message and no word of why.
+ */
 async function* archiveFile(path: string, highWaterMark = 256 * 1024): AsyncGenerator<Uint8Array> {
-  const gzip = (await headOf(path)).gzip;
-  const raw = createReadStream(fsPath(path), { highWaterMark });
-  yield* gzip ? gunzipped(raw, highWaterMark) : (raw as AsyncIterable<Buffer>);
+  const [head, chunks] = await peek(createReadStream(fsPath(path), { highWaterMark }), 2);
+  yield* isGzip(head) ? gunzipped(chunks, highWaterMark) : chunks;
 }
 
 /** Bytes that come gzip-compressed, decompressed as they come. A damaged stream ends with zlib's error, after what it gave before the damage. */

@@ -233,6 +233,19 @@ describe("folder, Maildir and mbox", () => {
     const cut = join(dir, "cut.mbox.gz");
     await writeFile(cut, gzipSync(mbox(flows, "\r\n")).subarray(0, 5000));
     await expect(collect(readMbox(cut))).rejects.toMatchObject({ code: "ERR_SOURCE", cause: { code: "Z_BUF_ERROR" } });
+    // Damaged where a look at its head already fails (its first bytes, or a small file's
+    // checksum): read as it is, it was no mbox, and gave nothing without a word.
+    const whole = gzipSync(mbox(flows, "\r\n"));
+    const garbled = Buffer.from(whole);
+    for (let i = 200; i < 260; i++) garbled[i] = garbled[i]! ^ 0x55;
+    await writeFile(cut, garbled);
+    await expect(collect(readMbox(cut))).rejects.toMatchObject({ code: "ERR_SOURCE", cause: { code: "Z_DATA_ERROR" } });
+    const small = gzipSync(mbox(flows.slice(0, 1), "\r\n"));
+    small[small.length - 6] = small[small.length - 6]! ^ 1; // its CRC-32
+    await writeFile(cut, small);
+    const reported: string[] = [];
+    expect(await collect(readMbox(cut, { onError: (e, p) => reported.push(`${e.code} ${p}`) }))).toEqual([]);
+    expect(reported).toEqual([`ERR_SOURCE ${cut}`]);
     expect(sorted(await collect(readSource(maildir)))).toEqual(expected);
     expect(sorted(await collect(readSource(mboxPath)))).toEqual(expected);
     expect(sorted(await collect(readSource(folder)))).toEqual(expected);
