@@ -120,12 +120,11 @@ function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: num
  * The facts that decide the outcome of many transactions and whether each is overdue, one
  * transaction per group number, folded one message at a time.
  *
- * The transaction's own rules order its messages by date (undated last, ties in list order):
- * the first listing of a recipient with a tipo gives its tipo, and the first accettazione or busta
- * its clock. Folded in list order, the same choices are a minimum (listing rank, then date) where
- * an earlier message wins a tie, and the earliest date: neither depends on the order the messages
- * came in, so two groups fold into one by {@link Progress.absorb} (the absorbed one's messages
- * listed after).
+ * The transaction's own rules order its messages by date (undated last): the first listing of
+ * a recipient with a tipo gives its tipo (certificato, when two as early disagree), and the
+ * first accettazione or busta its clock. Folded one message at a time, the same choices are a
+ * minimum (listing rank, then date, then certificato) and the earliest date: neither depends on
+ * the order the messages came in, so two groups fold into one by {@link Progress.absorb}.
  *
  * Kept in columns, not objects: a group costs 29 bytes and a recipient 17 (plus the recipient's
  * address, pooled by the caller), with no object header and no boxed number, where one object per
@@ -292,11 +291,15 @@ export class Progress {
     return r;
   }
 
-  /** Takes a listing's tipo when it comes before the one that gave the current tipo (a tie keeps the current). */
+  /**
+   * Takes a listing's tipo when it comes before the one that gave the current tipo; on a tie,
+   * certificato wins, whichever came first (as in `TransactionTracker`).
+   */
   private giveTipo(r: number, esterno: boolean, list: number, time: number): void {
     const p = this.packed[r]!;
     const current = (p & LIST_MASK) >> LIST_SHIFT;
-    if (list < current || (list === current && time < this.tipoTime[r]!)) {
+    const at = this.tipoTime[r]!;
+    if (list < current || (list === current && (time < at || (time === at && !esterno && (p & ESTERNO) !== 0)))) {
       this.packed[r] = (p & RANK_MASK) | (list << LIST_SHIFT) | (esterno ? ESTERNO : 0);
       this.tipoTime[r] = time;
     }

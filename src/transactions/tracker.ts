@@ -299,14 +299,18 @@ function time(d: Date | undefined): number {
   return d === undefined ? Number.POSITIVE_INFINITY : d.getTime();
 }
 
-function byDate(a: TransactionMessage, b: TransactionMessage): number {
-  const d = time(a.date) - time(b.date);
-  return d !== 0 && !Number.isNaN(d) ? d : 0;
+/** Oldest first, undated last; the key breaks ties, so the order does not depend on arrival. */
+function byTime(a: { key: string }, ta: number, b: { key: string }, tb: number): number {
+  // Infinity − Infinity (both undated) is NaN: a tie.
+  return ta - tb || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-/** Oldest first; the key breaks ties, so the order does not depend on arrival. */
+function byDate(a: TransactionMessage, b: TransactionMessage): number {
+  return byTime(a, time(a.date), b, time(b.date));
+}
+
 function byStart(a: Transaction, b: Transaction): number {
-  return time(a.start) - time(b.start) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return byTime(a, time(a.start), b, time(b.start));
 }
 
 /**
@@ -549,6 +553,11 @@ function eventOf(m: TransactionMessage): RecipientEvent["state"] | undefined {
   return eventState(m.type, m.virus, m.errore, m.timeout);
 }
 
+/** Whether two messages list recipients with the same precedence: the same rank, at the same time. */
+function tied(a: TransactionMessage, b: TransactionMessage): boolean {
+  return listRank(a.type) === listRank(b.type) && time(a.date) === time(b.date);
+}
+
 /** Among equal ranks, the errore-consegna to the sender beats the avviso between gestori. */
 function strength(e: RecipientEvent): number {
   return RANK[e.state] * 2 + (e.message.type === "rilevazione-virus" ? 0 : 1);
@@ -557,14 +566,24 @@ function strength(e: RecipientEvent): number {
 function build(g: Group, key: string): Transaction {
   const messages = [...messagesOf(g)].map(expand).sort(byDate);
   const recipients = new Map<string, RecipientState>();
-  const addRecipient = (address: string, tipo?: "certificato" | "esterno", field?: "to" | "cc"): RecipientState => {
+  /** The listing that gave each recipient its tipo. */
+  const tipoFrom = new Map<RecipientState, TransactionMessage>();
+  const addRecipient = (address: string, listing?: PecRecipient, from?: TransactionMessage): RecipientState => {
     const k = lower(address);
     let r = recipients.get(k);
     if (!r) {
       r = { address: bare(address), state: "in-attesa", history: [] };
       recipients.set(k, r);
     }
-    if (tipo !== undefined && r.tipo === undefined) r.tipo = tipo;
+    if (listing === undefined || from === undefined) return r;
+    const { tipo, field } = listing;
+    if (tipo !== undefined && (r.tipo === undefined || (r.tipo === "esterno" && tipo !== "esterno" && tied(from, tipoFrom.get(r)!)))) {
+      // Two listings as early as each other that disagree: certificato, whose receipts are
+      // then awaited, rather than a choice made by the order the messages came in (Progress
+      // makes the same one).
+      r.tipo = tipo;
+      tipoFrom.set(r, from);
+    }
     if (field !== undefined && r.field === undefined) r.field = field;
     return r;
   };
@@ -579,7 +598,7 @@ function build(g: Group, key: string): Transaction {
   // The busta lists the recipients first, then the accettazione, then other receipts' daticert.
   const listed = [...messages].sort((a, b) => listRank(a.type) - listRank(b.type));
   for (const m of listed) {
-    for (const r of m.recipients) addRecipient(r.address, r.tipo, r.field);
+    for (const r of m.recipients) addRecipient(r.address, r, m);
   }
   for (const m of messages) {
     const p = m;

@@ -100,3 +100,28 @@ it("add() stays cheap: 20,000 receipts of 2,000 sendings", () => {
   expect(tracker.stats.duplicates).toBe(0);
   expect(ms).toBeLessThan(5000);
 });
+
+it("messages of the same time give the same transaction whatever their arrival order", () => {
+  // A gestore that sends its receipt again under a new Message-ID, within the same second:
+  // which copy is the proof must not depend on which arrived first.
+  const acc = summarizePec(msgs.find((p) => p.type === "accettazione")!);
+  const consegna = summarizePec(msgs.find((p) => p.type === "avvenuta-consegna")!);
+  const copies = [
+    { ...consegna, key: "copy-b", messageId: "<b@gestore.test>" },
+    { ...consegna, key: "copy-a", messageId: "<a@gestore.test>" },
+    { ...acc, key: "acc-b", messageId: "<acc-b@gestore.test>" },
+    { ...acc, key: "acc-a", messageId: "<acc-a@gestore.test>" },
+  ];
+  const transactionOf = (order: typeof copies) => {
+    const tracker = new TransactionTracker();
+    for (const s of order) expect(tracker.record(s)).toBe("added");
+    const ts = tracker.transactions();
+    expect(ts).toHaveLength(1);
+    return ts[0]!;
+  };
+  const forward = transactionOf(copies);
+  const backward = transactionOf([...copies].reverse());
+  expect(forward.recipients.find((r) => r.address === anna)!.proof!.key).toBe("copy-a");
+  expect(forward.accettazione!.key).toBe("acc-a");
+  expect(backward).toEqual(forward);
+});

@@ -109,9 +109,19 @@ describe("the counting tracker counts what each() and overdue() give", () => {
       if (type === "preavviso-errore-consegna" && rnd() < 0.5) s.timeout = pick(["preavviso", "scadenza"] as const);
       return s;
     };
+    const transactionsOf = (messages: readonly PecSummary[]) => {
+      const tracker = new TransactionTracker();
+      for (const m of messages) tracker.record(m);
+      return tracker.transactions();
+    };
     for (let round = 0; round < 200; round++) {
       const ms = Array.from({ length: 1 + Math.floor(rnd() * 30) }, summary);
       for (const options of OPTIONS) expectSame(shuffled([...ms, ...ms.slice(0, 5)], rnd), options, `round ${round}`);
+      // The transactions themselves, down to which message proves what, whatever the order,
+      // where each msgid belongs to one sending (a msgid two sendings share leaves a receipt
+      // without identificativo to the first that claimed it).
+      const own = ms.map((m) => (m.identificativo !== undefined && m.msgid !== undefined ? { ...m, msgid: m.identificativo.replace("id-", "msg-") } : m));
+      expect(transactionsOf(shuffled(own, rnd)), `round ${round}`).toEqual(transactionsOf(own));
     }
   });
 
