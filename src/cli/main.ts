@@ -19,7 +19,7 @@ Usage:
   postacert inspect <file|dir|->... [--json]
   postacert verify  <file|dir|->... [--trust <pem|der|ldif>]... [--crl <file>]... [--at <ISO time>] [--json]
   postacert extract <file> [--out <dir>] [--force]
-  postacert scan    <dir|mbox|Maildir|imap://…>... [--trust <file>]... [--json|--csv]
+  postacert scan    <dir|mbox|Maildir|imap://…|->... [--trust <file>]... [--json|--csv]
                     [--report <file.html>] [--state <file>] [--jobs N] [--shard i/n] [--at <time>]
   postacert simulate [--scenario <name>|all] [--out <dir>]
   postacert demo [--out <dir>]
@@ -92,6 +92,8 @@ Sources:
   imap://user@host[:port]/   imaps://user@host[:port]/
                      an IMAP account; the password comes from POSTACERT_IMAP_PASSWORD,
                      else it is asked on the terminal (never echoed, never printed)
+  -                  standard input: an mbox of any size (-#offset), gzip-compressed
+                     or not, or a single message (-)
 
 Options:
   --trust <file>     trust anchors: PEM, DER or IGPEC LDIF (repeatable); default Node's
@@ -122,7 +124,8 @@ Examples:
   postacert scan --trust igpec.ldif --report rapporto.html archivio/
   postacert scan --json --state scan.jsonl ~/Maildir > messages.jsonl
   POSTACERT_IMAP_PASSWORD=… postacert scan --csv imaps://mario@imap.example.it/ > pec.csv
-  postacert scan --shard 2/4 --json --state shard2.jsonl archive.mbox`,
+  postacert scan --shard 2/4 --json --state shard2.jsonl archive.mbox
+  ssh archivio cat /var/mail/pec | postacert scan --report rapporto.html -`,
   simulate: `postacert simulate [--scenario <name>|all] [--out <dir>]
 
 Plays whole PEC flows between two test gestori and writes every message as

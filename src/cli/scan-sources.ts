@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, heldMessages, holdsMessages, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries } from "../node/sources.js";
+import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, heldMessages, holdsMessages, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries, chunkedMessages } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -34,6 +34,8 @@ export interface EnumerateOptions {
   listing?: SourceListing;
   /** A folder under a folder source that cannot be read: reported here, and the walk goes on (without it, the walk ends with the error). */
   skipped?: (path: string, err: Error) => void;
+  /** Standard input, for the source `-`. */
+  stdin?: () => AsyncIterable<Uint8Array>;
 }
 
 /** Whether a source argument is an IMAP URL. */
@@ -41,16 +43,22 @@ export function isImap(source: string): boolean {
   return /^imaps?:\/\//i.test(source);
 }
 
-type Kind = SourceKind | "imap";
+/** Whether a source argument is standard input. */
+export function isStdin(source: string): boolean {
+  return source === "-";
+}
+
+type Kind = SourceKind | "imap" | "stdin";
 
 /**
  * Tells what a source is, as readSource does (Maildir: a folder with cur/ or new/; mbox: a file
- * whose first bytes are `From `).
+ * whose first bytes are `From `); `-` is standard input.
  *
  * @throws UsageError when a local source does not exist or cannot be read
  */
 export async function sourceKind(source: string): Promise<Kind> {
   if (isImap(source)) return "imap";
+  if (isStdin(source)) return "stdin";
   const kind = await localKind(source).catch(() => undefined);
   if (!kind) throw new UsageError(`cannot read "${source}"`);
   return kind;
@@ -89,7 +97,7 @@ export type SourceListing = MaildirListing | FolderListing;
 /** What {@link countSource} found. */
 export interface SourceCount {
   /**
-   * Candidate messages; undefined for mbox, ZIP, tar and IMAP, and for a folder holding an
+   * Candidate messages; undefined for mbox, ZIP, tar, IMAP and standard input, and for a folder holding an
    * mbox or an archive, whose count is known only by reading them.
    */
   count: number | undefined;
@@ -210,6 +218,12 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
     case "zip":
     case "tar":
       for await (const m of archiveEntries(source, kind)) if (opts.inShard(m.id)) yield entryItem(m, source);
+      return;
+    case "stdin":
+      if (!opts.stdin) throw new UsageError("standard input as a source without standard input");
+      // As inspect reads it: an mbox of any size message by message (-#offset), gzip-compressed
+      // or not; otherwise one message (-).
+      for await (const m of chunkedMessages(opts.stdin(), source, { what: "standard input" })) if (opts.inShard(m.id)) yield entryItem(m, source);
       return;
     case "imap": {
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");

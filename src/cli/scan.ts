@@ -25,7 +25,7 @@ import { loadTrust } from "./trust-files.js";
 import { type Io, UsageError, archivesNote, paint, printable } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
-import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, ownBuffers, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
+import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, isStdin, ownBuffers, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
@@ -256,7 +256,9 @@ function humanLine(r: ScanRecord, io: Io): string {
  */
 export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
   limitHeapGrowth();
-  if (opts.sources.length === 0) throw new UsageError("scan needs at least one source (folder, mbox, Maildir or imap:// URL)");
+  if (opts.sources.length === 0) throw new UsageError("scan needs at least one source (folder, mbox, Maildir, archive, imap:// URL, or - for standard input)");
+  // Read once, it cannot be scanned twice, as a folder given twice is.
+  if (opts.sources.filter(isStdin).length > 1) throw new UsageError("standard input (-) can be a source once only");
   if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
   if ((opts.mailboxes.length > 0 || opts.insecure) && !opts.sources.some(isImap)) {
     // Said rather than ignored: the user expects these to narrow or loosen something.
@@ -496,6 +498,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
         // A folder under it that cannot be read is reported, and the rest of the source is scanned.
         skipped: (_path, err) => sourceError(source, err),
         ...(i === 0 && firstListing && { listing: firstListing }),
+        stdin: () => io.stdin(),
         ...(state && { knownImapId: (id: string) => state.byImapId.has(id) }),
         ...(password !== undefined && {
           imap: { password, ...(opts.mailboxes.length && { mailboxes: opts.mailboxes }), ...(opts.insecure && { tls: { rejectUnauthorized: false } }) },

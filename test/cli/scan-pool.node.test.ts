@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { scanThreads, smallScan } from "../../src/cli/scan.js";
 import { countSource } from "../../src/cli/scan-sources.js";
+import { gzipSync } from "node:zlib";
 import { makeZip } from "../support/zip.js";
 import { composeMessage } from "../../src/pec/build/index.js";
 import { type CorpusMessage, capture, hostileMessages, jsonLines, parseSummary, simulatorCorpus, wildCorpus, writeFolder, writeMbox } from "./scan-fixtures.js";
@@ -110,6 +111,29 @@ describe("scan with a worker pool", () => {
     expect(first.stdout).toBe(io.stdout);
     const again = await cli(["scan", "--jobs", "2", "--trust", ca, "--json", "--at", AT, "--state", state, mbox]);
     expect(parseSummary(again.stderr)["from state"]).toBe(total);
+  });
+
+  it("standard input: an mbox.gz piped to two workers prints what the in-process scan of it prints", async () => {
+    const mbox = join(dir, "piped.mbox");
+    await writeMbox(mbox, corpus);
+    const gz = gzipSync(await readFile(mbox));
+    const io = capture(gz);
+    await main(["scan", "--jobs", "1", "--trust", ca, "--json", "--at", AT, "-"], io);
+    const child = spawn(process.execPath, [CLI, "scan", "--jobs", "2", "--batch", "7", "--trust", ca, "--json", "--at", AT, "-"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((r) => child.on("close", r));
+    // Written in pieces, as a pipe brings it.
+    for (let at = 0; at < gz.length; at += 4096) child.stdin.write(gz.subarray(at, at + 4096));
+    child.stdin.end();
+    expect(await closed).toBe(0);
+    expect(lines(stdout)).toHaveLength(total);
+    expect(jsonLines(stdout).every((l) => String(l["id"]).startsWith("-#") && l["source"] === "-")).toBe(true);
+    expect(parseSummary(stderr)["verified"]).toBe(total);
+    expect(stdout).toBe(io.stdout);
+    expect(stderr).toBe(io.stderr);
   });
 
   it("shards of the pool run together are the unsharded output", async () => {

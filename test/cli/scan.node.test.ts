@@ -115,6 +115,34 @@ describe("sources give the same results", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it.each([
+    ["an mbox", () => mbox],
+    ["an mbox.gz", () => mboxGz],
+  ])("standard input, %s piped in: same lines (but id/source) and same summary", async (_name, src) => {
+    const io = capture(await readFile(src()));
+    const code = await main(["scan", "--jobs", "1", "--at", AT, "--trust", ca, "--json", "-"], io);
+    const lines = jsonLines(io.stdout);
+    expect(lines.map(withoutOrigin).sort()).toEqual(reference.lines);
+    expect(io.stderr).toBe(reference.summary);
+    expect(code).toBe((await scan(["--trust", ca, "--json", mbox])).code);
+    // Ids as inspect gives them: the offset of each From line in what came in, decompressed.
+    const offsets = jsonLines((await scan(["--trust", ca, "--json", mbox])).stdout).map((l) => String(l["id"]).slice(mbox.length));
+    expect(lines.map((l) => String(l["id"]).slice(1))).toEqual(offsets);
+    expect(new Set(lines.map((l) => l["source"]))).toEqual(new Set(["-"]));
+  });
+
+  it("standard input: a single message is one message, named -; given twice, a usage error", async () => {
+    const message = sim.find((m) => m.name.includes("accettazione"))!;
+    const io = capture(message.bytes);
+    expect(await main(["scan", "--jobs", "1", "--at", AT, "--trust", ca, "--json", "-"], io)).toBe(0);
+    const signature = (l: Record<string, unknown>) => l["signature"] as { valid: boolean; trusted: boolean };
+    expect(jsonLines(io.stdout).map((l) => [l["id"], l["type"], signature(l).valid, signature(l).trusted])).toEqual([["-", "accettazione", true, true]]);
+    const twice = capture(message.bytes);
+    expect(await main(["scan", "--jobs", "1", "--at", AT, "-", folder, "-"], twice)).toBe(2);
+    expect(twice.stderr).toContain("standard input (-) can be a source once only");
+    expect(twice.stdout).toBe("");
+  });
+
   it("several sources: each one's messages in its own order, a Maildir given twice walked twice", async () => {
     const ids = async (args: string[]): Promise<string[]> => jsonLines((await scan(["--trust", ca, "--json", ...args])).stdout).map((l) => l["id"] as string);
     const [alone, inMbox] = [await ids([maildir]), await ids([mbox])];
