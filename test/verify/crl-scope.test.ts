@@ -41,7 +41,7 @@ async function check(...args: (Uint8Array | Date)[]): Promise<{ leaf: boolean; m
   return { leaf: res.revocationChecked[0]!, mid: res.revocationChecked[1]!, issues: res.issues.map((i) => `${i.code}: ${i.message}`) };
 }
 
-const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number; number?: number; idp?: IdpSpec; critical?: string; thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
+const ofMid = (o: { entries?: CrlEntrySpec[]; delta?: number | "empty"; number?: number | "empty"; idp?: IdpSpec; critical?: string; thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<Uint8Array> => craftCrl({ issuer: MID, signWith: keys.privateKey, ...o });
 const ofRoot = (o: { entries?: CrlEntrySpec[]; idp?: IdpSpec } = {}): Promise<Uint8Array> => craftCrl({ issuer: ROOT, signWith: keys.privateKey, ...o });
 const revokedLeaf: CrlEntrySpec[] = [{ serial: LEAF_SERIAL }];
 
@@ -85,6 +85,15 @@ describe("CRL scope", () => {
     const revoked = await check(base, await ofMid({ delta: 10, number: 12, entries: revokedLeaf, ...fresh }));
     expect(revoked.leaf).toBe(true);
     expect(revoked.issues).toEqual([expect.stringMatching(/^CERT_REVOKED: .*serial 07/)]);
+  });
+
+  it("a cRLNumber or BaseCRLNumber that is an empty INTEGER is no CRL (X.690 §8.3.1: at least one octet)", async () => {
+    for (const spec of [{ number: "empty" as const }, { delta: "empty" as const, number: 12 }]) {
+      const der = await ofMid(spec);
+      expect(() => parseCrl(der)).toThrow(expect.objectContaining({ code: "ERR_CERT_MALFORMED", message: expect.stringContaining("an empty INTEGER") }));
+      // Given to a validation, it is refused as the bytes it is, not taken for CRL number 0.
+      await expect(validatePath({ certificate: leaf, intermediates: [mid], trust, at: new Date(), crls: [der] })).rejects.toMatchObject({ code: "ERR_CERT_MALFORMED" });
+    }
   });
 
   it("a suspension (certificateHold) that a delta CRL lifts (removeFromCRL) is over from then on; one it does not lift stands", async () => {

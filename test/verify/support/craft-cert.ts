@@ -137,10 +137,10 @@ export async function craftCrl(spec: {
   issuer: readonly (readonly [string, AttrValue])[];
   signWith: CryptoKey;
   entries?: readonly CrlEntrySpec[];
-  /** deltaCRLIndicator with this base CRL number. */
-  delta?: number;
-  /** cRLNumber (default 2). */
-  number?: number;
+  /** deltaCRLIndicator with this base CRL number ("empty": an INTEGER with no content octets). */
+  delta?: number | "empty";
+  /** cRLNumber (default 2; "empty": an INTEGER with no content octets). */
+  number?: number | "empty";
   idp?: IdpSpec;
   /** A critical CRL extension of this OID. */
   critical?: string;
@@ -157,8 +157,9 @@ export async function craftCrl(spec: {
     if (e.reason !== undefined) exts.push(extension("2.5.29.21", false, prim(0x0a, new Uint8Array([e.reason]))));
     return seq(int(e.serial), time(e.revoked ?? new Date(Date.now() - 3_600_000)), ...(exts.length ? [seq(...exts)] : []));
   });
-  const exts: AsnNode[] = [extension("2.5.29.20", false, int(spec.number ?? 2))];
-  if (spec.delta !== undefined) exts.push(extension("2.5.29.27", true, int(spec.delta)));
+  const integer = (n: number | "empty"): AsnNode => (n === "empty" ? prim(0x02, new Uint8Array()) : int(n));
+  const exts: AsnNode[] = [extension("2.5.29.20", false, integer(spec.number ?? 2))];
+  if (spec.delta !== undefined) exts.push(extension("2.5.29.27", true, integer(spec.delta)));
   const idp = spec.idp;
   if (idp) {
     const fields: AsnNode[] = [];
