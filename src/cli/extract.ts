@@ -1,13 +1,13 @@
 /**
  * `postacert extract`: writes the parts of a PEC message to a folder.
  */
-import { lstat, readFile } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { PecError } from "../errors.js";
 import { isMbox } from "../mime/mbox.js";
 import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
-import { storedMessage } from "../node/sources.js";
+import { readMessageFile, storedMessage } from "../node/sources.js";
 import { readAll } from "../util/chunks.js";
 import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
 
@@ -114,7 +114,7 @@ async function extractPec(pec: ReadPec, dir: string, w: Writer, depth: number): 
 export async function runExtract(file: string, opts: { out: string | undefined; force: boolean }, io: Io): Promise<number> {
   let bytes: Uint8Array;
   try {
-    bytes = file === "-" ? await readAll(io.stdin(), "standard input") : new Uint8Array(await readFile(file));
+    bytes = file === "-" ? await readAll(io.stdin(), "standard input") : await readMessageFile(file);
   } catch (err) {
     if (!(err instanceof PecError)) throw new UsageError(`cannot read "${file}"`);
     io.err(printable(`${file}: ${err.code}: ${err.message}`) + "\n");

@@ -1,10 +1,9 @@
 /**
  * Input and output of the CLI, behind an interface so tests can run commands in-process.
  */
-import { lstat, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { fsPath } from "../node/fs-names.js";
-import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, heldMessages, holdsMessages, maildirFiles, mboxEntries, sourceKind, storedMessage } from "../node/sources.js";
+import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, heldMessages, holdsMessages, maildirFiles, mboxEntries, readMessageFile, sourceKind, storedMessage } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -107,7 +106,8 @@ function promptSecret(question: string): Promise<string | undefined> {
 export type Input =
   | {
       name: string;
-      read(): Promise<Uint8Array>;
+      /** Its bytes; undefined for a {@link Input.sniff} file whose first bytes show no message. */
+      read(): Promise<Uint8Array | undefined>;
       /**
        * Found in a folder without the `.eml` extension: a message only when its first line is a
        * header field ({@link looksLikeMessage}), else skipped, as scan does.
@@ -162,7 +162,7 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
       const archives: string[] = [];
       for await (const f of folderFiles(arg, (path, err) => out.push(unreadable(path, err)), (path) => archives.push(path))) {
         if (await holdsMessages(f)) out.push({ name: f.path, messages: () => heldMessages(f) });
-        else out.push(f.sniff ? { ...fileInput(f.path), sniff: true } : fileInput(f.path));
+        else out.push(f.sniff ? { ...fileInput(f.path, true), sniff: true } : fileInput(f.path));
       }
       if (archives.length > 0) io.err(`postacert: ${printable(archivesNote(arg, archives, "read"))}\n`);
     }
@@ -253,13 +253,13 @@ export async function writeFresh(path: string, data: Uint8Array | string, replac
   }
 }
 
-function fileInput(path: string): Input {
+function fileInput(path: string, sniff = false): Input {
   return {
     name: path,
     // Stored gzip-compressed (a Maildir's Z flag, a .eml.gz), as scan reads it.
     read: async () => {
-      const b = await readFile(fsPath(path));
-      return storedMessage(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      const stored = await readMessageFile(path, sniff);
+      return stored && storedMessage(stored);
     },
   };
 }

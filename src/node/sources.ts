@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type Dirent, createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
+import { type Dirent, closeSync, createReadStream, fstatSync, openSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { Readable, pipeline } from "node:stream";
-import { open, opendir, readFile, readdir, stat } from "node:fs/promises";
+import { open, opendir, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { PecError } from "../errors.js";
@@ -45,7 +45,7 @@ export interface SourceMessage {
 export type EntryOrError = { id: string; bytes: Uint8Array } | { id: string; error: PecError };
 
 /** Compressed formats that are recognised by their first bytes but not read (Node has no decoder for them). */
-const UNREAD_COMPRESSIONS: readonly [name: string, magic: readonly number[]][] = [
+const UNREAD_COMPRESSIONS: readonly [name: "bzip2" | "xz" | "zstd", magic: readonly number[]][] = [
   ["bzip2", [0x42, 0x5a, 0x68]], // "BZh", then the block size and the block magic
   ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
   ["zstd", [0x28, 0xb5, 0x2f, 0xfd]],
@@ -54,6 +54,23 @@ const UNREAD_COMPRESSIONS: readonly [name: string, magic: readonly number[]][] =
 function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolean {
   for (let i = 0; i < magic.length; i++) if (bytes[at + i] !== magic[i]) return false;
   return true;
+}
+
+/**
+ * The compression a stored message's first bytes show: gzip, which is read, or one of
+ * Dovecot's others, which are not. Not part of the public API.
+ *
+ * @internal
+ */
+export function compressionOf(bytes: Uint8Array): "gzip" | "bzip2" | "xz" | "zstd" | undefined {
+  if (isGzip(bytes)) return "gzip";
+  const b0 = bytes[0];
+  if (b0 !== 0x42 && b0 !== 0xfd && b0 !== 0x28) return undefined;
+  for (const [name, magic] of UNREAD_COMPRESSIONS) {
+    // "BZh" alone could begin a header name: bzip2 has a block size digit and the block magic after it.
+    if (startsWith(bytes, magic) && (name !== "bzip2" || (bytes[3]! >= 0x31 && bytes[3]! <= 0x39 && startsWith(bytes, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 4)))) return name;
+  }
+  return undefined;
 }
 
 /**
@@ -68,27 +85,90 @@ function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolea
  * @internal
  */
 export function storedMessage(bytes: Uint8Array): Uint8Array {
-  if (isGzip(bytes)) {
-    try {
-      const out = gunzipSync(bytes, { maxOutputLength: DEFAULT_MAX_SIZE });
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new PecError("ERR_TOO_LARGE", `the gzip-compressed message is larger than ${DEFAULT_MAX_SIZE} bytes`, { limit: DEFAULT_MAX_SIZE });
-      }
-      throw new PecError("ERR_SOURCE", `the gzip-compressed message is damaged: ${(err as Error).message}`, {}, { cause: err });
+  const compression = compressionOf(bytes);
+  if (compression === undefined) return bytes;
+  if (compression !== "gzip") throw new PecError("ERR_UNSUPPORTED", `the file is ${compression}-compressed; decompress it first (or store it gzip-compressed)`);
+  try {
+    const out = gunzipSync(bytes, { maxOutputLength: DEFAULT_MAX_SIZE });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new PecError("ERR_TOO_LARGE", `the gzip-compressed message is larger than ${DEFAULT_MAX_SIZE} bytes`, { limit: DEFAULT_MAX_SIZE });
     }
+    throw new PecError("ERR_SOURCE", `the gzip-compressed message is damaged: ${(err as Error).message}`, {}, { cause: err });
   }
-  const b0 = bytes[0];
-  if (b0 === 0x42 || b0 === 0xfd || b0 === 0x28) {
-    for (const [name, magic] of UNREAD_COMPRESSIONS) {
-      // "BZh" alone could begin a header name: bzip2 has a block size digit and the block magic after it.
-      if (startsWith(bytes, magic) && (name !== "bzip2" || (bytes[3]! >= 0x31 && bytes[3]! <= 0x39 && startsWith(bytes, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 4)))) {
-        throw new PecError("ERR_UNSUPPORTED", `the file is ${name}-compressed; decompress it first (or store it gzip-compressed)`);
-      }
+}
+
+/**
+ * The largest file read as one message: what readPec reads, and a little more for a
+ * gzip-compressed one, which may be larger than what it holds (deflate stores what does not
+ * compress with 5 bytes per 64 KiB block). A larger file is refused before it is read, so a
+ * disk image or a video among the messages costs no memory. Not part of the public API.
+ *
+ * @internal
+ */
+export const MAX_MESSAGE_FILE = DEFAULT_MAX_SIZE + (DEFAULT_MAX_SIZE >> 10) + 1024;
+
+/**
+ * The error of a file larger than {@link MAX_MESSAGE_FILE}. Not part of the public API.
+ *
+ * @internal
+ */
+export function fileTooLarge(path: string, size: number): PecError {
+  return new PecError("ERR_TOO_LARGE", `${path} is ${size} bytes, larger than a message read (${DEFAULT_MAX_SIZE} bytes)`, { limit: DEFAULT_MAX_SIZE });
+}
+
+/**
+ * Whether a file that starts with `head` may be a message: a header field first, or compressed
+ * (what it holds is known once decompressed). Not part of the public API.
+ *
+ * @internal
+ */
+export function mayBeMessage(head: Uint8Array): boolean {
+  return compressionOf(head) !== undefined || looksLikeMessage(head);
+}
+
+/**
+ * A whole message file, up to {@link MAX_MESSAGE_FILE} bytes. Not part of the public API.
+ *
+ * @param sniff - undefined, without reading further, when the file's first bytes show it is no
+ *   message ({@link mayBeMessage}): a folder's large file of another kind is not read
+ * @throws PecError `ERR_TOO_LARGE` for a larger file, before reading it; the file system's error
+ * @internal
+ */
+export async function readMessageFile(path: string): Promise<Uint8Array>;
+export async function readMessageFile(path: string, sniff: boolean): Promise<Uint8Array | undefined>;
+export async function readMessageFile(path: string, sniff = false): Promise<Uint8Array | undefined> {
+  const fh = await open(fsPath(path), "r");
+  try {
+    if (sniff) {
+      const head = new Uint8Array(HEAD_BYTES);
+      const { bytesRead } = await fh.read(head, 0, HEAD_BYTES, 0);
+      if (!mayBeMessage(head.subarray(0, bytesRead))) return undefined;
     }
+    const { size } = await fh.stat();
+    if (size > MAX_MESSAGE_FILE) throw fileTooLarge(path, size);
+    const b = await fh.readFile();
+    // Grown since its size was taken.
+    if (b.length > MAX_MESSAGE_FILE) throw fileTooLarge(path, b.length);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } finally {
+    await fh.close();
   }
-  return bytes;
+}
+
+/** {@link readMessageFile}, synchronously. */
+function readMessageFileSync(path: string): Uint8Array {
+  const fd = openSync(fsPath(path), "r");
+  try {
+    const { size } = fstatSync(fd);
+    if (size > MAX_MESSAGE_FILE) throw fileTooLarge(path, size);
+    const b = readFileSync(fd);
+    if (b.length > MAX_MESSAGE_FILE) throw fileTooLarge(path, b.length);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function checkPath(path: unknown, what: string): asserts path is string {
@@ -466,7 +546,7 @@ export async function maildirFolders(dir: string): Promise<string[]> {
  * @param dir - the folder
  * @param options - `onError` to leave out, and be told about, files that cannot be read
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed, unless `options.onError` takes these
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` is not a folder; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed; `ERR_TOO_LARGE` for a message file larger than readPec reads (refused before it is read), unless `options.onError` takes these
  * @example
  * ```ts
  * import { readPec, TransactionTracker } from "postacert";
@@ -499,7 +579,7 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
           // A gzip head that did not decompress is read whole: storedMessage says it is damaged.
           if (!looksLikeMessage(head) && !isGzip(head)) continue;
         }
-        bytes = storedMessage(await readWhole(path));
+        bytes = storedMessage(await readMessageFile(path));
       } catch (err) {
         // Deleted since the listing: no longer in the folder.
         if (gone(err)) continue;
@@ -524,7 +604,7 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
  * @param dir - the Maildir (the folder holding `cur/`, `new/`, `tmp/`)
  * @param options - `onError` to leave out, and be told about, files that cannot be read
  * @returns an async iterable of messages (`id` is the file path)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed, unless `options.onError` takes these
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `dir` has neither `cur/` nor `new/`; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed; `ERR_TOO_LARGE` for a message file larger than readPec reads (refused before it is read), unless `options.onError` takes these
  * @example
  * ```ts
  * for await (const m of readMaildir("/home/me/Maildir")) console.log(m.id, m.bytes.length);
@@ -538,14 +618,11 @@ export async function* readMaildir(dir: string, options: SourceOptions = {}): As
     let bytes: Uint8Array | undefined;
     try {
       try {
-        bytes = await readWhole(path);
+        bytes = await readMessageFile(path);
       } catch (err) {
         if (!gone(err)) throw err;
         // Moved or renamed since the listing (rare: read at once); deleted, it is no longer in the Maildir.
-        bytes = readMovedMaildirFile(path, (p) => {
-          const b = readFileSync(fsPath(p));
-          return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-        });
+        bytes = readMovedMaildirFile(path, readMessageFileSync);
       }
       if (bytes) bytes = storedMessage(bytes);
     } catch (err) {
@@ -877,11 +954,6 @@ function isFileEntry(dir: string, e: Dirent): boolean {
   }
 }
 
-async function readWhole(path: string): Promise<Uint8Array> {
-  const b = await readFile(fsPath(path));
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
 /**
  * Reads any local source: a Maildir (a folder with `cur/` or `new/`), a folder of messages,
  * an mbox (a file whose first line starts with `From `, also gzip-compressed) or a single
@@ -890,7 +962,7 @@ async function readWhole(path: string): Promise<Uint8Array> {
  * @param path - folder or file
  * @param options - `onError` to leave out, and be told about, files that cannot be read; the mbox read chunk size
  * @returns an async iterable of messages
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed, unless `options.onError` takes these
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist; `ERR_SOURCE` when a file or folder cannot be read (the file system's error is its `cause`); `ERR_UNSUPPORTED` for a message stored bzip2-, xz- or zstd-compressed; `ERR_TOO_LARGE` for a message file larger than readPec reads (refused before it is read), unless `options.onError` takes these
  * @example
  * ```ts
  * for await (const m of readSource(process.argv[2]!)) console.log(m.id);
@@ -920,7 +992,7 @@ export async function* readSource(path: string, options: MboxOptions = {}): Asyn
     case "file": {
       let bytes: Uint8Array;
       try {
-        bytes = storedMessage(await readWhole(path));
+        bytes = storedMessage(await readMessageFile(path));
       } catch (err) {
         failed(onError, path, err);
         return;

@@ -1,7 +1,7 @@
 // postacert scan, in-process (--jobs 1): the same messages from a folder, an mbox, a Maildir
 // (and IMAP through a private Dovecot) give the same lines and summary; shards partition;
 // the state file skips what it holds; CSV quoting; exit statuses; the HTML report escapes.
-import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, truncate, writeFile, mkdir } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { once } from "node:events";
@@ -478,6 +478,30 @@ describe("output and exit status", () => {
     expect(bad["status"]).toBe("unreadable");
     expect((bad["issues"] as { code: string }[])[0]!.code).toBe("ERR_TOO_LARGE");
     expect(bad["hash"]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("a file larger than a message is unreadable before it is read; a large file that is no message is skipped unread (scan and inspect)", async () => {
+    const large = join(dir, "large-files");
+    await writeFolder(large, sim.slice(0, 3));
+    // Sparse: 1.2 GB each on no disk, which read whole would be as much memory, twice.
+    for (const name of ["huge.eml", "disk-image"]) {
+      await writeFile(join(large, name), "");
+      await truncate(join(large, name), 1.2e9);
+    }
+    const before = process.memoryUsage().rss;
+    const r = await scan(["--trust", ca, "--json", large]);
+    expect(r.code).toBe(1);
+    const lines = jsonLines(r.stdout);
+    expect(lines.map((l) => l["status"])).toEqual(["ok", "ok", "ok", "unreadable"]);
+    expect(lines[3]!["issues"]).toEqual([expect.objectContaining({ code: "ERR_TOO_LARGE", message: `${join(large, "huge.eml")} is 1200000000 bytes, larger than a message read (268435456 bytes)` })]);
+    const io = capture();
+    expect(await main(["inspect", large], io)).toBe(2);
+    expect(io.stderr).toContain(`${join(large, "huge.eml")}: cannot read: ${join(large, "huge.eml")} is 1200000000 bytes, larger than a message read`);
+    expect(io.stderr + io.stdout).not.toContain("disk-image");
+    const extract = capture();
+    expect(await main(["extract", join(large, "huge.eml"), "--out", join(dir, "huge.parts")], extract)).toBe(2);
+    expect(extract.stderr).toContain(`${join(large, "huge.eml")}: ERR_TOO_LARGE: `);
+    expect(process.memoryUsage().rss - before).toBeLessThan(300e6);
   });
 
   it.skipIf(process.platform !== "linux")("a folder that cannot be read is reported and the rest of the source is scanned, status 2", async () => {

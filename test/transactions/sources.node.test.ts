@@ -1,6 +1,6 @@
 // Node sources: folder, mbox (streamed, mboxrd escaping, CRLF/LF, bounded memory) and Maildir
 // give the same messages and the same transactions.
-import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, symlink, truncate, unlink, writeFile } from "node:fs/promises";
 import { createWriteStream, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
@@ -339,6 +339,31 @@ describe("folder, Maildir and mbox", () => {
     await expect(collect(readMaildir(maildir))).rejects.toMatchObject({ code: "ERR_SOURCE", message: expect.stringMatching(/^the gzip-compressed message is damaged/) });
     await writeFile(join(maildir, "cur/4.M4.host:2,SZ"), "BZh: odd but a header\r\n\r\nbody\r\n");
     expect(await collect(readMaildir(maildir))).toHaveLength(4);
+  });
+
+  it("a file larger than a message is refused before it is read; a large file that is no message is skipped unread", async () => {
+    const folder = join(dir, "large-files");
+    await mkdir(join(folder, "Maildir", "cur"), { recursive: true });
+    const mail = "Subject: small\r\n\r\nbody\r\n";
+    await writeFile(join(folder, "small.eml"), mail);
+    // Sparse: 1.2 GB on no disk, which read whole would be 1.2 GB of memory.
+    const sparse = async (path: string, size: number): Promise<void> => {
+      await writeFile(path, "");
+      await truncate(path, size);
+    };
+    await sparse(join(folder, "huge.eml"), 1.2e9);
+    await sparse(join(folder, "Maildir", "cur", "1.M1.host:2,S"), 1.2e9);
+    await sparse(join(folder, "disk-image"), 1.2e9); // not .eml: its first bytes say what it is
+    const tooLarge = (path: string) => ({ code: "ERR_TOO_LARGE", message: `${path} is 1200000000 bytes, larger than a message read (268435456 bytes)` });
+    const before = process.memoryUsage().rss;
+    const errors: PecError[] = [];
+    const got = await collect(readFolder(folder, { onError: (e) => errors.push(e) }));
+    expect(got.map((m) => m.id)).toEqual([join(folder, "small.eml")]);
+    // The Maildir's file, in a folder walk, is sniffed as disk-image is: no message.
+    expect(errors).toEqual([expect.objectContaining(tooLarge(join(folder, "huge.eml")))]);
+    await expect(collect(readSource(join(folder, "huge.eml")))).rejects.toMatchObject(tooLarge(join(folder, "huge.eml")));
+    await expect(collect(readMaildir(join(folder, "Maildir")))).rejects.toMatchObject(tooLarge(join(folder, "Maildir", "cur", "1.M1.host:2,S")));
+    expect(process.memoryUsage().rss - before).toBeLessThan(300e6);
   });
 
   it("a folder: the messages of the mbox files in it, .eml.gz and .mbox.gz decompressed, other archives skipped", async () => {
