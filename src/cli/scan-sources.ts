@@ -223,7 +223,12 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       if (!opts.stdin) throw new UsageError("standard input as a source without standard input");
       // As inspect reads it: an mbox of any size message by message (-#offset), gzip-compressed
       // or not; otherwise one message (-).
-      for await (const m of chunkedMessages(opts.stdin(), source, { what: "standard input" })) if (opts.inShard(m.id)) yield entryItem(m, source);
+      for await (const m of chunkedMessages(opts.stdin(), source, { what: "standard input" })) {
+        // The stream failing (damaged gzip data) ends the source, as it ends an mbox file:
+        // a source error, after the messages read before it.
+        if ("error" in m && m.error.code === "ERR_SOURCE") throw m.error;
+        if (opts.inShard(m.id)) yield entryItem(m, source);
+      }
       return;
     case "imap": {
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");

@@ -131,6 +131,16 @@ describe("sources give the same results", () => {
     expect(new Set(lines.map((l) => l["source"]))).toEqual(new Set(["-"]));
   });
 
+  it("standard input: damaged gzip data ends it as a damaged mbox file ends, status 2 after the messages before it", async () => {
+    const whole = gzipSync(await readFile(mbox));
+    const io = capture(whole.subarray(0, whole.length >> 1));
+    expect(await main(["scan", "--jobs", "1", "--at", AT, "--trust", ca, "--json", "-"], io)).toBe(2);
+    expect(io.stderr).toMatch(/^postacert: -: .*unexpected end of file$/m);
+    const lines = jsonLines(io.stdout);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => String(l["id"]).startsWith("-#") && l["status"] !== "unreadable")).toBe(true);
+  });
+
   it("standard input: a single message is one message, named -; given twice, a usage error", async () => {
     const message = sim.find((m) => m.name.includes("accettazione"))!;
     const io = capture(message.bytes);
