@@ -576,8 +576,9 @@ export async function* readFolder(dir: string, options: SourceOptions = {}): Asy
             for await (const m of readMbox(path, onError ? { onError } : {})) yield { ...m, source: dir };
             continue;
           }
-          // A gzip head that did not decompress is read whole: storedMessage says it is damaged.
-          if (!looksLikeMessage(head) && !isGzip(head)) continue;
+          // As the CLI reads a folder: a gzip head that did not decompress, or another
+          // compression, is read whole, and storedMessage says it is damaged or unsupported.
+          if (!mayBeMessage(head)) continue;
         }
         bytes = storedMessage(await readMessageFile(path));
       } catch (err) {

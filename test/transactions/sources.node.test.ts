@@ -339,6 +339,11 @@ describe("folder, Maildir and mbox", () => {
     await expect(collect(readMaildir(maildir))).rejects.toMatchObject({ code: "ERR_SOURCE", message: expect.stringMatching(/^the gzip-compressed message is damaged/) });
     await writeFile(join(maildir, "cur/4.M4.host:2,SZ"), "BZh: odd but a header\r\n\r\nbody\r\n");
     expect(await collect(readMaildir(maildir))).toHaveLength(4);
+    // The same zstd message in a plain folder, where its name says nothing: named, as scan and inspect name it.
+    await writeFile(join(folder, "5.M5.host:2,SZ"), Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]));
+    const left: string[] = [];
+    expect((await collect(readFolder(folder, { onError: (e, p) => left.push(`${e.code} ${p}`) }))).map((m) => m.id)).toEqual([join(folder, "a.eml")]);
+    expect(left).toEqual([`ERR_UNSUPPORTED ${join(folder, "5.M5.host:2,SZ")}`]);
   });
 
   it("a file larger than a message is refused before it is read; a large file that is no message is skipped unread", async () => {
