@@ -905,7 +905,7 @@ export async function* chunkedMessages(source: AsyncIterable<Uint8Array>, id: st
       yield* mboxStream(chunks, id);
       return;
     }
-    if (options.sniff && !looksLikeMessage(head)) {
+    if (options.sniff && !mayBeMessage(head)) {
       // Not read further: a file that is no message (a PDF, a picture) may be large. One that
       // could not be read is named all the same, as when it is read whole.
       if (failed) for await (const _ of chunks);

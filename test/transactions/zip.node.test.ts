@@ -71,6 +71,8 @@ describe("readZip", () => {
         { name: "secret.eml", data: mail(3), encrypted: true, method: 0 },
         { name: "bzip2.eml", data: mail(4), method: 12 },
         { name: "nested.zip", data: makeZip([{ name: "x.eml", data: mail(5) }]) },
+        // A zstd-compressed message whose name says nothing: named, as in a folder.
+        { name: "Maildir/cur/6.M6.host:2,SZ", data: Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]) },
         { name: "7.eml", data: mail(7) },
       ]),
     );
@@ -82,6 +84,7 @@ describe("readZip", () => {
       ["ERR_UNSUPPORTED", `${zip}#secret.eml`],
       ["ERR_UNSUPPORTED", `${zip}#bzip2.eml`],
       ["ERR_UNSUPPORTED", `${zip}#nested.zip`],
+      ["ERR_UNSUPPORTED", `${zip}#Maildir/cur/6.M6.host:2,SZ`],
     ]);
     await expect(collect(readZip(zip))).rejects.toMatchObject({ code: "ERR_SOURCE", message: `${zip}#crc.eml is damaged: its size or CRC-32 does not match the archive's` });
   });
