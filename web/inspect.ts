@@ -6,7 +6,7 @@ import { isMbox, mboxEntry, splitMbox } from "../src/mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../src/mime/parse.js";
 import { concatBytes, isGzip } from "../src/util/bytes.js";
 import { nestedArchive, zipEntryKind } from "../src/util/file-kind.js";
-import { looksLikeMessage } from "../src/util/message-start.js";
+import { compressionOf, looksLikeMessage, unsupportedCompression } from "../src/util/message-start.js";
 import { isZipStart, listZipEntries, readZipEntryData } from "../src/util/zip.js";
 import { isTarStart, tarFiles } from "../src/util/tar.js";
 import { once, readAll } from "../src/util/chunks.js";
@@ -108,6 +108,9 @@ export async function unpack(name: string, bytes: Uint8Array, sniff = false): Pr
   }
   if (isZipStart(data)) return unzip(name, data);
   if (isTarStart(data)) return untar(name, data);
+  // Dovecot's other compressions: named, as the CLI names them, not skipped or read as "not PEC".
+  const packed = compressionOf(data);
+  if (packed !== undefined && packed !== "gzip") return [{ name, error: unsupportedCompression(packed) }];
   // An archive's entry not named .eml is a message only when it starts as one.
   return sniff && !looksLikeMessage(data) ? [] : [{ name, bytes: data }];
 }

@@ -15,12 +15,12 @@ import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { isGzip } from "../util/bytes.js";
 import { once, peek, readAll } from "../util/chunks.js";
 import { fileKind, nestedArchive, zipEntryKind } from "../util/file-kind.js";
-import { looksLikeMessage } from "../util/message-start.js";
+import { compressionOf, looksLikeMessage, mayBeMessage, unsupportedCompression } from "../util/message-start.js";
 import { fsPath, nameFromBytes } from "./fs-names.js";
 import { isZipStart, openZip } from "./zip.js";
 import { isTarStart, tarFiles } from "../util/tar.js";
 
-export { looksLikeMessage };
+export { compressionOf, looksLikeMessage, mayBeMessage };
 
 /** One message read from a source. */
 export interface SourceMessage {
@@ -44,35 +44,6 @@ export interface SourceMessage {
  */
 export type EntryOrError = { id: string; bytes: Uint8Array } | { id: string; error: PecError };
 
-/** Compressed formats that are recognised by their first bytes but not read (Node has no decoder for them). */
-const UNREAD_COMPRESSIONS: readonly [name: "bzip2" | "xz" | "zstd", magic: readonly number[]][] = [
-  ["bzip2", [0x42, 0x5a, 0x68]], // "BZh", then the block size and the block magic
-  ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
-  ["zstd", [0x28, 0xb5, 0x2f, 0xfd]],
-];
-
-function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolean {
-  for (let i = 0; i < magic.length; i++) if (bytes[at + i] !== magic[i]) return false;
-  return true;
-}
-
-/**
- * The compression a stored message's first bytes show: gzip, which is read, or one of
- * Dovecot's others, which are not. Not part of the public API.
- *
- * @internal
- */
-export function compressionOf(bytes: Uint8Array): "gzip" | "bzip2" | "xz" | "zstd" | undefined {
-  if (isGzip(bytes)) return "gzip";
-  const b0 = bytes[0];
-  if (b0 !== 0x42 && b0 !== 0xfd && b0 !== 0x28) return undefined;
-  for (const [name, magic] of UNREAD_COMPRESSIONS) {
-    // "BZh" alone could begin a header name: bzip2 has a block size digit and the block magic after it.
-    if (startsWith(bytes, magic) && (name !== "bzip2" || (bytes[3]! >= 0x31 && bytes[3]! <= 0x39 && startsWith(bytes, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 4)))) return name;
-  }
-  return undefined;
-}
-
 /**
  * A message as a file stores it. Dovecot's zlib plugin, and administrators by hand (Maildir's
  * `Z` flag), keep messages gzip-compressed: read as they are they are no message at all, and a
@@ -87,7 +58,7 @@ export function compressionOf(bytes: Uint8Array): "gzip" | "bzip2" | "xz" | "zst
 export function storedMessage(bytes: Uint8Array): Uint8Array {
   const compression = compressionOf(bytes);
   if (compression === undefined) return bytes;
-  if (compression !== "gzip") throw new PecError("ERR_UNSUPPORTED", `the file is ${compression}-compressed; decompress it first (or store it gzip-compressed)`);
+  if (compression !== "gzip") throw unsupportedCompression(compression);
   try {
     const out = gunzipSync(bytes, { maxOutputLength: DEFAULT_MAX_SIZE });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -118,15 +89,6 @@ export function fileTooLarge(path: string, size: number): PecError {
   return new PecError("ERR_TOO_LARGE", `${path} is ${size} bytes, larger than a message read (${DEFAULT_MAX_SIZE} bytes)`, { limit: DEFAULT_MAX_SIZE });
 }
 
-/**
- * Whether a file that starts with `head` may be a message: a header field first, or compressed
- * (what it holds is known once decompressed). Not part of the public API.
- *
- * @internal
- */
-export function mayBeMessage(head: Uint8Array): boolean {
-  return compressionOf(head) !== undefined || looksLikeMessage(head);
-}
 
 /**
  * A whole message file, up to {@link MAX_MESSAGE_FILE} bytes. Not part of the public API.

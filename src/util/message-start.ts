@@ -6,7 +6,8 @@
  * @module
  * @internal
  */
-import { CP1252_HIGH } from "./bytes.js";
+import { PecError } from "../errors.js";
+import { CP1252_HIGH, isGzip } from "./bytes.js";
 
 /**
  * The length of what a file may carry before a message's first header line: a UTF-8 byte
@@ -116,4 +117,53 @@ export function looksLikeMessage(head: Uint8Array): boolean {
   head = fromUtf16(head.subarray(0, SNIFF_BYTES), true) ?? head;
   const start = leadingBytes(head).length;
   return start < SNIFF_BYTES && startsWithField(head.subarray(0, SNIFF_BYTES), start, SNIFF_BYTES);
+}
+
+/** Compressed formats recognised by their first bytes but not read (neither Node 20 nor browsers decode them). */
+const UNREAD_COMPRESSIONS: readonly [name: "bzip2" | "xz" | "zstd", magic: readonly number[]][] = [
+  ["bzip2", [0x42, 0x5a, 0x68]], // "BZh", then the block size and the block magic
+  ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ["zstd", [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolean {
+  for (let i = 0; i < magic.length; i++) if (bytes[at + i] !== magic[i]) return false;
+  return true;
+}
+
+/**
+ * The compression a stored message's first bytes show: gzip, which is read, or one of
+ * Dovecot's others, which are not. Not part of the public API.
+ *
+ * @internal
+ */
+export function compressionOf(bytes: Uint8Array): "gzip" | "bzip2" | "xz" | "zstd" | undefined {
+  if (isGzip(bytes)) return "gzip";
+  const b0 = bytes[0];
+  if (b0 !== 0x42 && b0 !== 0xfd && b0 !== 0x28) return undefined;
+  for (const [name, magic] of UNREAD_COMPRESSIONS) {
+    // "BZh" alone could begin a header name: bzip2 has a block size digit and the block magic after it.
+    if (startsWith(bytes, magic) && (name !== "bzip2" || (bytes[3]! >= 0x31 && bytes[3]! <= 0x39 && startsWith(bytes, [0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 4)))) return name;
+  }
+  return undefined;
+}
+
+/**
+ * The error for a message stored in a compression that is not read, worded alike by the CLI,
+ * the Node readers and the browser inspector. Not part of the public API.
+ *
+ * @internal
+ */
+export function unsupportedCompression(name: "bzip2" | "xz" | "zstd"): PecError {
+  return new PecError("ERR_UNSUPPORTED", `the file is ${name}-compressed; decompress it first (or store it gzip-compressed)`);
+}
+
+/**
+ * Whether a file that starts with `head` may be a message: a header field first, or compressed
+ * (what it holds is known once decompressed). Not part of the public API.
+ *
+ * @internal
+ */
+export function mayBeMessage(head: Uint8Array): boolean {
+  return compressionOf(head) !== undefined || looksLikeMessage(head);
 }

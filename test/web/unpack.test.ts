@@ -39,9 +39,10 @@ describe("the inspector's unpack of a dropped mbox", () => {
 });
 
 /** A ustar archive of `files` (names under 100 bytes), in bytes: what `tar` writes for them. */
-function tarOf(files: [string | Uint8Array, string][]): Uint8Array {
+function tarOf(files: [string | Uint8Array, string | Uint8Array][]): Uint8Array {
   const blocks: Uint8Array[] = [];
-  for (const [name, data] of files) {
+  for (const [name, content] of files) {
+    const data = typeof content === "string" ? enc.encode(content) : content;
     const h = new Uint8Array(512);
     const put = (text: string, at: number): void => h.set(enc.encode(text), at);
     h.set(typeof name === "string" ? enc.encode(name) : name, 0);
@@ -54,7 +55,7 @@ function tarOf(files: [string | Uint8Array, string][]): Uint8Array {
     const sum = h.reduce((a, b) => a + b, 0);
     put(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
     const body = new Uint8Array(Math.ceil(data.length / 512) * 512);
-    body.set(enc.encode(data));
+    body.set(data);
     blocks.push(h, body);
   }
   blocks.push(new Uint8Array(1024));
@@ -105,3 +106,28 @@ describe("the inspector's unpack of a dropped tar archive", () => {
   });
 });
 
+
+describe("the inspector's unpack of a message compressed as Dovecot may store it", () => {
+  const zstd = Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0);
+  const bzip2 = Uint8Array.of(...enc.encode("BZh9"), 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0, 0);
+  const unsupported = (what: string): string => `the file is ${what}-compressed; decompress it first (or store it gzip-compressed)`;
+  const outcome = (out: Awaited<ReturnType<typeof unpack>>): string[] => out.map((e) => `${e.name} ${"error" in e ? `${e.error.code}: ${e.error.message}` : "read"}`);
+
+  it("names bzip2, xz and zstd as unsupported, dropped as they are or inside an archive, where the CLI names them too", async () => {
+    expect(outcome(await unpack("1.M1.host:2,SZ", zstd))).toEqual([`1.M1.host:2,SZ ERR_UNSUPPORTED: ${unsupported("zstd")}`]);
+    expect(outcome(await unpack("a.eml", bzip2))).toEqual([`a.eml ERR_UNSUPPORTED: ${unsupported("bzip2")}`]);
+    expect(outcome(await unpack("a.eml.gz", await gzip(Uint8Array.of(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0, 1))))).toEqual([`a.eml.gz ERR_UNSUPPORTED: ${unsupported("xz")}`]);
+    // In an archive, an entry whose name says nothing was skipped as "not a message".
+    const tar = tarOf([
+      ["Maildir/cur/1.M1.host:2,SZ", zstd],
+      ["Maildir/cur/2.M2.host:2,S", msg("due")],
+      ["notes.txt", "not a message\n"],
+    ]);
+    expect(outcome(await unpack("box.tar", tar))).toEqual([`box.tar#Maildir/cur/1.M1.host:2,SZ ERR_UNSUPPORTED: ${unsupported("zstd")}`, "box.tar#Maildir/cur/2.M2.host:2,S read"]);
+  });
+
+  it("takes a header field that begins with BZh for a header, not for bzip2", async () => {
+    const odd = enc.encode("BZh: odd but a header\r\n\r\nbody\r\n");
+    expect(await unpack("odd.txt", odd, true)).toEqual([{ name: "odd.txt", bytes: odd }]);
+  });
+});
