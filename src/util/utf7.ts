@@ -48,6 +48,8 @@ export function decodeUtf7(bytes: Uint8Array): string {
         if (bits >= 16) {
           bits -= 16;
           units.push((acc >> bits) & 0xffff);
+          // A shifted run may be the whole text: flushed as it grows, or apply() overflows the stack.
+          if (units.length >= 0x4000) flush();
         }
         i++;
       }

@@ -99,6 +99,15 @@ describe("decodeCharset", () => {
     const long = "+" + "AOA".repeat(40000) + "-";
     expect(u7(long).length).toBeGreaterThan(20000);
   });
+
+  it("decodes one UTF-7 shifted run of hundreds of thousands of characters (it overflowed the stack)", () => {
+    // "AGEAYQBh" is UTF-16 "aaa": 225,000 characters in one run, in a body and in a header's encoded word.
+    const run = "AGEAYQBh".repeat(75_000);
+    expect(decodeCharset(enc(`+${run}-!`), "utf-7")).toBe("a".repeat(225_000) + "!");
+    const m = parseMime(enc(`Subject: =?utf-7?Q?+${run.slice(0, 400_000)}?=\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n+${run}-\r\n`));
+    expect(m.headers.find((h) => h.lname === "subject")!.decoded).toBe("a".repeat(150_000));
+    expect(m.text()).toBe("a".repeat(225_000) + "\r\n");
+  });
 });
 
 describe("quoted-printable", () => {
