@@ -78,6 +78,12 @@ export interface PathValidation {
 
 const MAX_PATH = 8;
 const MAX_CANDIDATES = 8;
+/**
+ * Chains extended while looking for paths, at most. Certificates that share a name can be
+ * chained in factorially many orders: 20 self-issued "CN=Loop CA" in a CMS, none leading to an
+ * anchor, took 75 s to rule out when every order was tried. A real path takes a few steps.
+ */
+const MAX_STEPS = 256;
 
 interface Candidate {
   chain: Certificate[];
@@ -90,20 +96,38 @@ function toCert(c: Certificate | Uint8Array): Certificate {
   return c instanceof Uint8Array ? parseCertificate(c) : c;
 }
 
-/** Paths from `leaf` to an anchor, by names and key identifiers; most plausible first. */
+/** 0 when the child's authority key identifier names the issuer's key, 2 when it names another, 1 when either is missing. */
+function keyIdScore(child: Certificate, issuer: Certificate): number {
+  return child.authorityKeyIdentifier && issuer.subjectKeyIdentifier ? (child.authorityKeyIdentifier === issuer.subjectKeyIdentifier ? 0 : 2) : 1;
+}
+
+/** How many links of a chain contradict its key identifiers. */
+function keyIdMismatches(chain: readonly Certificate[]): number {
+  let n = 0;
+  for (let i = 1; i < chain.length; i++) if (keyIdScore(chain[i - 1]!, chain[i]!) === 2) n++;
+  return n;
+}
+
+/**
+ * Paths from `leaf` to an anchor, by names and key identifiers; most plausible first (fewest
+ * key identifier contradictions, then shortest). Breadth first, within {@link MAX_STEPS}: the
+ * CMS certificates are not signed, so anyone can add same-named decoys, and depth first a real
+ * path could lie behind their subtrees beyond the budget; breadth first it is found at its own
+ * length.
+ */
 function buildPaths(leaf: Certificate, pool: readonly Certificate[], trust: TrustStore): Candidate[] {
   const out: Candidate[] = [];
-  const score = (child: Certificate, issuer: Certificate): number =>
-    child.authorityKeyIdentifier && issuer.subjectKeyIdentifier ? (child.authorityKeyIdentifier === issuer.subjectKeyIdentifier ? 0 : 2) : 1;
-  const walk = (chain: Certificate[]): void => {
-    if (out.length >= MAX_CANDIDATES) return;
+  const found = (chain: Certificate[], anchor: TrustAnchor): boolean => {
+    out.push({ chain, anchor, static: [] });
+    return out.length >= MAX_CANDIDATES;
+  };
+  const self = trust.anchorFor(leaf);
+  if (self) found([leaf], self);
+  const queue: Certificate[][] = self ? [] : [[leaf]];
+  search: for (let next = 0; next < queue.length && next < MAX_STEPS; next++) {
+    const chain = queue[next]!;
+    if (chain.length >= MAX_PATH) continue;
     const cert = chain[chain.length - 1]!;
-    const self = trust.anchorFor(cert);
-    if (self) {
-      out.push({ chain, anchor: self, static: [] });
-      return;
-    }
-    if (chain.length >= MAX_PATH) return;
     const key = certInternals(cert).issuerKey;
     const options: { cert: Certificate; anchor?: TrustAnchor }[] = [];
     for (const a of trust.anchorsBySubjectKey(key)) if (!chain.includes(a.certificate)) options.push({ cert: a.certificate, anchor: a });
@@ -112,15 +136,15 @@ function buildPaths(leaf: Certificate, pool: readonly Certificate[], trust: Trus
       options.push({ cert: c, anchor: trust.anchorFor(c) });
     }
     // Several issuers may share a name (AgID CA1 was re-issued with new keys): AKI/SKI matches first.
-    options.sort((x, y) => score(cert, x.cert) - score(cert, y.cert) || (x.anchor ? 0 : 1) - (y.anchor ? 0 : 1));
+    options.sort((x, y) => keyIdScore(cert, x.cert) - keyIdScore(cert, y.cert) || (x.anchor ? 0 : 1) - (y.anchor ? 0 : 1));
     for (const o of options) {
-      if (o.anchor) out.push({ chain: [...chain, o.cert], anchor: o.anchor, static: [] });
-      else walk([...chain, o.cert]);
-      if (out.length >= MAX_CANDIDATES) return;
+      if (o.anchor) {
+        if (found([...chain, o.cert], o.anchor)) break search;
+      } else if (queue.length < MAX_STEPS) queue.push([...chain, o.cert]);
     }
-  };
-  walk([leaf]);
-  return out;
+  }
+  // Stable: among equally plausible paths, the shorter and the better-ranked option first.
+  return out.sort((a, b) => keyIdMismatches(a.chain) - keyIdMismatches(b.chain));
 }
 
 /**
