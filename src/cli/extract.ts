@@ -9,6 +9,7 @@ import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { readMessageFile, storedMessage } from "../node/sources.js";
 import { readAll } from "../util/chunks.js";
+import { isJsSpace, trimEndWhere } from "../util/text.js";
 import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
 
 /** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
@@ -33,6 +34,8 @@ function cutUtf8(text: string, max: number): string {
   return text.slice(0, end);
 }
 
+const dotOrSpace = (c: number): boolean => c === 0x2e || isJsSpace(c);
+
 /**
  * A file name safe to create inside the output folder: no path separators or traversal,
  * no control characters or bidi controls (see {@link printable}: `evil\u202Efdp.exe`), no
@@ -42,13 +45,13 @@ function cutUtf8(text: string, max: number): string {
  */
 export function safeFileName(name: string | undefined, fallback: string): string {
   let n = printable((name ?? "").normalize("NFC"), "").replace(/[\\/:*?"<>|]/g, "_");
-  n = n.replace(/^[.\s]+/, "").replace(/[.\s]+$/, "");
+  n = trimEndWhere(n.replace(/^[.\s]+/, ""), dotOrSpace);
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(n)) n = "_" + n;
   const max = NAME_MAX - SUFFIX_ROOM;
   if (utf8.encode(n).length > max) {
     const ext = cutUtf8(extname(n), EXT_MAX);
     // The stem starts with neither a dot nor a space (above): trimming its cut end never empties it.
-    n = cutUtf8(n.slice(0, n.length - extname(n).length), max - utf8.encode(ext).length).replace(/[.\s]+$/, "") + ext;
+    n = trimEndWhere(cutUtf8(n.slice(0, n.length - extname(n).length), max - utf8.encode(ext).length), dotOrSpace) + ext;
   }
   return n || fallback;
 }

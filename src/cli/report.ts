@@ -81,8 +81,7 @@ function typeLabel(type: string): Bilingual {
 }
 
 function baseName(id: string): string {
-  const m = /[^/\\]+$/.exec(id);
-  return m ? m[0] : id;
+  return id.slice(Math.max(id.lastIndexOf("/"), id.lastIndexOf("\\")) + 1) || id;
 }
 
 function proofOf(m: TransactionMessage | undefined): string {

@@ -6,6 +6,7 @@
  */
 import { encodeBase64 } from "../util/base64.js";
 import { utf8Bytes } from "../util/bytes.js";
+import { trimEndWhere } from "../util/text.js";
 import { decodeCharset } from "./charset.js";
 
 /** A header value split into its main value and its parameters. */
@@ -421,7 +422,7 @@ export function sanitizeFileName(name: string): string {
   let n = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
   n = n.slice(Math.max(n.lastIndexOf("/"), n.lastIndexOf("\\")) + 1);
   n = n.replace(/^[A-Za-z]:/, "");
-  n = n.replace(/^ +| +$/g, "");
+  n = trimEndWhere(n.replace(/^ +/, ""), (c) => c === 0x20);
   return n === "" || n === "." || n === ".." ? FALLBACK_FILE_NAME : n;
 }
 

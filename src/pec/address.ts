@@ -2,6 +2,7 @@
  * RFC 5322 address lists, read leniently (real headers hold unbalanced quotes, spaces inside
  * domains, groups and comments). Internal to the PEC layer.
  */
+import { isJsSpace, trimEndWhere } from "../util/text.js";
 
 /** One mailbox of an address header. */
 export interface Mailbox {
@@ -144,7 +145,7 @@ const PER_CONTO = /^\s*"?\s*(?:per conto di|on behalf of)\s*:\s*/i;
 export function perContoDi(mailbox: Mailbox | undefined): string | undefined {
   const name = mailbox?.name;
   if (!name || !PER_CONTO.test(name)) return undefined;
-  const rest = name.replace(PER_CONTO, "").replace(/["\s]+$/g, "").trim();
+  const rest = trimEndWhere(name.replace(PER_CONTO, ""), (c) => c === 0x22 || isJsSpace(c)).trim();
   return rest || undefined;
 }
 

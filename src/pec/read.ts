@@ -29,6 +29,7 @@ import type {
 } from "./types.js";
 import { got } from "../util/got.js";
 import { fromUtf16, leadingBytes, startsWithField, startsWithFrom } from "../util/message-start.js";
+import { replaceSpans } from "../util/text.js";
 
 /** Options of {@link readPec}. */
 export interface ReadPecOptions extends ParseMimeOptions {
@@ -569,7 +570,7 @@ export function parseDate(value: string | undefined): Date | undefined {
   const fast = rfc5322Time(value);
   if (fast !== undefined) return new Date(fast);
   // The two replacements cost twice Date.parse itself; most dates have nothing to clean.
-  const cleaned = isCleanDate(value) ? value : value.replace(/\([^)]*\)/g, " ").replace(/\s+/g, " ").trim();
+  const cleaned = isCleanDate(value) ? value : replaceSpans(value, "(", ")", " ").replace(/\s+/g, " ").trim();
   const t = Date.parse(cleaned);
   return Number.isNaN(t) ? undefined : new Date(t);
 }
@@ -974,7 +975,7 @@ function timeoutKind(text: string | undefined, subject: string | undefined): Rea
 }
 
 function stripTags(html: string | undefined): string | undefined {
-  return html?.replace(/<[^>]*>/g, " ");
+  return html === undefined ? undefined : replaceSpans(html, "<", ">", " ");
 }
 
 function anomalyReason(text: string | undefined): string | undefined {

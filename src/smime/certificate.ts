@@ -520,16 +520,53 @@ export interface PemBlock {
  * ```
  */
 export function parsePem(text: string): PemBlock[] {
+  // By index: the expression /-----BEGIN (L)-----([\s\S]*?)-----END \1-----/g scanned the rest
+  // of the text from every BEGIN without its END, and counting lines from the start for every
+  // block was quadratic too. Each END is indexed once, then each BEGIN takes the first END of its
+  // label after it.
+  const ends = new Map<string, number[]>();
+  for (let at = text.indexOf("-----END "); at >= 0; at = text.indexOf("-----END ", at + 1)) {
+    const label = pemLabel(text, at + 9);
+    if (label === undefined) continue;
+    const list = ends.get(label);
+    if (list) list.push(at);
+    else ends.set(label, [at]);
+  }
+  const used = new Map<string, number>();
   const out: PemBlock[] = [];
-  const re = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    let body = m[2]!;
+  let line = 1;
+  let counted = 0;
+  for (let at = text.indexOf("-----BEGIN "); at >= 0; ) {
+    const label = pemLabel(text, at + 11);
+    const bodyStart = at + 11 + (label?.length ?? 0) + 5;
+    const list = label === undefined ? undefined : ends.get(label);
+    let k = list === undefined ? 0 : (used.get(label!) ?? 0);
+    while (list !== undefined && k < list.length && list[k]! < bodyStart) k++;
+    if (label !== undefined) used.set(label, k);
+    if (list === undefined || k === list.length) {
+      at = text.indexOf("-----BEGIN ", at + 1);
+      continue;
+    }
+    const end = list[k]!;
+    let body = text.slice(bodyStart, end);
     // RFC 1421 headers (Proc-Type: …) end at a blank line; certificates never have them.
     if (/^[\s]*[A-Za-z-]+:/.test(body)) body = body.replace(/^[\s\S]*?\r?\n\r?\n/, "");
-    const line = text.slice(0, m.index).split("\n").length;
-    out.push({ label: m[1]!, der: decodeBase64(body), line });
+    for (let i = counted; i < at; i++) if (text.charCodeAt(i) === 0x0a) line++;
+    counted = at;
+    out.push({ label: label!, der: decodeBase64(body), line });
+    at = text.indexOf("-----BEGIN ", end + 9 + label!.length + 5);
   }
   return out;
+}
+
+/** The PEM label at `from` (`[A-Z0-9 #]+` followed by five dashes), or undefined. */
+function pemLabel(text: string, from: number): string | undefined {
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x20 || c === 0x23)) break;
+  }
+  return i > from && text.startsWith("-----", i) ? text.slice(from, i) : undefined;
 }
 
 /**

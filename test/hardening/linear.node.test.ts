@@ -11,7 +11,9 @@ import { isPecError } from "../../src/errors.js";
 import { parseMime, walkEntities } from "../../src/mime/index.js";
 import { parseDaticert } from "../../src/daticert/index.js";
 import { daticertFastReads, parseDaticertWithSaxes } from "../../src/daticert/parse.js";
-import { parseParams } from "../../src/mime/params.js";
+import { parseParams, sanitizeFileName } from "../../src/mime/params.js";
+import { safeFileName } from "../../src/cli/extract.js";
+import { parsePem } from "../../src/smime/certificate.js";
 import { readPec } from "../../src/pec/read.js";
 import { latin1Bytes } from "../../src/util/bytes.js";
 import { daticertWithAttributes, manyAttributes, rfc2231Segments } from "../support/adversarial.js";
@@ -175,4 +177,44 @@ describe("many items of one element or parameter, at the default limits", () => 
     const message = (n: number): Uint8Array => latin1Bytes(`From: a@b.it\r\nContent-Type: ${ascending(n)}\r\n\r\nbody\r\n`);
     bounded(linear(message, (m) => void parseMime(m as Uint8Array).contentType.params, N));
   }, 120_000);
+});
+
+// Regular expressions that V8 runs in quadratic time on one long run (found by fuzzing: 80,000
+// characters took 4–17 s, a 1 MiB header would take minutes): /\([^)]*\)/g on a Date of "(",
+// /<[^>]*>/g on an HTML body of "<", /["\s]+$/ on a "Per conto di" name with a run of spaces
+// inside, / +$/ and /[.\s]+$/ on file names, the PEM expression on BEGIN lines without END.
+// Replaced by scans by index; what they give is checked here and in text.test.ts.
+describe("text clean-ups in linear time", () => {
+  const N = 20_000;
+  const message = (head: string, body = "x"): Uint8Array => latin1Bytes(`${head}\r\n\r\n${body}\r\n`);
+
+  it("a Date of unclosed comments", () => {
+    const make = (n: number): Uint8Array => message(`From: a@b.it\r\nDate: ${"(".repeat(n)}`);
+    linear(make, (b) => expect(readPec(b as Uint8Array).date).toBeUndefined(), N);
+    expect(readPec(message("From: a@b.it\r\nDate: (lun) Mon, 2 Jun 2025 (x) 10:00:00 +0200 (CEST)")).date?.toISOString()).toBe("2025-06-02T08:00:00.000Z");
+  }, 60_000);
+
+  it("an HTML-only timeout notice or anomalia of unclosed tags", () => {
+    const notice = (n: number): Uint8Array =>
+      message("From: posta-certificata@pec.x.it\r\nTo: a@b.it\r\nX-Ricevuta: preavviso-errore-consegna\r\nSubject: AVVISO DI MANCATA CONSEGNA PER SUP. TEMPO MASSIMO: x\r\nContent-Type: text/html", `<p>entro 12 ore</p>${"<".repeat(n)}`);
+    linear(notice, (b) => expect(readPec(b as Uint8Array).timeout).toBe("preavviso"), N);
+    const anomalia = (n: number): Uint8Array =>
+      message("From: posta-certificata@pec.x.it\r\nTo: a@b.it\r\nX-Trasporto: errore\r\nSubject: ANOMALIA MESSAGGIO: x\r\nContent-Type: text/html", `<b>per il seguente errore: firma</b>\r\n${"<".repeat(n)}`);
+    linear(anomalia, (b) => expect(readPec(b as Uint8Array).anomaliaReason).toBe("firma"), N);
+  }, 60_000);
+
+  it("a \"Per conto di\" name with a long run of spaces inside", () => {
+    const make = (n: number): Uint8Array => message(`From: "Per conto di: a@b.it${" ".repeat(n)}x" <posta-certificata@pec.x.it>\r\nX-Trasporto: posta-certificata\r\nSubject: POSTA CERTIFICATA: x`);
+    linear(make, (b) => expect(readPec(b as Uint8Array).type).toBe("posta-certificata"), N);
+  }, 60_000);
+
+  it("file names with a long run of spaces or dots inside", () => {
+    linear((n) => `a${" ".repeat(n)}b `, (s) => expect(sanitizeFileName(s as string)).toMatch(/^a +b$/), N);
+    linear((n) => `a${". ".repeat(n)}b.pdf. `, (s) => expect(safeFileName(s as string, "x")).toMatch(/^a[. ]+b\.pdf$|^a[. ]*\.pdf$/), N);
+  }, 60_000);
+
+  it("PEM text with BEGIN lines and no END, or many blocks on one line", () => {
+    linear((n) => "-----BEGIN CERTIFICATE-----\n".repeat(n / 10), (s) => expect(parsePem(s as string)).toEqual([]), N);
+    linear((n) => "-----BEGIN X-----AAAA-----END X-----".repeat(n / 10), (s) => expect(parsePem(s as string)).toHaveLength((s as string).length / 36), N);
+  }, 60_000);
 });

@@ -1,0 +1,54 @@
+/**
+ * String clean-ups by index, where the obvious regular expression is quadratic: V8 tries an
+ * unanchored expression at every position, so `/[…]+$/` walks a long run of those characters
+ * once per position when something else follows it, and `/<[^>]*>/g` scans the rest of the text
+ * from every `<` that is never closed. 80,000 such characters took seconds; a header may hold a
+ * mebibyte. Not part of the public API.
+ *
+ * @module
+ * @internal
+ */
+
+/**
+ * Whether a UTF-16 unit is white space as `\s` and `String.prototype.trim` count it.
+ *
+ * @internal
+ */
+export function isJsSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * `s` without the trailing UTF-16 units that `drop` accepts: `/[…]+$/`, in linear time.
+ *
+ * @internal
+ */
+export function trimEndWhere(s: string, drop: (c: number) => boolean): string {
+  let end = s.length;
+  while (end > 0 && drop(s.charCodeAt(end - 1))) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/**
+ * `s` with every span from `open` to the first `close` after it replaced by `by`, left to right:
+ * what `/<[^>]*>/g` does for `<` and `>`, in linear time. An `open` that is never closed stays.
+ *
+ * @internal
+ */
+export function replaceSpans(s: string, open: string, close: string, by: string): string {
+  let at = s.indexOf(open);
+  if (at < 0) return s;
+  let out = "";
+  let from = 0;
+  while (at >= 0) {
+    const end = s.indexOf(close, at + 1);
+    // No close after this open: none after any later one either.
+    if (end < 0) break;
+    out += s.slice(from, at) + by;
+    from = end + 1;
+    at = s.indexOf(open, from);
+  }
+  return out + s.slice(from);
+}
