@@ -10,6 +10,7 @@ import { DelimiterFinder } from "./boundary.js";
 import { formatParams, parseParams, trimWs } from "./params.js";
 import { encodeQuotedPrintable } from "./transfer.js";
 import { encodeQ, qLength } from "./words.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** The transfer encodings the builder writes. */
 export type MimeTransferEncoding = "7bit" | "8bit" | "binary" | "base64" | "quoted-printable";
@@ -447,9 +448,9 @@ function checkNode(node: unknown): asserts node is MimeNode {
       throw invalid("a raw node cannot also have headers, body or children");
     }
   }
-  if (n.headers !== undefined && !Array.isArray(n.headers)) throw invalid("headers must be an array");
+  if (n.headers !== undefined && !isDenseArray(n.headers)) throw invalid("headers must be an array");
   if (n.children !== undefined) {
-    if (!Array.isArray(n.children)) throw invalid("children must be an array");
+    if (!isDenseArray(n.children)) throw invalid("children must be an array");
     if (n.body !== undefined) throw invalid("a node cannot have both body and children");
   }
 }

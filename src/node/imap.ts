@@ -8,6 +8,7 @@
 import type { FetchMessageObject, ImapFlow, ImapFlowError } from "imapflow";
 import { PecError } from "../errors.js";
 import type { SourceMessage } from "./sources.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** Options of {@link readImap}. */
 export interface ImapOptions {
@@ -139,7 +140,7 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
   const { password, skip } = options;
   if (skip !== undefined && typeof skip !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "options.skip must be a function");
   const wanted = options.mailboxes;
-  if (wanted !== undefined && (!Array.isArray(wanted) || wanted.some((m) => typeof m !== "string" || m === ""))) {
+  if (wanted !== undefined && (!isDenseArray(wanted) || wanted.some((m) => typeof m !== "string" || m === ""))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "options.mailboxes must be an array of mailbox names");
   }
   const who = `${target.user} at ${target.host}:${target.port}`;

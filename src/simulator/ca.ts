@@ -44,6 +44,7 @@ import {
 import type { RevocationReason } from "../smime/crl.js";
 import { X509 } from "../smime/oids.js";
 import { signWithKey, signatureAlgorithmFor } from "../smime/sign-alg.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** Key types the test PKI can generate. */
 export type KeyAlgorithm = "RSA-2048" | "RSA-3072" | "RSA-PSS-2048" | "ECDSA-P256" | "ECDSA-P384";
@@ -384,6 +385,7 @@ function keyUsageDer(names: readonly string[]): Uint8Array {
 }
 
 function oidList(items: readonly string[], names: Readonly<Record<string, string>>, what: string): string[] {
+  if (!isDenseArray(items)) throw invalid(`${what} must be an array of strings`);
   return items.map((x) => {
     if (typeof x !== "string") throw invalid(`${what} entries must be strings`);
     const id = Object.prototype.hasOwnProperty.call(names, x) ? names[x]! : x;
@@ -433,7 +435,7 @@ function checkIssuer(ca: TestIdentity | undefined, what: string): void {
     ca === null ||
     !(ca.certificate instanceof Uint8Array) ||
     !(ca.keyIdentifier instanceof Uint8Array) ||
-    !Array.isArray(ca.chain) ||
+    !isDenseArray(ca.chain) ||
     ca.privateKey?.type !== "private"
   ) {
     throw invalid(`${what} must be a TestCa (or another TestIdentity) with a private key`);
@@ -559,7 +561,7 @@ export async function createTestCa(opts: TestCaOptions = {}): Promise<TestCa> {
     ["CN", opts.commonName ?? (opts.issuer ? "postacert Test Intermediate CA" : "postacert Test CA")],
   ];
   const keyUsage = opts.keyUsage ?? ["keyCertSign", "cRLSign"];
-  if (!Array.isArray(keyUsage)) throw invalid("keyUsage must be an array");
+  if (!isDenseArray(keyUsage)) throw invalid("keyUsage must be an array");
   const pathLength = opts.pathLength;
   if (pathLength !== undefined && (!Number.isInteger(pathLength) || pathLength < 0)) throw invalid("pathLength must be a non-negative integer");
   const nc = opts.nameConstraints;
@@ -635,8 +637,8 @@ export async function createGestore(opts: GestoreOptions): Promise<TestGestore> 
   ];
   const keyUsage = opts.keyUsage === undefined ? ["digitalSignature"] : opts.keyUsage;
   const eku = opts.extKeyUsage === undefined ? ["emailProtection"] : opts.extKeyUsage;
-  if (keyUsage !== null && !Array.isArray(keyUsage)) throw invalid("keyUsage must be an array or null");
-  if (eku !== null && !Array.isArray(eku)) throw invalid("extKeyUsage must be an array or null");
+  if (keyUsage !== null && !isDenseArray(keyUsage)) throw invalid("keyUsage must be an array or null");
+  if (eku !== null && !isDenseArray(eku)) throw invalid("extKeyUsage must be an array or null");
   const ekuOids = eku === null ? null : oidList(eku, EKU, "extKeyUsage");
   const policies = oidList(opts.policies ?? [X509.pecPolicy], {}, "policy");
   const bc = opts.basicConstraints ?? "absent";
@@ -680,7 +682,7 @@ export async function createGestore(opts: GestoreOptions): Promise<TestGestore> 
 export async function createCrl(ca: TestIdentity, opts: CrlOptions): Promise<Uint8Array<ArrayBuffer>> {
   checkIssuer(ca, "ca");
   if (!ca) throw invalid("ca is required");
-  if (typeof opts !== "object" || opts === null || !Array.isArray(opts.revoked)) throw invalid("createCrl needs { revoked: [...] }");
+  if (typeof opts !== "object" || opts === null || !isDenseArray(opts.revoked)) throw invalid("createCrl needs { revoked: [...] }");
   const { crypto, subtle } = subtleOf(opts.crypto);
   const thisUpdate = seconds(opts.thisUpdate ?? new Date(), "thisUpdate");
   const nextUpdate = seconds(opts.nextUpdate ?? new Date(thisUpdate.getTime() + 30 * 24 * HOUR), "nextUpdate");

@@ -58,6 +58,7 @@ import { createGestore, createTestCa, toPem } from "./ca.js";
 import type { KeyAlgorithm, TestCa, TestGestore } from "./ca.js";
 import { buildIgpecLdif } from "./ldif.js";
 import type { IgpecLdifOptions } from "./ldif.js";
+import { isDenseArray } from "../util/arrays.js";
 
 // ---------------------------------------------------------------------------------------------
 // Timings (spec §9). Small delays make the flow read like a real one and keep its order.
@@ -1099,7 +1100,7 @@ export class Gestore implements PecSigner {
     // Parsed once: its root gives the envelope's recipients and, for an anomalia, its From.
     const pec = readPec(bytes);
     const root = pec.root;
-    if (options.rcptTo !== undefined && !Array.isArray(options.rcptTo)) throw invalid("options.rcptTo must be an array of addresses");
+    if (options.rcptTo !== undefined && !isDenseArray(options.rcptTo)) throw invalid("options.rcptTo must be an array of addresses");
     const rcpts = uniqueAddresses(
       options.rcptTo !== undefined
         ? options.rcptTo.map((r, i) => checkAddress(r, `options.rcptTo[${i}]`))
@@ -1332,7 +1333,7 @@ export class Gestore implements PecSigner {
     if (messageId !== undefined && messageId !== "" && !isMsgId(messageId)) {
       problems.push(`il campo Message-ID (${JSON.stringify(messageId)}) non è un identificativo di messaggio valido`);
     }
-    if (options.rcptTo !== undefined && !Array.isArray(options.rcptTo)) throw invalid("options.rcptTo must be an array of addresses");
+    if (options.rcptTo !== undefined && !isDenseArray(options.rcptTo)) throw invalid("options.rcptTo must be an array of addresses");
     const rcptTo = uniqueAddresses(
       options.rcptTo !== undefined ? options.rcptTo.map((r, i) => checkAddress(r, `options.rcptTo[${i}]`)) : [...to, ...cc, ...bcc].filter(isAddress),
     );

@@ -9,6 +9,7 @@
 import { PecError } from "../errors.js";
 import { encodeBase64 } from "../util/base64.js";
 import { asBufferSource, toHex, utf8Bytes } from "../util/bytes.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** One gestore entry (or secondary environment, with `unit`). */
 export interface IgpecProvider {
@@ -101,7 +102,7 @@ const DOMAIN = new RegExp(`^${DOT_ATOM}$`);
  * ```
  */
 export async function buildIgpecLdif(providers: readonly IgpecProvider[], opts: IgpecLdifOptions = {}): Promise<string> {
-  if (!Array.isArray(providers)) throw invalid("providers must be an array");
+  if (!isDenseArray(providers)) throw invalid("providers must be an array");
   const crypto = opts.crypto ?? globalThis.crypto;
   if (!crypto?.subtle) throw new PecError("ERR_UNSUPPORTED", "WebCrypto (crypto.subtle) is not available; pass opts.crypto");
   const location = text(opts.locationUrl ?? "https://igpec.postacert.test/igpec.ldif.p7m", "locationUrl");
@@ -124,9 +125,9 @@ export async function buildIgpecLdif(providers: readonly IgpecProvider[], opts: 
     const unit = p.unit === undefined ? undefined : text(p.unit, "provider unit");
     const mailReceipt = text(p.mailReceipt, "mailReceipt");
     if (!ADDR_SPEC.test(mailReceipt)) throw invalid(`mailReceipt must be a plain addr-spec, got ${JSON.stringify(mailReceipt)}`);
-    if (!Array.isArray(p.domains) || p.domains.length === 0) throw invalid(`provider ${name} needs at least one domain`);
+    if (!isDenseArray(p.domains) || p.domains.length === 0) throw invalid(`provider ${name} needs at least one domain`);
     for (const d of p.domains) if (typeof d !== "string" || !DOMAIN.test(d)) throw invalid(`invalid domain ${JSON.stringify(d)}`);
-    if (!Array.isArray(p.certificates) || p.certificates.length === 0) throw invalid(`provider ${name} needs at least one certificate`);
+    if (!isDenseArray(p.certificates) || p.certificates.length === 0) throw invalid(`provider ${name} needs at least one certificate`);
     if (unit !== undefined && p.ldifLocationUrl !== undefined) throw invalid("a providerUnit entry must not carry LDIFLocationURL (RFC 6109)");
 
     const dn = (unit !== undefined ? `providerUnit=${dnValue(unit)},` : "") + `providerName=${dnValue(name)},o=postacert`;

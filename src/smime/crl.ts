@@ -15,6 +15,7 @@ import { verifySignedObjectOnce, type VerifyOutcome } from "./algorithms.js";
 import type { CryptoLike } from "./digest.js";
 import { formatName, rdnKeys, readGeneralName, readGeneralNames, readName, type DistinguishedName } from "./name.js";
 import { got } from "../util/got.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** CRL reason codes (RFC 5280 §5.3.1). */
 export type RevocationReason =
@@ -413,7 +414,7 @@ export function crlsOption(crls: unknown, where: string): Crl[] {
  * refuse misuse before it knows whether the CRLs will be used (`verifyPec` on an unsigned message).
  */
 export function checkCrlsOption(crls: unknown, where: string): asserts crls is readonly (Crl | Uint8Array)[] {
-  if (!Array.isArray(crls)) throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must be an array of CRLs (DER bytes or Crl objects)`);
+  if (!isDenseArray(crls)) throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must be an array of CRLs (DER bytes or Crl objects)`);
   for (const c of crls as readonly unknown[]) {
     if (!(c instanceof Crl) && !(c instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", `${where}: \`crls\` must hold CRLs (DER bytes or Crl objects)`);
   }

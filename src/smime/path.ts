@@ -33,6 +33,7 @@ import { issue, type SignatureIssue } from "./issues.js";
 import { rdnKeys, type GeneralName } from "./name.js";
 import { X509 } from "./oids.js";
 import type { GestoreProvider, TrustAnchor, TrustStore } from "../trust/store.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** Options of {@link validatePath}. */
 export interface ValidatePathOptions {
@@ -579,7 +580,7 @@ export async function validatePath(options: ValidatePathOptions): Promise<PathVa
   const crypto = options.crypto ?? globalThis.crypto;
   if (!isCryptoLike(crypto)) throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `crypto` must be a WebCrypto implementation (with subtle.digest, subtle.importKey and subtle.verify)");
   const intermediates: readonly unknown[] = options.intermediates ?? [];
-  if (!Array.isArray(intermediates) || !intermediates.every((c) => c instanceof Certificate || c instanceof Uint8Array)) {
+  if (!isDenseArray(intermediates) || !intermediates.every((c) => c instanceof Certificate || c instanceof Uint8Array)) {
     throw new PecError("ERR_INVALID_ARGUMENT", "validatePath: `intermediates` must be an array of Certificates or DER bytes");
   }
   const leaf = toCert(options.certificate);

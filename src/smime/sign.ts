@@ -45,6 +45,7 @@ import {
 } from "./asn1-der.js";
 import { CMS, CURVES, SIG } from "./oids.js";
 import { DIGEST_LENGTH, ECDSA_WITH, SHA_WITH_RSA, digestAlgId, ecdsaDer, isSignDigest, pssAlgId, rsaKeyFor } from "./sign-alg.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** Digest algorithms {@link signCms} can use. */
 export type CmsDigest = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
@@ -189,7 +190,7 @@ function prepare(s: CmsSigner, rsaPss: boolean | undefined): Prepared {
   if (key.type !== "private" || !key.usages.includes("sign")) {
     throw new PecError("ERR_INVALID_ARGUMENT", "signer.privateKey must be a private key with usage \"sign\"");
   }
-  if (s.chain !== undefined && (!Array.isArray(s.chain) || s.chain.some((c) => !(c instanceof Uint8Array)))) {
+  if (s.chain !== undefined && (!isDenseArray(s.chain) || s.chain.some((c) => !(c instanceof Uint8Array)))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "signer.chain must be an array of DER certificates");
   }
   const info = certInfo(s.certificate);
@@ -240,6 +241,7 @@ export async function signCms(opts: CmsSignOptions): Promise<Uint8Array<ArrayBuf
     throw new PecError("ERR_INVALID_ARGUMENT", "signingTime is a signed attribute: it needs signedAttributes");
   }
   const signingTime = checkDate(opts.signingTime ?? new Date(), "signingTime");
+  if (Array.isArray(opts.signer) && !isDenseArray(opts.signer)) throw new PecError("ERR_INVALID_ARGUMENT", "signer must be a signer or an array of signers without holes");
   const signers = Array.isArray(opts.signer) ? (opts.signer as readonly CmsSigner[]) : [opts.signer as CmsSigner];
   if (signers.length === 0) throw new PecError("ERR_INVALID_ARGUMENT", "at least one signer is needed");
   const prepared = signers.map((s) => prepare(s, opts.rsaPss));

@@ -24,6 +24,7 @@ import { pathAt, type PathValidation } from "./path.js";
 import { checkGestoreProfile } from "./profile.js";
 import type { GestoreProvider, TrustStore } from "../trust/store.js";
 import { got } from "../util/got.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** Options of {@link verifyCms}. */
 export interface VerifyCmsOptions {
@@ -388,7 +389,7 @@ function startCms(options: VerifyCmsOptions): CmsVerification | CmsRun {
   if (typeof maxCertificates !== "number" || Number.isNaN(maxCertificates) || maxCertificates < 0 || (Number.isFinite(maxCertificates) && !Number.isInteger(maxCertificates))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `maxCertificates` must be a non-negative integer or Infinity");
   }
-  if (options.certificates !== undefined && !Array.isArray(options.certificates)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `certificates` must be an array");
+  if (options.certificates !== undefined && !isDenseArray(options.certificates)) throw new PecError("ERR_INVALID_ARGUMENT", "verifyCms: `certificates` must be an array");
   const extra =
     options.certificates === undefined
       ? NONE

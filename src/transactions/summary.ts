@@ -7,6 +7,7 @@ import { PecError } from "../errors.js";
 import { normalizeMsgId } from "../pec/address.js";
 import { PEC_TYPES, type PecType } from "../pec/constants.js";
 import type { PecRecipient, ReadPec } from "../pec/types.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /**
  * What a `TransactionTracker` keeps of a message: plain data (structured-cloneable, so a
@@ -142,13 +143,13 @@ export function summaryProblem(v: unknown): string | undefined {
   if (!oneOf(s.timeout, TIMEOUTS)) return "timeout must be preavviso or scadenza";
   if (!oneOf(s.ricevuta, RICEVUTE)) return "ricevuta must be completa, breve or sintetica";
   for (const f of OPTIONAL_STRINGS) if (s[f] !== undefined && typeof s[f] !== "string") return `${f} must be a string`;
-  if (!Array.isArray(s.recipients)) return "recipients must be an array";
+  if (!isDenseArray(s.recipients)) return "recipients must be an array";
   for (const r of s.recipients as unknown[]) {
     const x = r as Partial<Record<keyof PecRecipient, unknown>> | null;
     if (typeof x !== "object" || x === null || typeof x.address !== "string") return "recipients must be { address, tipo?, field? } objects";
     if (!oneOf(x.tipo, TIPI) || !oneOf(x.field, FIELDS)) return "a recipient's tipo must be certificato or esterno, its field to or cc";
   }
-  if (!Array.isArray(s.ricezione) || !(s.ricezione as unknown[]).every((a) => typeof a === "string")) return "ricezione must be an array of strings";
+  if (!isDenseArray(s.ricezione) || !(s.ricezione as unknown[]).every((a) => typeof a === "string")) return "ricezione must be an array of strings";
   // JSON keeps a Date as its ISO string: taken as no date, the message would silently leave
   // every clock (start, overdue) of its transaction.
   if (s.date !== undefined && !(s.date instanceof Date)) return "date must be a Date (one read back from JSON is a string: revive it with new Date(...))";

@@ -25,6 +25,7 @@ import { crlsOption, parseCrl, type Crl } from "../smime/crl.js";
 import { parseSignedData } from "../smime/cms.js";
 import { canDigest, CryptoFailure, type CryptoLike } from "../smime/digest.js";
 import { parseLdif, type LdifEntry } from "./ldif.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** Where an anchor came from. */
 export type TrustSource = "pem" | "der" | "certificates" | "ldif" | "system";
@@ -238,7 +239,7 @@ export class TrustStore {
    */
   static async fromDer(der: Uint8Array | readonly Uint8Array[], options: TrustStoreOptions = {}): Promise<TrustStore> {
     const list = der instanceof Uint8Array ? [der] : der;
-    if (!Array.isArray(list) || !list.every((d) => d instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromDer: expected Uint8Array(s)");
+    if (!isDenseArray(list) || !list.every((d) => d instanceof Uint8Array)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromDer: expected Uint8Array(s)");
     const opts = checkOptions(options, "fromDer");
     let certs: Certificate[];
     try {
@@ -258,7 +259,7 @@ export class TrustStore {
    * ```
    */
   static async fromCertificates(certificates: readonly (Certificate | Uint8Array)[], options: TrustStoreOptions = {}): Promise<TrustStore> {
-    if (!Array.isArray(certificates) || !certificates.every((c: unknown) => c instanceof Certificate || c instanceof Uint8Array)) {
+    if (!isDenseArray(certificates) || !certificates.every((c: unknown) => c instanceof Certificate || c instanceof Uint8Array)) {
       throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromCertificates: expected an array of Certificates or DER bytes");
     }
     const opts = checkOptions(options, "fromCertificates");
@@ -347,7 +348,7 @@ export class TrustStore {
    * {@link TrustStore.rejected}.
    */
   static async fromSystemRoots(roots: readonly string[], options: Omit<TrustStoreOptions, "requirePecPolicy"> = {}): Promise<TrustStore> {
-    if (!Array.isArray(roots)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromSystemRoots: expected an array of PEM strings");
+    if (!isDenseArray(roots)) throw new PecError("ERR_INVALID_ARGUMENT", "TrustStore.fromSystemRoots: expected an array of PEM strings");
     const crypto = checkOptions(options, "fromSystemRoots").crypto ?? globalThis.crypto;
     const anchors: TrustAnchor[] = [];
     const rejected: RejectedEntry[] = [];

@@ -19,6 +19,7 @@ import { parseDaticert } from "../../src/daticert/index.js";
 import { validatePath } from "../../src/smime/path.js";
 import { verifyCms, verifySignedData } from "../../src/smime/verify.js";
 import { TrustStore } from "../../src/trust/index.js";
+import { TransactionTracker } from "../../src/transactions/index.js";
 import { codeAsync } from "../support/outcome.js";
 import { SAMPLE_DATE, sampleTx } from "../support/transaction.js";
 
@@ -327,6 +328,30 @@ describe("options of the wrong shape are ERR_INVALID_ARGUMENT", () => {
     expect(TrustStore.merge(own.trust, crlOnly).crls).toHaveLength(1);
     expect(await codeAsync(() => TrustStore.fromPem("no PEM block at all"))).toBe("ERR_TRUST_MALFORMED");
     expect(await codeAsync(() => TrustStore.fromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))).toBe("ERR_TRUST_MALFORMED");
+  });
+
+  it("arrays with holes are refused as an undefined element is, not met later as a TypeError", async () => {
+    // every, some, map and forEach skip holes: [, , x] passed the checks (found by fuzzing).
+    const hole = <T>(v: T): T[] => {
+      const a: T[] = [];
+      a[2] = v;
+      return a;
+    };
+    const { ca, gestore, trust } = own;
+    const der = parseCertificate(gestore.certificate);
+    const calls: Record<string, () => unknown> = {
+      "TrustStore.fromDer": () => TrustStore.fromDer(hole(gestore.certificate)),
+      "TrustStore.fromCertificates": () => TrustStore.fromCertificates(hole(der)),
+      "validatePath intermediates": () => validatePath({ certificate: gestore.certificate, trust, at: date, intermediates: hole(gestore.certificate) }),
+      "a signer's chain": () => buildAccettazione({ ...gestore, chain: hole(gestore.certificate) }, tx, { date }),
+      "createCrl revoked": () => createCrl(ca, { revoked: hole({ serialNumber: "01", revocationDate: date }) }),
+      "createGestore policies": () => createGestore({ name: "X", domain: "x.test", ca, keyAlgorithm: "ECDSA-P256", policies: hole("1.2.3") }),
+      "createGestore extKeyUsage": () => createGestore({ name: "X", domain: "x.test", ca, keyAlgorithm: "ECDSA-P256", extKeyUsage: hole("1.2.3") }),
+      "composeMessage to": () => composeMessage({ from: "a@b.it", to: hole("c@d.it"), subject: "x", text: "x" }),
+      "composeMessage attachments": () => composeMessage({ from: "a@b.it", to: "c@d.it", subject: "x", attachments: hole({ filename: "a.txt", content: new Uint8Array(1) }) }),
+      "a summary's ricezione": () => new TransactionTracker().add({ key: "k", type: "accettazione", virus: false, recipients: [], ricezione: hole("c@d.it"), identificativo: "a@b" }),
+    };
+    for (const [name, call] of Object.entries(calls)) expect(await codeAsync(async () => call()), name).toBe("ERR_INVALID_ARGUMENT");
   });
 });
 

@@ -16,6 +16,7 @@ import { encodeBase64 } from "../../util/base64.js";
 import { concatBytes, latin1Bytes, toHex, utf8Bytes } from "../../util/bytes.js";
 import { DATICERT_FILENAME, PEC_HEADERS, POSTACERT_FILENAME, SUBJECT_PREFIXES } from "../constants.js";
 import type { PecType } from "../constants.js";
+import { isDenseArray } from "../../util/arrays.js";
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -278,7 +279,7 @@ export function checkTransaction(tx: unknown): CheckedTransaction {
   refuseInjection(tx, "transaction");
   const t = tx as PecTransaction;
   const sender = checkAddress(t.sender, "transaction.sender");
-  if (!Array.isArray(t.recipients) || t.recipients.length === 0) throw invalid("transaction.recipients must hold at least one recipient");
+  if (!isDenseArray(t.recipients) || t.recipients.length === 0) throw invalid("transaction.recipients must hold at least one recipient");
   const recipients = t.recipients.map((r: unknown, i) => {
     if (typeof r !== "object" || r === null) throw invalid(`transaction.recipients[${i}] must be an object`);
     const rr = r as PecTransactionRecipient;
@@ -373,7 +374,7 @@ export function checkOptions(opts: PecBuildOptions | undefined): CheckedOptions 
   if (form !== "detached" && form !== "opaque") throw invalid('options.form must be "detached" or "opaque"');
   const headers: (readonly [string, string])[] = [];
   if (o.headers !== undefined) {
-    if (!Array.isArray(o.headers)) throw invalid("options.headers must be an array of [name, value] pairs");
+    if (!isDenseArray(o.headers)) throw invalid("options.headers must be an array of [name, value] pairs");
     for (const h of o.headers) {
       if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== "string" || typeof h[1] !== "string") {
         throw invalid("options.headers must be an array of [name, value] pairs");

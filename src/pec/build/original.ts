@@ -14,6 +14,7 @@ import { concatBytes, latin1Bytes, toHex, utf8Bytes } from "../../util/bytes.js"
 import { firstMailbox, normalizeMsgId, parseAddressList } from "../address.js";
 import { readPec } from "../read.js";
 import type { ReadPec } from "../types.js";
+import { isDenseArray } from "../../util/arrays.js";
 import {
   type ByteEdit,
   type HeaderSpec,
@@ -184,6 +185,7 @@ export interface ComposeMessageInput {
 
 function mailboxes(v: string | MailboxInput | readonly (string | MailboxInput)[] | undefined, what: string): MailboxInput[] {
   if (v === undefined) return [];
+  if (Array.isArray(v) && !isDenseArray(v)) throw invalid(`${what} must be an address, { name, address } or an array of them`);
   const list = Array.isArray(v) ? (v as readonly (string | MailboxInput)[]) : [v as string | MailboxInput];
   return list.map((m, i) => {
     const w = `${what}[${i}]`;
@@ -239,6 +241,7 @@ export function composeMessage(input: ComposeMessageInput): Uint8Array {
     leaves.push({ headers: [["Content-Type", "multipart/alternative"]], children: [textNode("text/plain", text), textNode("text/html", html)] });
   } else if (html !== undefined) leaves.push(textNode("text/html", html));
   else if (text !== undefined || !input.attachments?.length) leaves.push(textNode("text/plain", text ?? ""));
+  if (input.attachments !== undefined && !isDenseArray(input.attachments)) throw invalid("attachments must be an array");
   (input.attachments ?? []).forEach((a, i) => leaves.push(attachmentNode(a, i)));
 
   const head: HeaderSpec[] = [

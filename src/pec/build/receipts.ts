@@ -50,6 +50,7 @@ import {
   rilevazioneVirusBody,
   timeoutBody,
 } from "./texts.js";
+import { isDenseArray } from "../../util/arrays.js";
 
 interface ReceiptSpec {
   info: SignerInfo;
@@ -241,7 +242,7 @@ export interface PresaInCaricoOptions extends PecBuildOptions {
 export async function buildPresaInCarico(signer: PecSigner, tx: PecTransaction, options: PresaInCaricoOptions): Promise<BuiltPec> {
   const { info, t, o } = setup(signer, tx, options);
   refuseInjection({ ricezione: options?.ricezione, to: options?.to }, "options");
-  if (!Array.isArray(options.ricezione) || options.ricezione.length === 0) throw invalid("options.ricezione must list at least one recipient");
+  if (!isDenseArray(options.ricezione) || options.ricezione.length === 0) throw invalid("options.ricezione must list at least one recipient");
   const ricezione = options.ricezione.map((r, i) => checkRecipientOf(t, r, `options.ricezione[${i}]`));
   const to = checkAddress(options.to, "options.to");
   return buildReceipt({
