@@ -3,7 +3,7 @@
  */
 import { lstat, mkdir, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, heldMessages, holdsMessages, maildirFiles, mboxEntries, readMessageFile, sourceKind, storedMessage } from "../node/sources.js";
+import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, heldMessages, holdsMessages, maildirFiles, mboxEntries, readMessageFile, sourceKind, storedMessage, streamMessages } from "../node/sources.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -148,7 +148,8 @@ export async function gatherInputs(args: string[], io: Io): Promise<Input[]> {
     }
     if (!st.isDirectory()) {
       const kind = await sourceKind(arg).catch(() => undefined);
-      out.push(kind === "mbox" ? mboxInput(arg) : kind === "zip" || kind === "tar" ? archiveInput(arg, kind) : fileInput(arg));
+      // A pipe or a device (<(zcat x.mbox.gz), /dev/stdin) is read as standard input is.
+      out.push(kind === "mbox" ? mboxInput(arg) : kind === "zip" || kind === "tar" ? archiveInput(arg, kind) : kind === "stream" ? { name: arg, messages: () => streamMessages(arg) } : fileInput(arg));
     } else if ((await sourceKind(arg)) === "maildir") {
       // A Maildir whose cur/ or new/ cannot be listed becomes an input that cannot be read.
       try {

@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
-import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, heldMessages, holdsMessages, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries, chunkedMessages } from "../node/sources.js";
+import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, heldMessages, holdsMessages, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries, chunkedMessages, streamMessages } from "../node/sources.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -220,16 +220,19 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       for await (const m of archiveEntries(source, kind)) if (opts.inShard(m.id)) yield entryItem(m, source);
       return;
     case "stdin":
-      if (!opts.stdin) throw new UsageError("standard input as a source without standard input");
+    case "stream": {
       // As inspect reads it: an mbox of any size message by message (-#offset), gzip-compressed
-      // or not; otherwise one message (-).
-      for await (const m of chunkedMessages(opts.stdin(), source, { what: "standard input" })) {
+      // or not; otherwise one message (-). A pipe or a device given by path is read the same way.
+      if (kind === "stdin" && !opts.stdin) throw new UsageError("standard input as a source without standard input");
+      const messages = kind === "stdin" && opts.stdin ? chunkedMessages(opts.stdin(), source, { what: "standard input" }) : streamMessages(source);
+      for await (const m of messages) {
         // The stream failing (damaged gzip data) ends the source, as it ends an mbox file:
         // a source error, after the messages read before it.
         if ("error" in m && m.error.code === "ERR_SOURCE") throw m.error;
         if (opts.inShard(m.id)) yield entryItem(m, source);
       }
       return;
+    }
     case "imap": {
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");
       // skip() runs before each fetch: messages of other shards and UIDs the state file holds

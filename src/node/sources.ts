@@ -9,7 +9,7 @@ import { Readable, pipeline } from "node:stream";
 import { open, opendir, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
-import { PecError } from "../errors.js";
+import { PecError, isPecError } from "../errors.js";
 import { MboxReader, isMbox, mboxEntry } from "../mime/mbox.js";
 import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import { isGzip } from "../util/bytes.js";
@@ -103,12 +103,24 @@ export async function readMessageFile(path: string, sniff: boolean): Promise<Uin
 export async function readMessageFile(path: string, sniff = false): Promise<Uint8Array | undefined> {
   const fh = await open(fsPath(path), "r");
   try {
+    const st = await fh.stat();
+    // A pipe or a device has no size to check and cannot be read twice (/dev/zero never ends).
+    if (!st.isFile()) {
+      const [head, chunks] = await peek(fh.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }), HEAD_BYTES);
+      if (sniff && !mayBeMessage(head)) return undefined;
+      try {
+        return await readAll(chunks, path, MAX_MESSAGE_FILE);
+      } catch (err) {
+        if (!isPecError(err, "ERR_TOO_LARGE")) throw err;
+        throw new PecError("ERR_TOO_LARGE", `${path} holds more than ${MAX_MESSAGE_FILE} bytes, larger than a message read (${DEFAULT_MAX_SIZE} bytes)`, { limit: DEFAULT_MAX_SIZE });
+      }
+    }
     if (sniff) {
       const head = new Uint8Array(HEAD_BYTES);
       const { bytesRead } = await fh.read(head, 0, HEAD_BYTES, 0);
       if (!mayBeMessage(head.subarray(0, bytesRead))) return undefined;
     }
-    const { size } = await fh.stat();
+    const { size } = st;
     if (size > MAX_MESSAGE_FILE) throw fileTooLarge(path, size);
     const b = await fh.readFile();
     // Grown since its size was taken.
@@ -439,8 +451,8 @@ export async function countMaildirFiles(dir: string, found?: () => void): Promis
   return n;
 }
 
-/** What a local source is. */
-export type SourceKind = "maildir" | "folder" | "mbox" | "zip" | "tar" | "file";
+/** What a local source is; `stream` is a pipe, a device or a socket, which can be read once, from its start. */
+export type SourceKind = "maildir" | "folder" | "mbox" | "zip" | "tar" | "file" | "stream";
 
 /**
  * Tells what a local source is: a Maildir (a folder with `cur/` or `new/`), a folder, an
@@ -453,6 +465,8 @@ export async function sourceKind(path: string): Promise<SourceKind | undefined> 
   const st = await stat(fsPath(path)).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) return (await isDirectory(join(path, "cur"))) || (await isDirectory(join(path, "new"))) ? "maildir" : "folder";
+  // Its first bytes cannot be looked at and then read again.
+  if (!st.isFile()) return "stream";
   const { head, gzip } = await headOf(path);
   return isMbox(head) ? "mbox" : !gzip && isZipStart(head) ? "zip" : isTarStart(head) ? "tar" : "file";
 }
@@ -920,7 +934,9 @@ function isFileEntry(dir: string, e: Dirent): boolean {
 /**
  * Reads any local source: a Maildir (a folder with `cur/` or `new/`), a folder of messages,
  * an mbox (a file whose first line starts with `From `, also gzip-compressed) or a single
- * message file (also gzip-compressed).
+ * message file (also gzip-compressed). A pipe or a device (`/dev/stdin`, a shell's
+ * `<(zcat archive.mbox.gz)`) is read once, as it comes: each message of an mbox (`path#offset`),
+ * else one message.
  *
  * @param path - folder or file
  * @param options - `onError` to leave out, and be told about, files that cannot be read; the mbox read chunk size
@@ -961,8 +977,25 @@ export async function* readSource(path: string, options: MboxOptions = {}): Asyn
         return;
       }
       yield { id: path, source: path, bytes };
+      return;
     }
+    case "stream":
+      for await (const m of streamMessages(path)) {
+        if ("error" in m) failed(onError, m.id, m.error);
+        else yield { id: m.id, source: path, bytes: m.bytes };
+      }
   }
+}
+
+/**
+ * The messages of a pipe, a device or a socket (`/dev/stdin`, a shell's `<(zcat x.mbox.gz)`), as
+ * standard input is read ({@link chunkedMessages}): each message of an mbox, else one message, up
+ * to readPec's limit. Not part of the public API.
+ *
+ * @internal
+ */
+export function streamMessages(path: string): AsyncGenerator<EntryOrError> {
+  return chunkedMessages(createReadStream(fsPath(path), { highWaterMark: 256 * 1024 }), path);
 }
 
 function checkSourceOptions(options: SourceOptions): SourceOptions {

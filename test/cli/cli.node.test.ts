@@ -4,6 +4,7 @@ import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile, mkdir } from
 import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -381,6 +382,26 @@ describe("stored forms: mbox, gzip", () => {
     expect(piped.stdout).toContain(`-#${(await readFile(mbox)).length}: accettazione`);
     expect(piped.stdout).toContain("2 verified, 0 failed, 0 not PEC");
     expect(await main(["extract", "-"], capture(await readFile(mbox)))).toBe(2);
+  });
+
+  it("a named pipe or a device: read as standard input is, each message of an mbox, never past the size limit", async () => {
+    const mbox = join(dir, "piped.mbox");
+    await writeFile(mbox, mboxOf([await readFile(good), await readFile(good)]));
+    const fifo = join(dir, "pipe");
+    spawnSync("mkfifo", [fifo]);
+    createWriteStream(fifo).end(gzipSync(await readFile(mbox)));
+    const io = capture();
+    // It read the pipe as one message: the first, and the rest as a TRAILING_MESSAGE warning.
+    expect(await main(["verify", "--trust", caPem, fifo], io)).toBe(0);
+    expect(io.stdout).toContain(`${fifo}#0: accettazione`);
+    expect(io.stdout).toContain(`${fifo}#${(await readFile(mbox)).length / 2}: accettazione`);
+    expect(io.stdout).toContain("2 verified, 0 failed, 0 not PEC");
+    // /dev/zero has a size of 0 and no end: it was read until memory ran out.
+    for (const command of ["inspect", "verify", "extract"]) {
+      const zero = capture();
+      expect(await main([command, "/dev/zero", ...(command === "extract" ? ["--out", join(dir, "zero")] : [])], zero), command).toBe(2);
+      expect(zero.stderr, command).toMatch(/\/dev\/zero.*larger than .*268435456 bytes/);
+    }
   });
 
   it("a message of an mbox on standard input larger than readPec reads is named unreadable, not read as empty; the others are read", async () => {

@@ -131,6 +131,19 @@ describe("sources give the same results", () => {
     expect(new Set(lines.map((l) => l["source"]))).toEqual(new Set(["-"]));
   });
 
+  it("a named pipe (a shell's <(zcat archive.mbox.gz), /dev/stdin) is read as standard input is: same lines and summary", async () => {
+    // It was "cannot read" (status 2): the first bytes of a pipe cannot be looked at, then read again.
+    const fifo = join(dir, "pipe");
+    spawnSync("mkfifo", [fifo]);
+    createWriteStream(fifo).end(await readFile(mboxGz));
+    const r = await scan(["--trust", ca, "--json", fifo]);
+    const lines = jsonLines(r.stdout);
+    expect(lines.map(withoutOrigin).sort()).toEqual(reference.lines);
+    expect(r.stderr).toBe(reference.summary);
+    const offsets = jsonLines((await scan(["--trust", ca, "--json", mbox])).stdout).map((l) => String(l["id"]).slice(mbox.length));
+    expect(lines.map((l) => String(l["id"]).slice(fifo.length))).toEqual(offsets);
+  });
+
   it("standard input: damaged gzip data ends it as a damaged mbox file ends, status 2 after the messages before it", async () => {
     const whole = gzipSync(await readFile(mbox));
     const io = capture(whole.subarray(0, whole.length >> 1));

@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, rename, rm, symlink, truncate, unlink, writeFile } from "node:fs/promises";
 import { createWriteStream, readdirSync, readlinkSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -369,6 +370,34 @@ describe("folder, Maildir and mbox", () => {
     await expect(collect(readSource(join(folder, "huge.eml")))).rejects.toMatchObject(tooLarge(join(folder, "huge.eml")));
     await expect(collect(readMaildir(join(folder, "Maildir")))).rejects.toMatchObject(tooLarge(join(folder, "Maildir", "cur", "1.M1.host:2,S")));
     expect(process.memoryUsage().rss - before).toBeLessThan(300e6);
+  });
+
+  it("a pipe or a device is read as standard input is: an mbox by message, else one message, up to the limit", async () => {
+    // A FIFO stands for /dev/stdin or a shell's <(zcat x.mbox.gz): a file that cannot be sought,
+    // whose first bytes cannot be looked at and read again, and that has no size.
+    const fifo = join(dir, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const box = mbox(flows.slice(0, 5));
+    const file = join(dir, "piped.mbox");
+    await writeFile(file, box);
+    const through = async (bytes: Uint8Array): Promise<SourceMessage[]> => {
+      const writer = createWriteStream(fifo);
+      writer.end(bytes);
+      return collect(readSource(fifo));
+    };
+    const asFile = (await collect(readSource(file))).map((m) => ({ ...m, id: m.id.replace(file, fifo), source: fifo }));
+    expect(asFile).toHaveLength(5);
+    // It threw "ESPIPE: invalid seek" (no PecError).
+    expect(await through(box)).toEqual(asFile);
+    expect(await through(gzipSync(box))).toEqual(asFile);
+    expect(await through(flows[0]!)).toEqual([{ id: fifo, source: fifo, bytes: flows[0] }]);
+    // /dev/zero has a size of 0 and no end: it was read until memory ran out.
+    const before = process.memoryUsage().rss;
+    await expect(collect(readSource("/dev/zero"))).rejects.toMatchObject({ code: "ERR_TOO_LARGE", message: "/dev/zero is larger than the 268435456 bytes of a message read" });
+    const errors: string[] = [];
+    expect(await collect(readSource("/dev/zero", { onError: (e, p) => errors.push(`${p}: ${e.code}`) }))).toEqual([]);
+    expect(errors).toEqual(["/dev/zero: ERR_TOO_LARGE"]);
+    expect(process.memoryUsage().rss - before).toBeLessThan(600e6);
   });
 
   it("a folder: the messages of the mbox files in it, .eml.gz and .mbox.gz decompressed, other archives skipped", async () => {
