@@ -13,6 +13,8 @@ import { createInterface } from "node:readline";
 import { UsageError } from "./io.js";
 import type { ScanRecord } from "./scan-process.js";
 import { reviveDate } from "./scan-wire.js";
+import { summaryProblem, type PecSummary } from "../transactions/summary.js";
+import { isDenseArray } from "../util/arrays.js";
 
 /** First line of a state file. */
 interface StateHeader {
@@ -34,10 +36,37 @@ export interface LoadedState {
   known: SharedArrayBuffer;
 }
 
-function isRecord(v: unknown): v is ScanRecord {
-  if (typeof v !== "object" || v === null) return false;
-  const r = v as Partial<ScanRecord>;
-  return typeof r.id === "string" && typeof r.source === "string" && typeof r.hash === "string" && r.hash.length === 64 && typeof r.status === "string" && Array.isArray(r.issues);
+const STATUSES = new Set<unknown>(["ok", "failed", "not-pec", "unreadable"]);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const stringOrNull = (v: unknown): boolean => v === null || typeof v === "string";
+
+function isIssues(v: unknown): boolean {
+  return isDenseArray(v) && v.every((i) => isObject(i) && typeof i["code"] === "string" && typeof i["severity"] === "string" && typeof i["message"] === "string");
+}
+
+function isSignature(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  return typeof v["present"] === "boolean" && typeof v["valid"] === "boolean" && typeof v["trusted"] === "boolean" && stringOrNull(v["signer"]) && stringOrNull(v["signedAt"]) && stringOrNull(v["digestAlgorithm"]) && isIssues(v["issues"]);
+}
+
+/**
+ * A line of the state file as a record (its summary's date revived), or undefined when any field
+ * a scan reads has another shape: such a line is damaged as an unreadable one is, and its message
+ * is checked again. A summary of the wrong shape ended the scan ("add() expects…"), a subject
+ * that is no string made the report fail inside its escaping.
+ */
+function recordOf(v: unknown): ScanRecord | undefined {
+  if (!isObject(v)) return undefined;
+  const { id, source, hash, status, issues, summary, signature } = v;
+  if (typeof id !== "string" || typeof source !== "string" || typeof hash !== "string" || hash.length !== 64 || !STATUSES.has(status) || !isIssues(issues)) return undefined;
+  if (signature !== undefined && !isSignature(signature)) return undefined;
+  if (summary !== undefined) {
+    if (!isObject(summary) || (summary["date"] !== undefined && typeof summary["date"] !== "string")) return undefined;
+    reviveDate(summary as unknown as PecSummary);
+    if (summaryProblem(summary) !== undefined) return undefined;
+  }
+  return v as unknown as ScanRecord;
 }
 
 /** Removes a torn last line (no final LF) so the next append starts on a line of its own. */
@@ -234,10 +263,10 @@ async function loadLocked(path: string, trust: string, release: () => void): Pro
       header = v;
       continue;
     }
-    if (!isRecord(v)) continue;
-    reviveDate(v.summary);
-    byHash.set(v.hash, v);
-    if (/^imaps?:\/\//i.test(v.id)) byImapId.set(v.id, v.hash);
+    const record = recordOf(v);
+    if (!record) continue;
+    byHash.set(record.hash, record);
+    if (/^imaps?:\/\//i.test(record.id)) byImapId.set(record.id, record.hash);
     lines++;
   }
   if (header && header.trust !== trust) {

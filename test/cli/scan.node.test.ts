@@ -377,6 +377,35 @@ describe("--state", () => {
     expect(after.every((l) => JSON.parse(l))).toBeTruthy();
   });
 
+  it("a record of the wrong shape is a damaged line: its message is checked again, the report is written", async () => {
+    // A subject that was a number ended the scan ("add() expects…"), or, with --report, made it
+    // fail inside the HTML escaping with an internal error.
+    const state = join(dir, "state-shapes.jsonl");
+    const first = await scan(["--trust", ca, "--state", state, folder]);
+    const [header, ...rows] = (await readFile(state, "utf8")).split("\n").filter(Boolean);
+    const records = rows.map((l) => JSON.parse(l) as Record<string, unknown> & { summary?: Record<string, unknown>; signature?: Record<string, unknown> });
+    // Messages stored once: a copy elsewhere in the folder would have a good record of its own.
+    const once = (r: Record<string, unknown>): boolean => records.filter((x) => x["hash"] === r["hash"]).length === 1;
+    const ok = records.filter((r) => r.status === "ok" && r.summary && once(r));
+    const failed = records.filter((r) => r.status === "failed" && r.summary && once(r));
+    expect(ok.length).toBeGreaterThan(3);
+    expect(failed.length).toBeGreaterThan(1);
+    ok[0]!.summary!["subject"] = 3.5;
+    failed[0]!.summary!["subject"] = 3.5;
+    ok[1]!.summary!["date"] = 5;
+    ok[2]!.signature!["issues"] = "none";
+    ok[3]!["status"] = "fine";
+    failed[1]!["issues"] = [null];
+    await writeFile(state, [header, ...records.map((r) => JSON.stringify(r))].join("\n") + "\n");
+    const report = join(dir, "state-shapes.html");
+    const r = await scan(["--trust", ca, "--state", state, "--report", report, folder]);
+    expect(r.stderr).not.toMatch(/internal error|expects/);
+    expect(r.code).toBe(first.code);
+    expect(parseSummary(r.stdout)["from state"]).toBe(corpus.length - 6);
+    expect(parseSummary(r.stdout)["messages"]).toBe(corpus.length);
+    expect(await readFile(report, "utf8")).toContain("<html");
+  });
+
   it("refuses a state file another scan holds; takes over the lock of a scan whose process is gone", async () => {
     const state = join(dir, "state5.jsonl");
     const lock = `${state}.lock`;
