@@ -98,7 +98,7 @@ export type Unpacked = { name: string; bytes: Uint8Array } | { name: string; err
  *
  * @throws PecError `ERR_SOURCE` for damaged gzip data or a damaged archive, `ERR_TOO_LARGE` past {@link MAX_UNPACKED}
  */
-export async function unpack(name: string, bytes: Uint8Array, sniff = false): Promise<Unpacked[]> {
+export async function unpack(name: string, bytes: Uint8Array, sniff = false, inArchive = false): Promise<Unpacked[]> {
   const data = isGzip(bytes) ? await decompress("gzip", bytes, MAX_UNPACKED) : bytes;
   if (isMbox(data)) {
     return splitMbox(data).map((m) => {
@@ -106,8 +106,10 @@ export async function unpack(name: string, bytes: Uint8Array, sniff = false): Pr
       return "bytes" in e ? { name: e.id, bytes: e.bytes } : { name: e.id, error: e.error };
     });
   }
-  if (isZipStart(data)) return unzip(name, data);
-  if (isTarStart(data)) return untar(name, data);
+  // An archive inside an archive is not opened, as the CLI does not open it: an entry named
+  // .eml that holds a ZIP, itself holding one… was unpacked level after level, without end.
+  if (!inArchive && isZipStart(data)) return unzip(name, data);
+  if (!inArchive && isTarStart(data)) return untar(name, data);
   // Dovecot's other compressions: named, as the CLI names them, not skipped or read as "not PEC".
   const packed = compressionOf(data);
   if (packed !== undefined && packed !== "gzip") return [{ name, error: unsupportedCompression(packed) }];
@@ -150,7 +152,7 @@ async function member(archive: string, entry: string, read: () => Promise<Uint8A
   if (kind === "skip") return [];
   if (kind === "archive") return [{ name: id, error: nestedArchive(id) }];
   try {
-    return await unpack(id, await read(), kind === "sniff");
+    return await unpack(id, await read(), kind === "sniff", true);
   } catch (e) {
     return [{ name: id, error: cardPecError(e, id) }];
   }

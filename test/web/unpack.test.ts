@@ -93,6 +93,15 @@ describe("the inspector's unpack of a dropped tar archive", () => {
     expect(out.map((e) => e.name)).toEqual(["old.tar#\u0085.eml"]);
   });
 
+  it("an archive inside an archive is not opened, as the CLI does not open it", async () => {
+    // Each level an entry named a.eml holding the next archive: it was unpacked level after
+    // level (6,000 levels of ZIP took 10 s), and a ZIP that holds itself would never end.
+    let inner = tarOf([["a.eml", a]]);
+    for (let i = 0; i < 3; i++) inner = tarOf([["a.eml", inner]]);
+    const out = await unpack("nested.tar", tarOf([["a.eml", inner]]));
+    expect(out).toEqual([{ name: "nested.tar#a.eml", bytes: inner }]);
+  });
+
   it("a damaged archive gives the files before the damage, and the damage", async () => {
     const bytes = tarOf(files);
     bytes[1024 + 148] = bytes[1024 + 148]! ^ 1; // the second header's checksum
