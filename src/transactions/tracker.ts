@@ -122,7 +122,7 @@ export interface Transaction {
   presaInCarico: TransactionMessage[];
   /** Every recipient, in daticert order, then recipients only receipts named. */
   recipients: RecipientState[];
-  /** Every distinct message, by date. */
+  /** Every distinct message, by date. Messages that list the same recipients share one `recipients` array. */
   messages: TransactionMessage[];
   /** Summary. */
   outcome: TransactionOutcome;
@@ -245,9 +245,28 @@ function hashKey(key: string): number {
   return h & 0x3fffffff;
 }
 
-/** The public form of a stored message (a fresh object: callers may keep or change it). */
-function expand(s: Stored): TransactionMessage {
-  const m: TransactionMessage = { key: keyOf(s), type: s.type, virus: false, recipients: s.recipients.map((r) => ({ ...r })), ricezione: [...s.ricezione] };
+/**
+ * The lists of one snapshot's messages, one copy per stored list. The receipts of a sending
+ * repeat its recipient list, and a copy each made a snapshot of a sending to 10,000 recipients
+ * 10,000 × 10,000 recipients: out of memory.
+ */
+type ListCopies = Map<readonly unknown[], unknown[]>;
+
+function copyOf<T>(list: readonly T[], copies: ListCopies, each: (x: T) => T): T[] {
+  if (list.length === 0) return [];
+  let c = copies.get(list) as T[] | undefined;
+  if (c === undefined) copies.set(list, (c = list.map(each)));
+  return c;
+}
+
+const same = <T>(x: T): T => x;
+
+/**
+ * The public form of a stored message: a fresh object, which callers may keep. Messages of one
+ * snapshot that list the same recipients share that list.
+ */
+function expand(s: Stored, copies: ListCopies): TransactionMessage {
+  const m: TransactionMessage = { key: keyOf(s), type: s.type, virus: false, recipients: copyOf(s.recipients, copies, (r) => ({ ...r })), ricezione: copyOf(s.ricezione, copies, same) };
   if (s.ricevuta !== undefined) m.ricevuta = s.ricevuta;
   if (s.identificativo !== undefined) m.identificativo = s.identificativo;
   if (s.msgid !== undefined) m.msgid = s.msgid;
@@ -564,7 +583,8 @@ function strength(e: RecipientEvent): number {
 }
 
 function build(g: Group, key: string): Transaction {
-  const messages = [...messagesOf(g)].map(expand).sort(byDate);
+  const copies: ListCopies = new Map();
+  const messages = [...messagesOf(g)].map((s) => expand(s, copies)).sort(byDate);
   const recipients = new Map<string, RecipientState>();
   /** The listing that gave each recipient its tipo. */
   const tipoFrom = new Map<RecipientState, TransactionMessage>();
@@ -597,7 +617,13 @@ function build(g: Group, key: string): Transaction {
   let msgid: string | undefined;
   // The busta lists the recipients first, then the accettazione, then other receipts' daticert.
   const listed = [...messages].sort((a, b) => listRank(a.type) - listRank(b.type));
+  const applied = new Set<readonly PecRecipient[]>();
   for (const m of listed) {
+    // A list met again changes nothing: its recipients have their tipo and field, and a later
+    // listing tied with the one that gave a tipo is tied with this one too, which came between
+    // them in this order. Applied once, a sending to R recipients costs R, not R per receipt.
+    if (applied.has(m.recipients)) continue;
+    applied.add(m.recipients);
     for (const r of m.recipients) addRecipient(r.address, r, m);
   }
   for (const m of messages) {

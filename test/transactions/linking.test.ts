@@ -125,3 +125,22 @@ it("messages of the same time give the same transaction whatever their arrival o
   expect(forward.accettazione!.key).toBe("acc-a");
   expect(backward).toEqual(forward);
 });
+
+it("a sending to thousands of recipients: every receipt repeats its list, a snapshot holds it once", () => {
+  // Each receipt's own copy made a sending to 10,000 recipients, with its 10,000 receipts, a
+  // snapshot of 10⁸ recipient objects: out of memory (4,000 took 4.7 s and 1.3 GB).
+  const n = 3000;
+  const acc = summarizePec(msgs.find((p) => p.type === "accettazione")!);
+  const consegna = summarizePec(msgs.find((p) => p.type === "avvenuta-consegna")!);
+  const recipients = Array.from({ length: n }, (_, i) => ({ address: `r${i}@pec.beta.test`, tipo: "certificato" as const, field: "to" as const }));
+  const tracker = new TransactionTracker();
+  tracker.record({ ...acc, recipients });
+  for (let i = 0; i < n; i++) tracker.record({ ...consegna, key: `c${i}`, messageId: `c${i}@pec.beta.test`, consegna: `r${i}@pec.beta.test`, recipients: recipients.map((r) => ({ ...r })) });
+  const [t] = tracker.transactions();
+  expect(t!.outcome).toBe("consegnato");
+  expect(t!.recipients).toHaveLength(n);
+  expect(t!.recipients.every((r) => r.state === "consegnato" && r.tipo === "certificato" && r.field === "to")).toBe(true);
+  expect(t!.messages).toHaveLength(n + 1);
+  expect(new Set(t!.messages.map((m) => m.recipients)).size).toBe(1);
+  expect(t!.messages[0]!.recipients).toEqual(recipients);
+});
