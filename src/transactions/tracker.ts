@@ -163,11 +163,11 @@ export type RecordResult = "added" | "duplicate" | "not-pec" | "anomalia" | "unl
 export interface TrackerStats {
   /** Messages given to {@link TransactionTracker.add}. */
   messages: number;
-  /** Messages already seen (same Message-ID and type, or same bytes). */
+  /** Messages of a transaction already seen (same Message-ID and type, or same bytes). Buste di anomalia and ordinary mail are counted each time they come. */
   duplicates: number;
   /** Ordinary mail, ignored. */
   notPec: number;
-  /** Buste di anomalia: not transactions (they wrap ordinary mail). */
+  /** Buste di anomalia: not transactions (they wrap ordinary mail); a copy seen again is counted again. */
   anomalie: number;
   /** PEC messages with neither identificativo nor msgid, which cannot be correlated. */
   unlinked: number;
