@@ -83,10 +83,18 @@ describe("the original given to a builder must be of the transaction's sending",
     for (const o of [other, prepareOriginal(other, { identificativo: OTHER_ID })]) {
       expect(await codeAsync(() => buildBusta(pki.alfa, tx, { original: o, date: DATE }))).toBe("ERR_INVALID_ARGUMENT");
     }
-    // An original without Message-ID cannot be told apart: it is taken.
-    const bare = enc.encode(`From: ${SENDER}\r\nTo: ${ANNA}\r\nSubject: s\r\n\r\nx\r\n`);
-    const b = await buildBusta(pki.alfa, { ...tx, msgid: undefined }, { original: bare, date: DATE });
+    // An original without Message-ID is told by its subject: the transaction's is taken (a
+    // client may leave the Message-ID to the gestore), another is refused; without a subject
+    // it cannot be told apart, and is taken.
+    const bare = (subject: string): Uint8Array => enc.encode(`From: ${SENDER}\r\nTo: ${ANNA}\r\n${subject}\r\nx\r\n`);
+    const b = await buildBusta(pki.alfa, { ...tx, msgid: undefined }, { original: bare(`Subject:  ${tx.subject.replace(/ /g, "\r\n ")}\r\n`), date: DATE });
     expect(readPec(b.bytes).issues).toEqual([]);
+    await expect(buildBusta(pki.alfa, { ...tx, msgid: undefined }, { original: bare("Subject: Altro\r\n"), date: DATE })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+      message: `options.original belongs to another sending: it has no Message-ID, and its subject "Altro" is not the transaction's ${JSON.stringify(tx.subject)}`,
+    });
+    await expect(buildAvvenutaConsegna(pki.beta, { ...tx, msgid: undefined }, { consegna: ANNA, ricevuta: "completa", original: bare("Subject: Altro\r\n"), date: DATE })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    expect((await buildBusta(pki.alfa, { ...tx, msgid: undefined }, { original: bare(""), date: DATE })).bytes.length).toBeGreaterThan(0);
   });
 });
 

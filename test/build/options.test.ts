@@ -213,7 +213,7 @@ describe("busta di trasporto", () => {
   });
 
   it("writes To/Cc from the transaction when the original has neither", async () => {
-    const m = enc.encode(`From: ${SENDER}\r\nSubject: s\r\n\r\nx\r\n`);
+    const m = enc.encode(`From: ${SENDER}\r\nSubject: ${tx.subject}\r\n\r\nx\r\n`);
     const b = await buildBusta(pki.alfa, { ...tx, msgid: undefined }, { original: m, date: DATE });
     const root = parseMime(b.bytes);
     expect(root.header("to")).toBe(`${ANNA}, ${ESTERNO}`);

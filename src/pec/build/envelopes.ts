@@ -56,8 +56,9 @@ export interface BustaOptions extends PecBuildOptions {
    * The original message: as submitted, or already edited by {@link prepareOriginal}
    * (it is prepared here when its Message-ID is not the identificativo). Bare LF line
    * breaks become CRLF, as SMTP transport would make them. Its Message-ID, when it has
-   * one, must be the transaction's msgid or identificativo: the original of another
-   * sending is refused (`ERR_INVALID_ARGUMENT`).
+   * one, must be the transaction's msgid or identificativo, and without one its Subject, when
+   * it has one, the transaction's subject: the original of another sending is refused
+   * (`ERR_INVALID_ARGUMENT`).
    */
   original: Uint8Array;
 }

@@ -112,12 +112,20 @@ export function isPrepared(root: MimeEntity, identificativo: string): boolean {
 
 /**
  * Refuses an original that belongs to another sending: its Message-ID must be the
- * transaction's identificativo (already prepared) or the client's msgid (as submitted).
- * An original without a Message-ID cannot be told apart and is taken.
+ * transaction's identificativo (already prepared) or the client's msgid (as submitted). An
+ * original without a Message-ID (a client may leave it to the gestore) is told by its subject,
+ * when it has one: the transaction's subject is the original's.
  */
-function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; msgid?: string | undefined }, what: string): void {
+function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; msgid?: string | undefined; subject?: string }, what: string): void {
   const own = root.header("message-id")?.trim();
-  if (own === undefined || own === "") return;
+  if (own === undefined || own === "") {
+    const subject = root.header("subject");
+    if (subject === undefined || t.subject === undefined) return;
+    const squash = (s: string): string => s.replace(/\s+/g, " ").trim();
+    const decoded = squash(decodeHeaderValue(subject));
+    if (decoded === squash(t.subject)) return;
+    throw invalid(`${what} belongs to another sending: it has no Message-ID, and its subject ${JSON.stringify(decoded)} is not the transaction's ${JSON.stringify(t.subject)}`);
+  }
   const id = normalizeMsgId(own);
   if (id === normalizeMsgId(t.identificativo)) return;
   if (t.msgid !== undefined && id === normalizeMsgId(t.msgid)) return;
@@ -131,7 +139,7 @@ function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; m
  * The original of this sending as it travels inside a busta: CRLF, prepared when it is not
  * yet. One of another sending is refused ({@link checkOriginalOfSending}), `what` naming it.
  */
-export function preparedOriginal(original: Uint8Array, t: { identificativo: string; msgid?: string | undefined }, what: string): Uint8Array {
+export function preparedOriginal(original: Uint8Array, t: { identificativo: string; msgid?: string | undefined; subject?: string }, what: string): Uint8Array {
   const crlf = toCrlf(original);
   const root = parseMime(crlf);
   checkOriginalOfSending(root, t, what);

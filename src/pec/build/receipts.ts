@@ -293,9 +293,10 @@ export interface AvvenutaConsegnaOptions extends PecBuildOptions {
    * The original message as the busta carried it (its `postacert.eml`), or the busta
    * itself (its `postacert.eml` is taken), or the original as submitted (prepared here).
    * Required for completa and breve. It must be of this sending: a busta whose
-   * identificativo or Message-ID is not the transaction's identificativo, or an original
-   * whose Message-ID is neither the identificativo nor the transaction's msgid, is
-   * refused (`ERR_INVALID_ARGUMENT`).
+   * identificativo or Message-ID is not the transaction's identificativo, an original
+   * whose Message-ID is neither the identificativo nor the transaction's msgid, or one
+   * without a Message-ID whose Subject is not the transaction's subject, is refused
+   * (`ERR_INVALID_ARGUMENT`).
    */
   original?: Uint8Array;
 }
