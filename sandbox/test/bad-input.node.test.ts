@@ -2,6 +2,7 @@
 // serving. The configuration refuses header injection in its names.
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
 import { readPec } from "postacert";
@@ -89,6 +90,46 @@ describe("bad SMTP input", () => {
     expect(inbound[3]).toMatch(/^550 5\.7\.1 /);
     expect(inbound[4]).toMatch(/^550 5\.1\.1 /);
   });
+
+  it("the gestore's own address takes no mail on the inbound port: 550, not a 250 and then nothing", async () => {
+    const r = await rawSmtp(host(), t.sandbox.info.inboundPorts["pec.beta.test"]!, ["EHLO mx.example", "MAIL FROM:<someone@example.org>", "RCPT TO:<posta-certificata@pec.beta.test>", "QUIT"]);
+    expect(r[3]).toMatch(/^550 5\.1\.1 /);
+  });
+
+  it("several whole transactions in one write are each answered, on both ports", async () => {
+    // smtp-server stopped answering after the second (the third MAIL FROM had no reply until
+    // the idle timeout) when the MAIL and RCPT handlers both answered at once.
+    const burst = async (p: number, auth: boolean): Promise<string> => {
+      const sock = connect({ host: host(), port: p });
+      let text = "";
+      sock.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      const until = async (what: RegExp, n: number): Promise<void> => {
+        for (let i = 0; i < 500 && (text.match(what) ?? []).length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(/^220 /gm, 1);
+      sock.write("EHLO burst.test\r\n");
+      await until(/^250 /gm, 1);
+      if (auth) {
+        sock.write(authPlain + "\r\n");
+        await until(/^235 /gm, 1);
+      }
+      let all = "";
+      for (let k = 0; k < 5; k++) {
+        all += `MAIL FROM:<${mario}>\r\nRCPT TO:<${anna}>\r\nDATA\r\nFrom: <${mario}>\r\nTo: <${anna}>\r\nSubject: burst ${k}\r\n\r\nbody ${k}\r\n.\r\n`;
+      }
+      sock.write(all + "NOOP\r\n");
+      await until(/^250 2\.0\.0 Ok/gm, 5);
+      await until(/^250 .*OK/gim, 1);
+      sock.destroy();
+      return text;
+    };
+    for (const [p, auth] of [[port(), true], [t.sandbox.info.inboundPorts["pec.beta.test"]!, false]] as const) {
+      const text = await burst(p, auth);
+      expect(text.match(/^250 2\.0\.0 Ok: queued/gm), `port ${p}`).toHaveLength(5);
+      expect(text.split("\r\n").at(-2), `port ${p}`).toMatch(/^250 /);
+    }
+    await stillServes();
+  }, 30_000);
 
   it("MAIL FROM other than the authenticated mailbox gets 553; too many recipients 452", async () => {
     const r = await rawSmtp(host(), port(), [
