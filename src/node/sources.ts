@@ -980,10 +980,7 @@ export async function* readSource(path: string, options: MboxOptions = {}): Asyn
       return;
     }
     case "stream":
-      for await (const m of streamMessages(path)) {
-        if ("error" in m) failed(onError, m.id, m.error);
-        else yield { id: m.id, source: path, bytes: m.bytes };
-      }
+      yield* sourceMessages(streamMessages(path), path, onError);
   }
 }
 

@@ -538,23 +538,27 @@ export function parsePem(text: string): PemBlock[] {
   let counted = 0;
   for (let at = text.indexOf("-----BEGIN "); at >= 0; ) {
     const label = pemLabel(text, at + 11);
-    const bodyStart = at + 11 + (label?.length ?? 0) + 5;
     const list = label === undefined ? undefined : ends.get(label);
-    let k = list === undefined ? 0 : (used.get(label!) ?? 0);
-    while (list !== undefined && k < list.length && list[k]! < bodyStart) k++;
-    if (label !== undefined) used.set(label, k);
-    if (list === undefined || k === list.length) {
+    if (label === undefined || list === undefined) {
       at = text.indexOf("-----BEGIN ", at + 1);
       continue;
     }
-    const end = list[k]!;
+    const bodyStart = at + 11 + label.length + 5;
+    let k = used.get(label) ?? 0;
+    while (k < list.length && list[k]! < bodyStart) k++;
+    used.set(label, k);
+    const end = list[k];
+    if (end === undefined) {
+      at = text.indexOf("-----BEGIN ", at + 1);
+      continue;
+    }
     let body = text.slice(bodyStart, end);
     // RFC 1421 headers (Proc-Type: …) end at a blank line; certificates never have them.
     if (/^[\s]*[A-Za-z-]+:/.test(body)) body = body.replace(/^[\s\S]*?\r?\n\r?\n/, "");
     for (let i = counted; i < at; i++) if (text.charCodeAt(i) === 0x0a) line++;
     counted = at;
-    out.push({ label: label!, der: decodeBase64(body), line });
-    at = text.indexOf("-----BEGIN ", end + 9 + label!.length + 5);
+    out.push({ label, der: decodeBase64(body), line });
+    at = text.indexOf("-----BEGIN ", end + 9 + label.length + 5);
   }
   return out;
 }
