@@ -29,7 +29,7 @@ import type {
 } from "./types.js";
 import { got } from "../util/got.js";
 import { fromUtf16, leadingBytes, startsWithField, startsWithFrom } from "../util/message-start.js";
-import { replaceSpans } from "../util/text.js";
+import { replaceSpans, squash } from "../util/text.js";
 
 /** Options of {@link readPec}. */
 export interface ReadPecOptions extends ParseMimeOptions {
@@ -539,10 +539,6 @@ function notPec(root: MimeEntity): ReadPec {
   };
 }
 
-/** Runs of white space as one space, trimmed. */
-function squash(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
 
 function decodedHeader(e: MimeEntity, name: string): string | undefined {
   const v = e.header(name);
@@ -570,7 +566,7 @@ export function parseDate(value: string | undefined): Date | undefined {
   const fast = rfc5322Time(value);
   if (fast !== undefined) return new Date(fast);
   // The two replacements cost twice Date.parse itself; most dates have nothing to clean.
-  const cleaned = isCleanDate(value) ? value : replaceSpans(value, "(", ")", " ").replace(/\s+/g, " ").trim();
+  const cleaned = isCleanDate(value) ? value : squash(replaceSpans(value, "(", ")", " "));
   const t = Date.parse(cleaned);
   return Number.isNaN(t) ? undefined : new Date(t);
 }

@@ -1,5 +1,6 @@
 /**
- * String clean-ups by index, where the obvious regular expression is quadratic: V8 tries an
+ * String clean-ups shared by the readers and the builders. Most work by index, where the obvious
+ * regular expression is quadratic: V8 tries an
  * unanchored expression at every position, so `/[…]+$/` walks a long run of those characters
  * once per position when something else follows it, and `/<[^>]*>/g` scans the rest of the text
  * from every `<` that is never closed. 80,000 such characters took seconds; a header may hold a
@@ -18,6 +19,16 @@ export function isJsSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0xa0) return false;
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * Runs of white space as one space, trimmed: how a subject or a date is compared once folding
+ * and clients' spacing are set aside.
+ *
+ * @internal
+ */
+export function squash(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
 }
 
 /**

@@ -15,6 +15,7 @@ import { firstMailbox, normalizeMsgId, parseAddressList } from "../address.js";
 import { readPec } from "../read.js";
 import type { ReadPec } from "../types.js";
 import { isDenseArray } from "../../util/arrays.js";
+import { squash } from "../../util/text.js";
 import {
   type ByteEdit,
   type HeaderSpec,
@@ -121,7 +122,6 @@ function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; m
   if (own === undefined || own === "") {
     const subject = root.header("subject");
     if (subject === undefined || t.subject === undefined) return;
-    const squash = (s: string): string => s.replace(/\s+/g, " ").trim();
     const decoded = squash(decodeHeaderValue(subject));
     if (decoded === squash(t.subject)) return;
     throw invalid(`${what} belongs to another sending: it has no Message-ID, and its subject ${JSON.stringify(decoded)} is not the transaction's ${JSON.stringify(t.subject)}`);
