@@ -6,7 +6,7 @@
 import { PecError } from "../errors.js";
 import { utf8Bytes } from "../util/bytes.js";
 import { datiDataToEpochMs } from "./date.js";
-import { ILLEGAL_CHAR, SUSPECT_CHAR } from "./sanitize.js";
+import { ILLEGAL_CHAR, SUSPECT_CHAR, dropXmlIllegal } from "./sanitize.js";
 import {
   DATICERT_ERRORE,
   DATICERT_TIPO,
@@ -36,7 +36,6 @@ const ERRORE_SET: ReadonlySet<string> = new Set(DATICERT_ERRORE);
 const DEST_SET: ReadonlySet<string> = new Set(DESTINATARI_TIPO);
 const RICEVUTA_SET: ReadonlySet<string> = new Set(RICEVUTA_TIPO);
 
-const ILLEGAL_G = new RegExp(ILLEGAL_CHAR.source, "g");
 const SPECIAL = /[&<>"\r]/;
 const SPECIAL_G = /[&<>"\r]/g;
 const ENTITY: Readonly<Record<string, string>> = {
@@ -78,7 +77,7 @@ class Writer {
     let s = v;
     if (SUSPECT_CHAR.test(s) && ILLEGAL_CHAR.test(s)) {
       if (!this.drop) throw invalid(`${what} contains a character XML 1.0 cannot carry`);
-      s = s.replace(ILLEGAL_G, "");
+      s = dropXmlIllegal(s);
     }
     if (SPECIAL.test(s)) s = s.replace(SPECIAL_G, (c) => ENTITY[c]!);
     return s;

@@ -18,6 +18,13 @@ export const SUSPECT_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFF
 const ILLEGAL_OR_REF =
   /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|&#(?:([xX])([0-9A-Fa-f]+)|([0-9]+));/g;
 
+const ILLEGAL_G = new RegExp(ILLEGAL_CHAR.source, "g");
+
+/** `s` without the characters {@link ILLEGAL_CHAR} matches (as a gestore must write a subject carrying them). */
+export function dropXmlIllegal(s: string): string {
+  return SUSPECT_CHAR.test(s) ? s.replace(ILLEGAL_G, "") : s;
+}
+
 /** Whether a code point matches the XML 1.0 `Char` production. */
 export function isXmlChar(cp: number): boolean {
   return cp >= 0x20

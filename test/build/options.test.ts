@@ -10,6 +10,7 @@ import {
   buildAvvenutaConsegna,
   buildBusta,
   buildErroreConsegna,
+  buildNonAccettazione,
   buildPreavvisoErroreConsegna,
   prepareOriginal,
   transactionFromOriginal,
@@ -114,8 +115,19 @@ describe("texts and subjects", () => {
     const pec = readPec(b.bytes);
     expect(errorIssues(b.bytes)).toEqual([]);
     expect(pec.daticert?.intestazione.oggetto).toBe('A <b>"x"</b> & y');
+    // What the builder reports is what it wrote.
+    expect(b.daticert?.intestazione.oggetto).toBe('A <b>"x"</b> & y');
     expect(pec.html).toContain("A &lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; y");
     expect(pec.html).not.toContain("<b>");
+  });
+
+  it("reports the daticert it wrote when a busta's subject or an errore esteso carries controls", async () => {
+    const busta = await buildBusta(pki.alfa, { ...tx, subject: "Fattura\u0007 n. 1" }, { original, date: DATE });
+    expect(busta.daticert?.intestazione.oggetto).toBe("Fattura n. 1");
+    expect(readPec(busta.bytes).daticert?.intestazione.oggetto).toBe("Fattura n. 1");
+    const refused = await buildNonAccettazione(pki.alfa, tx, { erroreEsteso: "Bcc\u0001 non ammesso", date: DATE });
+    expect(refused.daticert?.dati.erroreEsteso).toBe("Bcc non ammesso");
+    expect(readPec(refused.bytes).daticert?.dati.erroreEsteso).toBe("Bcc non ammesso");
   });
 
   it("an empty subject", async () => {

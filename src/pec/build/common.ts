@@ -612,8 +612,9 @@ export function daticertLeaf(model: Daticert): MimeNode {
       ["Content-Type", `application/xml; charset="UTF-8"; name="${DATICERT_FILENAME}"`],
       ["Content-Disposition", `inline; filename="${DATICERT_FILENAME}"`],
     ],
-    // Characters XML 1.0 cannot carry (controls seen in real subjects) are dropped, as a
-    // gestore must; everything else was checked before.
+    // The builders already dropped what XML 1.0 cannot carry from the values they take out
+    // of messages (subject, errore esteso), so that BuiltPec.daticert is what is written;
+    // this is the last guard for the rest.
     body: buildDaticertBytes(model, { invalidCharacters: "drop" }),
     transferEncoding: "base64",
   };

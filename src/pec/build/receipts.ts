@@ -4,6 +4,7 @@
  * @module
  */
 import type { Daticert, DaticertErrore, RicevutaTipo } from "../../daticert/index.js";
+import { dropXmlIllegal } from "../../daticert/sanitize.js";
 import type { MimeNode } from "../../mime/index.js";
 import { parseMime } from "../../mime/index.js";
 import { normalizeMsgId } from "../address.js";
@@ -100,7 +101,7 @@ async function buildReceipt(s: ReceiptSpec): Promise<BuiltPec> {
       mittente: t.sender,
       destinatari: t.recipients.map((r) => ({ address: r.address, tipo: r.tipo })),
       risposte: t.risposte,
-      oggetto: t.subject,
+      oggetto: dropXmlIllegal(t.subject),
     },
     dati: {
       gestoreEmittente: info.name,
@@ -110,7 +111,7 @@ async function buildReceipt(s: ReceiptSpec): Promise<BuiltPec> {
       ...(s.dati.ricevuta !== undefined && { ricevuta: s.dati.ricevuta }),
       ...(s.dati.consegna !== undefined && { consegna: s.dati.consegna }),
       ricezione: s.dati.ricezione ?? [],
-      ...(s.dati.erroreEsteso !== undefined && { erroreEsteso: s.dati.erroreEsteso }),
+      ...(s.dati.erroreEsteso !== undefined && { erroreEsteso: dropXmlIllegal(s.dati.erroreEsteso) }),
     },
   };
   const body = renderBody(s.body);
