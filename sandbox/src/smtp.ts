@@ -73,6 +73,12 @@ function common(engine: Engine, tls: TlsMaterial | undefined): SMTPServerOptions
 /** Runs `fn` and turns any throw into a 451 for the client (the server itself never sees it). */
 function guarded(log: (line: string) => void, fn: () => Promise<void>, callback: (err?: Error | null) => void): void {
   fn().catch((e: unknown) => {
+    // smtp-server's code for a client gone before the end of DATA: the client's doing, and
+    // nothing was queued, so one line says it.
+    if ((e as { code?: unknown })?.code === "ECONNECTION") {
+      log(`SMTP: a client left during DATA (${(e as Error).message})`);
+      return;
+    }
     log(`SMTP handler error: ${(e as Error)?.stack ?? String(e)}`);
     callback(smtpError(451, "4.3.0 Internal error, try again later"));
   });

@@ -131,6 +131,26 @@ describe("bad SMTP input", () => {
     await stillServes();
   }, 30_000);
 
+  it("a client that leaves in the middle of DATA: one log line, no stack trace, nothing queued", async () => {
+    const before = t.logs.length;
+    await rawSmtp(
+      host(),
+      port(),
+      ["EHLO half.test", authPlain, `MAIL FROM:<${mario}>`, `RCPT TO:<${anna}>`, "DATA", Buffer.from(`From: <${mario}>\r\nSubject: half-data\r\n\r\npartial`)],
+      { waitMs: 300 },
+    );
+    let lines: string[] = [];
+    for (let i = 0; i < 100 && lines.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      lines = t.logs.slice(before);
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/left during DATA/);
+    expect(lines[0]).not.toMatch(/\n\s+at /);
+    expect(await inbox("anna.bianchi@pec.beta.test", "half-data")).toEqual([]);
+    await stillServes();
+  });
+
   it("MAIL FROM other than the authenticated mailbox gets 553; too many recipients 452", async () => {
     const r = await rawSmtp(host(), port(), [
       "EHLO client.test",

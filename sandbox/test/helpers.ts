@@ -46,6 +46,8 @@ export interface TestSandbox {
   sandbox: Sandbox;
   dir: string;
   trust: TrustStore;
+  /** Every line the sandbox logged. */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startTestSandbox(config: SandboxConfig, options: { clockSp
     sandbox,
     dir,
     trust,
+    logs,
     async close() {
       await sandbox.stop();
       await rm(dir, { recursive: true, force: true });
