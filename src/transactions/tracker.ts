@@ -40,7 +40,8 @@ export interface TransactionMessage extends PecSummary {
  * - `virus`: delivery refused because of a virus (errore-consegna virus or rilevazione virus);
  * - `preavviso`: the 12 h notice of non-delivery came, nothing stronger yet;
  * - `scaduto`: the 24 h notice came: the gestore gave up;
- * - `in-attesa`: nothing yet;
+ * - `in-attesa`: nothing yet. After a non accettazione the recipients stay so: nothing was
+ *   sent to them, the transaction's `outcome` (`non-accettato`) says it, and `overdue` leaves them out;
  * - `esterno`: an ordinary (non-PEC) address: no receipt will ever come.
  */
 export type RecipientStateName = "consegnato" | "mancata-consegna" | "virus" | "preavviso" | "scaduto" | "in-attesa" | "esterno";
