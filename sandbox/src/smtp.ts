@@ -38,21 +38,59 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Reads the DATA stream; past `limit` bytes it keeps draining but stops buffering, answers
- * 552 through `callback` and resolves to undefined.
+ * How many messages of the largest size the DATA of all connections together may hold at
+ * once. Without a bound, `maxConnections` clients sending at once would make the sandbox
+ * hold that many times `maxMessageSize` (3 GB with the defaults).
  */
-async function readLimited(stream: SMTPServerDataStream, limit: number, callback: (err?: Error | null) => void): Promise<Uint8Array | undefined> {
+const BUFFERED_MESSAGES = 4;
+
+/** Bytes of DATA held, all servers of one engine together. */
+const buffered = new WeakMap<Engine, { used: number }>();
+
+/**
+ * Reads the DATA stream. Past `limit` bytes, or past the engine's budget for all messages
+ * being received, it keeps draining but stops buffering, answers 552 (too large) or 452
+ * (try again later) through `callback`, and resolves to undefined.
+ */
+async function readLimited(engine: Engine, stream: SMTPServerDataStream, callback: (err?: Error | null) => void): Promise<Uint8Array | undefined> {
+  const limit = engine.config.limits.maxMessageSize;
+  let budget = buffered.get(engine);
+  if (!budget) buffered.set(engine, (budget = { used: 0 }));
+  const pool = budget;
+  let chunks: Buffer[] = [];
+  let held = 0;
+  let size = 0;
+  let full = false;
+  const release = (): void => {
+    pool.used -= held;
+    held = 0;
+    chunks = [];
+  };
   const bytes = await new Promise<Uint8Array | undefined>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
     stream.on("data", (c: Buffer) => {
       size += c.length;
-      if (size <= limit) chunks.push(c);
+      if (full || size > limit) return release();
+      if (pool.used + c.length > BUFFERED_MESSAGES * limit) {
+        full = true;
+        return release();
+      }
+      chunks.push(c);
+      held += c.length;
+      pool.used += c.length;
     });
-    stream.on("error", reject);
-    stream.on("end", () => resolve(stream.sizeExceeded || size > limit ? undefined : new Uint8Array(Buffer.concat(chunks))));
+    stream.on("error", (e: Error) => {
+      release();
+      reject(e);
+    });
+    stream.on("end", () => {
+      const whole = stream.sizeExceeded || size > limit || full ? undefined : new Uint8Array(Buffer.concat(chunks));
+      release();
+      resolve(whole);
+    });
   });
-  if (!bytes) callback(smtpError(552, `5.3.4 Message exceeds the maximum size of ${limit} bytes`));
+  if (!bytes) {
+    callback(full && size <= limit ? smtpError(452, "4.3.1 Insufficient system storage: too many messages arriving at once, try again later") : smtpError(552, `5.3.4 Message exceeds the maximum size of ${limit} bytes`));
+  }
   return bytes;
 }
 
@@ -122,7 +160,7 @@ export function createSubmissionServer(engine: Engine, tls: TlsMaterial | undefi
       guarded(
         log,
         async () => {
-          const bytes = await readLimited(stream, engine.config.limits.maxMessageSize, callback);
+          const bytes = await readLimited(engine, stream, callback);
           if (!bytes) return;
           const user = String(session.user ?? "");
           const box = engine.mailboxes.get(user);
@@ -197,7 +235,7 @@ export function createInboundServer(engine: Engine, domain: string, tls: TlsMate
       guarded(
         log,
         async () => {
-          const bytes = await readLimited(stream, engine.config.limits.maxMessageSize, callback);
+          const bytes = await readLimited(engine, stream, callback);
           if (!bytes) return;
           const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
           const result = await engine.take(

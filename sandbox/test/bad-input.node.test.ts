@@ -151,6 +151,41 @@ describe("bad SMTP input", () => {
     await stillServes();
   });
 
+  it("DATA of all connections together is bounded: past four messages' worth, 452 and the client retries", async () => {
+    // Opens a session up to DATA (354) and sends part of a message.
+    const opened = async (token: string, fill: number) => {
+      const sock = connect({ host: host(), port: port() });
+      let text = "";
+      sock.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      const until = async (what: RegExp): Promise<void> => {
+        for (let i = 0; i < 500 && !what.test(text); i++) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(/^220 /m);
+      sock.write(`EHLO ${token}.test\r\n${authPlain}\r\nMAIL FROM:<${mario}>\r\nRCPT TO:<${anna}>\r\nDATA\r\n`);
+      await until(/^354 /m);
+      sock.write(`From: <${mario}>\r\nTo: <${anna}>\r\nSubject: ${token}\r\n\r\n${"x".repeat(fill)}`);
+      return {
+        async end(): Promise<string> {
+          sock.write("\r\n.\r\n");
+          await until(/^(250 2\.0\.0|4\d\d |5\d\d )/m);
+          sock.destroy();
+          return text.split("\r\n").filter((l) => /^\d{3} /.test(l)).at(-1) ?? "";
+        },
+      };
+    };
+    // maxMessageSize is 20,000: four of 19,000 fill the budget of 80,000.
+    const held = [];
+    for (let k = 0; k < 4; k++) held.push(await opened(`budget-${k}`, 19_000));
+    await new Promise((r) => setTimeout(r, 500));
+    const late = await opened("budget-late", 19_000);
+    expect(await late.end()).toMatch(/^452 4\.3\.1 /);
+    for (const h of held) expect(await h.end()).toMatch(/^250 2\.0\.0 Ok/);
+    // What the four held was given back: the late one goes through now.
+    expect(await (await opened("budget-retry", 19_000)).end()).toMatch(/^250 2\.0\.0 Ok/);
+    expect(await inbox("anna.bianchi@pec.beta.test", "budget-")).toHaveLength(5);
+    await stillServes();
+  });
+
   it("MAIL FROM other than the authenticated mailbox gets 553; too many recipients 452", async () => {
     const r = await rawSmtp(host(), port(), [
       "EHLO client.test",
