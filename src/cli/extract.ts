@@ -9,8 +9,8 @@ import { readPec } from "../pec/read.js";
 import type { ReadPec } from "../pec/types.js";
 import { readMessageFile, storedMessage } from "../node/sources.js";
 import { readAll } from "../util/chunks.js";
-import { isJsSpace, trimEndWhere } from "../util/text.js";
-import { type Io, UsageError, makeDir, makeOwnDir, printable, writeFresh } from "./io.js";
+import { isJsSpace, printable, trimEndWhere } from "../util/text.js";
+import { type Io, UsageError, makeDir, makeOwnDir, writeFresh } from "./io.js";
 
 /** The longest file name most file systems take (ext4, XFS, APFS, NTFS in UTF-16 units): 255 bytes. */
 const NAME_MAX = 255;

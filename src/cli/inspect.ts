@@ -12,8 +12,9 @@ import { claimedSigner } from "../smime/verify.js";
 import type { PecVerification } from "../pec/verify.js";
 import { systemTrust } from "../node/system-trust.js";
 import { type EntryOrError, looksLikeMessage } from "../node/sources.js";
-import { type Io, UsageError, gatherInputs, paint, printable } from "./io.js";
+import { type Io, UsageError, jsonLine, gatherInputs, paint } from "./io.js";
 import { loadCrls, loadTrust } from "./trust-files.js";
+import { printable } from "../util/text.js";
 
 interface Tally {
   ok: number;
@@ -107,7 +108,7 @@ export async function runInspect(args: string[], opts: { json: boolean }, io: Io
     const pec = readPec(bytes);
     if (pec.type === "not-pec") t.notPec++;
     else t.ok++;
-    io.out(opts.json ? JSON.stringify(pecToJson(pec, { file: name })) + "\n" : describe(name, pec, io));
+    io.out(opts.json ? jsonLine(pecToJson(pec, { file: name })) : describe(name, pec, io));
   });
   summary(io, tally, "inspected", opts.json);
   return exitStatus(tally);
@@ -129,7 +130,7 @@ export async function runVerify(
     else if (res.valid && res.trusted) t.ok++;
     else t.failed++;
     if (opts.json) {
-      io.out(JSON.stringify(pecToJson(pec, { file: name, verification: res })) + "\n");
+      io.out(jsonLine(pecToJson(pec, { file: name, verification: res })));
     } else io.out(describe(name, pec, io, res, crlsGiven));
   });
   summary(io, tally, "verified", opts.json);

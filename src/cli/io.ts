@@ -4,6 +4,7 @@
 import { lstat, mkdir, stat, unlink, writeFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { type EntryOrError, archiveEntries, chunkedMessages, folderFiles, heldMessages, holdsMessages, maildirFiles, mboxEntries, readMessageFile, sourceKind, storedMessage, streamMessages } from "../node/sources.js";
+import { printable } from "../util/text.js";
 
 /** Thrown for bad command lines and unreadable inputs (exit status 2). */
 export class UsageError extends Error {
@@ -267,24 +268,19 @@ function fileInput(path: string, sniff = false): Input {
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as const;
 
+const LINE_BREAKS_JSON_KEEPS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * One line of JSON Lines output. JSON.stringify escapes the C0 controls but leaves NEL, LINE
+ * SEPARATOR and PARAGRAPH SEPARATOR raw, and readers such as Python's `str.splitlines()` cut a
+ * record there; a subject may hold them, so they are escaped too (still the same JSON value).
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(LINE_BREAKS_JSON_KEEPS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) + "\n";
+}
+
 /** Wraps text in an ANSI color when colors are on. */
 export function paint(io: Io, color: keyof typeof CODES, text: string): string {
   return io.color ? `\x1b[${CODES[color]}m${text}\x1b[0m` : text;
 }
 
-/**
- * C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the bidi
- * controls (LRM, RLM, ALM, embeddings, overrides such as U+202E, isolates).
- */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-
-/**
- * Text from a message (subjects, addresses, attachment names, signer names, issue messages),
- * or a file name from an archive, made safe to print on a terminal: every control character
- * (C0, C1: escape sequences, line breaks, clear-screen, OSC) and bidi control becomes
- * `replacement` (a space by default), so no text can forge a line of output, hide what
- * follows or reorder it. For human output only: JSON escapes controls itself and must stay exact.
- */
-export function printable(text: string, replacement = " "): string {
-  return text.replace(UNPRINTABLE, replacement);
-}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { printable } from "../util/text.js";
 import type { ScanIssue, ScanRecord, ScanSignature, ScanStatus } from "./scan-process.js";
 
 /** One line of `scan --json`. */
@@ -99,14 +100,22 @@ export const CSV_COLUMNS = [
 ] as const;
 
 /**
- * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A field a
- * spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`:
- * subjects and addresses come from whoever sent the mail.
+ * Where a spreadsheet would start a formula: at the start of the field, or of a cell a `;`
+ * starts for a reader that splits on semicolons (Excel with Italian settings, which takes
+ * no notice of the commas and quotes around it), quotes and spaces aside.
+ */
+const FORMULA_START = /(^|;)(?=["\s]*[=+\-@])/g;
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. Subjects,
+ * addresses and file names come from whoever sent the mail, so control and bidi characters
+ * become spaces (as on the terminal; `--json` keeps them exact), and a `'` goes before
+ * anything a spreadsheet would run as a formula.
  */
 export function csvField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return "";
   let s = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+  if (typeof value === "string") s = printable(s).replace(FORMULA_START, "$1'");
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -22,13 +22,14 @@ import { TransactionTally } from "../transactions/tally.js";
 import type { TrustStore } from "../trust/index.js";
 import type { Tinypool } from "tinypool";
 import { loadTrust } from "./trust-files.js";
-import { type Io, UsageError, archivesNote, paint, printable } from "./io.js";
+import { type Io, UsageError, jsonLine, archivesNote, paint } from "./io.js";
 import { csvHeader, toCsv, toJson } from "./scan-output.js";
 import type { ItemResult, ScanItem, ScanRecord, ScanStatus, Verdict } from "./scan-process.js";
 import { type SourceCount, type SourceEntry, type SourceListing, countSource, enumerateSource, isImap, isStdin, ownBuffers, sourceKind, unscannedMaildirFolders } from "./scan-sources.js";
 import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
+import { printable } from "../util/text.js";
 
 /** Options of {@link runScan} (the parsed command line). */
 export interface ScanOptions {
@@ -437,7 +438,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
       // A copy: with --jobs 1 its strings may point into the message text (see exec).
       if (failures.length < REPORT_FAILURES) failures.push(structuredClone(r));
     }
-    if (opts.json) return JSON.stringify(toJson(r)) + "\n";
+    if (opts.json) return jsonLine(toJson(r));
     if (opts.csv) return toCsv(r);
     return r.status === "ok" ? "" : humanLine(r, io);
   };

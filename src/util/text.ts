@@ -1,5 +1,5 @@
 /**
- * String clean-ups shared by the readers and the builders. Most work by index, where the obvious
+ * String clean-ups shared by the readers, the builders and the outputs. Most work by index, where the obvious
  * regular expression is quadratic: V8 tries an
  * unanchored expression at every position, so `/[…]+$/` walks a long run of those characters
  * once per position when something else follows it, and `/<[^>]*>/g` scans the rest of the text
@@ -62,4 +62,37 @@ export function replaceSpans(s: string, open: string, close: string, by: string)
     at = s.indexOf(open, from);
   }
   return out + s.slice(from);
+}
+
+/**
+ * C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the bidi
+ * controls (LRM, RLM, ALM, embeddings, overrides such as U+202E, isolates).
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a message (subjects, addresses, attachment names, signer names, issue messages),
+ * or a file name from an archive, made safe to print on a terminal or put in a CSV cell: every
+ * control character (C0, C1: escape sequences, line breaks, clear-screen, OSC) and bidi control
+ * becomes `replacement` (a space by default), so no text can forge a line of output, hide what
+ * follows or reorder it. JSON escapes controls itself and must stay exact.
+ *
+ * @internal
+ */
+export function printable(text: string, replacement = " "): string {
+  return text.replace(UNPRINTABLE, replacement);
+}
+
+/** Bidi embeddings, overrides and isolates: U+202A–U+202E, U+2066–U+2069. */
+const REORDERING = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a web page: the bidi controls that reorder the characters after them (embeddings,
+ * overrides such as U+202E, isolates) become U+FFFD, so `fattura\u202Efdp.exe` cannot show as
+ * "fatturaexe.pdf". Line breaks and the RLM/LRM marks of right-to-left text stay.
+ *
+ * @internal
+ */
+export function unreordered(text: string): string {
+  return text.replace(REORDERING, "\uFFFD");
 }

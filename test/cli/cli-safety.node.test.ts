@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeFileName } from "../../src/cli/extract.js";
-import { EXIT_EPIPE, onStdoutError, printable } from "../../src/cli/io.js";
+import { EXIT_EPIPE, onStdoutError } from "../../src/cli/io.js";
+import { printable } from "../../src/util/text.js";
 import { main } from "../../src/cli/main.js";
 import { buildAccettazione, buildBusta, composeMessage } from "../../src/pec/build/index.js";
 import { createCrl, createGestore, createTestCa } from "../../src/simulator/index.js";
@@ -30,6 +31,8 @@ let caPem: string;
 let hostile: string;
 let longNames: string;
 let good: string;
+let separators: string;
+const SEPARATED_SUBJECT = "riga1\u2028riga2\u0085riga3\u2029riga4";
 
 /** RFC 2231 encoding of a parameter value (every byte outside a few safe ones escaped). */
 function rfc2231(value: string): string {
@@ -83,6 +86,8 @@ beforeAll(async () => {
   await writeFile(hostile, (await buildBusta(alfa, tx, { original: hostileOriginal(FORGED_SUBJECT, HOSTILE_NAMES, date), date })).bytes);
   longNames = join(dir, "long-names.eml");
   await writeFile(longNames, (await buildBusta(alfa, tx, { original: hostileOriginal(undefined, [EMOJI_NAME, CJK_NAME, EMOJI_NAME, "after.txt"], date), date })).bytes);
+  separators = join(dir, "separators.eml");
+  await writeFile(separators, (await buildBusta(alfa, { ...tx, subject: SEPARATED_SUBJECT }, { original: hostileOriginal(SEPARATED_SUBJECT, [], date), date })).bytes);
   good = join(dir, "accettazione.eml");
   await writeFile(good, (await buildAccettazione(alfa, tx, { date })).bytes);
 });
@@ -122,6 +127,28 @@ describe("control characters from messages", () => {
     const [line] = jsonLines(io.stdout) as { original: { subject: string; attachments: string[] } }[];
     expect(line!.original.subject).toBe(FORGED_SUBJECT);
     expect(line!.original.attachments).toEqual(HOSTILE_NAMES);
+  });
+
+  it("--json: NEL and the Unicode line and paragraph separators are escaped, so any reader sees one line per record", async () => {
+    for (const args of [["inspect", "--json", separators], ["verify", "--json", "--trust", caPem, separators], ["scan", "--json", "--trust", caPem, separators]]) {
+      const io = capture();
+      await main(args, io);
+      expect(io.stdout, args[0]).not.toMatch(/[\u0085\u2028\u2029]/);
+      expect(io.stdout.split("\n").filter(Boolean), args[0]).toHaveLength(1);
+      const [line] = jsonLines(io.stdout) as { original?: { subject: string }; subject?: string }[];
+      expect(line!.original?.subject ?? line!.subject, args[0]).toBe(SEPARATED_SUBJECT);
+    }
+  });
+
+  it("scan --csv writes no control or bidi character, and defuses formulas after a semicolon", async () => {
+    // The id and source columns carry the file name, which whoever made the archive chose.
+    const named = join(dir, "evil\u001b]0;title\u0007\u202e;=1+1.eml");
+    await writeFile(named, await readFile(good));
+    const io = capture();
+    await main(["scan", "--csv", "--trust", caPem, named, separators], io);
+    expect(io.stdout.replace(/\r\n/g, "")).not.toMatch(CONTROL);
+    expect(io.stdout).toContain("evil ]0;title  ;'=1+1.eml");
+    expect(io.stdout).toContain(",riga1 riga2 riga3 riga4,");
   });
 
   it("extract writes and prints names without control or bidi characters", async () => {

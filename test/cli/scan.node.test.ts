@@ -620,8 +620,16 @@ describe("output and exit status", () => {
     expect(r.stdout.startsWith("id,source,status,type,")).toBe(true);
     expect(r.stdout).toContain(`"'=HYPERLINK(""http://evil""), <img src=x onerror=alert(1)> & ""quotes"""`);
     expect(csvField("a,b")).toBe('"a,b"');
-    expect(csvField("line\nbreak")).toBe('"line\nbreak"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField("-1")).toBe("'-1");
+    expect(csvField(-1)).toBe("-1"); // a number is not a formula
+    // A reader splitting on ";" (Excel with Italian settings) starts a cell after each one.
+    expect(csvField("Fattura 2024;=1+1;=HYPERLINK(A1)")).toBe("Fattura 2024;'=1+1;'=HYPERLINK(A1)");
+    expect(csvField('a; "@SUM(A1)"')).toBe(`"a;' ""@SUM(A1)"""`);
+    expect(csvField("a;b;1-2")).toBe("a;b;1-2");
+    // Terminal escapes (clear screen, OSC 8 link), line breaks and bidi overrides become spaces.
+    expect(csvField("Fattura\r\x1b[2J\x1b]8;;http://evil.test/\x07CLICCA\u202Efdp.exe")).toBe("Fattura  [2J ]8;;http://evil.test/ CLICCA fdp.exe");
+    expect(csvField("line\nbreak")).toBe("line break");
     expect(csvField(null)).toBe("");
     const rows = r.stdout.split("\r\n").filter(Boolean);
     expect(rows).toHaveLength(sim.length + 2 + 1);
