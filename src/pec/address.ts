@@ -2,6 +2,7 @@
  * RFC 5322 address lists, read leniently (real headers hold unbalanced quotes, spaces inside
  * domains, groups and comments). Internal to the PEC layer.
  */
+import { decodeHeaderValue } from "../mime/words.js";
 import { isJsSpace, trimEndWhere } from "../util/text.js";
 
 /** One mailbox of an address header. */
@@ -13,7 +14,27 @@ export interface Mailbox {
 }
 
 /**
- * Splits an address header into mailboxes. Linear in the input; never throws.
+ * The mailboxes of an address header as written, encoded words not yet decoded. They are
+ * decoded in the display names only, after the split: "Bianchi, Anna è", written
+ * `=?UTF-8?Q?Bianchi=2C_Anna_=C3=A8?= <anna@x>`, keeps its comma instead of becoming two
+ * mailboxes. A field written whole as encoded words, address included (some clients do),
+ * is decoded first, as before. Never throws.
+ */
+export function mailboxesOf(raw: string): Mailbox[] {
+  const list = parseAddressList(raw);
+  if (raw.indexOf("=?") < 0) return list;
+  for (const m of list) if (m.address.indexOf("=?") >= 0) return parseAddressList(decodeHeaderValue(raw));
+  return list.map((m) => (m.name !== undefined && m.name.indexOf("=?") >= 0 ? { name: unquote(decodeHeaderValue(m.name)), address: m.address } : m));
+}
+
+/** The first mailbox of an address header as written (see {@link mailboxesOf}), if any. */
+export function firstMailboxOf(raw: string | undefined): Mailbox | undefined {
+  return raw === undefined ? undefined : mailboxesOf(raw)[0];
+}
+
+/**
+ * Splits an address header, its encoded words decoded or absent, into mailboxes (header
+ * fields as written go through {@link mailboxesOf}). Linear in the input; never throws.
  * Group syntax (`list: a@b, c@d;`) yields its members.
  */
 export function parseAddressList(value: string): Mailbox[] {
@@ -50,6 +71,7 @@ export function parseAddressListGeneral(value: string): Mailbox[] {
   let quote = false;
   let comment = 0;
   const groupEnd = value.lastIndexOf(";");
+  const hasWords = value.indexOf("=?") >= 0;
   const flush = (): void => {
     let address: string;
     let display = "";
@@ -94,6 +116,16 @@ export function parseAddressListGeneral(value: string): Mailbox[] {
       else addr += c;
       continue;
     }
+    if (hasWords && c === "=" && value.charCodeAt(i + 1) === 0x3f) {
+      // An encoded word is one token, whatever it holds: writers put raw commas in Q words.
+      ENCODED_WORD.lastIndex = i;
+      const w = ENCODED_WORD.exec(value);
+      if (w) {
+        name += w[0];
+        i += w[0].length - 1;
+        continue;
+      }
+    }
     switch (c) {
       case '"':
         quote = true;
@@ -125,6 +157,8 @@ export function parseAddressListGeneral(value: string): Mailbox[] {
   flush();
   return out;
 }
+
+const ENCODED_WORD = /=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=/y;
 
 function unquote(s: string): string {
   const t = s.trim();

@@ -15,7 +15,7 @@ import { decodeHeaderValue } from "../mime/words.js";
 import type { MimeEntity, ParseMimeOptions } from "../mime/index.js";
 import { extractEncapsulatedContent } from "../smime/cms.js";
 import { RepeatingBase64 } from "../util/base64.js";
-import { firstMailbox, normalizeMsgId, parseAddressList, perContoDi } from "./address.js";
+import { firstMailboxOf, mailboxesOf, normalizeMsgId, perContoDi } from "./address.js";
 import { DATICERT_FILENAME, POSTACERT_FILENAME, SUBJECT_PREFIXES, X_RICEVUTA } from "./constants.js";
 import type { PecType, XRicevuta } from "./constants.js";
 import type {
@@ -521,7 +521,7 @@ function headerType(message: MimeEntity, daticert: Daticert | undefined): Classi
 
 function notPec(root: MimeEntity): ReadPec {
   const subject = decodedHeader(root, "subject");
-  const from = firstMailbox(decodedHeader(root, "from"))?.address;
+  const from = firstMailboxOf(root.header("from"))?.address;
   const date = parseDate(root.header("date"));
   return {
     type: "not-pec",
@@ -763,7 +763,7 @@ function readFields(root: MimeEntity, found: Located, options: ReadPecOptions, n
     issue("SUBJECT_PREFIX_MISMATCH", "warning", "the subject carries no PEC prefix");
   }
 
-  const from = firstMailbox(decodedHeader(message, "from"));
+  const from = firstMailboxOf(message.header("from"));
   const riferimento = message.header("x-riferimento-message-id")?.trim();
   if (daticert?.dati.msgid !== undefined && riferimento !== undefined) {
     if (normalizeMsgId(daticert.dati.msgid) !== normalizeMsgId(riferimento)) {
@@ -1015,7 +1015,7 @@ function readSignature(signed: MimeEntity, options: ReadPecOptions): { signature
 function readOriginal(part: MimeEntity, options: ReadPecOptions, nesting: number): PecOriginal | undefined {
   const message = part.contentType.mimeType === "message/rfc822" ? part.children[0] : tryParseEmbedded(part, options);
   if (!message) return undefined;
-  const from = firstMailbox(decodedHeader(message, "from"));
+  const from = firstMailboxOf(message.header("from"));
   const subject = decodedHeader(message, "subject");
   const date = parseDate(message.header("date"));
   const messageId = message.header("message-id")?.trim();
@@ -1088,7 +1088,7 @@ function signatureBytes(part: MimeEntity): Uint8Array {
 function addressesOf(message: MimeEntity, field: "to" | "cc"): string[] {
   const out: string[] = [];
   for (const v of message.headerAll(field)) {
-    const list = parseAddressList(decodeHeaderValue(v));
+    const list = mailboxesOf(v);
     for (let i = 0; i < list.length; i++) out.push(list[i]!.address);
   }
   return out;

@@ -21,7 +21,7 @@
 import { PecError } from "../errors.js";
 import { decodeHeaderValue, parseMime } from "../mime/index.js";
 import type { MimeEntity } from "../mime/index.js";
-import { parseAddressList } from "../pec/address.js";
+import { mailboxesOf } from "../pec/address.js";
 import { bracketMsgId, checkAddress, checkTransaction, toCrlf } from "../pec/build/common.js";
 import {
   type BuiltPec,
@@ -325,7 +325,7 @@ function checkOptionsObject(value: unknown, what: string): void {
 /** The addresses of every `name` header, decoded; never throws. */
 function headerAddresses(root: MimeEntity, name: string): string[] {
   const out: string[] = [];
-  for (const v of root.headerAll(name)) for (const m of parseAddressList(decodeHeaderValue(v))) if (m.address) out.push(m.address);
+  for (const v of root.headerAll(name)) for (const m of mailboxesOf(v)) if (m.address) out.push(m.address);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // The original message: composing, the punto di accesso's edit, transaction facts.
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseMime } from "../../src/mime/index.js";
 import {
+  buildAnomalia,
   buildBusta,
   composeMessage,
   deliveryReceiptType,
@@ -155,6 +157,45 @@ describe("transaction facts", () => {
     expect(transactionFromOriginal(m, { identificativo: IDENTIFICATIVO }).subject).toBe("a  Bcc: x@y");
   });
 
+  it("a display name whose encoded word holds a comma, semicolon or angle bracket stays one mailbox", () => {
+    // As mail clients write "Surname, Name" with an accent; composeMessage too.
+    const composed = composeMessage({
+      from: { name: "Rossi, Mario è", address: SENDER },
+      to: [{ name: "Bianchi, Anna è", address: ANNA }, { name: "Uff. <protocollo>; sede è", address: LUCA }],
+      subject: SUBJECT,
+      text: "x",
+    });
+    expect(dec(composed)).toMatch(/^To: =\?UTF-8\?/m);
+    const tx = transactionFromOriginal(composed, { identificativo: IDENTIFICATIVO });
+    expect(tx.sender).toBe(SENDER);
+    expect(tx.recipients.map((r) => r.address)).toEqual([ANNA, LUCA]);
+    const pec = readPec(composed);
+    expect(pec.from).toBe(SENDER);
+    expect(pec.recipients.map((r) => r.address)).toEqual([ANNA, LUCA]);
+    // Writers that put a raw comma inside a Q word; and a field written whole as one encoded word.
+    const raw = enc.encode(
+      `From: =?utf-8?Q?Rossi,_Mario_=C3=A8?= <${SENDER}>\r\nTo: =?utf-8?B?${btoa(`Anna <${ANNA}>, ${LUCA}`)}?=\r\nSubject: s\r\n\r\n`,
+    );
+    const tx2 = transactionFromOriginal(raw, { identificativo: IDENTIFICATIVO });
+    expect(tx2.sender).toBe(SENDER);
+    expect(tx2.recipients.map((r) => r.address)).toEqual([ANNA, LUCA]);
+  });
+
+  it("any display name: the addresses composeMessage wrote are the ones read back (property)", () => {
+    const name = fc.string({ unit: fc.constantFrom("a", "Z", " ", ",", ";", ":", "<", ">", '"', "(", ")", "@", "\\", "=?", "?=", "è", "日", "😀"), maxLength: 30 });
+    fc.assert(
+      fc.property(name, fc.array(name, { minLength: 1, maxLength: 4 }), (from, names) => {
+        const to = names.map((n, i) => ({ name: n, address: `r${i}@pec.beta.test` }));
+        const m = composeMessage({ from: { name: from, address: SENDER }, to, subject: SUBJECT, text: "x" });
+        const pec = readPec(m);
+        expect(pec.from).toBe(SENDER);
+        expect(pec.recipients.map((r) => r.address)).toEqual(to.map((r) => r.address));
+        expect(transactionFromOriginal(m, { identificativo: IDENTIFICATIVO }).recipients.map((r) => r.address)).toEqual(to.map((r) => r.address));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+  });
+
   it("uses the SMTP sender when given, drops duplicate recipients", () => {
     const m = enc.encode(`From: x@pec.alfa.test\r\nTo: ${ANNA}, ${ANNA}\r\nCc: ${ANNA}\r\nSubject: s\r\n\r\n`);
     const tx = transactionFromOriginal(m, { identificativo: IDENTIFICATIVO, sender: SENDER });
@@ -175,6 +216,16 @@ describe("transaction facts", () => {
       const busta = await buildBusta(pki.alfa, tx, { original, date: DATE });
       expect(transactionFromBusta(busta.bytes)).toEqual({ ...tx, replyTo: SENDER });
       expect(transactionFromBusta(readPec(busta.bytes))).toEqual({ ...tx, replyTo: SENDER });
+    });
+
+    it("a busta and an anomalia of a message whose display names hold encoded commas name the right recipients", async () => {
+      const composed = composeMessage({ from: { name: "Rossi, Mario è", address: SENDER }, to: [{ name: "Bianchi, Anna è", address: ANNA }], cc: LUCA, subject: SUBJECT, text: "x" });
+      const busta = await buildBusta(pki.alfa, transactionFromOriginal(composed, { identificativo: IDENTIFICATIVO }), { original: composed, date: DATE });
+      const read = readPec(busta.bytes);
+      expect(read.original?.to).toEqual([ANNA]);
+      expect(read.original?.from).toBe(SENDER);
+      const anomalia = await buildAnomalia(pki.beta, { received: composed, reason: "non PEC", date: DATE });
+      expect(anomalia.to).toEqual([ANNA, LUCA]);
     });
 
     it("transactionFromBusta refuses ordinary mail", () => {

@@ -9,7 +9,7 @@ import { dropXmlIllegal } from "../../daticert/sanitize.js";
 import { decodeHeaderValue, parseMime } from "../../mime/index.js";
 import type { MimeEntity, MimeHeader } from "../../mime/index.js";
 import { concatBytes, latin1Bytes } from "../../util/bytes.js";
-import { firstMailbox, parseAddressList } from "../address.js";
+import { firstMailboxOf, mailboxesOf } from "../address.js";
 import { FROM_DISPLAY_PREFIX, PEC_HEADERS } from "../constants.js";
 import {
   type BuiltPec,
@@ -97,7 +97,7 @@ export async function buildBusta(signer: PecSigner, tx: PecTransaction, options:
 
   let replyTo = fields(root, "reply-to");
   if (replyTo.length === 0) {
-    const from = firstMailbox(decodeHeaderValue(root.header("from") ?? ""))?.address;
+    const from = firstMailboxOf(root.header("from"))?.address;
     let address = t.sender;
     if (from !== undefined) {
       try {
@@ -232,7 +232,7 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
     if (fromValue === undefined || fromValue === "") {
       throw invalid('the received message has no From: pass options.sender (the SMTP MAIL FROM, "" for the null sender of a bounce)');
     }
-    const from = firstMailbox(fromValue)?.address;
+    const from = firstMailboxOf(root.header("from"))?.address;
     if (from === undefined) shown = /<\s*>/.test(fromValue) ? NULL_SENDER : flattenText(fromValue);
     else {
       try {
@@ -245,7 +245,7 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
     }
   }
   const headerRecipients: string[] = [];
-  for (const f of ["to", "cc"]) for (const v of root.headerAll(f)) for (const m of parseAddressList(decodeHeaderValue(v))) headerRecipients.push(m.address);
+  for (const f of ["to", "cc"]) for (const v of root.headerAll(f)) for (const m of mailboxesOf(v)) headerRecipients.push(m.address);
   const to = options.recipients === undefined ? headerRecipients : options.recipients.map((r, i) => checkAddress(r, `options.recipients[${i}]`));
   // Refused here too: a received header could hide a NUL, and the subject is re-written.
   const subjectIn = flattenText(dec("subject") ?? "");

@@ -11,7 +11,7 @@ import { PecError } from "../../errors.js";
 import { buildMime, decodeHeaderValue, formatParams, parseMime, sanitizeFileName } from "../../mime/index.js";
 import type { MimeEntity, MimeNode } from "../../mime/index.js";
 import { concatBytes, latin1Bytes, toHex, utf8Bytes } from "../../util/bytes.js";
-import { firstMailbox, normalizeMsgId, parseAddressList } from "../address.js";
+import { firstMailboxOf, mailboxesOf, normalizeMsgId } from "../address.js";
 import { readPec } from "../read.js";
 import type { ReadPec } from "../types.js";
 import { isDenseArray } from "../../util/arrays.js";
@@ -339,14 +339,14 @@ export function transactionFromOriginal(original: Uint8Array, options: Transacti
     const v = root.header(name);
     return v === undefined ? undefined : decodeHeaderValue(v).trim();
   };
-  const sender = options.sender !== undefined ? checkAddress(options.sender, "sender") : firstMailbox(dec("from"))?.address;
+  const sender = options.sender !== undefined ? checkAddress(options.sender, "sender") : firstMailboxOf(root.header("from"))?.address;
   if (!sender) throw invalid("the original has no From address");
   checkAddress(sender, "the original's From");
   const recipients: PecTransactionRecipient[] = [];
   const seen = new Set<string>();
   for (const field of ["to", "cc"] as const) {
     for (const v of root.headerAll(field)) {
-      for (const m of parseAddressList(decodeHeaderValue(v))) {
+      for (const m of mailboxesOf(v)) {
         const key = m.address.toLowerCase();
         if (seen.has(key)) continue;
         seen.add(key);
@@ -356,7 +356,7 @@ export function transactionFromOriginal(original: Uint8Array, options: Transacti
     }
   }
   if (recipients.length === 0) throw invalid("the original has no To or Cc recipient");
-  const replyTo = firstMailbox(dec("reply-to"))?.address;
+  const replyTo = firstMailboxOf(root.header("reply-to"))?.address;
   // A decoded subject may hide CR/LF (=0D=0A in an encoded word): flattened, not refused.
   const subject = flattenText(dec("subject") ?? "");
   const ownId = root.header("message-id")?.trim();
