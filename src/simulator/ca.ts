@@ -45,6 +45,7 @@ import type { RevocationReason } from "../smime/crl.js";
 import { X509 } from "../smime/oids.js";
 import { signWithKey, signatureAlgorithmFor } from "../smime/sign-alg.js";
 import { isDenseArray } from "../util/arrays.js";
+import { quoted } from "../util/text.js";
 
 /** Key types the test PKI can generate. */
 export type KeyAlgorithm = "RSA-2048" | "RSA-3072" | "RSA-PSS-2048" | "ECDSA-P256" | "ECDSA-P384";
@@ -344,7 +345,7 @@ const RDN_OID: Readonly<Record<Rdn[0], string>> = { C: "2.5.4.6", O: "2.5.4.10",
 
 function nameDer(rdns: Rdn[]): Uint8Array {
   for (const [t, v] of rdns) {
-    if (typeof v !== "string" || v.length === 0 || v.length > 64 || /[\0\r\n]/.test(v)) throw invalid(`invalid ${t} in a name: ${JSON.stringify(v)}`);
+    if (typeof v !== "string" || v.length === 0 || v.length > 64 || /[\0\r\n]/.test(v)) throw invalid(`invalid ${t} in a name: ${quoted(v)}`);
   }
   return encodeDer(
     seq(
@@ -362,7 +363,7 @@ function nameString(rdns: Rdn[]): string {
 function keyUsageDer(names: readonly string[]): Uint8Array {
   let mask = 0;
   for (const n of names) {
-    if (!Object.prototype.hasOwnProperty.call(KEY_USAGE_BITS, n)) throw invalid(`unknown keyUsage ${JSON.stringify(n)}`);
+    if (!Object.prototype.hasOwnProperty.call(KEY_USAGE_BITS, n)) throw invalid(`unknown keyUsage ${quoted(n)}`);
     mask |= 1 << KEY_USAGE_BITS[n as KeyUsageName];
   }
   if (mask === 0) throw invalid("keyUsage needs at least one bit");
@@ -397,7 +398,7 @@ function oidList(items: readonly string[], names: Readonly<Record<string, string
 const ASCII_EMAILISH = /^[\x21-\x7e]+$/;
 
 function checkEmailForm(x: string, what: string): string {
-  if (typeof x !== "string" || !ASCII_EMAILISH.test(x)) throw invalid(`${what} must be ASCII without spaces: ${JSON.stringify(x)}`);
+  if (typeof x !== "string" || !ASCII_EMAILISH.test(x)) throw invalid(`${what} must be ASCII without spaces: ${quoted(x)}`);
   return x;
 }
 
@@ -694,7 +695,7 @@ export async function createCrl(ca: TestIdentity, opts: CrlOptions): Promise<Uin
     const serial = serialBytes(crypto, r.serialNumber ?? "");
     const fields: AsnNode[] = [prim(TAG.INTEGER, uintValue(serial)), time(seconds(r.revocationDate, "revocationDate"))];
     if (r.reason !== undefined) {
-      if (!Object.prototype.hasOwnProperty.call(CRL_REASON, r.reason)) throw invalid(`unknown CRL reason ${JSON.stringify(r.reason)}`);
+      if (!Object.prototype.hasOwnProperty.call(CRL_REASON, r.reason)) throw invalid(`unknown CRL reason ${quoted(r.reason)}`);
       const reason = encodeDer(prim(TAG.ENUMERATED, new Uint8Array([CRL_REASON[r.reason]])));
       fields.push(seq(seq(oid("2.5.29.21"), octets(reason))));
     }

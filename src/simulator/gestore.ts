@@ -59,6 +59,7 @@ import type { KeyAlgorithm, TestCa, TestGestore } from "./ca.js";
 import { buildIgpecLdif } from "./ldif.js";
 import type { IgpecLdifOptions } from "./ldif.js";
 import { isDenseArray } from "../util/arrays.js";
+import { quoted } from "../util/text.js";
 
 // ---------------------------------------------------------------------------------------------
 // Timings (spec §9). Small delays make the flow read like a real one and keep its order.
@@ -293,7 +294,7 @@ function invalid(message: string): PecError {
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 function checkDomain(value: unknown, what: string): string {
-  if (typeof value !== "string" || !DOMAIN.test(value)) throw invalid(`${what} must be a domain name like pec.example.test, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string" || !DOMAIN.test(value)) throw invalid(`${what} must be a domain name like pec.example.test, got ${quoted(value)}`);
   return value.toLowerCase();
 }
 
@@ -305,13 +306,6 @@ function checkDate(value: unknown, what: string): Date {
   if (!(value instanceof Date) || !Number.isFinite(value.getTime())) throw invalid(`${what} must be a valid Date`);
   // Builders keep whole seconds; the clock does too, so step dates equal message dates.
   return new Date(Math.floor(value.getTime() / SECOND) * SECOND);
-}
-
-/** A value for an error message: strings quoted, anything else by type or value. */
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
-  return typeof value;
 }
 
 function later(date: Date, ms: number): Date {
@@ -737,7 +731,7 @@ export class Gestore implements PecSigner {
   /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a function, undefined or false */
   set antivirus(value: Antivirus | undefined) {
     const v: unknown = value;
-    if (v !== undefined && v !== false && typeof v !== "function") throw invalid(`antivirus must be a function, undefined or false, got ${describe(v)}`);
+    if (v !== undefined && v !== false && typeof v !== "function") throw invalid(`antivirus must be a function, undefined or false, got ${quoted(v)}`);
     this.#antivirus = v === false ? undefined : (v as Antivirus | undefined);
   }
 
@@ -752,7 +746,7 @@ export class Gestore implements PecSigner {
   /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning another value */
   set availability(value: GestoreAvailability) {
     const v: unknown = value;
-    if (v !== "online" && v !== "unreachable" && v !== "stalled") throw invalid(`availability must be "online", "unreachable" or "stalled", got ${describe(v)}`);
+    if (v !== "online" && v !== "unreachable" && v !== "stalled") throw invalid(`availability must be "online", "unreachable" or "stalled", got ${quoted(v)}`);
     this.#availability = v;
   }
 
@@ -768,7 +762,7 @@ export class Gestore implements PecSigner {
   /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a finite number ≥ 0 */
   set receptionDelay(value: number) {
     const v: unknown = value;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw invalid(`receptionDelay must be a non-negative number of milliseconds, got ${describe(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw invalid(`receptionDelay must be a non-negative number of milliseconds, got ${quoted(v)}`);
     this.#receptionDelay = v;
   }
 
@@ -783,7 +777,7 @@ export class Gestore implements PecSigner {
   /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a boolean */
   set acceptsOrdinaryMail(value: boolean) {
     const v: unknown = value;
-    if (typeof v !== "boolean") throw invalid(`acceptsOrdinaryMail must be true or false, got ${describe(v)}`);
+    if (typeof v !== "boolean") throw invalid(`acceptsOrdinaryMail must be true or false, got ${quoted(v)}`);
     this.#acceptsOrdinaryMail = v;
   }
 
@@ -798,7 +792,7 @@ export class Gestore implements PecSigner {
   /** Sets it, checked first. @throws PecError `ERR_INVALID_ARGUMENT` on assigning anything but a positive number */
   set maxMessageSize(value: number) {
     const v: unknown = value;
-    if (typeof v !== "number" || !(v > 0)) throw invalid(`maxMessageSize must be a positive number of bytes, got ${describe(v)}`);
+    if (typeof v !== "number" || !(v > 0)) throw invalid(`maxMessageSize must be a positive number of bytes, got ${quoted(v)}`);
     this.#maxMessageSize = v;
   }
 

@@ -10,6 +10,7 @@ import { PecError } from "../errors.js";
 import { encodeBase64 } from "../util/base64.js";
 import { asBufferSource, toHex, utf8Bytes } from "../util/bytes.js";
 import { isDenseArray } from "../util/arrays.js";
+import { quoted } from "../util/text.js";
 
 /** One gestore entry (or secondary environment, with `unit`). */
 export interface IgpecProvider {
@@ -126,7 +127,7 @@ export async function buildIgpecLdif(providers: readonly IgpecProvider[], opts: 
     const mailReceipt = text(p.mailReceipt, "mailReceipt");
     if (!ADDR_SPEC.test(mailReceipt)) throw invalid(`mailReceipt must be a plain addr-spec, got ${JSON.stringify(mailReceipt)}`);
     if (!isDenseArray(p.domains) || p.domains.length === 0) throw invalid(`provider ${name} needs at least one domain`);
-    for (const d of p.domains) if (typeof d !== "string" || !DOMAIN.test(d)) throw invalid(`invalid domain ${JSON.stringify(d)}`);
+    for (const d of p.domains) if (typeof d !== "string" || !DOMAIN.test(d)) throw invalid(`invalid domain ${quoted(d)}`);
     if (!isDenseArray(p.certificates) || p.certificates.length === 0) throw invalid(`provider ${name} needs at least one certificate`);
     if (unit !== undefined && p.ldifLocationUrl !== undefined) throw invalid("a providerUnit entry must not carry LDIFLocationURL (RFC 6109)");
 

@@ -96,3 +96,16 @@ const REORDERING = /[\u202a-\u202e\u2066-\u2069]/g;
 export function unreordered(text: string): string {
   return text.replace(REORDERING, "\uFFFD");
 }
+
+/**
+ * A value for an error message: strings quoted, other values by value or type. Never throws
+ * (JSON.stringify throws on a BigInt, and an object's toString may).
+ *
+ * @internal
+ */
+export function quoted(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (typeof value === "bigint") return `${value}n`;
+  return Array.isArray(value) ? "an array" : typeof value;
+}

@@ -353,6 +353,22 @@ describe("options of the wrong shape are ERR_INVALID_ARGUMENT", () => {
     };
     for (const [name, call] of Object.entries(calls)) expect(await codeAsync(async () => call()), name).toBe("ERR_INVALID_ARGUMENT");
   });
+
+  it("a BigInt where a string belongs is named in the message, not a TypeError from JSON.stringify", async () => {
+    const { ca } = own;
+    const big = 10n as unknown as string;
+    const calls: Record<string, () => unknown> = {
+      "createCrl reason": () => createCrl(ca, { revoked: [{ serialNumber: "01", revocationDate: date, reason: big as "keyCompromise" }] }),
+      "createGestore keyUsage": () => createGestore({ name: "X", domain: "x.test", ca, keyAlgorithm: "ECDSA-P256", keyUsage: [big as "digitalSignature"] }),
+      "createGestore email": () => createGestore({ name: "X", domain: "x.test", ca, keyAlgorithm: "ECDSA-P256", email: big }),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      const e = await Promise.resolve().then(call).then(() => undefined, (x: unknown) => x);
+      expect(e, name).toBeInstanceOf(PecError);
+      expect((e as PecError).code, name).toBe("ERR_INVALID_ARGUMENT");
+      expect((e as PecError).message, name).toContain("10n");
+    }
+  });
 });
 
 describe("bytes in the wrong wrapping", () => {

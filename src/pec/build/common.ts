@@ -17,6 +17,7 @@ import { concatBytes, latin1Bytes, toHex, utf8Bytes } from "../../util/bytes.js"
 import { DATICERT_FILENAME, PEC_HEADERS, POSTACERT_FILENAME, SUBJECT_PREFIXES } from "../constants.js";
 import type { PecType } from "../constants.js";
 import { isDenseArray } from "../../util/arrays.js";
+import { quoted } from "../../util/text.js";
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -213,6 +214,7 @@ export function checkIdentificativo(value: unknown, what = "identificativo"): st
   if (at <= 0 || !PRINTABLE_ASCII.test(value) || !ID_PART.test(value.slice(0, at)) || !ID_PART.test(value.slice(at + 1))) {
     throw invalid(`${what} must look like left@right (printable ASCII), without angle brackets or spaces: ${JSON.stringify(value)}`);
   }
+  refuseEncodedWordStart(value, what);
   return value;
 }
 
@@ -231,7 +233,17 @@ export function bracketMsgId(value: unknown, what: string): string {
   if (!PRINTABLE_ASCII.test(inner) || /[<>]/.test(inner) || at <= 0 || at === inner.length - 1) {
     throw invalid(`${what} is not a Message-ID (left@right in printable ASCII, without spaces or angle brackets inside): ${JSON.stringify(value)}`);
   }
+  refuseEncodedWordStart(inner, what);
   return `<${inner}>`;
+}
+
+/**
+ * "=?" is legal in a msg-id, but a header writer must then encode the field (else a reader
+ * would decode it as an encoded word), and an encoded field is no msg-id: the Message-ID and
+ * X-Riferimento-Message-ID written would not be the ones given.
+ */
+function refuseEncodedWordStart(id: string, what: string): void {
+  if (id.includes("=?")) throw invalid(`${what} must not contain "=?" (it would be written as an encoded word, no longer a msg-id): ${JSON.stringify(id)}`);
 }
 
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
@@ -320,7 +332,7 @@ const ERRORE_VALUES = new Set(["nessuno", "no-dest", "no-dominio", "virus", "alt
 /** Checks one of the allowed `errore` values. */
 export function checkErrore<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
   if (typeof value !== "string" || !ERRORE_VALUES.has(value) || !(allowed as readonly string[]).includes(value)) {
-    throw invalid(`${what} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+    throw invalid(`${what} must be one of ${allowed.join(", ")} (got ${quoted(value)})`);
   }
   return value as T;
 }

@@ -34,6 +34,7 @@ import {
   toCrlf,
 } from "./common.js";
 import { preparedOriginal } from "./original.js";
+import { isDenseArray } from "../../util/arrays.js";
 import { anomaliaBody, bustaBody, renderBody } from "./texts.js";
 
 /** The raw bytes of a header field, ending with CRLF (the message was canonicalised). */
@@ -246,6 +247,7 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
   }
   const headerRecipients: string[] = [];
   for (const f of ["to", "cc"]) for (const v of root.headerAll(f)) for (const m of mailboxesOf(v)) headerRecipients.push(m.address);
+  if (options.recipients !== undefined && !isDenseArray(options.recipients)) throw invalid("options.recipients must be an array of addresses");
   const to = options.recipients === undefined ? headerRecipients : options.recipients.map((r, i) => checkAddress(r, `options.recipients[${i}]`));
   // Refused here too: a received header could hide a NUL, and the subject is re-written.
   const subjectIn = flattenText(dec("subject") ?? "");
