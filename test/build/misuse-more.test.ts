@@ -202,7 +202,26 @@ describe("Message-IDs must be msg-ids: printable ASCII left@right", () => {
     expect(a.messageId).toBe("<ricevuta.1@pec.alfa.test>");
     const b = await buildAccettazione(pki.alfa, tx, { messageId: "<x.y!#$%&'*+/=?^_`{|}~-@[192.0.2.1]>", date: DATE });
     expect(b.messageId).toBe("<x.y!#$%&'*+/=?^_`{|}~-@[192.0.2.1]>");
+    expect(parseMime(b.bytes).header("message-id")).toBe(b.messageId);
     expect(readPec(b.bytes).msgid).toBe(MSGID);
+  });
+
+  it("a msg-id that looks like an encoded word (legal atext) is written as it is, on every message", async () => {
+    // formatHeader encodes a text holding "=?" lest it be decoded, and an encoded field is no msg-id.
+    const id = "<=?utf-8?q?x?=@client.example>";
+    const t = { ...tx, msgid: id };
+    const receipt = await buildAccettazione(pki.alfa, t, { messageId: "<=?a?b?c?=@pec.alfa.test>", date: DATE });
+    expect(parseMime(receipt.bytes).header("message-id")).toBe("<=?a?b?c?=@pec.alfa.test>");
+    expect(parseMime(receipt.bytes).header("x-riferimento-message-id")).toBe(id);
+    const read = readPec(receipt.bytes);
+    expect(read.msgid).toBe(id);
+    expect(read.issues.map((i) => i.code)).not.toContain("MSGID_MISMATCH");
+    const original = composeMessage({ from: SENDER, to: ANNA, subject: tx.subject, text: "x", messageId: id });
+    expect(parseMime(original).header("message-id")).toBe(id);
+    expect(transactionFromOriginal(original, { identificativo: IDENTIFICATIVO }).msgid).toBe(id);
+    const busta = await buildBusta(pki.alfa, t, { original, date: DATE });
+    expect(parseMime(busta.bytes).header("x-riferimento-message-id")).toBe(id);
+    expect(readPec(busta.bytes).issues.map((i) => i.code)).not.toContain("MSGID_MISMATCH");
   });
 });
 

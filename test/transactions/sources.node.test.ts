@@ -149,14 +149,14 @@ describe("readMbox", () => {
         expect(openFiles()).toContain(path);
         break;
       }
-      for (let i = 0; i < 50 && openFiles().includes(path); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 300 && openFiles().includes(path); i++) await new Promise((r) => setTimeout(r, 10));
       expect(openFiles()).not.toContain(path);
     }
     // A large entry that is no message is not read past its start, and its stream is closed.
     const clip = join(dir, "clip.zip");
     await writeFile(clip, makeZip([{ name: "clip.mp4", data: Buffer.alloc(17 * 1024 * 1024, 7), method: 0 }, { name: "1.eml", data: flows[0]! }]));
     expect((await collect(readSource(clip))).map((m) => m.id)).toEqual([`${clip}#1.eml`]);
-    for (let i = 0; i < 50 && openFiles().includes(clip); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 300 && openFiles().includes(clip); i++) await new Promise((r) => setTimeout(r, 10));
     expect(openFiles()).not.toContain(clip);
   });
 

@@ -214,7 +214,7 @@ export function checkIdentificativo(value: unknown, what = "identificativo"): st
   if (at <= 0 || !PRINTABLE_ASCII.test(value) || !ID_PART.test(value.slice(0, at)) || !ID_PART.test(value.slice(at + 1))) {
     throw invalid(`${what} must look like left@right (printable ASCII), without angle brackets or spaces: ${JSON.stringify(value)}`);
   }
-  refuseEncodedWordStart(value, what);
+  refuseLongId(value, what);
   return value;
 }
 
@@ -233,17 +233,18 @@ export function bracketMsgId(value: unknown, what: string): string {
   if (!PRINTABLE_ASCII.test(inner) || /[<>]/.test(inner) || at <= 0 || at === inner.length - 1) {
     throw invalid(`${what} is not a Message-ID (left@right in printable ASCII, without spaces or angle brackets inside): ${JSON.stringify(value)}`);
   }
-  refuseEncodedWordStart(inner, what);
+  refuseLongId(inner, what);
   return `<${inner}>`;
 }
 
 /**
- * "=?" is legal in a msg-id, but a header writer must then encode the field (else a reader
- * would decode it as an encoded word), and an encoded field is no msg-id: the Message-ID and
- * X-Riferimento-Message-ID written would not be the ones given.
+ * The longest msg-id written (brackets aside): a msg-id cannot be folded, and its line
+ * ("X-Riferimento-Message-ID: <…>") must stay within RFC 5322's 998 characters.
  */
-function refuseEncodedWordStart(id: string, what: string): void {
-  if (id.includes("=?")) throw invalid(`${what} must not contain "=?" (it would be written as an encoded word, no longer a msg-id): ${JSON.stringify(id)}`);
+const MAX_ID = 960;
+
+function refuseLongId(id: string, what: string): void {
+  if (id.length > MAX_ID) throw invalid(`${what} is longer than ${MAX_ID} characters: it would not fit on one header line`);
 }
 
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
@@ -554,6 +555,12 @@ export function formatAddressHeader(name: string, mailboxes: readonly MailboxInp
 /** A header field to write: formatted by {@link formatHeader}, by the address formatter, or raw bytes. */
 export type HeaderSpec =
   | { kind: "text"; name: string; value: string }
+  /**
+   * A msg-id field (Message-ID, X-Riferimento-Message-ID), checked by bracketMsgId or
+   * checkIdentificativo: written as it is. An encoded word is no msg-id, and formatHeader
+   * would encode one holding "=?" (legal atext) lest it be read as an encoded word.
+   */
+  | { kind: "id"; name: string; value: string }
   | { kind: "address"; name: string; mailboxes: MailboxInput[] }
   | { kind: "raw"; bytes: Uint8Array };
 
@@ -563,6 +570,7 @@ export function headerBytes(specs: readonly HeaderSpec[]): Uint8Array {
   for (const s of specs) {
     if (s.kind === "raw") parts.push(s.bytes);
     else if (s.kind === "text") parts.push(latin1Bytes(formatHeader(s.name, s.value)));
+    else if (s.kind === "id") parts.push(latin1Bytes(`${s.name}: ${s.value}\r\n`));
     else parts.push(latin1Bytes(formatAddressHeader(s.name, s.mailboxes)));
   }
   return concatBytes(parts);

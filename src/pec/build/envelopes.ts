@@ -124,11 +124,11 @@ export async function buildBusta(signer: PecSigner, tx: PecTransaction, options:
     { kind: "address", name: "From", mailboxes: [{ name: `${FROM_DISPLAY_PREFIX} ${t.sender}`, address: info.email }] },
     ...replyTo,
     ...toCc,
-    { kind: "text", name: "Message-ID", value: messageId },
+    { kind: "id", name: "Message-ID", value: messageId },
     { kind: "text", name: "Subject", value: subject },
     { kind: "text", name: PEC_HEADERS.TRASPORTO, value: "posta-certificata" },
     { kind: "text", name: PEC_HEADERS.TIPO_RICEVUTA, value: ricevuta },
-    ...(t.msgid !== undefined ? [{ kind: "text" as const, name: PEC_HEADERS.RIFERIMENTO_MESSAGE_ID, value: t.msgid }] : []),
+    ...(t.msgid !== undefined ? [{ kind: "id" as const, name: PEC_HEADERS.RIFERIMENTO_MESSAGE_ID, value: t.msgid }] : []),
   ];
   const daticert: Daticert = {
     tipo: "posta-certificata",
@@ -261,7 +261,7 @@ export async function buildAnomalia(signer: PecSigner, options: AnomaliaOptions)
     idSpec = ids.slice(0, 1);
   } else {
     messageId = o.messageId ?? receiptMessageId(info.domain, o.data, o.crypto);
-    idSpec = [{ kind: "text", name: "Message-ID", value: messageId }];
+    idSpec = [{ kind: "id", name: "Message-ID", value: messageId }];
   }
   let replyTo = fields(root, "reply-to");
   if (replyTo.length === 0 && address !== undefined) replyTo = [{ kind: "address", name: "Reply-To", mailboxes: [{ address }] }];

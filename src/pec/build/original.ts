@@ -259,7 +259,7 @@ export function composeMessage(input: ComposeMessageInput): Uint8Array {
     ...(replyTo.length ? [{ kind: "address" as const, name: "Reply-To", mailboxes: replyTo }] : []),
     { kind: "text", name: "Subject", value: subject },
     { kind: "text", name: "Date", value: rfc5322Date(toDatiData(date)) },
-    { kind: "text", name: "Message-ID", value: messageId },
+    { kind: "id", name: "Message-ID", value: messageId },
     { kind: "text", name: "MIME-Version", value: "1.0" },
     ...(input.tipoRicevuta !== undefined ? [{ kind: "text" as const, name: "X-TipoRicevuta", value: input.tipoRicevuta }] : []),
   ];

@@ -88,10 +88,10 @@ async function buildReceipt(s: ReceiptSpec): Promise<BuiltPec> {
     { kind: "text", name: "Date", value: rfc5322Date(o.data) },
     { kind: "address", name: "From", mailboxes: [{ address: info.email }] },
     { kind: "address", name: "To", mailboxes: [{ address: s.to }] },
-    { kind: "text", name: "Message-ID", value: messageId },
+    { kind: "id", name: "Message-ID", value: messageId },
     { kind: "text", name: "Subject", value: subject },
     { kind: "text", name: PEC_HEADERS.RICEVUTA, value: s.type },
-    ...(t.msgid !== undefined ? [{ kind: "text" as const, name: PEC_HEADERS.RIFERIMENTO_MESSAGE_ID, value: t.msgid }] : []),
+    ...(t.msgid !== undefined ? [{ kind: "id" as const, name: PEC_HEADERS.RIFERIMENTO_MESSAGE_ID, value: t.msgid }] : []),
     ...(s.extra ?? []),
   ];
   const daticert: Daticert = {
