@@ -878,7 +878,7 @@ const PEC_LAZY: readonly (readonly [string, PropertyDescriptor])[] = [
   ["text", lazyProperty<PecState>(0, (s) => s.texts().text)],
   ["html", lazyProperty<PecState>(1, (s) => s.texts().html)],
 ];
-const PEC_LAZY_TIMEOUT = [...PEC_LAZY, ["timeout", lazyProperty<PecState>(2, (s) => timeoutKind(s.plain(), s.daticert?.intestazione.oggetto ?? s.prefixRest))] as const];
+const PEC_LAZY_TIMEOUT = [...PEC_LAZY, ["timeout", lazyProperty<PecState>(2, (s) => timeoutKind(s.plain(), s.daticert?.intestazione.oggetto ?? s.prefixRest, s.daticert?.dati.erroreEsteso))] as const];
 const PEC_LAZY_ANOMALIA = [...PEC_LAZY, ["anomaliaReason", lazyProperty<PecState>(2, (s) => anomalyReason(s.plain()))] as const];
 
 function stripAngles(id: string | undefined): string | undefined {
@@ -956,18 +956,50 @@ export function attachFields(recipients: PecRecipient[], to: readonly string[], 
 }
 
 /**
- * The 12 h and 24 h timeout notices differ only in their text (spec §4.11). The quoted
- * subject is removed first: "Consegna entro 12 ore" must not make a 24 h notice a 12 h one.
+ * The 12 h and 24 h timeout notices differ only in their text (spec §4.11). What the sender
+ * wrote is removed first: the quoted subject ("Consegna entro 12 ore" must not make a 24 h
+ * notice a 12 h one) and the errore esteso the text repeats after a label. Each only where
+ * it stands as a value (see {@link withoutValue}): a subject "12" or "ore" must not eat the
+ * "12 ore" of the notice's own sentence.
  */
-function timeoutKind(text: string | undefined, subject: string | undefined): ReadPec["timeout"] {
+function timeoutKind(text: string | undefined, subject: string | undefined, erroreEsteso: string | undefined): ReadPec["timeout"] {
   if (!text) return undefined;
-  let t = subject ? text.split(subject).join(" ") : text;
+  let t = text;
+  for (const said of [subject, erroreEsteso]) if (said) t = withoutValue(t, said.trim());
   t = t.replace(/"[^"\r\n]*"/g, " ").toLowerCase();
   const h12 = /\b12\s*(?:ore|h|hours)\b/.test(t);
   const h24 = /\b24\s*(?:ore|h|hours)\b/.test(t);
   if (h24 && !h12) return "scadenza";
   if (h12) return "preavviso";
   return undefined;
+}
+
+const QUOTE_MARKS = "\"'«»“”‘’";
+
+/**
+ * `text` with `value` replaced by a space where it stands as a quoted or labelled value:
+ * after a quote mark, a line start, or a colon and spaces; and before a quote mark or the
+ * end of its line. Occurrences do not overlap (as split() finds them): linear in the text.
+ */
+function withoutValue(text: string, value: string): string {
+  if (!value) return text;
+  let out = "";
+  let from = 0;
+  for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + value.length)) {
+    const end = at + value.length;
+    if (!opensValue(text, at) || !(end === text.length || QUOTE_MARKS.includes(text[end]!) || text[end] === "\r" || text[end] === "\n")) continue;
+    out += text.slice(from, at) + " ";
+    from = end;
+  }
+  return out + text.slice(from);
+}
+
+/** Whether a value may start at `at`: after a quote mark, a line start, or a colon and spaces. */
+function opensValue(text: string, at: number): boolean {
+  let i = at - 1;
+  if (i < 0 || QUOTE_MARKS.includes(text[i]!) || text[i] === "\n") return true;
+  while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+  return i < 0 || text[i] === ":" || text[i] === "\n";
 }
 
 function stripTags(html: string | undefined): string | undefined {

@@ -300,4 +300,16 @@ describe("readPec and the timeout notices", () => {
     const b = await buildPreavvisoErroreConsegna(pki.alfa, { ...tx, subject: "Consegna entro 12 ore" }, { consegna: ANNA, kind: "scadenza", date: DATE });
     expect(readPec(b.bytes).timeout).toBe("scadenza");
   });
+
+  it("a short subject that is part of a word or number, or an errore esteso naming the other delay, changes nothing", async () => {
+    for (const kind of ["preavviso", "scadenza"] as const) {
+      for (const subject of ["r", "2", "o", "1", "ore", "12", "24"]) {
+        const b = await buildPreavvisoErroreConsegna(pki.alfa, { ...tx, subject }, { consegna: ANNA, kind, date: DATE });
+        expect(readPec(b.bytes).timeout, `${kind} ${subject}`).toBe(kind);
+      }
+      const other = kind === "preavviso" ? "24 ore" : "12 ore";
+      const b = await buildPreavvisoErroreConsegna(pki.alfa, tx, { consegna: ANNA, kind, erroreEsteso: `nessuna risposta dopo ${other}`, date: DATE });
+      expect(readPec(b.bytes).timeout, `${kind} errore esteso`).toBe(kind);
+    }
+  });
 });
