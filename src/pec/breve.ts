@@ -58,6 +58,20 @@ function stripLineBreaks(bytes: Uint8Array): Uint8Array {
   return out.subarray(0, o);
 }
 
+/** Which form of the part's bytes, if any, has the digest `expected` (lower-case hex). */
+async function matchingForm(subtle: SubtleCrypto, algorithm: "SHA-256" | "SHA-1", part: MimeEntity, expected: string): Promise<BreveHashForm | undefined> {
+  const encoded = breveHashInput(part);
+  const forms: [BreveHashForm, () => Uint8Array][] = [
+    ["encoded", () => encoded],
+    ["encoded-no-linebreaks", () => stripLineBreaks(encoded)],
+    ["decoded", () => part.decodedBody()],
+  ];
+  for (const [form, bytes] of forms) {
+    if (toHex(new Uint8Array(await subtle.digest(algorithm, asBufferSource(bytes())))) === expected) return form;
+  }
+  return undefined;
+}
+
 /**
  * Checks every `.hash` file of a ricevuta breve against the attachments of the original
  * message, which the sender must keep (the receipt holds only hashes).
@@ -80,33 +94,35 @@ export async function checkBreveHashes(
   if (!hashes) throw new PecError("ERR_INVALID_ARGUMENT", "the message carries no original with .hash files");
   const subtle = (options.crypto ?? globalThis.crypto).subtle;
   const root = originalMessage instanceof Uint8Array ? parseMime(originalMessage) : originalMessage;
-  const byName = new Map<string, MimeEntity>();
+  // Every part of each name, in document order: two attachments may share a name.
+  const byName = new Map<string, MimeEntity[]>();
   const stack: MimeEntity[] = [root];
   while (stack.length) {
     const e = stack.pop()!;
-    if (e.filename !== undefined && !byName.has(e.filename)) byName.set(e.filename, e);
-    if (e.contentType.mimeType !== "message/rfc822") stack.push(...e.children);
+    if (e.filename !== undefined) {
+      const same = byName.get(e.filename);
+      if (same) same.push(e);
+      else byName.set(e.filename, [e]);
+    }
+    if (e.contentType.mimeType !== "message/rfc822") for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]!);
   }
+  const used = new Set<MimeEntity>();
   const results: BreveHashCheck[] = [];
   for (const h of hashes) {
-    const part = byName.get(h.originalFilename);
+    const parts = byName.get(h.originalFilename);
     const base = { filename: h.filename, originalFilename: h.originalFilename, expected: h.hash };
-    if (!part) {
+    if (!parts) {
       results.push({ ...base, matches: false, found: false });
       continue;
     }
     const algorithm = h.hash.length === 64 ? "SHA-256" : "SHA-1";
-    const encoded = breveHashInput(part);
-    const forms: [BreveHashForm, Uint8Array][] = [
-      ["encoded", encoded],
-      ["encoded-no-linebreaks", stripLineBreaks(encoded)],
-      ["decoded", part.decodedBody()],
-    ];
     let match: BreveHashForm | undefined;
-    for (const [form, bytes] of forms) {
-      const digest = toHex(new Uint8Array(await subtle.digest(algorithm, asBufferSource(bytes))));
-      if (digest === h.hash.toLowerCase()) {
-        match = form;
+    // The first part of that name not yet matched by an earlier .hash file whose bytes match.
+    for (const part of parts) {
+      if (used.has(part)) continue;
+      match = await matchingForm(subtle, algorithm, part, h.hash.toLowerCase());
+      if (match) {
+        used.add(part);
         break;
       }
     }

@@ -12,9 +12,11 @@ import {
   buildErroreConsegna,
   buildNonAccettazione,
   buildPreavvisoErroreConsegna,
+  composeMessage,
   prepareOriginal,
   transactionFromOriginal,
 } from "../../src/pec/build/index.js";
+import { checkBreveHashes } from "../../src/pec/breve.js";
 import { readPec } from "../../src/pec/read.js";
 import { verifyCms } from "../../src/smime/verify.js";
 import { ANNA, DATE, ESTERNO, IDENTIFICATIVO, LUCA, MSGID, ORDINARY, type Pki, SENDER, SUBJECT, hasBareLineBreaks, makeOriginal, makePki, txOf } from "./helpers.js";
@@ -290,6 +292,46 @@ describe("busta di anomalia", () => {
     const b = await buildAnomalia(pki.beta, { received: m, reason: "r", date: DATE });
     expect(parseMime(b.bytes).headerAll("reply-to")).toEqual(["<risposte@azienda.example>"]);
     expect(latin1(readPec(ORDINARY).root.raw()).length).toBeGreaterThan(0);
+  });
+});
+
+describe("checkBreveHashes", () => {
+  it("pairs attachments that share a name with their own .hash files", async () => {
+    const enc = new TextEncoder();
+    const original = composeMessage({
+      from: SENDER,
+      to: ANNA,
+      subject: SUBJECT,
+      text: "Due scansioni.",
+      messageId: MSGID,
+      tipoRicevuta: "breve",
+      attachments: [
+        { filename: "scan.pdf", contentType: "application/pdf", content: enc.encode("prima pagina") },
+        { filename: "scan.pdf", contentType: "application/pdf", content: enc.encode("seconda pagina") },
+      ],
+    });
+    const t = transactionFromOriginal(original, { identificativo: IDENTIFICATIVO });
+    const breve = await buildAvvenutaConsegna(pki.beta, t, { consegna: ANNA, original: prepareOriginal(original, { identificativo: IDENTIFICATIVO }), date: DATE });
+    const pec = readPec(breve.bytes);
+    expect(pec.original?.hashes).toHaveLength(2);
+    const checks = await checkBreveHashes(pec, original);
+    expect(checks.map((c) => [c.originalFilename, c.found, c.matches])).toEqual([
+      ["scan.pdf", true, true],
+      ["scan.pdf", true, true],
+    ]);
+    // A sender's copy with one of the two changed: exactly one check fails.
+    const changed = composeMessage({
+      from: SENDER,
+      to: ANNA,
+      subject: SUBJECT,
+      text: "Due scansioni.",
+      messageId: MSGID,
+      attachments: [
+        { filename: "scan.pdf", contentType: "application/pdf", content: enc.encode("prima pagina") },
+        { filename: "scan.pdf", contentType: "application/pdf", content: enc.encode("pagina cambiata") },
+      ],
+    });
+    expect((await checkBreveHashes(pec, changed)).map((c) => c.matches).sort()).toEqual([false, true]);
   });
 });
 
