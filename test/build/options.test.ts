@@ -287,6 +287,18 @@ describe("busta di anomalia", () => {
     expect(parseMime(b.bytes).header("subject")).toBe(`ANOMALIA MESSAGGIO: POSTA CERTIFICATA: ${SUBJECT}`.replace("città", "=?UTF-8?Q?citt=C3=A0?="));
   });
 
+  it("C1 characters in a text body read back as themselves (UTF-8, not ISO-8859-1 read as windows-1252)", async () => {
+    const reason = "errore\u0085 dell\u0092utente, città";
+    const b = await buildAnomalia(pki.beta, { received: ORDINARY, reason, date: DATE });
+    expect(readPec(b.bytes).anomaliaReason).toBe(reason);
+    const r = await buildAccettazione(pki.alfa, { ...tx, subject: "l\u0092offerta" }, { date: DATE });
+    expect(readPec(r.bytes).text).toContain("l\u0092offerta");
+    // Without C1, ISO-8859-1 as the rules ask.
+    const plain = await buildAnomalia(pki.beta, { received: ORDINARY, reason: "città", date: DATE });
+    expect(latin1(plain.bytes)).toContain('text/plain; charset="iso-8859-1"');
+    expect(latin1(b.bytes)).not.toContain('text/plain; charset="iso-8859-1"');
+  });
+
   it("keeps an existing Reply-To", async () => {
     const m = enc.encode(`From: ${ESTERNO}\r\nReply-To: <risposte@azienda.example>\r\nTo: ${ANNA}\r\nSubject: s\r\nMessage-ID: <a@b>\r\n\r\nx\r\n`);
     const b = await buildAnomalia(pki.beta, { received: m, reason: "r", date: DATE });

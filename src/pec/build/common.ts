@@ -602,9 +602,13 @@ export function applyEdits(original: Uint8Array, edits: ByteEdit[]): Uint8Array 
 // ---------------------------------------------------------------------------------------------
 // Bodies and signing
 
-/** True when every code point fits ISO-8859-1. */
-export function fitsLatin1(s: string): boolean {
-  return /^[\x00-\xff]*$/.test(s);
+/**
+ * True when every code point fits ISO-8859-1 and reads back as itself. The C1 range
+ * (U+0080–U+009F) does not: readers decode a label of iso-8859-1 as windows-1252 (the
+ * WHATWG Encoding Standard, postacert's own included), where 0x85 is "…" and 0x92 "’".
+ */
+function fitsLatin1(s: string): boolean {
+  return /^[\x00-\x7f\xa0-\xff]*$/.test(s);
 }
 
 /**
