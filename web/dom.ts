@@ -1,5 +1,8 @@
 // Tiny DOM helpers. Text always goes in as text nodes: nothing read from a message is
-// ever parsed as HTML in this document.
+// ever parsed as HTML in this document. Bidi overrides, embeddings and isolates show as
+// U+FFFD: "fattura\u202Efdp.exe" would otherwise show as "fatturaexe.pdf", and reorder
+// the text after it.
+import { unreordered } from "../src/util/text.js";
 
 /** What `h` accepts as children. */
 export type Child = Node | string | number | null | undefined | false | readonly Child[];
@@ -27,7 +30,7 @@ export function append(parent: Node, children: readonly Child[]): void {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(parent, c as readonly Child[]);
     else if (c instanceof Node) parent.appendChild(c);
-    else parent.appendChild(document.createTextNode(String(c)));
+    else parent.appendChild(document.createTextNode(unreordered(String(c))));
   }
 }
 

@@ -12,6 +12,7 @@ import type { OverdueTransaction, RecipientState, Transaction, TransactionMessag
 import type { ScanCounts } from "./scan.js";
 import { type Bilingual, OUTCOME_LABELS, RECIPIENT_LABELS, erroreLabel, issueLabel } from "./scan-labels.js";
 import type { ScanRecord } from "./scan-process.js";
+import { unreordered } from "../util/text.js";
 
 /** What the report shows. */
 export interface ReportData {
@@ -48,7 +49,8 @@ const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"
 
 /** Escapes text for HTML content and quoted attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESC[c]!);
+  // Bidi overrides too: one left open in a subject would reorder the rest of its line.
+  return unreordered(text).replace(/[&<>"']/g, (c) => ESC[c]!);
 }
 
 const DATE_FMT = new Intl.DateTimeFormat("it-IT", {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOVECOT_PACKAGES, findDovecot, startDovecot, type DovecotServer } from "../../sandbox/src/dovecot.js";
 import { main } from "../../src/cli/main.js";
 import { csvField, toCsv } from "../../src/cli/scan-output.js";
+import { escapeHtml } from "../../src/cli/report.js";
 import { shardOf } from "../../src/cli/scan.js";
 import {
   type CorpusMessage,
@@ -642,6 +643,8 @@ describe("output and exit status", () => {
     expect(r.code).toBe(0);
     const html = await readFile(report, "utf8");
     expect(html).toContain("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;");
+    // A bidi override left open in a subject would reorder the rest of its line.
+    expect(escapeHtml("Fattura\u202Efdp.exe <b>")).toBe("Fattura\uFFFDfdp.exe &lt;b&gt;");
     expect(html).not.toContain("<img");
     expect(html).not.toMatch(/\b(?:src|href)=["']?(?:https?:)?\/\//i); // no external asset
     expect(html).toContain("Content-Security-Policy");

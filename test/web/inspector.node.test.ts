@@ -295,6 +295,17 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     expect(await page.locator("article.card").count()).toBe(3);
   });
 
+  it("shows bidi overrides from a message as U+FFFD: a file name cannot pass for another extension", async () => {
+    await writeFile(join(files, "bidi.eml"), samples.bidi);
+    await page.setInputFiles("#file-input", [join(files, "bidi.eml")]);
+    const c = await settled("bidi.eml");
+    expect((await c.textContent()) ?? "").not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(await text(c.locator('section.original dd[data-field="subject"]'))).toBe("Fattura \uFFFDfdp.exe");
+    expect(await c.locator(".attachments a.download").allTextContents()).toEqual(["fattura_2025\uFFFDfdp.exe"]);
+    await c.locator("button.remove").click();
+    expect(await page.locator("article.card").count()).toBe(3);
+  });
+
   it("an mbox gives a card per message; a gzip-compressed file is read decompressed, a damaged one says so", async () => {
     const from = "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n";
     const mbox = Buffer.concat([Buffer.from(from), samples.virus, Buffer.from("\r\n" + from), samples.preavviso, Buffer.from("\r\n")]);

@@ -49,6 +49,8 @@ export interface Samples {
   preavviso: Uint8Array;
   /** Bytes of the PDF attachment, to compare with the download. */
   pdf: Uint8Array;
+  /** A busta whose original's subject and attachment name hold a right-to-left override. */
+  bidi: Uint8Array;
 }
 
 export async function makeSamples(): Promise<Samples> {
@@ -87,6 +89,18 @@ export async function makeSamples(): Promise<Samples> {
   const virus = await buildNonAccettazione(alfa, tx, { errore: "virus", erroreEsteso: "Eicar-Test-Signature", date: new Date("2025-06-15T10:00:01Z") });
   const preavviso = await buildPreavvisoErroreConsegna(alfa, tx, { consegna: "anna.bianchi@pec.gamma.test", kind: "preavviso", date: new Date("2025-06-15T22:00:00Z") });
 
+  const spoof = composeMessage({
+    from: "mario.rossi@pec.alfa.test",
+    to: "anna.bianchi@pec.gamma.test",
+    subject: "Fattura \u202Efdp.exe",
+    text: "In allegato.",
+    attachments: [{ filename: "fattura_2025\u202Efdp.exe", contentType: "application/pdf", content: pdf }],
+    messageId: "<20250615.bidi@pec.alfa.test>",
+    date: new Date("2025-06-15T10:01:00Z"),
+  });
+  const spoofTx = transactionFromOriginal(spoof, { identificativo: "opec2a41c7.20250615120100.5b9e01d3.1.2@pec.alfa.test", isCertificato: (a) => a.includes("@pec.") });
+  const bidi = await buildBusta(alfa, spoofTx, { original: spoof, date: new Date("2025-06-15T10:01:00Z") });
+
   // One byte changed inside the signed part: the amount in the original's text.
   const tampered = Uint8Array.from(consegna.bytes);
   const text = Buffer.from(tampered).toString("latin1");
@@ -118,5 +132,5 @@ export async function makeSamples(): Promise<Samples> {
   }
   const deep = new TextEncoder().encode("From: a@esempio.test\r\nSubject: nested\r\n" + head + "Content-Type: text/plain\r\n\r\nx" + tail);
 
-  return { caPem: resolve(root, "fixtures/pki/ca.pem"), busta: busta.bytes, consegna: consegna.bytes, tampered, notPec, garbage, deep, virus: virus.bytes, preavviso: preavviso.bytes, pdf };
+  return { caPem: resolve(root, "fixtures/pki/ca.pem"), busta: busta.bytes, consegna: consegna.bytes, tampered, notPec, garbage, deep, virus: virus.bytes, preavviso: preavviso.bytes, pdf, bidi: bidi.bytes };
 }
