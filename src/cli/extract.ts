@@ -36,17 +36,26 @@ function cutUtf8(text: string, max: number): string {
 
 const dotOrSpace = (c: number): boolean => c === 0x2e || isJsSpace(c);
 
+/** Invisible characters that make one name look like another: soft hyphen, zero-width space, word joiner, BOM. */
+const INVISIBLE = /[\u00ad\u180e\u200b\u2060\ufeff]/g;
+
+/**
+ * Windows device names, with or without an extension or spaces before it ("CON .txt"), the
+ * console's own, and COM/LPT with the superscript digits Windows also reserves.
+ */
+const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])\s*(\.|$)/i;
+
 /**
  * A file name safe to create inside the output folder: no path separators or traversal,
  * no control characters or bidi controls (see {@link printable}: `evil\u202Efdp.exe`), no
- * leading dots (hidden files), no Windows-reserved names, at most 255 UTF-8 bytes less room
- * for the numbering of repeated names (cut at a code point boundary, the extension kept);
- * an empty result becomes `fallback`.
+ * invisible characters, no leading dots (hidden files), no Windows-reserved names, at most
+ * 255 UTF-8 bytes less room for the numbering of repeated names (cut at a code point
+ * boundary, the extension kept); an empty result becomes `fallback`.
  */
 export function safeFileName(name: string | undefined, fallback: string): string {
-  let n = printable((name ?? "").normalize("NFC"), "").replace(/[\\/:*?"<>|]/g, "_");
+  let n = printable((name ?? "").normalize("NFC"), "").replace(INVISIBLE, "").replace(/[\\/:*?"<>|]/g, "_");
   n = trimEndWhere(n.replace(/^[.\s]+/, ""), dotOrSpace);
-  if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(n)) n = "_" + n;
+  if (RESERVED.test(n)) n = "_" + n;
   const max = NAME_MAX - SUFFIX_ROOM;
   if (utf8.encode(n).length > max) {
     const ext = cutUtf8(extname(n), EXT_MAX);
@@ -76,13 +85,14 @@ function writer(force: boolean, plan: boolean): Writer {
       if (!plan) await (own ? makeOwnDir(path) : makeDir(path));
     },
     async put(dir, name, bytes) {
-      // Two attachments with one name in the same message: number the later ones.
+      // Two attachments with one name in the same message: number the later ones. Names
+      // that differ only in case count as one: on Windows and macOS they are one file.
       let candidate = join(dir, name);
-      for (let i = 2; used.has(candidate); i++) {
+      for (let i = 2; used.has(candidate.toLowerCase()); i++) {
         const ext = extname(name);
         candidate = join(dir, `${name.slice(0, name.length - ext.length)} (${i})${ext}`);
       }
-      used.add(candidate);
+      used.add(candidate.toLowerCase());
       const exists = `"${candidate}" exists (use --force to overwrite)`;
       if (plan) {
         if (await lstat(candidate).catch(() => undefined)) throw new UsageError(exists);

@@ -32,6 +32,7 @@ let hostile: string;
 let longNames: string;
 let good: string;
 let separators: string;
+let cases: string;
 const SEPARATED_SUBJECT = "riga1\u2028riga2\u0085riga3\u2029riga4";
 
 /** RFC 2231 encoding of a parameter value (every byte outside a few safe ones escaped). */
@@ -86,6 +87,8 @@ beforeAll(async () => {
   await writeFile(hostile, (await buildBusta(alfa, tx, { original: hostileOriginal(FORGED_SUBJECT, HOSTILE_NAMES, date), date })).bytes);
   longNames = join(dir, "long-names.eml");
   await writeFile(longNames, (await buildBusta(alfa, tx, { original: hostileOriginal(undefined, [EMOJI_NAME, CJK_NAME, EMOJI_NAME, "after.txt"], date), date })).bytes);
+  cases = join(dir, "cases.eml");
+  await writeFile(cases, (await buildBusta(alfa, tx, { original: hostileOriginal(undefined, ["invoice.pdf", "INVOICE.pdf", "Invoice.PDF"], date), date })).bytes);
   separators = join(dir, "separators.eml");
   await writeFile(separators, (await buildBusta(alfa, { ...tx, subject: SEPARATED_SUBJECT }, { original: hostileOriginal(SEPARATED_SUBJECT, [], date), date })).bytes);
   good = join(dir, "accettazione.eml");
@@ -149,6 +152,12 @@ describe("control characters from messages", () => {
     expect(io.stdout.replace(/\r\n/g, "")).not.toMatch(CONTROL);
     expect(io.stdout).toContain("evil ]0;title  ;'=1+1.eml");
     expect(io.stdout).toContain(",riga1 riga2 riga3 riga4,");
+  });
+
+  it("extract numbers names that differ only in case, as Windows and macOS see one file", async () => {
+    const out = join(dir, "cases-parts");
+    expect(await main(["extract", cases, "--out", out], capture())).toBe(0);
+    expect((await readdir(join(out, "attachments"))).sort()).toEqual(["INVOICE (2).pdf", "Invoice (3).PDF", "invoice.pdf"]);
   });
 
   it("extract writes and prints names without control or bidi characters", async () => {

@@ -509,6 +509,11 @@ describe("extract", () => {
     expect(safeFileName("..", "x")).toBe("x");
     expect(safeFileName("a\u0000b\nc.pdf", "x")).toBe("abc.pdf");
     expect(safeFileName("CON.txt", "x")).toBe("_CON.txt");
+    // Windows also reserves these: spaces before the extension, the console names, superscript digits.
+    for (const n of ["CON .txt", "conin$", "CONOUT$.log", "COM\u00b9.txt", "lpt\u00b2", "nul"]) expect(safeFileName(n, "x"), n).toBe("_" + n);
+    expect(safeFileName("COM10.txt", "x")).toBe("COM10.txt");
+    // Invisible characters would make one name look like another.
+    expect(safeFileName("fat\u200btura\u00ad.pdf\ufeff", "x")).toBe("fattura.pdf");
     expect(safeFileName(".bashrc", "x")).toBe("bashrc");
     expect(safeFileName(undefined, "attachment-1")).toBe("attachment-1");
     expect(safeFileName("a".repeat(300) + ".pdf", "x")).toBe("a".repeat(235) + ".pdf");
