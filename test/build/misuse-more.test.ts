@@ -95,6 +95,13 @@ describe("the original given to a builder must be of the transaction's sending",
     });
     await expect(buildAvvenutaConsegna(pki.beta, { ...tx, msgid: undefined }, { consegna: ANNA, ricevuta: "completa", original: bare("Subject: Altro\r\n"), date: DATE })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
     expect((await buildBusta(pki.alfa, { ...tx, msgid: undefined }, { original: bare(""), date: DATE })).bytes.length).toBeGreaterThan(0);
+    // A NUL in the subject (raw or encoded) is a space in the transaction, and so in the check.
+    for (const subject of ["Subject: a\0b\r\n", "Subject: =?utf-8?q?a=00b?=\r\n"]) {
+      const o = bare(subject);
+      const t = transactionFromOriginal(o, { identificativo: IDENTIFICATIVO });
+      expect(t.subject, subject).toBe("a b");
+      expect((await buildBusta(pki.alfa, t, { original: o, date: DATE })).type, subject).toBe("posta-certificata");
+    }
   });
 });
 

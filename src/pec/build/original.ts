@@ -122,8 +122,9 @@ function checkOriginalOfSending(root: MimeEntity, t: { identificativo: string; m
   if (own === undefined || own === "") {
     const subject = root.header("subject");
     if (subject === undefined || t.subject === undefined) return;
-    const decoded = squash(decodeHeaderValue(subject));
-    if (decoded === squash(t.subject)) return;
+    // Flattened as transactionFromOriginal flattens it (a NUL or line break becomes a space).
+    const decoded = squash(flattenText(decodeHeaderValue(subject)));
+    if (decoded === squash(flattenText(t.subject))) return;
     throw invalid(`${what} belongs to another sending: it has no Message-ID, and its subject ${JSON.stringify(decoded)} is not the transaction's ${JSON.stringify(t.subject)}`);
   }
   const id = normalizeMsgId(own);
