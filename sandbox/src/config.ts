@@ -107,7 +107,11 @@ export function defaultConfig(): SandboxConfig {
 }
 
 const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i;
-const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+/**
+ * A dot-atom local part without "/" and "%": the address names the mailbox's folder, and
+ * Dovecot takes neither in a user name ("%" starts its variables).
+ */
+const LOCAL = /^[A-Za-z0-9!#$&'*+=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$&'*+=?^_`{|}~-]+)*$/;
 /** Anything that could end a header line or a config line in Dovecot's passwd-file. */
 const INJECTION = /[\r\n\0]/;
 
@@ -152,6 +156,7 @@ function address(v: unknown, path: string, mainDomain: string): string {
   const a = str(v, path)!;
   const full = a.includes("@") ? a : `${a}@${mainDomain}`;
   const at = full.lastIndexOf("@");
+  if (/[/%]/.test(full.slice(0, at))) fail(path, `must not contain "/" or "%" (the sandbox names a folder and a Dovecot user after it), got ${JSON.stringify(a)}`);
   if (!LOCAL.test(full.slice(0, at)) || !DOMAIN.test(full.slice(at + 1))) fail(path, `must be an e-mail address or a local part, got ${JSON.stringify(a)}`);
   return full.toLowerCase();
 }

@@ -140,8 +140,10 @@ function checkUsers(users: unknown): asserts users is DovecotUser[] {
 /** Dovecot's `{SHA256}` scheme: base64 of the SHA-256 of the password; keeps passwords out of the file. */
 function passwdLine(u: DovecotUser): string {
   const hash = createHash("sha256").update(u.password, "utf8").digest("base64");
-  // user:password:uid:gid:gecos:home:shell — uid/gid come from the userdb override.
-  return `${u.user}:{SHA256}${hash}::::${resolve(u.maildir)}::`;
+  // user:password:uid:gid:gecos:home:shell — uid/gid come from the userdb override. Dovecot
+  // escapes an apostrophe in %u ("d'amico" is looked up as "d\'amico"), so the key is written
+  // so; the other characters it escapes (quote, backslash) are refused in user names.
+  return `${u.user.replaceAll("'", "\\'")}:{SHA256}${hash}::::${resolve(u.maildir)}::`;
 }
 
 // --- system users -------------------------------------------------------------------------
@@ -254,6 +256,10 @@ last_valid_gid = ${m.gid}
 mail_location = ${q(`maildir:~:INDEX=${join(dir, "index", "%u")}:CONTROL=${join(dir, "control", "%u")}`)}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Every character an address may hold ("+", "'", "=", …): the default set (letters, digits,
+# ".-_@") refused such users before their passwd-file line was read. The user names were
+# checked when the file was written, and a passwd-file lookup takes any name safely.
+auth_username_chars =
 # A local test server: answer a wrong password at once instead of after 2 s.
 auth_failure_delay = 0
 ssl = ${tls ? "yes" : "no"}

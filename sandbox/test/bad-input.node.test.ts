@@ -267,6 +267,11 @@ describe("configuration", () => {
     expect(() => parseConfig(base({ availability: "sometimes" }))).toThrow(/availability/);
     expect(() => parseConfig({ ports: { submission: 70000 } })).toThrow(/ports\.submission/);
     expect(() => parseConfig(base({}, { password: "a:b" }))).toThrow(/password.*':'/);
+    // A folder and a Dovecot user are named after the address: "/" and "%" are refused here,
+    // not later by startSandbox; "+" and "'" are fine.
+    for (const a of ["a/b", "a%b", "x/..@pec.alfa.test"]) expect(() => parseConfig(base({}, { address: a })), a).toThrow(/mailboxes\[0\]\.address.*"\/" or "%"/);
+    expect(parseConfig(base({}, { address: "protocollo+pec" })).gestori[0]!.mailboxes[0]!.address).toBe("protocollo+pec@pec.alfa.test");
+    expect(parseConfig(base({}, { address: "d'amico" })).gestori[0]!.mailboxes[0]!.address).toBe("d'amico@pec.alfa.test");
     expect(parseConfig({}).gestori.map((g) => g.domain)).toEqual(["pec.alfa.test", "pec.beta.test"]);
   });
 

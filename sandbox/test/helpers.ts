@@ -29,7 +29,8 @@ export function scenarioConfig(): SandboxConfig {
       {
         name: "Gestore Beta S.p.A.",
         domain: "pec.beta.test",
-        mailboxes: [box("anna.bianchi"), box("luca.verdi")],
+        // "+" and "'": characters Dovecot's default auth_username_chars refused.
+        mailboxes: [box("anna.bianchi"), box("luca.verdi"), box("protocollo+pec"), box("d'amico")],
         retiredDomains: ["pec.dismesso.test"],
         antivirus: ["eicar", "postacert-test"],
       },

@@ -162,6 +162,23 @@ describe.skipIf(!HAVE_DOVECOT)(`scenarios over SMTP and IMAP (${NEEDS_DOVECOT})`
     await expectFlow("anomalia", { [anna]: ["anomalia"] });
   });
 
+  it("a mailbox whose address holds '+' or an apostrophe logs in over IMAP and POP3", async () => {
+    const plus = "protocollo+pec@pec.beta.test";
+    const apostrophe = "d'amico@pec.beta.test";
+    expect(await submit("plus-login", { to: [plus, apostrophe] })).toMatch(/^250 /);
+    await expectFlow("plus-login", {
+      [mario]: ["accettazione", "avvenuta-consegna/completa", "avvenuta-consegna/completa"],
+      [alfaService]: ["presa-in-carico"],
+      [plus]: ["posta-certificata"],
+      [apostrophe]: ["posta-certificata"],
+    });
+    const { host, pop3Port } = t.sandbox.info;
+    for (const box of [plus, apostrophe]) {
+      const got = (await pop3Fetch(host, pop3Port!, box, passwordOf(box))).map((b) => readPec(b)).filter((p) => (p.subject ?? "").includes("[plus-login]"));
+      expect(got.map((p) => p.type), box).toEqual(["posta-certificata"]);
+    }
+  });
+
   it("POP3 reads the same receipts (ok-completa, sender's mailbox)", async () => {
     const { host, pop3Port } = t.sandbox.info;
     const msgs = (await pop3Fetch(host, pop3Port!, mario, passwordOf(mario))).map((b) => ({ b, pec: readPec(b) })).filter((m) => (m.pec.subject ?? "").includes("[ok-completa]"));
