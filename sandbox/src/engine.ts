@@ -191,7 +191,8 @@ export class Engine {
     const flow: PecFlow =
       envelope.kind === "submission"
         ? await gestore.send(bytes, { mailFrom: envelope.mailFrom, rcptTo: envelope.rcptTo, start: at })
-        : await gestore.receive(bytes, { ...(envelope.mailFrom !== "" && { mailFrom: envelope.mailFrom }), rcptTo: envelope.rcptTo, at });
+        : // "" is the null reverse path of a bounce: the anomalia then shows the From, or MAILER-DAEMON without one.
+          await gestore.receive(bytes, { mailFrom: envelope.mailFrom, rcptTo: envelope.rcptTo, at });
     const files = new Map<string, Uint8Array>();
     const byMessage = new Map<object, string>();
     const steps: StoredStep[] = flow.messages.map((m) => {

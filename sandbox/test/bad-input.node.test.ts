@@ -91,6 +91,15 @@ describe("bad SMTP input", () => {
     expect(inbound[4]).toMatch(/^550 5\.1\.1 /);
   });
 
+  it("a bounce with the null sender and no From, on the inbound port, is delivered in a busta di anomalia", async () => {
+    const inboundPort = t.sandbox.info.inboundPorts["pec.beta.test"]!;
+    for (const [from, token] of [["<>", "bounce-null"], ["<root@localhost>", "bounce-local"]] as const) {
+      const r = await rawSmtp(host(), inboundPort, ["EHLO mx.example", `MAIL FROM:${from}`, `RCPT TO:<${anna}>`, "DATA", `To: <${anna}>\r\nSubject: ${token}\r\n\r\nUndelivered.\r\n.`, "QUIT"]);
+      expect(r[5], from).toMatch(/^250 2\.0\.0 Ok/);
+      expect(await inbox("anna.bianchi@pec.beta.test", token), from).toEqual(["anomalia"]);
+    }
+  });
+
   it("the gestore's own address takes no mail on the inbound port: 550, not a 250 and then nothing", async () => {
     const r = await rawSmtp(host(), t.sandbox.info.inboundPorts["pec.beta.test"]!, ["EHLO mx.example", "MAIL FROM:<someone@example.org>", "RCPT TO:<posta-certificata@pec.beta.test>", "QUIT"]);
     expect(r[3]).toMatch(/^550 5\.1\.1 /);
