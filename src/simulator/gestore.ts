@@ -1069,7 +1069,8 @@ export class Gestore implements PecSigner {
    * delivered to the mailbox (or service mailbox) it is addressed to; ordinary mail is
    * delivered inside a busta di anomalia (or discarded, when `acceptsOrdinaryMail` is
    * false or it carries a virus); a signed message that fails the checks becomes a busta
-   * di anomalia too.
+   * di anomalia too, and so does a valid busta for an SMTP recipient its daticert does not
+   * list (no receipt could name that recipient).
    *
    * Ordinary mail includes Internet bounces: a `From: <>` (or `options.mailFrom: ""`,
    * the null sender) is delivered as `ANOMALIA MESSAGGIO: …` too (spec §4.2, §11 item 23).
@@ -1195,7 +1196,7 @@ export class Gestore implements PecSigner {
   async #takeBusta(
     busta: BuiltPec,
     pec: ReadPec,
-    rcpts: readonly string[],
+    arrivedFor: readonly string[],
     arrival: Date,
     ctx: BuildContext,
     rec: FlowRecorder,
@@ -1208,7 +1209,7 @@ export class Gestore implements PecSigner {
     const v = await verifyPec(pec, { trust: await this.network.trustStore(), crypto: ctx.crypto });
     const origin = this.network.gestoreByEmail(pec.from);
     if (!(v.valid && v.trusted && origin && pec.daticert)) {
-      await this.#anomalia(busta.bytes, pec.root.header("from"), rcpts, received, "la firma digitale del messaggio non risulta attendibile", ctx, rec, mailFrom);
+      await this.#anomalia(busta.bytes, pec.root.header("from"), arrivedFor, received, "la firma digitale del messaggio non risulta attendibile", ctx, rec, mailFrom);
       return;
     }
     const tx = transactionFromBusta(pec);
@@ -1219,9 +1220,18 @@ export class Gestore implements PecSigner {
       // Signed and trusted, but the receipts could not carry its data (a msgid that is no msg-id,
       // an address postacert cannot write): a format failure, which §8.5 turns into an anomalia
       // and no receipt. The wording is ours (UNCONFIRMED: no real gestore's text is known).
-      await this.#anomalia(busta.bytes, pec.root.header("from"), rcpts, received, "i dati di certificazione del messaggio non sono conformi al formato previsto", ctx, rec, mailFrom);
+      await this.#anomalia(busta.bytes, pec.root.header("from"), arrivedFor, received, "i dati di certificazione del messaggio non sono conformi al formato previsto", ctx, rec, mailFrom);
       return;
     }
+    // An envelope recipient the daticert does not list (a Bcc, a forwarding): no receipt
+    // can name it, so it gets the message inside a busta di anomalia (our wording, UNCONFIRMED).
+    const listed = new Set(tx.recipients.map((r) => r.address.toLowerCase()));
+    const unlisted = arrivedFor.filter((r) => !listed.has(r.toLowerCase()));
+    if (unlisted.length > 0) {
+      await this.#anomalia(busta.bytes, pec.root.header("from"), unlisted, received, "il destinatario non è tra quelli indicati nei dati di certificazione del messaggio", ctx, rec, mailFrom);
+    }
+    const rcpts = unlisted.length === 0 ? arrivedFor : arrivedFor.filter((r) => listed.has(r.toLowerCase()));
+    if (rcpts.length === 0) return;
     const senderHome = this.network.gestoreFor(tx.sender) ?? origin;
     const toSender = (message: BuiltPec, description: string): void => this.#toSender(rec, tx.sender, senderHome, message, description);
 

@@ -252,6 +252,26 @@ describe("the punto di ricezione for messages from outside", () => {
     expect(readPec(wrapped.messages[0]!.message.bytes).anomaliaReason).toMatch(/non risulta attendibile/);
   });
 
+  it("a valid busta for an envelope recipient its daticert does not list: that one gets an anomalia, the listed ones the busta", async () => {
+    const sent = await alfa.send(simple(), { start: START });
+    const busta = sent.messages.find((m) => m.type === "posta-certificata")!.message.bytes;
+    const { beta: fresh } = await scenarioNetwork(pki);
+    const listed = readPec(busta).recipients.map((r) => r.address);
+    const other = luca;
+    expect(listed).not.toContain(other);
+    const flow = await fresh.receive(busta, { at: new Date(START.getTime() + 60_000), rcptTo: [...listed, other] });
+    expect(flow.messages.map((m) => [m.type, m.to.join()])).toEqual([
+      ["anomalia", other],
+      ["presa-in-carico", alfa.mailReceipt],
+      ["posta-certificata", listed.join()],
+      ["avvenuta-consegna", mario],
+    ]);
+    expect(readPec(flow.messages[0]!.message.bytes).anomaliaReason).toMatch(/non è tra quelli indicati/);
+    // Only unlisted recipients: the anomalia alone, no receipt.
+    const only = await fresh.receive(busta, { at: new Date(START.getTime() + 120_000), rcptTo: [other] });
+    expect(only.messages.map((m) => m.type)).toEqual(["anomalia"]);
+  });
+
   it("a validly signed busta whose daticert msgid cannot be written back becomes an anomalia (spec §8.5)", async () => {
     const sent = await alfa.send(simple(), { start: START });
     const busta = sent.messages.find((m) => m.type === "posta-certificata")!.message.bytes;
