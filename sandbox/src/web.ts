@@ -144,11 +144,20 @@ export async function startWeb(engine: Engine, host: string, port: number, log: 
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
     const send = (code: number, type: string, body: string | Uint8Array): void => {
       res.writeHead(code, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff" });
       res.end(body);
     };
+    // A request target URL cannot parse ("http://[/x"), or a path with broken percent-encoding
+    // ("/%zz"): the client's mistake, not an internal error.
+    let url: URL;
+    let decodedPath: string;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+      decodedPath = decodeURIComponent(url.pathname);
+    } catch {
+      return send(400, "text/plain", "bad request");
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed");
     if (url.pathname === "/api/state") {
       const state = {
@@ -179,7 +188,7 @@ export async function startWeb(engine: Engine, host: string, port: number, log: 
       req.on("close", () => streams.delete(res));
       return;
     }
-    const rel = url.pathname === "/" ? "index.html" : normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, "");
+    const rel = url.pathname === "/" ? "index.html" : normalize(decodedPath).replace(/^[/\\]+/, "");
     const root = staticDir();
     const path = join(root, rel);
     if (!path.startsWith(root) || rel.split(sep).includes("..")) return send(404, "text/plain", "not found");
@@ -198,7 +207,14 @@ export async function startWeb(engine: Engine, host: string, port: number, log: 
       res.end("internal error");
     });
   });
-  server.on("clientError", (_e, socket) => socket.destroy());
+  // What Node's HTTP parser refuses (an overlong URL or header, a malformed line): a 400 or
+  // 431 as the client can read it, then the socket closes.
+  server.on("clientError", (e: NodeJS.ErrnoException, socket) => {
+    if (e.code !== "ECONNRESET" && socket.writable) {
+      const status = e.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());

@@ -4,6 +4,7 @@
 // Skips when /usr/bin/chromium is missing.
 import { existsSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { chromium, type Browser } from "playwright";
 import { build } from "vite";
@@ -100,4 +101,42 @@ describe.skipIf(!HAS_CHROMIUM)("web view in Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+});
+
+describe("web endpoints: malformed requests get 4xx answers", () => {
+  let t: TestSandbox;
+  beforeAll(async () => {
+    t = await startTestSandbox(testConfig({}), { dovecot: false, web: true });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  }, 60_000);
+
+  /** Sends `request` as written and returns the status line of the answer ("" when none came). */
+  async function raw(request: string): Promise<string> {
+    const url = new URL(t.sandbox.info.webUrl!);
+    const sock = connect({ host: url.hostname, port: Number(url.port) });
+    let text = "";
+    sock.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    await new Promise<void>((ok) => {
+      sock.on("close", () => ok());
+      sock.on("error", () => ok());
+      sock.write(request);
+    });
+    return text.split("\r\n")[0] ?? "";
+  }
+
+  it("broken percent-encoding or an unparsable target: 400, not 500, and nothing logged as an error", async () => {
+    for (const target of ["/%zz", "/%", "/%c3%28", "/%ed%a0%80", "http://[/x"]) {
+      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), target).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect(t.logs.filter((l) => l.startsWith("web view:"))).toEqual([]);
+    // Traversal stays a plain 404.
+    expect(await raw(`GET /..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
+  });
+
+  it("what the HTTP parser refuses gets 400 or 431, not a silent close", async () => {
+    expect(await raw("GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw(`GET /${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+  });
 });
