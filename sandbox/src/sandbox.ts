@@ -13,6 +13,7 @@ import type { SandboxConfig } from "./config.js";
 import { DOVECOT_PACKAGES, type DovecotServer, findDovecot, startDovecot } from "./dovecot.js";
 import { Engine, type SandboxMailbox } from "./engine.js";
 import { close, createInboundServer, createSubmissionServer, listen, type TlsMaterial } from "./smtp.js";
+import { lockStateDir } from "./lock.js";
 import { loadOrCreateTls } from "./tls.js";
 import { type WebServer, startWeb } from "./web.js";
 
@@ -121,7 +122,8 @@ async function stopStaleDovecot(dir: string, log: (line: string) => void): Promi
 /**
  * Starts the sandbox.
  *
- * @throws DovecotMissingError when Dovecot is wanted but not installed; Error for ports in use
+ * @throws DovecotMissingError when Dovecot is wanted but not installed; Error for ports in use,
+ *   or for a state folder another running sandbox holds
  */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const log = options.log ?? ((line: string) => process.stderr.write(`postacert-sandbox: ${line}\n`));
@@ -136,7 +138,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // state folder (mkdtemp makes it 0700). Secrets inside keep their own 0600 modes.
   if (wantDovecot && process.getuid?.() === 0) await chmod(stateDir, 0o755);
 
-  const engine = await Engine.create(config, stateDir, { clockSpeed, log });
+  const lock = await lockStateDir(stateDir);
+  let engine: Engine;
+  try {
+    engine = await Engine.create(config, stateDir, { clockSpeed, log });
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   const caPem = join(stateDir, "ca.pem");
   const ldif = join(stateDir, "gestori.ldif");
   await writeFile(caPem, engine.network.caPem());
@@ -154,6 +163,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await Promise.allSettled(smtpServers.map(close));
       await engine.stop();
       await Promise.allSettled([dovecot?.stop(), web?.stop()]);
+      await lock.release();
     })());
 
   try {

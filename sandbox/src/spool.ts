@@ -89,8 +89,12 @@ export class Spool {
     this.#dir = dir;
   }
 
-  /** Opens (creating) the spool folder. */
+  /**
+   * Opens (creating) the spool folder. What `tmp/` holds was being written when a sandbox was
+   * killed, never acknowledged: it goes (the state folder's lock says no one else writes here).
+   */
   static async open(dir: string): Promise<Spool> {
+    await rm(join(dir, "tmp"), { recursive: true, force: true });
     for (const sub of ["incoming", "flows", "done", "tmp"]) await mkdir(join(dir, sub), { recursive: true });
     return new Spool(dir);
   }

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
 import { readPec } from "postacert";
+import { parseConfig, startSandbox } from "../src/index.js";
 import { HAVE_DOVECOT, imapFetch, startTestSandbox, testConfig, waitFor, type TestSandbox } from "./helpers.js";
 
 const mario = "mario.rossi@pec.alfa.test";
@@ -185,4 +186,31 @@ describe("crash and restart", () => {
     await new Promise((r) => second.proc.once("exit", r));
     expect(second.proc.exitCode).toBe(0);
   }, 180_000);
+});
+
+describe("the state folder", () => {
+  it("is held by one sandbox at a time; a lock or a half-written spool file left by a killed one is cleared", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "postacert-sandbox-lock-"));
+    try {
+      const config = parseConfig({ ports: { submission: 0, imap: 0, pop3: 0, web: 0 }, gestori });
+      const quiet = { config, stateDir: dir, dovecot: false, web: false, log: () => undefined };
+      const first = await startSandbox(quiet);
+      await expect(startSandbox(quiet)).rejects.toThrow(/in use by another sandbox \(process \d+\)/);
+      // The refused start touched nothing: the first still takes mail.
+      expect(first.engine.mailboxes.size).toBeGreaterThan(0);
+      await first.stop();
+      // What a SIGKILL leaves: the lock of a process that is gone, a temporary spool file.
+      const gone = spawn(process.execPath, ["-e", ""]);
+      await new Promise((r) => gone.on("exit", r));
+      await writeFile(join(dir, "sandbox.lock"), `${gone.pid}\n`);
+      await writeFile(join(dir, "spool", "tmp", ".x.sub.1.1.tmp"), "half a message");
+      const second = await startSandbox(quiet);
+      expect(await readdir(join(dir, "spool", "tmp"))).toEqual([]);
+      expect((await readFile(join(dir, "sandbox.lock"), "utf8")).trim()).toBe(String(process.pid));
+      await second.stop();
+      expect(existsSync(join(dir, "sandbox.lock"))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
