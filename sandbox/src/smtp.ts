@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { domainToASCII } from "node:url";
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
@@ -31,6 +32,18 @@ function smtpError(code: number, message: string): SmtpError {
 }
 
 const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+/**
+ * An address as the client wrote it. smtp-server turns a punycode domain into Unicode
+ * (info@xn--caff-8oa.it becomes info@caffè.it), which no PEC address may hold; it goes
+ * back to ASCII here.
+ */
+function written(a: SMTPServerAddress): string {
+  const at = a.address.lastIndexOf("@");
+  if (at < 0 || /^[\x00-\x7f]*$/.test(a.address)) return a.address;
+  const ascii = domainToASCII(a.address.slice(at + 1));
+  return ascii ? `${a.address.slice(0, at)}@${ascii}` : a.address;
+}
 
 function sameSecret(a: string, b: string): boolean {
   // Hash first: timingSafeEqual needs equal lengths, and the length must not leak either.
@@ -143,14 +156,14 @@ export function createSubmissionServer(engine: Engine, tls: TlsMaterial | undefi
     },
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback) {
       const user = String(session.user ?? "");
-      if (address.address.toLowerCase() !== user) {
+      if (written(address).toLowerCase() !== user) {
         callback(smtpError(553, `5.7.1 Sender address rejected: ${user} may only send as ${user}`));
         return;
       }
       answerLater(callback);
     },
     onRcptTo(address: SMTPServerAddress, _session, callback) {
-      if (!ADDRESS.test(address.address)) {
+      if (!ADDRESS.test(written(address))) {
         callback(smtpError(553, "5.1.3 Bad recipient address syntax"));
         return;
       }
@@ -173,7 +186,7 @@ export function createSubmissionServer(engine: Engine, tls: TlsMaterial | undefi
               kind: "submission",
               gestore: box.gestore,
               mailFrom: box.address,
-              rcptTo: session.envelope.rcptTo.map((r) => r.address),
+              rcptTo: session.envelope.rcptTo.map(written),
               receivedAt: Math.floor(Date.now() / 1000) * 1000,
             },
             bytes,
@@ -213,7 +226,7 @@ export function createInboundServer(engine: Engine, domain: string, tls: TlsMate
       answerLater(callback);
     },
     onRcptTo(address: SMTPServerAddress, _session, callback) {
-      const a = address.address.toLowerCase();
+      const a = written(address).toLowerCase();
       const d = a.slice(a.lastIndexOf("@") + 1);
       if (!ADDRESS.test(a)) {
         callback(smtpError(553, "5.1.3 Bad recipient address syntax"));
@@ -237,14 +250,14 @@ export function createInboundServer(engine: Engine, domain: string, tls: TlsMate
         async () => {
           const bytes = await readLimited(engine, stream, callback);
           if (!bytes) return;
-          const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+          const mailFrom = session.envelope.mailFrom ? written(session.envelope.mailFrom) : "";
           const result = await engine.take(
             {
               kind: "inbound",
               gestore: gestore.domain,
               // The null reverse path (bounces) has no address; the anomalia then names none.
               mailFrom: ADDRESS.test(mailFrom) ? mailFrom : "",
-              rcptTo: session.envelope.rcptTo.map((r) => r.address),
+              rcptTo: session.envelope.rcptTo.map(written),
               receivedAt: Math.floor(Date.now() / 1000) * 1000,
             },
             bytes,

@@ -91,6 +91,14 @@ describe("bad SMTP input", () => {
     expect(inbound[4]).toMatch(/^550 5\.1\.1 /);
   });
 
+  it("a recipient at a punycode domain is taken as written (smtp-server shows it in Unicode)", async () => {
+    const r = await rawSmtp(host(), port(), ["EHLO client.test", authPlain, `MAIL FROM:<${mario}>`, "RCPT TO:<info@xn--caff-8oa.it>", "DATA", `From: <${mario}>\r\nTo: <info@xn--caff-8oa.it>\r\nSubject: punycode\r\n\r\nCiao.\r\n.`, "QUIT"]);
+    expect(r[4]).toMatch(/^250 /);
+    expect(r[6]).toMatch(/^250 2\.0\.0 Ok/);
+    const accettazione = (await inbox(mario, "punycode"))[0];
+    expect(accettazione).toBe("accettazione");
+  });
+
   it("a bounce with the null sender and no From, on the inbound port, is delivered in a busta di anomalia", async () => {
     const inboundPort = t.sandbox.info.inboundPorts["pec.beta.test"]!;
     for (const [from, token] of [["<>", "bounce-null"], ["<root@localhost>", "bounce-local"]] as const) {
