@@ -11,9 +11,9 @@ import { sharedPrefix } from "./bytes.js";
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const DECODE = new Int16Array(256).fill(-1);
 for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
-// base64url letters too: some producers use them in PEM-like text.
-DECODE["-".charCodeAt(0)] = 62;
-DECODE["_".charCodeAt(0)] = 63;
+// No base64url letters: "-" and "_" are outside the alphabet, skipped as RFC 2045 §6.8 asks.
+// A "-- " signature or a "____" footer after a base64 body (a damaged boundary line too)
+// must not turn into data bytes.
 /**
  * DECODE shifted to each position of a quantum, -1 outside the alphabet: one OR gives the
  * quantum's 24 bits, negative when any character is not in the alphabet.

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseMime } from "../../src/mime/index.js";
 import { RepeatingBase64, decodeBase64Bytes, encodeBase64Bytes } from "../../src/util/base64.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -7,10 +8,8 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 /** The tolerant decoder one character at a time: what the four-at-a-time loop must equal. */
 function reference(input: Uint8Array): Uint8Array {
   const value = (c: number): number => {
-    const ch = String.fromCharCode(c);
-    if (ch === "-") return 62;
-    if (ch === "_") return 63;
-    return c < 128 ? ALPHABET.indexOf(ch) : -1;
+    // RFC 2045 §6.8: anything outside the alphabet ("-" and "_" of base64url included) is skipped.
+    return c < 128 ? ALPHABET.indexOf(String.fromCharCode(c)) : -1;
   };
   const out: number[] = [];
   let acc = 0;
@@ -56,6 +55,11 @@ describe("decodeBase64Bytes", () => {
       }),
       { seed: 20261123, numRuns: 2000 },
     );
+  });
+
+  it("skips '-' and '_': a '-- ' signature or a '____' footer after a base64 body adds no bytes", () => {
+    const message = bytes("Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\naGVs--bG8g\r\nd29y__bGQ=\r\n-- \r\n____\r\n");
+    expect(new TextDecoder().decode(parseMime(message).decodedBody())).toBe("hello world");
   });
 
   it("round-trips 76-character lines", () => {
