@@ -24,7 +24,8 @@ export function mailboxesOf(raw: string): Mailbox[] {
   const list = parseAddressList(raw);
   if (raw.indexOf("=?") < 0) return list;
   for (const m of list) if (m.address.indexOf("=?") >= 0) return parseAddressList(decodeHeaderValue(raw));
-  return list.map((m) => (m.name !== undefined && m.name.indexOf("=?") >= 0 ? { name: unquote(decodeHeaderValue(m.name)), address: m.address } : m));
+  // The name was unquoted when split: quotes the encoded words hold are the name's own.
+  return list.map((m) => (m.name !== undefined && m.name.indexOf("=?") >= 0 ? { name: decodeHeaderValue(m.name).trim(), address: m.address } : m));
 }
 
 /** The first mailbox of an address header as written (see {@link mailboxesOf}), if any. */
@@ -50,10 +51,49 @@ export function parseAddressList(value: string): Mailbox[] {
     if (c <= 0x20 || c >= 0x7f) space = true;
   }
   if (!special) {
-    const address = space ? value.replace(/\s+/g, "") : value;
-    return address ? [{ address }] : [];
+    if (!space) return value ? [{ address: value }] : [];
+    const m = bareMailbox(value);
+    return m.address ? [m.display ? { name: m.display, address: m.address } : { address: m.address }] : [];
   }
   return parseAddressListGeneral(value);
+}
+
+/**
+ * A mailbox written without angle brackets: an addr-spec, or (not RFC 5322, but written)
+ * display-name words before it, "Mario Rossi mario@x.it". White space next to "@" or "." is
+ * inside the address (seen: "pct@pec. agenziariscossione.gov.it"); elsewhere it parts the
+ * name's words from the address, when only the last word holds an "@".
+ */
+function bareMailbox(text: string): { display: string; address: string } {
+  const words = text.split(/\s+/).filter((w) => w !== "");
+  if (words.length <= 1) return { display: "", address: words[0] ?? "" };
+  const groups: string[] = [words[0]!];
+  for (let i = 1; i < words.length; i++) {
+    const prev = groups[groups.length - 1]!;
+    const w = words[i]!;
+    const pc = prev.charCodeAt(prev.length - 1);
+    const wc = w.charCodeAt(0);
+    if (pc === 0x2e || pc === 0x40 || wc === 0x2e || wc === 0x40) groups[groups.length - 1] = prev + w;
+    else groups.push(w);
+  }
+  const last = groups.length - 1;
+  if (last > 0 && groups[last]!.includes("@") && !groups.slice(0, last).some((g) => g.includes("@"))) {
+    return { display: groups.slice(0, last).join(" "), address: groups[last]! };
+  }
+  return { display: "", address: groups.join("") };
+}
+
+/** `s` without white space outside double quotes: `"mario rossi"@x.it` keeps its quoted space. */
+function withoutSpaces(s: string): string {
+  if (s.indexOf('"') < 0) return s.replace(/\s+/g, "");
+  let out = "";
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') quoted = !quoted;
+    if (quoted || c === '"' || !isJsSpace(s.charCodeAt(i))) out += c;
+  }
+  return out;
 }
 
 /**
@@ -76,17 +116,18 @@ export function parseAddressListGeneral(value: string): Mailbox[] {
     let address: string;
     let display = "";
     if (sawAngle) {
-      address = addr.replace(/\s+/g, "");
+      address = withoutSpaces(addr);
       display = name.trim();
     } else {
-      // A bare addr-spec, possibly with a quoted display name and no angle brackets, or with
-      // spaces inside the domain (seen: "pct@pec. agenziariscossione.gov.it").
+      // A bare addr-spec, possibly with a quoted display name and no angle brackets; a quoted
+      // string right before "@" is the local part ("mario rossi"@x.it), not a name.
       const text = name.trim();
       const q = /^"([^"]*)"\s*(.*)$/.exec(text);
-      if (q) {
+      if (q && !q[2]!.startsWith("@")) {
         display = q[1]!;
         address = q[2]!.replace(/\s+/g, "");
-      } else address = text.replace(/\s+/g, "");
+      } else if (q) address = withoutSpaces(text);
+      else ({ display, address } = bareMailbox(text));
     }
     address = address.replace(/^mailto:/i, "");
     if (address) out.push(display ? { name: unquote(display), address } : { address });

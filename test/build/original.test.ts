@@ -181,6 +181,13 @@ describe("transaction facts", () => {
     expect(tx2.recipients.map((r) => r.address)).toEqual([ANNA, LUCA]);
   });
 
+  it("a quoted local part stays the address; name words before a bare address are a name, not part of it", () => {
+    const m = enc.encode(`From: Mario Rossi ${SENDER}\r\nTo: Ufficio Protocollo ${ANNA}, "mario rossi"@x.it, <"a b"@y.it>\r\nCc: pct@pec. agenziariscossione.gov.it\r\nSubject: s\r\n\r\nx\r\n`);
+    const pec = readPec(m);
+    expect(pec.from).toBe(SENDER);
+    expect(pec.recipients.map((r) => r.address)).toEqual([ANNA, '"mario rossi"@x.it', '"a b"@y.it', "pct@pec.agenziariscossione.gov.it"]);
+  });
+
   it("any display name: the addresses composeMessage wrote are the ones read back (property)", () => {
     const name = fc.string({ unit: fc.constantFrom("a", "Z", " ", ",", ";", ":", "<", ">", '"', "(", ")", "@", "\\", "=?", "?=", "è", "日", "😀"), maxLength: 30 });
     fc.assert(
