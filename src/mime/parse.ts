@@ -389,8 +389,13 @@ class Entity implements MimeEntity {
 
   get filename(): string | undefined {
     if (this._filename === undefined) {
-      const raw = this.disposition?.params["filename"] ?? this.contentType.params["name"];
-      this._filename = raw === undefined ? null : decodeHeaderValue(raw);
+      const fromDisposition = this.disposition?.params["filename"];
+      const raw = fromDisposition ?? this.contentType.params["name"];
+      // RFC 2047 words in a parameter are a common deviation, decoded; but an RFC 2231 value
+      // (filename*=) is decoded already, and "=?…?=" there is the name's own text.
+      const extended =
+        raw !== undefined && raw.indexOf("=?") >= 0 && (fromDisposition !== undefined ? /(?:^|[;\s])filename\*/i.test(this.cdField?.value ?? "") : /(?:^|[;\s])name\*/i.test(this.header("content-type") ?? ""));
+      this._filename = raw === undefined ? null : extended ? raw : decodeHeaderValue(raw);
     }
     return this._filename ?? undefined;
   }

@@ -1,7 +1,7 @@
 // The original message: composing, the punto di accesso's edit, transaction facts.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseMime } from "../../src/mime/index.js";
+import { decodeHeaderValue, parseMime } from "../../src/mime/index.js";
 import {
   buildAnomalia,
   buildBusta,
@@ -121,6 +121,9 @@ describe("composeMessage", () => {
     const m = composeMessage({ from: { name: "Niccolò Ü", address: SENDER }, to: ANNA, subject: "x", text: "y" });
     const from = parseMime(m).header("from")!;
     expect(from).toMatch(/^=\?UTF-8\?B\?[^ ]+\?= <mario\.rossi@pec\.alfa\.test>$/);
+    // An ASCII name holding "=?" too: readers decode encoded words even in a quoted string.
+    const odd = composeMessage({ from: { name: "Studio =?UTF-8?Q?x?= Rossi", address: SENDER }, to: ANNA, subject: "x", text: "y" });
+    expect(decodeHeaderValue(parseMime(odd).header("from")!)).toBe(`Studio =?UTF-8?Q?x?= Rossi <${SENDER}>`);
   });
 
   it("makes a single text/plain without attachments, and a Message-ID at the sender's domain", () => {

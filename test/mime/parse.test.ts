@@ -306,6 +306,10 @@ describe("headers", () => {
     expect(fn('Content-Disposition: attachment; filename="plain.pdf"; filename*=utf-8\'\'ext%C3%A8.pdf')).toBe("extè.pdf");
     expect(fn('Content-Type: text/plain; name="n.txt"\r\nContent-Disposition: attachment; filename="d.txt"')).toBe("d.txt");
     expect(fn("Content-Type: text/plain")).toBeUndefined();
+    // An RFC 2231 value is decoded once: "=?…?=" in it is the name's own text.
+    expect(fn("Content-Disposition: attachment; filename*=utf-8''%3D%3Futf-8%3FQ%3Fx%3F%3D.txt")).toBe("=?utf-8?Q?x?=.txt");
+    expect(fn("Content-Type: text/plain; name*=utf-8''%3D%3Futf-8%3FQ%3Fx%3F%3D.txt")).toBe("=?utf-8?Q?x?=.txt");
+    expect(fn('Content-Type: text/plain; name*="=?utf-8?Q?x?=.txt"\r\nContent-Disposition: attachment; filename="=?utf-8?Q?y?=.txt"')).toBe("y.txt");
   });
 });
 

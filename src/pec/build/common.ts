@@ -518,10 +518,14 @@ function encodedWords(text: string): string[] {
   return words;
 }
 
-/** A mailbox as a header fragment: `"name" <addr>`, `=?UTF-8?B?…?= <addr>` or `addr`. */
+/**
+ * A mailbox as a header fragment: `"name" <addr>`, `=?UTF-8?B?…?= <addr>` or `addr`. A name
+ * holding "=?" is encoded too, as readers (postacert's included) decode encoded words even
+ * inside a quoted string: written plain, "Studio =?UTF-8?Q?x?=" would come back as "Studio x".
+ */
 export function formatMailbox(m: MailboxInput): string {
   if (m.name === undefined || m.name === "") return m.address;
-  const display = isAscii(m.name) ? `"${m.name.replace(/[\\"]/g, "\\$&")}"` : encodedWords(m.name).join(" ");
+  const display = isAscii(m.name) && !m.name.includes("=?") ? `"${m.name.replace(/[\\"]/g, "\\$&")}"` : encodedWords(m.name).join(" ");
   return `${display} <${m.address}>`;
 }
 
