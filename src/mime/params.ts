@@ -110,11 +110,27 @@ function tokenize(input: string): { value: string; list: RawParam[] } {
     } else {
       const vs = i;
       while (i < n && input.charCodeAt(i) !== 0x3b) i++;
-      v = trimWs(input.slice(vs, i));
+      v = withoutTrailingComment(trimWs(input.slice(vs, i)));
     }
     if (name.length > 0) list.push({ name, value: v });
   }
   return { value, list };
+}
+
+/**
+ * An unquoted value without the comment that ends it after white space (RFC 2045 §5.1 allows
+ * comments there): `fattura.pdf (scansione)` is `fattura.pdf`. A parenthesis inside the value
+ * stays: `my file (1).pdf` keeps its name.
+ */
+function withoutTrailingComment(v: string): string {
+  if (v.charCodeAt(v.length - 1) !== 0x29) return v;
+  let depth = 0;
+  for (let k = v.length - 1; k >= 0; k--) {
+    const c = v.charCodeAt(k);
+    if (c === 0x29) depth++;
+    else if (c === 0x28 && --depth === 0) return k > 0 && isWs(v.charCodeAt(k - 1)) ? trimWs(v.slice(0, k)) : v;
+  }
+  return v;
 }
 
 /** Whether only white space, then ";" or the end, follows position i. */
@@ -367,7 +383,8 @@ export function parseParamsAscii(src: Uint8Array, start: number, end: number, te
         const c = CLASS[src[i]!]!;
         if (c === 0) continue;
         if ((c & C_SEMI) !== 0) break;
-        if ((c & C_HIGH) !== 0) return undefined;
+        // A parenthesis may end the value with a comment: parseParams decides.
+        if ((c & (C_HIGH | C_PAREN)) !== 0) return undefined;
         if ((c & C_BREAK) !== 0 && brk < 0) brk = i;
       }
       vEnd = trimEnd(src, vs, i);

@@ -174,6 +174,14 @@ describe("parameters (RFC 2231)", () => {
     );
   });
 
+  it("drops a comment that ends an unquoted value after white space, and keeps parentheses inside a name", () => {
+    expect(parseParams("application/pdf; name=fattura.pdf (scansione)").params["name"]).toBe("fattura.pdf");
+    expect(parseParams("attachment; filename=my file (1).pdf").params["filename"]).toBe("my file (1).pdf");
+    expect(parseParams("attachment; filename=copia(2)").params["filename"]).toBe("copia(2)");
+    expect(parseParams('attachment; filename="quoted (kept).pdf"').params["filename"]).toBe("quoted (kept).pdf");
+    expect(parseMime(new TextEncoder().encode("Content-Type: application/pdf; name=fattura.pdf (scansione)\r\n\r\nx")).filename).toBe("fattura.pdf");
+  });
+
   it("formats parameters, with RFC 2231 for non-ASCII values", () => {
     expect(formatParams("attachment", { filename: "daticert.xml" })).toBe("attachment; filename=daticert.xml");
     expect(formatParams("a/b", { name: "a b;c" })).toBe('a/b; name="a b;c"');
