@@ -11,6 +11,7 @@ import { parseDaticert, parseDaticertAscii } from "../daticert/parse.js";
 import type { Daticert, DatiData, ParsedDaticert } from "../daticert/index.js";
 import { PecError } from "../errors.js";
 import { checkLimit, parseEmbedded, parseMime } from "../mime/parse.js";
+import { unflow } from "../mime/flowed.js";
 import { decodeHeaderValue } from "../mime/words.js";
 import type { MimeEntity, ParseMimeOptions } from "../mime/index.js";
 import { extractEncapsulatedContent } from "../smime/cms.js";
@@ -430,6 +431,13 @@ export function readDaticert(part: MimeEntity): ParsedDaticert {
 }
 
 /** text/plain and text/html of the human-readable first part. */
+/** A text/plain leaf as mail clients show it: `format=flowed` (RFC 3676) unwrapped. */
+function plainText(e: MimeEntity): string {
+  const text = e.text();
+  const params = e.contentType.params;
+  return params["format"]?.toLowerCase() === "flowed" ? unflow(text, params["delsp"]?.toLowerCase() === "yes") : text;
+}
+
 function bodyTexts(content: MimeEntity): { text?: string; html?: string } {
   const first = content.contentType.type === "multipart" ? content.children[0] : content;
   const out: { text?: string; html?: string } = {};
@@ -437,7 +445,7 @@ function bodyTexts(content: MimeEntity): { text?: string; html?: string } {
   const leaves = first.contentType.mimeType === "multipart/alternative" ? first.children : [first];
   for (const leaf of leaves) {
     const t = leaf.contentType.mimeType;
-    if (t === "text/plain" && out.text === undefined) out.text = leaf.text();
+    if (t === "text/plain" && out.text === undefined) out.text = plainText(leaf);
     else if (t === "text/html" && out.html === undefined) out.html = leaf.text();
   }
   return out;
@@ -1146,7 +1154,7 @@ function decodeLeaves(message: MimeEntity): { text?: string; html?: string; atta
     }
     if (!isAttachment(e)) {
       if (t === "text/plain" && text === undefined) {
-        text = e.text();
+        text = plainText(e);
         continue;
       }
       if (t === "text/html" && html === undefined) {

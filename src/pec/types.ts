@@ -155,7 +155,10 @@ export interface PecOriginal {
   messageId?: string;
   /** `X-Riferimento-Message-ID` (the client's msgid inside a busta). */
   riferimentoMessageId?: string;
-  /** First text/plain body that is not an attachment. */
+  /**
+   * First text/plain body that is not an attachment; a `format=flowed` one (RFC 3676) with
+   * its soft line breaks joined, as mail clients show it (the part's `text()` keeps them).
+   */
   text?: string;
   /** First text/html body that is not an attachment. */
   html?: string;
@@ -222,7 +225,7 @@ export interface ReadPec {
   erroreEsteso?: string;
   /** For rilevazione virus: X-Mittente. */
   xMittente?: string;
-  /** Human-readable text of the PEC message. */
+  /** Human-readable text of the PEC message (`format=flowed` unwrapped, as for the original). */
   text?: string;
   /** Human-readable HTML of the PEC message. */
   html?: string;
