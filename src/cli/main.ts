@@ -112,7 +112,8 @@ Options:
   --at <time>        the clock for overdue transactions (default now); signatures are
                      always validated at their signing time
   --mailbox <name>   IMAP mailbox to read (repeatable; default all)
-  --insecure         accept an IMAP server certificate that does not verify
+  --insecure         accept an IMAP server certificate that does not verify, and an
+                     imap:// server without STARTTLS (the password then goes in clear)
   --batch <n>        messages per worker task (default up to 64)
   -h, --help         this help
 

@@ -120,7 +120,8 @@ async function imapPassword(sources: string[], io: Io): Promise<string | undefin
     try {
       url = new URL(s);
     } catch {
-      throw new UsageError(`"${s}" is not a valid IMAP URL`);
+      // Not parsed, so not known to hold no password: the part before "@" is not shown.
+      throw new UsageError(`"${s.replace(/^([a-z]+:\/\/)[^/]*@/i, "$1…@")}" is not a valid IMAP URL`);
     }
     // A password in the URL would end up in ids, output and the state file.
     if (url.password) throw new UsageError("put the IMAP password in POSTACERT_IMAP_PASSWORD (or type it when asked), not in the URL");
@@ -502,7 +503,7 @@ export async function runScan(opts: ScanOptions, io: Io): Promise<number> {
         stdin: () => io.stdin(),
         ...(state && { knownImapId: (id: string) => state.byImapId.has(id) }),
         ...(password !== undefined && {
-          imap: { password, ...(opts.mailboxes.length && { mailboxes: opts.mailboxes }), ...(opts.insecure && { tls: { rejectUnauthorized: false } }) },
+          imap: { password, ...(opts.mailboxes.length && { mailboxes: opts.mailboxes }), ...(opts.insecure && { tls: { rejectUnauthorized: false, allowCleartext: true } }) },
         }),
       });
       try {

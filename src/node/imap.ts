@@ -5,8 +5,9 @@
  *
  * @module
  */
-import type { FetchMessageObject, ImapFlow, ImapFlowError } from "imapflow";
+import type { ImapFlow, ImapFlowError } from "imapflow";
 import { PecError } from "../errors.js";
+import { DEFAULT_MAX_SIZE } from "../mime/parse.js";
 import type { SourceMessage } from "./sources.js";
 import { isDenseArray } from "../util/arrays.js";
 
@@ -25,12 +26,30 @@ export interface ImapOptions {
   tls?: {
     /** Verify the server certificate (default `true`); `false` accepts self-signed test servers. */
     rejectUnauthorized?: boolean;
+    /**
+     * Let `imap://` log in without TLS when the server offers no STARTTLS (default `false`:
+     * the password would cross the network in clear, and whoever is on the path can strip the
+     * offer). A loopback host (127.0.0.0/8, ::1, localhost) never needs it.
+     */
+    allowCleartext?: boolean;
   };
 }
 
-/** Batch bounds: a batch is fetched in one command and held in memory until it is yielded. */
+/**
+ * Batch bounds: one FETCH command per batch. Its messages are yielded as they arrive (imapflow
+ * reads the next response only when the consumer asks), so memory holds one message, whatever
+ * sizes the server claimed.
+ */
 const BATCH_MESSAGES = 100;
 const BATCH_BYTES = 8 * 1024 * 1024;
+/** The largest literal (one message) taken from the server: twice what readPec reads, so a too large message still arrives and is named ERR_TOO_LARGE. */
+const MAX_LITERAL = 2 * DEFAULT_MAX_SIZE;
+/** The largest UID (RFC 3501: a 32-bit unsigned number, never 0). */
+const MAX_UID = 0xffffffff;
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 interface Target {
   secure: boolean;
@@ -146,13 +165,28 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
   const who = `${target.user} at ${target.host}:${target.port}`;
   const idBase = `imap://${target.userInUrl}@${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}/`;
 
+  /**
+   * The server's text with the password removed, as sent (exact), as an IMAP quoted string
+   * quotes it (backslashes before quotes and backslashes), and as its UTF-8 bytes read as
+   * Latin-1 (a server echoing it in another charset).
+   */
+  const forms = [password, password.replace(/["\\]/g, "\\$&"), new TextDecoder("latin1").decode(new TextEncoder().encode(password))].filter((f, i, all) => f.length >= 3 && all.indexOf(f) === i);
+  const scrub = (text: string): string => {
+    for (const f of forms) text = text.split(f).join("***");
+    return text;
+  };
+  let lastError: Error | undefined;
+
   /** A PecError from an imapflow failure, scrubbed of the password (imapflow never puts it in, but be sure). */
   const failure = (e: unknown, doing: string): PecError => {
     if (e instanceof PecError) return e;
     const err = e as ImapFlowError | undefined;
     const parts = [err?.responseText, err?.code, err?.message].filter((s): s is string => typeof s === "string" && s !== "");
     let detail = [...new Set(parts)].join(", ") || String(e);
-    if (password.length >= 3) detail = detail.split(password).join("***");
+    // The connection's own failure (a BYE, a timeout, a literal too large) says more than
+    // imapflow's "Connection not available" for the command it broke.
+    if (lastError !== undefined && lastError !== e && /NoConnection|not available/i.test(detail)) detail += ` (${lastError.message})`;
+    detail = scrub(detail);
     const hint = err?.authenticationFailed ? " (wrong user or password?)" : "";
     return new PecError("ERR_SOURCE", `IMAP ${doing} failed for ${who}: ${detail}${hint}`);
   };
@@ -171,10 +205,16 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
     auth: { user: target.user, pass: password },
     logger: false,
     tls: { rejectUnauthorized: options.tls?.rejectUnauthorized ?? true },
+    // Without TLS the password crosses the network in clear: imap:// must upgrade, but on loopback.
+    ...(!target.secure && options.tls?.allowCleartext !== true && !isLoopback(target.host) && { doSTARTTLS: true }),
+    maxLiteralSize: MAX_LITERAL,
+    maxResponseSize: MAX_LITERAL + 1024 * 1024,
     clientInfo: { name: "postacert" },
   });
   // imapflow also reports failures as 'error' events; without a listener Node would crash.
-  client.on("error", () => {});
+  client.on("error", (e: Error) => {
+    lastError = e;
+  });
 
   try {
     try {
@@ -209,13 +249,20 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
       try {
         const box = client.mailbox;
         if (!box || box.exists === 0) continue;
-        const prefix = `${idBase}${encodeMailbox(mailbox)};UIDVALIDITY=${box.uidValidity}/;UID=`;
+        // Without a valid UIDVALIDITY the UIDs may name other messages next time: such ids are
+        // never skipped (a re-run fetches every message again, and a state file tells them by content).
+        const validity = typeof box.uidValidity === "bigint" && box.uidValidity > 0n && box.uidValidity <= BigInt(MAX_UID) ? box.uidValidity : undefined;
+        const prefix = `${idBase}${encodeMailbox(mailbox)};UIDVALIDITY=${validity ?? 0}/;UID=`;
 
         // UIDs and sizes first (small), so that skipped messages are never downloaded.
         const todo: Array<[uid: number, size: number]> = [];
+        const listed = new Set<number>();
         try {
           for await (const m of client.fetch("1:*", { uid: true, size: true })) {
-            if (!skip?.(prefix + m.uid)) todo.push([m.uid, m.size ?? 0]);
+            // A UID outside 1..2^32-1 cannot be asked for, and one listed twice is one message.
+            if (!Number.isInteger(m.uid) || m.uid < 1 || m.uid > MAX_UID || listed.has(m.uid)) continue;
+            listed.add(m.uid);
+            if (validity === undefined || !skip?.(prefix + m.uid)) todo.push([m.uid, m.size ?? 0]);
           }
         } catch (e) {
           throw failure(e, `FETCH ${mailbox}`);
@@ -232,18 +279,27 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
             batch.push(todo[i]![0]);
             i++;
           }
-          let fetched: FetchMessageObject[];
+          // Only what was asked for, once: a server may answer with other or repeated UIDs.
+          const asked = new Set(batch);
+          const fetch = client.fetch(uidSet(batch), { uid: true, source: true }, { uid: true });
           try {
-            fetched = await client.fetchAll(uidSet(batch), { uid: true, source: true }, { uid: true });
-          } catch (e) {
-            throw failure(e, `FETCH ${mailbox}`);
-          }
-          fetched.sort((a, b) => a.uid - b.uid);
-          for (const m of fetched) {
-            // A message expunged since the UID list simply has no source.
-            if (!m.source) continue;
-            const b = m.source;
-            yield { id: prefix + m.uid, source: url, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+            for (;;) {
+              let next: IteratorResult<{ uid: number; source?: Buffer }>;
+              try {
+                next = await fetch.next();
+              } catch (e) {
+                throw failure(e, `FETCH ${mailbox}`);
+              }
+              if (next.done) break;
+              const m = next.value;
+              // A message expunged since the UID list simply has no source.
+              if (!m.source || !asked.delete(m.uid)) continue;
+              const b = m.source;
+              yield { id: prefix + m.uid, source: url, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+            }
+          } finally {
+            // A consumer that stops early: imapflow lets the rest of the FETCH drain, so LOGOUT can follow.
+            await fetch.return(undefined).catch(() => undefined);
           }
         }
       } finally {

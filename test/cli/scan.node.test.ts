@@ -602,6 +602,11 @@ describe("output and exit status", () => {
     const withPw = await scan(["imap://mario:hunter2@127.0.0.1:1/"]);
     expect(withPw.code).toBe(2);
     expect(withPw.stderr).not.toContain("hunter2");
+    // A URL that does not parse may still hold a password before its "@".
+    const unparsable = await scan(["imap://mario:hun#ter2@127.0.0.1:99999/"]);
+    expect(unparsable.code).toBe(2);
+    expect(unparsable.stderr).toContain("is not a valid IMAP URL");
+    expect(unparsable.stderr).not.toMatch(/hun|ter2/);
   });
 
   it("a --report that could not be written is a usage error before anything is scanned", async () => {

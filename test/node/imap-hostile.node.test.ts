@@ -1,0 +1,109 @@
+// readImap against a server that misbehaves on purpose (test/support/fake-imap.mjs): answers
+// with UIDs not asked for or twice, odd UIDs, no UIDVALIDITY, no STARTTLS, an echoed password.
+import { type ChildProcess, spawn } from "node:child_process";
+import { connect, createServer } from "node:net";
+import { resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PecError } from "../../src/errors.js";
+import { type ImapOptions, readImap } from "../../src/node/imap.js";
+
+const FAKE = resolve(import.meta.dirname, "../support/fake-imap.mjs");
+let server: ChildProcess | undefined;
+
+afterEach(() => {
+  server?.kill();
+  server = undefined;
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
+
+/** Starts the fake server with a scenario; resolves with its port once it accepts connections. */
+async function fake(scenario: string, env: Record<string, string> = {}): Promise<number> {
+  const port = await freePort();
+  server = spawn(process.execPath, [FAKE, scenario, String(port)], { env: { ...process.env, ...env }, stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((ok) => {
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        ok(true);
+      });
+      s.on("error", () => ok(false));
+    });
+    if (up) return port;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the fake IMAP server did not start");
+}
+
+async function read(url: string, options: Partial<ImapOptions> = {}): Promise<{ ids: string[]; subjects: string[] }> {
+  const ids: string[] = [];
+  const subjects: string[] = [];
+  for await (const m of readImap(url, { password: "S3cr3t-PW!", ...options })) {
+    ids.push(m.id);
+    subjects.push(/^Subject: (.*)$/m.exec(new TextDecoder().decode(m.bytes))?.[1]?.trim() ?? "");
+  }
+  return { ids, subjects };
+}
+
+describe("readImap and a server that misbehaves", () => {
+  it("yields each UID asked for once: not a UID answered twice, nor one never asked for", async () => {
+    let port = await fake("dup-uids");
+    const dup = await read(`imap://u@127.0.0.1:${port}/INBOX`);
+    expect(dup.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["1", "2", "3"]);
+    expect(dup.subjects).toEqual(["message 1 first", "message 2 first", "message 3 first"]);
+    server!.kill();
+    // UID 1 is skipped (as by a --state re-run), and the server sends it anyway: not yielded.
+    port = await fake("inject", { INJECT: "1" });
+    const injected = await read(`imap://u@127.0.0.1:${port}/INBOX`, { skip: (id) => id.endsWith(";UID=1") });
+    expect(injected.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["2", "3"]);
+  });
+
+  it("a UID the listing cannot hold (0) leaves the other messages readable", async () => {
+    const port = await fake("uid-variant", { ODDUID: "0" });
+    const got = await read(`imap://u@127.0.0.1:${port}/INBOX`);
+    expect(got.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["1", "3"]);
+  });
+
+  it("without UIDVALIDITY the UIDs are not taken as stable: skip() is never asked", async () => {
+    const port = await fake("normal", { UIDVMODE: "omit" });
+    const asked: string[] = [];
+    const got = await read(`imap://u@127.0.0.1:${port}/INBOX`, {
+      skip: (id) => {
+        asked.push(id);
+        return true;
+      },
+    });
+    expect(asked).toEqual([]);
+    expect(got.ids).toHaveLength(3);
+    expect(got.ids[0]).toMatch(/;UIDVALIDITY=0\/;UID=1$/);
+  });
+
+  it("imap:// to a host that is not loopback logs in only over TLS, unless cleartext is allowed", async () => {
+    const port = await fake("normal");
+    // 0.0.0.0 reaches this machine, but is no loopback address: the password would cross a network.
+    const refused = await read(`imap://u@0.0.0.0:${port}/INBOX`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(PecError);
+    expect((refused as PecError).code).toBe("ERR_SOURCE");
+    expect((await read(`imap://u@0.0.0.0:${port}/INBOX`, { tls: { allowCleartext: true } })).ids).toHaveLength(3);
+  });
+
+  it("a server quoting the login command back does not show the password, escaped or not", async () => {
+    const port = await fake("echo-raw");
+    const err = await read(`imap://u@127.0.0.1:${port}/INBOX`, { password: 'pa"ss\\word' }).then(
+      () => undefined,
+      (e: unknown) => e as PecError,
+    );
+    expect(err?.code).toBe("ERR_SOURCE");
+    expect(err?.message).not.toMatch(/pa\\?"ss|ss\\+word/);
+    expect(err?.message).toContain('LOGIN "u" "***"');
+  });
+});
