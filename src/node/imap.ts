@@ -248,7 +248,22 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
       }
       try {
         const box = client.mailbox;
-        if (!box || box.exists === 0) continue;
+        if (!box) continue;
+        // EXISTS 0 (or none) is checked with a search before the mailbox counts as empty: a server
+        // that miscounts would otherwise have its messages skipped with nothing said.
+        let listing = "1:*";
+        if (!box.exists) {
+          let any: number[] | false | undefined;
+          try {
+            any = await client.search({ all: true }, { uid: true });
+          } catch (e) {
+            throw failure(e, `SEARCH ${mailbox}`);
+          }
+          const found = (any || []).filter((u) => Number.isInteger(u) && u >= 1 && u <= MAX_UID).sort((a, b) => a - b);
+          if (found.length === 0) continue;
+          // imapflow sends no sequence set to a mailbox it believes empty: list by UID.
+          listing = uidSet([...new Set(found)]);
+        }
         // Without a valid UIDVALIDITY the UIDs may name other messages next time: such ids are
         // never skipped (a re-run fetches every message again, and a state file tells them by content).
         const validity = typeof box.uidValidity === "bigint" && box.uidValidity > 0n && box.uidValidity <= BigInt(MAX_UID) ? box.uidValidity : undefined;
@@ -258,7 +273,7 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
         const todo: Array<[uid: number, size: number]> = [];
         const listed = new Set<number>();
         try {
-          for await (const m of client.fetch("1:*", { uid: true, size: true })) {
+          for await (const m of client.fetch(listing, { uid: true, size: true }, listing === "1:*" ? undefined : { uid: true })) {
             // A UID outside 1..2^32-1 cannot be asked for, and one listed twice is one message.
             if (!Number.isInteger(m.uid) || m.uid < 1 || m.uid > MAX_UID || listed.has(m.uid)) continue;
             listed.add(m.uid);

@@ -70,6 +70,14 @@ describe("readImap and a server that misbehaves", () => {
     expect(got.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["1", "3"]);
   });
 
+  it("a mailbox whose EXISTS says 0, or is missing, is still read when a search finds messages", async () => {
+    for (const exists of ["0", "omit"]) {
+      const port = await fake("exists-lie", { EXISTS: exists });
+      expect((await read(`imap://u@127.0.0.1:${port}/INBOX`)).ids, exists).toHaveLength(3);
+      server!.kill();
+    }
+  });
+
   it("without UIDVALIDITY the UIDs are not taken as stable: skip() is never asked", async () => {
     const port = await fake("normal", { UIDVMODE: "omit" });
     const asked: string[] = [];

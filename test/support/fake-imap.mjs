@@ -508,6 +508,11 @@ function command(c, line, lits) {
       c.w(`* FLAGS (\\Seen)\r\n${exists === "omit" ? "" : `* ${exists} EXISTS\r\n`}* 0 RECENT\r\n${process.env.UIDVMODE === "omit" ? "" : `* OK [UIDVALIDITY ${process.env.UIDVMODE ?? box.uidvalidity}] ok\r\n`}* OK [UIDNEXT ${uidnext}] ok\r\n${tag} OK [READ-ONLY] done\r\n`);
       return;
     }
+    case "SEARCH": {
+      const all = c.box.msgs.map((m, i) => (uidCmd ? m.uid : i + 1));
+      c.w(`* SEARCH${all.map((n) => " " + n).join("")}\r\n${tag} OK done\r\n`);
+      return;
+    }
     case "CLOSE":
     case "UNSELECT":
       c.box = null;
