@@ -22,6 +22,12 @@ export interface ImapOptions {
    * without downloading it (e.g. ids already processed by an earlier run).
    */
   skip?: (id: string) => boolean;
+  /**
+   * How long, in milliseconds, a batch of messages may take beyond the time its bytes need at
+   * 16 KiB/s (default 120,000). A server that stalls, or sends a byte now and then, ends the
+   * read with `ERR_SOURCE` instead of holding it forever.
+   */
+  timeout?: number;
   /** TLS settings for `imaps://` and STARTTLS. */
   tls?: {
     /** Verify the server certificate (default `true`); `false` accepts self-signed test servers. */
@@ -44,6 +50,9 @@ const BATCH_MESSAGES = 100;
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** The largest literal (one message) taken from the server: twice what readPec reads, so a too large message still arrives and is named ERR_TOO_LARGE. */
 const MAX_LITERAL = 2 * DEFAULT_MAX_SIZE;
+/** The slowest transfer a batch is allowed, after its fixed allowance (ImapOptions.timeout). */
+const MIN_BYTES_PER_SECOND = 16 * 1024;
+const DEFAULT_TIMEOUT = 120_000;
 /** The largest UID (RFC 3501: a 32-bit unsigned number, never 0). */
 const MAX_UID = 0xffffffff;
 
@@ -158,6 +167,8 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
   if (typeof options?.password !== "string") throw new PecError("ERR_INVALID_ARGUMENT", "options.password must be a string");
   const { password, skip } = options;
   if (skip !== undefined && typeof skip !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "options.skip must be a function");
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+  if (typeof timeout !== "number" || !(timeout > 0)) throw new PecError("ERR_INVALID_ARGUMENT", "options.timeout must be a positive number of milliseconds");
   const wanted = options.mailboxes;
   if (wanted !== undefined && (!isDenseArray(wanted) || wanted.some((m) => typeof m !== "string" || m === ""))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "options.mailboxes must be an array of mailbox names");
@@ -208,6 +219,8 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
     // Without TLS the password crosses the network in clear: imap:// must upgrade, but on loopback.
     ...(!target.secure && options.tls?.allowCleartext !== true && !isLoopback(target.host) && { doSTARTTLS: true }),
     maxLiteralSize: MAX_LITERAL,
+    // A server silent this long is gone (imapflow's default is 5 minutes).
+    socketTimeout: Math.max(timeout, 1000),
     maxResponseSize: MAX_LITERAL + 1024 * 1024,
     clientInfo: { name: "postacert" },
   });
@@ -297,16 +310,41 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
           // Only what was asked for, once: a server may answer with other or repeated UIDs.
           const asked = new Set(batch);
           const fetch = client.fetch(uidSet(batch), { uid: true, source: true }, { uid: true });
+          // The batch's deadline: the fixed allowance, plus 16 KiB/s for the bytes listed, or
+          // received when a server sends more than it listed. A consumer's own time is not counted.
+          let allowed = timeout + (bytes / MIN_BYTES_PER_SECOND) * 1000;
+          let waited = 0;
+          let received = 0;
+          let abandoned = false;
           try {
             for (;;) {
               let next: IteratorResult<{ uid: number; source?: Buffer }>;
+              const started = Date.now();
+              let timer: ReturnType<typeof setTimeout> | undefined;
+              const pending = fetch.next();
               try {
-                next = await fetch.next();
+                next = await Promise.race([
+                  pending,
+                  new Promise<never>((_, reject) => {
+                    timer = setTimeout(() => reject(new PecError("ERR_SOURCE", `IMAP FETCH ${mailbox} failed for ${who}: no message from the server in ${Math.round((allowed - waited) / 1000)} s`)), Math.max(0, allowed - waited));
+                  }),
+                ]);
               } catch (e) {
+                if (e instanceof PecError) {
+                  // The FETCH is abandoned with the connection: its pending answer is ignored.
+                  abandoned = true;
+                  pending.catch(() => undefined);
+                  client.close();
+                }
                 throw failure(e, `FETCH ${mailbox}`);
+              } finally {
+                clearTimeout(timer);
               }
+              waited += Date.now() - started;
               if (next.done) break;
               const m = next.value;
+              received += m.source?.length ?? 0;
+              if (received > bytes) allowed = timeout + (received / MIN_BYTES_PER_SECOND) * 1000;
               // A message expunged since the UID list simply has no source.
               if (!m.source || !asked.delete(m.uid)) continue;
               const b = m.source;
@@ -314,7 +352,7 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
             }
           } finally {
             // A consumer that stops early: imapflow lets the rest of the FETCH drain, so LOGOUT can follow.
-            await fetch.return(undefined).catch(() => undefined);
+            if (!abandoned) await fetch.return(undefined).catch(() => undefined);
           }
         }
       } finally {

@@ -104,6 +104,22 @@ describe("readImap and a server that misbehaves", () => {
     expect((await read(`imap://u@0.0.0.0:${port}/INBOX`, { tls: { allowCleartext: true } })).ids).toHaveLength(3);
   });
 
+  it("a server that stalls, or sends a byte now and then, ends the read with ERR_SOURCE within the timeout", async () => {
+    for (const [scenario, env] of [["stall-fetch", {}], ["trickle", { TRICKLE_MS: "200" }], ["stall-mid-literal", {}]] as const) {
+      const port = await fake(scenario, env);
+      const started = Date.now();
+      const err = await read(`imap://u@127.0.0.1:${port}/INBOX`, { timeout: 1500 }).then(
+        () => undefined,
+        (e: unknown) => e as PecError,
+      );
+      expect(err?.code, scenario).toBe("ERR_SOURCE");
+      expect(err?.message, scenario).toMatch(/no message from the server|timeout|timed out/i);
+      expect(Date.now() - started, scenario).toBeLessThan(10_000);
+      server!.kill();
+    }
+    await expect(read("imap://u@127.0.0.1:1/INBOX", { timeout: 0 })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+  });
+
   it("a server quoting the login command back does not show the password, escaped or not", async () => {
     const port = await fake("echo-raw");
     const err = await read(`imap://u@127.0.0.1:${port}/INBOX`, { password: 'pa"ss\\word' }).then(
