@@ -112,6 +112,8 @@ export async function startWeb(engine: Engine, host: string, port: number, log: 
 
   async function mailboxList(): Promise<unknown[]> {
     const out: unknown[] = [];
+    // Summaries of files no longer listed (expunged, moved, renamed by a client) are dropped.
+    const listed = new Set<string>();
     for (const box of engine.mailboxes.values()) {
       const messages: MessageSummary[] = [];
       for (const sub of ["new", "cur"]) {
@@ -124,6 +126,7 @@ export async function startWeb(engine: Engine, host: string, port: number, log: 
         for (const f of files) {
           if (f.startsWith(".")) continue;
           const key = `${box.address}/${sub}/${f}`;
+          listed.add(key);
           let s = cache.get(key);
           if (!s) {
             try {
@@ -140,6 +143,7 @@ export async function startWeb(engine: Engine, host: string, port: number, log: 
       const { maildir: _m, ...rest } = box;
       out.push({ ...rest, messages });
     }
+    for (const key of cache.keys()) if (!listed.has(key)) cache.delete(key);
     return out;
   }
 

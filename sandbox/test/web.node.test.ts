@@ -3,7 +3,7 @@
 // Writes test-results/screenshots/sandbox.png (docs/screenshots with UPDATE_SCREENSHOTS=1).
 // Skips when /usr/bin/chromium is missing.
 import { existsSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { chromium, type Browser } from "playwright";
@@ -133,6 +133,23 @@ describe("web endpoints: malformed requests get 4xx answers", () => {
     expect(t.logs.filter((l) => l.startsWith("web view:"))).toEqual([]);
     // Traversal stays a plain 404.
     expect(await raw(`GET /..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
+  });
+
+  it("a file name a client reuses after deleting the message shows the new message, not a remembered one", async () => {
+    const box = t.sandbox.info.mailboxes[0]!.address;
+    const file = join(t.dir, "mail", box, "Maildir", "new", "1700000000.reused.test");
+    const subjects = async (): Promise<string[]> => {
+      const state = (await (await fetch(new URL("/api/state", t.sandbox.info.webUrl!))).json()) as { mailboxes: { address: string; messages: { subject: string }[] }[] };
+      return state.mailboxes.find((m) => m.address === box)!.messages.map((m) => m.subject);
+    };
+    const message = (subject: string): string => `From: a@esempio.test\r\nTo: ${box}\r\nSubject: ${subject}\r\n\r\nx\r\n`;
+    await writeFile(file, message("primo"));
+    expect(await subjects()).toContain("primo");
+    await rm(file);
+    expect(await subjects()).not.toContain("primo");
+    await writeFile(file, message("secondo"));
+    expect(await subjects()).toEqual(expect.arrayContaining(["secondo"]));
+    expect(await subjects()).not.toContain("primo");
   });
 
   it("what the HTTP parser refuses gets 400 or 431, not a silent close", async () => {
