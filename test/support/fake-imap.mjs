@@ -40,6 +40,14 @@ function astring(s) {
   return `{${b.length}}\r\n${b.toString("latin1")}`;
 }
 
+/** A body fetch answered with each asked-for UID's generated message. */
+function bodiesAsAsked(c, tag, uids, raw) {
+  log("body set", raw);
+  for (const [k, u] of uids.entries()) c.w(`* ${k + 1} FETCH (UID ${u} BODY[] ${lit(msg(u))})\r\n`);
+  c.w(`${tag} OK done\r\n`);
+  return true;
+}
+
 // ---------- scenarios ----------
 switch (scen) {
   case "normal":
@@ -193,12 +201,7 @@ switch (scen) {
       c.w(`* 1 FETCH (UID 0 RFC822.SIZE 10)\r\n* 2 FETCH (UID 3 RFC822.SIZE 10)\r\n* 3 FETCH (UID 2 RFC822.SIZE 10)\r\n* 4 FETCH (UID 4294967295 RFC822.SIZE 10)\r\n* 5 FETCH (UID 99999999999999999999 RFC822.SIZE 10)\r\n* 6 FETCH (RFC822.SIZE 10)\r\n${tag} OK done\r\n`);
       return true;
     };
-    S.fetchBody = (c, tag, uids, raw) => {
-      log("body set", raw);
-      for (const [k, u] of uids.entries()) c.w(`* ${k + 1} FETCH (UID ${u} BODY[] ${lit(msg(u))})\r\n`);
-      c.w(`${tag} OK done\r\n`);
-      return true;
-    };
+    S.fetchBody = bodiesAsAsked;
     break;
   case "uid-variant": { // UID listing with one odd UID given by ODDUID (e.g. 0, 4294967296, missing, -1, 1.5)
     S.fetchSizes = (c, tag) => {
@@ -206,12 +209,7 @@ switch (scen) {
       c.w(`* 1 FETCH (UID 1 RFC822.SIZE 10)\r\n* 2 FETCH (${odd === "missing" ? "" : `UID ${odd} `}RFC822.SIZE 10)\r\n* 3 FETCH (UID 3 RFC822.SIZE 10)\r\n${tag} OK done\r\n`);
       return true;
     };
-    S.fetchBody = (c, tag, uids, raw) => {
-      log("body set", raw);
-      for (const [k, u] of uids.entries()) c.w(`* ${k + 1} FETCH (UID ${u} BODY[] ${lit(msg(u))})\r\n`);
-      c.w(`${tag} OK done\r\n`);
-      return true;
-    };
+    S.fetchBody = bodiesAsAsked;
     break;
   }
   case "no-uid-in-body": // body fetch responses lack UID
