@@ -282,29 +282,47 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
         const validity = typeof box.uidValidity === "bigint" && box.uidValidity > 0n && box.uidValidity <= BigInt(MAX_UID) ? box.uidValidity : undefined;
         const prefix = `${idBase}${encodeMailbox(mailbox)};UIDVALIDITY=${validity ?? 0}/;UID=`;
 
-        // UIDs and sizes first (small), so that skipped messages are never downloaded.
-        const todo: Array<[uid: number, size: number]> = [];
-        const listed = new Set<number>();
+        // UIDs and sizes first, so that skipped messages are never downloaded: 8 bytes each
+        // (uid << 32 | size), sorted by UID, a UID listed twice taken once.
+        let listed = new BigUint64Array(1024);
+        let n = 0;
         try {
           for await (const m of client.fetch(listing, { uid: true, size: true }, listing === "1:*" ? undefined : { uid: true })) {
-            // A UID outside 1..2^32-1 cannot be asked for, and one listed twice is one message.
-            if (!Number.isInteger(m.uid) || m.uid < 1 || m.uid > MAX_UID || listed.has(m.uid)) continue;
-            listed.add(m.uid);
-            if (validity === undefined || !skip?.(prefix + m.uid)) todo.push([m.uid, m.size ?? 0]);
+            // A UID outside 1..2^32-1 cannot be asked for.
+            if (!Number.isInteger(m.uid) || m.uid < 1 || m.uid > MAX_UID) continue;
+            if (n === listed.length) {
+              const grown = new BigUint64Array(n * 2);
+              grown.set(listed);
+              listed = grown;
+            }
+            const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_UID) : 0;
+            listed[n++] = (BigInt(m.uid) << 32n) | BigInt(size);
           }
         } catch (e) {
           throw failure(e, `FETCH ${mailbox}`);
         }
-        todo.sort((a, b) => a[0] - b[0]);
+        // What is left to fetch, compacted in place.
+        const sorted = listed.subarray(0, n).sort();
+        let left = 0;
+        let previous = 0;
+        for (const v of sorted) {
+          const uid = Number(v >> 32n);
+          if (uid === previous) continue;
+          previous = uid;
+          if (validity === undefined || !skip?.(prefix + uid)) sorted[left++] = v;
+        }
+        const todo = sorted.subarray(0, left);
+        const uidAt = (k: number): number => Number(todo[k]! >> 32n);
+        const sizeAt = (k: number): number => Number(todo[k]! & 0xffffffffn);
 
         let i = 0;
         while (i < todo.length) {
           const batch: number[] = [];
           let bytes = 0;
           // At least one message per batch, however large.
-          while (i < todo.length && batch.length < BATCH_MESSAGES && (batch.length === 0 || bytes + todo[i]![1] <= BATCH_BYTES)) {
-            bytes += todo[i]![1];
-            batch.push(todo[i]![0]);
+          while (i < todo.length && batch.length < BATCH_MESSAGES && (batch.length === 0 || bytes + sizeAt(i) <= BATCH_BYTES)) {
+            bytes += sizeAt(i);
+            batch.push(uidAt(i));
             i++;
           }
           // Only what was asked for, once: a server may answer with other or repeated UIDs.

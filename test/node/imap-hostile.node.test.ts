@@ -64,6 +64,19 @@ describe("readImap and a server that misbehaves", () => {
     expect(injected.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["2", "3"]);
   });
 
+  it("a UID listed twice is asked about, and fetched, once", async () => {
+    const port = await fake("dup-uids-sizes");
+    const asked: string[] = [];
+    const got = await read(`imap://u@127.0.0.1:${port}/INBOX`, {
+      skip: (id) => {
+        asked.push(id.replace(/^.*;UID=/, ""));
+        return false;
+      },
+    });
+    expect(asked).toEqual(["1", "2"]);
+    expect(got.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["1", "2"]);
+  });
+
   it("a UID the listing cannot hold (0) leaves the other messages readable", async () => {
     const port = await fake("uid-variant", { ODDUID: "0" });
     const got = await read(`imap://u@127.0.0.1:${port}/INBOX`);
