@@ -121,6 +121,43 @@ function encodeMailbox(name: string): string {
   return encodeURIComponent(name).replace(/%2F/gi, "/").replace(/%3A/gi, ":").replace(/%40/gi, "@");
 }
 
+/**
+ * The UIDs and sizes of a mailbox (`range` is `1:*`, or a UID set), 8 bytes
+ * each (uid << 32 | size), sorted by UID, each once; a UID outside 1..2^32-1 cannot be asked
+ * for and is left out.
+ */
+async function listUids(client: ImapFlow, range: string): Promise<BigUint64Array> {
+  let listed = new BigUint64Array(1024);
+  let n = 0;
+  for await (const m of client.fetch(range, { uid: true, size: true }, range === "1:*" ? undefined : { uid: true })) {
+    if (!Number.isInteger(m.uid) || m.uid < 1 || m.uid > MAX_UID) continue;
+    if (n === listed.length) {
+      const grown = new BigUint64Array(n * 2);
+      grown.set(listed);
+      listed = grown;
+    }
+    const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_UID) : 0;
+    listed[n++] = (BigInt(m.uid) << 32n) | BigInt(size);
+  }
+  const sorted = listed.subarray(0, n).sort();
+  let unique = 0;
+  for (let k = 0; k < n; k++) if (unique === 0 || sorted[k]! >> 32n !== sorted[unique - 1]! >> 32n) sorted[unique++] = sorted[k]!;
+  return sorted.subarray(0, unique);
+}
+
+/** `promise`'s value, or "late" after `ms` (a rejection after that is ignored). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, ms))));
+  try {
+    const result = await Promise.race([promise, late]);
+    if (result === "late") promise.catch(() => undefined);
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `1:5,7,9:12` for sorted UIDs. */
 function uidSet(uids: number[]): string {
   const out: string[] = [];
@@ -282,35 +319,16 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
         const validity = typeof box.uidValidity === "bigint" && box.uidValidity > 0n && box.uidValidity <= BigInt(MAX_UID) ? box.uidValidity : undefined;
         const prefix = `${idBase}${encodeMailbox(mailbox)};UIDVALIDITY=${validity ?? 0}/;UID=`;
 
-        // UIDs and sizes first, so that skipped messages are never downloaded: 8 bytes each
-        // (uid << 32 | size), sorted by UID, a UID listed twice taken once.
-        let listed = new BigUint64Array(1024);
-        let n = 0;
+        // UIDs and sizes first, so that skipped messages are never downloaded.
+        let sorted: BigUint64Array;
         try {
-          for await (const m of client.fetch(listing, { uid: true, size: true }, listing === "1:*" ? undefined : { uid: true })) {
-            // A UID outside 1..2^32-1 cannot be asked for.
-            if (!Number.isInteger(m.uid) || m.uid < 1 || m.uid > MAX_UID) continue;
-            if (n === listed.length) {
-              const grown = new BigUint64Array(n * 2);
-              grown.set(listed);
-              listed = grown;
-            }
-            const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_UID) : 0;
-            listed[n++] = (BigInt(m.uid) << 32n) | BigInt(size);
-          }
+          sorted = await listUids(client, listing);
         } catch (e) {
           throw failure(e, `FETCH ${mailbox}`);
         }
         // What is left to fetch, compacted in place.
-        const sorted = listed.subarray(0, n).sort();
         let left = 0;
-        let previous = 0;
-        for (const v of sorted) {
-          const uid = Number(v >> 32n);
-          if (uid === previous) continue;
-          previous = uid;
-          if (validity === undefined || !skip?.(prefix + uid)) sorted[left++] = v;
-        }
+        for (const v of sorted) if (validity === undefined || !skip?.(prefix + Number(v >> 32n))) sorted[left++] = v;
         const todo = sorted.subarray(0, left);
         const uidAt = (k: number): number => Number(todo[k]! >> 32n);
         const sizeAt = (k: number): number => Number(todo[k]! & 0xffffffffn);
@@ -336,27 +354,18 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
           let abandoned = false;
           try {
             for (;;) {
-              let next: IteratorResult<{ uid: number; source?: Buffer }>;
+              let next: IteratorResult<{ uid: number; source?: Buffer }> | "late";
               const started = Date.now();
-              let timer: ReturnType<typeof setTimeout> | undefined;
-              const pending = fetch.next();
               try {
-                next = await Promise.race([
-                  pending,
-                  new Promise<never>((_, reject) => {
-                    timer = setTimeout(() => reject(new PecError("ERR_SOURCE", `IMAP FETCH ${mailbox} failed for ${who}: no message from the server in ${Math.round((allowed - waited) / 1000)} s`)), Math.max(0, allowed - waited));
-                  }),
-                ]);
+                next = await within(fetch.next(), allowed - waited);
               } catch (e) {
-                if (e instanceof PecError) {
-                  // The FETCH is abandoned with the connection: its pending answer is ignored.
-                  abandoned = true;
-                  pending.catch(() => undefined);
-                  client.close();
-                }
                 throw failure(e, `FETCH ${mailbox}`);
-              } finally {
-                clearTimeout(timer);
+              }
+              if (next === "late") {
+                // The FETCH is abandoned with the connection.
+                abandoned = true;
+                client.close();
+                throw new PecError("ERR_SOURCE", `IMAP FETCH ${mailbox} failed for ${who}: no message from the server in ${Math.round((allowed - waited) / 1000)} s`);
               }
               waited += Date.now() - started;
               if (next.done) break;
