@@ -67,20 +67,28 @@ export function parseAddressList(value: string): Mailbox[] {
 function bareMailbox(text: string): { display: string; address: string } {
   const words = text.split(/\s+/).filter((w) => w !== "");
   if (words.length <= 1) return { display: "", address: words[0] ?? "" };
-  const groups: string[] = [words[0]!];
+  // Groups as [first, last) word ranges: a group is joined once, at the end (joining as it
+  // grows made a 1 MB header of "a. a. a. …" quadratic, the string flattened at each step).
+  const starts: number[] = [0];
+  const withAt: boolean[] = [words[0]!.includes("@")];
   for (let i = 1; i < words.length; i++) {
-    const prev = groups[groups.length - 1]!;
+    const prev = words[i - 1]!;
     const w = words[i]!;
     const pc = prev.charCodeAt(prev.length - 1);
     const wc = w.charCodeAt(0);
-    if (pc === 0x2e || pc === 0x40 || wc === 0x2e || wc === 0x40) groups[groups.length - 1] = prev + w;
-    else groups.push(w);
+    if (!(pc === 0x2e || pc === 0x40 || wc === 0x2e || wc === 0x40)) {
+      starts.push(i);
+      withAt.push(false);
+    }
+    if (w.includes("@")) withAt[withAt.length - 1] = true;
   }
-  const last = groups.length - 1;
-  if (last > 0 && groups[last]!.includes("@") && !groups.slice(0, last).some((g) => g.includes("@"))) {
-    return { display: groups.slice(0, last).join(" "), address: groups[last]! };
+  const last = starts.length - 1;
+  if (last > 0 && withAt[last] && !withAt.slice(0, last).includes(true)) {
+    const name: string[] = [];
+    for (let g = 0; g < last; g++) name.push(words.slice(starts[g], starts[g + 1]).join(""));
+    return { display: name.join(" "), address: words.slice(starts[last]).join("") };
   }
-  return { display: "", address: groups.join("") };
+  return { display: "", address: words.join("") };
 }
 
 /** `s` without white space outside double quotes: `"mario rossi"@x.it` keeps its quoted space. */

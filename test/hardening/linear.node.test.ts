@@ -208,6 +208,12 @@ describe("text clean-ups in linear time", () => {
     linear(make, (b) => expect(readPec(b as Uint8Array).type).toBe("posta-certificata"), N);
   }, 60_000);
 
+  it("an address without angle brackets, of words ending in dots", () => {
+    // Words next to "." or "@" are one address: joined once, not as the group grows.
+    const make = (n: number): Uint8Array => message(`From: ${"a. ".repeat(n)}x@y.it\r\nTo: b@c.it`);
+    linear(make, (b) => expect(readPec(b as Uint8Array).from).toMatch(/^(a\.)+x@y\.it$/), N);
+  }, 60_000);
+
   it("file names with a long run of spaces or dots inside", () => {
     linear((n) => `a${" ".repeat(n)}b `, (s) => expect(sanitizeFileName(s as string)).toMatch(/^a +b$/), N);
     linear((n) => `a${". ".repeat(n)}b.pdf. `, (s) => expect(safeFileName(s as string, "x")).toMatch(/^a[. ]+b\.pdf$|^a[. ]*\.pdf$/), N);
