@@ -393,8 +393,12 @@ class Entity implements MimeEntity {
       const raw = fromDisposition ?? this.contentType.params["name"];
       // RFC 2047 words in a parameter are a common deviation, decoded; but an RFC 2231 value
       // (filename*=) is decoded already, and "=?…?=" there is the name's own text.
+      // Extended means a name ending in "*" (filename*=, filename*0*=); plain continuations
+      // (filename*0=) are not decoded by RFC 2231, and clients split encoded words across them.
       const extended =
-        raw !== undefined && raw.indexOf("=?") >= 0 && (fromDisposition !== undefined ? /(?:^|[;\s])filename\*/i.test(this.cdField?.value ?? "") : /(?:^|[;\s])name\*/i.test(this.header("content-type") ?? ""));
+        raw !== undefined &&
+        raw.indexOf("=?") >= 0 &&
+        (fromDisposition !== undefined ? /(?:^|[;\s])filename(?:\*\d+)?\*\s*=/i.test(this.cdField?.value ?? "") : /(?:^|[;\s])name(?:\*\d+)?\*\s*=/i.test(this.header("content-type") ?? ""));
       this._filename = raw === undefined ? null : extended ? raw : decodeHeaderValue(raw);
     }
     return this._filename ?? undefined;

@@ -310,6 +310,9 @@ describe("headers", () => {
     expect(fn("Content-Disposition: attachment; filename*=utf-8''%3D%3Futf-8%3FQ%3Fx%3F%3D.txt")).toBe("=?utf-8?Q?x?=.txt");
     expect(fn("Content-Type: text/plain; name*=utf-8''%3D%3Futf-8%3FQ%3Fx%3F%3D.txt")).toBe("=?utf-8?Q?x?=.txt");
     expect(fn('Content-Type: text/plain; name*="=?utf-8?Q?x?=.txt"\r\nContent-Disposition: attachment; filename="=?utf-8?Q?y?=.txt"')).toBe("y.txt");
+    // Plain continuations (no "*" after the index) are not RFC 2231-decoded: an encoded word split across them is.
+    expect(fn('Content-Disposition: attachment; filename*0="=?UTF-8?Q?fattura_n=C2=B0"; filename*1="1.pdf?="')).toBe("fattura n°1.pdf");
+    expect(fn("Content-Disposition: attachment; filename*0*=utf-8''%3D%3Fx; filename*1=\"?=.txt\"")).toBe("=?x?=.txt");
   });
 });
 
