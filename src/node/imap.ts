@@ -53,6 +53,8 @@ const MAX_LITERAL = 2 * DEFAULT_MAX_SIZE;
 /** The slowest transfer a batch is allowed, after its fixed allowance (ImapOptions.timeout). */
 const MIN_BYTES_PER_SECOND = 16 * 1024;
 const DEFAULT_TIMEOUT = 120_000;
+/** The longest delay a Node timer takes as given. */
+const MAX_TIMER = 2 ** 31 - 1;
 /** The largest UID (RFC 3501: a 32-bit unsigned number, never 0). */
 const MAX_UID = 0xffffffff;
 
@@ -136,7 +138,8 @@ async function listUids(client: ImapFlow, range: string): Promise<BigUint64Array
       grown.set(listed);
       listed = grown;
     }
-    const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_UID) : 0;
+    // Capped at the largest literal taken: a claimed size only buys deadline time (see readImap).
+    const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_LITERAL) : 0;
     listed[n++] = (BigInt(m.uid) << 32n) | BigInt(size);
   }
   const sorted = listed.subarray(0, n).sort();
@@ -148,7 +151,7 @@ async function listUids(client: ImapFlow, range: string): Promise<BigUint64Array
 /** `promise`'s value, or "late" after `ms` (a rejection after that is ignored). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, ms))));
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.min(Math.max(0, ms), MAX_TIMER))));
   try {
     const result = await Promise.race([promise, late]);
     if (result === "late") promise.catch(() => undefined);
@@ -205,7 +208,10 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
   const { password, skip } = options;
   if (skip !== undefined && typeof skip !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "options.skip must be a function");
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-  if (typeof timeout !== "number" || !(timeout > 0)) throw new PecError("ERR_INVALID_ARGUMENT", "options.timeout must be a positive number of milliseconds");
+  // Node turns a timer delay past 2^31 - 1 ms into 1 ms.
+  if (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMER) {
+    throw new PecError("ERR_INVALID_ARGUMENT", `options.timeout must be a number of milliseconds from 1 to ${MAX_TIMER}`);
+  }
   const wanted = options.mailboxes;
   if (wanted !== undefined && (!isDenseArray(wanted) || wanted.some((m) => typeof m !== "string" || m === ""))) {
     throw new PecError("ERR_INVALID_ARGUMENT", "options.mailboxes must be an array of mailbox names");
@@ -216,9 +222,9 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
   /**
    * The server's text with the password removed, as sent (exact), as an IMAP quoted string
    * quotes it (backslashes before quotes and backslashes), and as its UTF-8 bytes read as
-   * Latin-1 (a server echoing it in another charset).
+   * ISO-8859-1 or windows-1252 (a server echoing it in another charset).
    */
-  const forms = [password, password.replace(/["\\]/g, "\\$&"), new TextDecoder("latin1").decode(new TextEncoder().encode(password))].filter((f, i, all) => f.length >= 3 && all.indexOf(f) === i);
+  const forms = [password, password.replace(/["\\]/g, "\\$&"), Buffer.from(password, "utf8").toString("latin1"), new TextDecoder("windows-1252").decode(Buffer.from(password, "utf8"))].filter((f, i, all) => f.length >= 3 && all.indexOf(f) === i);
   const scrub = (text: string): string => {
     for (const f of forms) text = text.split(f).join("***");
     return text;
