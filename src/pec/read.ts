@@ -972,14 +972,35 @@ export function attachFields(recipients: PecRecipient[], to: readonly string[], 
  */
 function timeoutKind(text: string | undefined, subject: string | undefined, erroreEsteso: string | undefined): ReadPec["timeout"] {
   if (!text) return undefined;
-  let t = text;
-  for (const said of [subject, erroreEsteso]) if (said) t = withoutValue(t, said.trim());
-  t = t.replace(/"[^"\r\n]*"/g, " ").toLowerCase();
-  const h12 = /\b12\s*(?:ore|h|hours)\b/.test(t);
-  const h24 = /\b24\s*(?:ore|h|hours)\b/.test(t);
+  const said = [subject, erroreEsteso].filter((v): v is string => v !== undefined && v.trim() !== "").map((v) => v.trim());
+  const kindOf = (remove: (t: string, v: string) => string): { h12: boolean; h24: boolean } => {
+    let t = text;
+    for (const v of said) t = remove(t, v);
+    t = t.replace(/"[^"\r\n]*"/g, " ").toLowerCase();
+    return { h12: /\b12\s*(?:ore|h|hours)\b/.test(t), h24: /\b24\s*(?:ore|h|hours)\b/.test(t) };
+  };
+  let { h12, h24 } = kindOf(withoutValue);
+  // Both delays still named: the sender's text may stand unquoted, or between HTML entities or
+  // tags (&quot;…&quot;, <b>…</b>). Removed then wherever no letter or digit touches it.
+  if (h12 && h24) ({ h12, h24 } = kindOf(withoutPhrase));
   if (h24 && !h12) return "scadenza";
   if (h12) return "preavviso";
   return undefined;
+}
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** `text` with each occurrence of `phrase` that no letter or digit touches replaced by a space; linear. */
+function withoutPhrase(text: string, phrase: string): string {
+  let out = "";
+  let from = 0;
+  for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + phrase.length)) {
+    const end = at + phrase.length;
+    if ((at > 0 && WORD_CHAR.test(text[at - 1]!)) || (end < text.length && WORD_CHAR.test(text[end]!))) continue;
+    out += text.slice(from, at) + " ";
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 const QUOTE_MARKS = "\"'«»“”‘’";

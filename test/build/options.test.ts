@@ -355,6 +355,17 @@ describe("readPec and the timeout notices", () => {
     expect(readPec(b.bytes).timeout).toBe("scadenza");
   });
 
+  it("an HTML-only 24 h notice whose subject names 12 ore between entities or tags is still scadenza", () => {
+    const notice = (html: string): Uint8Array =>
+      new TextEncoder().encode(
+        `From: posta-certificata@pec.alfa.test\r\nTo: ${SENDER}\r\nX-Ricevuta: preavviso-errore-consegna\r\nSubject: AVVISO DI MANCATA CONSEGNA PER SUP. TEMPO MASSIMO: Consegna entro 12 ore\r\nContent-Type: text/html\r\n\r\n${html}\r\n`,
+      );
+    const sentence = "non risulta consegnato entro le 24 ore dal suo invio.";
+    for (const html of [`<p>Il messaggio &quot;Consegna entro 12 ore&quot; ${sentence}</p>`, `<p>Il messaggio <b>Consegna entro 12 ore</b> ${sentence}</p>`, `<p>Il messaggio "Consegna entro 12 ore" ${sentence}</p>`]) {
+      expect(readPec(notice(html)).timeout, html).toBe("scadenza");
+    }
+  });
+
   it("a short subject that is part of a word or number, or an errore esteso naming the other delay, changes nothing", async () => {
     for (const kind of ["preavviso", "scadenza"] as const) {
       for (const subject of ["r", "2", "o", "1", "ore", "12", "24"]) {
