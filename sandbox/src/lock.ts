@@ -49,11 +49,14 @@ export async function lockStateDir(dir: string): Promise<StateLock> {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const pid = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+      const text = await readFile(path, "utf8").catch(() => "");
+      const pid = Number.parseInt(text, 10);
       if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
         throw new Error(`the state folder ${dir} is in use by another sandbox (process ${pid}): stop it, or choose another folder`);
       }
-      await unlink(path).catch(() => undefined);
+      // Taken over only if it still holds the dead pid: another sandbox starting at the same
+      // moment may have replaced it already. (A window remains between this read and the unlink.)
+      if ((await readFile(path, "utf8").catch(() => "")) === text) await unlink(path).catch(() => undefined);
     }
   }
   throw new Error(`cannot lock the state folder ${dir}`);

@@ -139,20 +139,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   if (wantDovecot && process.getuid?.() === 0) await chmod(stateDir, 0o755);
 
   const lock = await lockStateDir(stateDir);
-  let engine: Engine;
+  const caPem = join(stateDir, "ca.pem");
+  const ldif = join(stateDir, "gestori.ldif");
+  let engine: Engine | undefined;
+  let tls: TlsMaterial | undefined;
   try {
     engine = await Engine.create(config, stateDir, { clockSpeed, log });
+    await writeFile(caPem, engine.network.caPem());
+    await writeFile(ldif, await engine.network.igpecLdif());
+    const tlsResult = await loadOrCreateTls(stateDir, config.host);
+    if ("error" in tlsResult) log(tlsResult.error);
+    else tls = tlsResult;
   } catch (e) {
+    // Nothing listens yet: the engine (if made) stops, and the folder is given back.
+    await engine?.stop().catch(() => undefined);
     await lock.release();
     throw e;
   }
-  const caPem = join(stateDir, "ca.pem");
-  const ldif = join(stateDir, "gestori.ldif");
-  await writeFile(caPem, engine.network.caPem());
-  await writeFile(ldif, await engine.network.igpecLdif());
-  const tlsResult = await loadOrCreateTls(stateDir, config.host);
-  const tls: TlsMaterial | undefined = "error" in tlsResult ? undefined : tlsResult;
-  if ("error" in tlsResult) log(tlsResult.error);
 
   const smtpServers: SMTPServer[] = [];
   let dovecot: DovecotServer | undefined;

@@ -3,7 +3,7 @@
 // with nothing lost and nothing delivered twice.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, statSync, readdirSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -209,6 +209,13 @@ describe("the state folder", () => {
       expect((await readFile(join(dir, "sandbox.lock"), "utf8")).trim()).toBe(String(process.pid));
       await second.stop();
       expect(existsSync(join(dir, "sandbox.lock"))).toBe(false);
+      // A start that fails after taking the folder (ca.pem cannot be written) gives it back.
+      await rm(join(dir, "ca.pem"));
+      await mkdir(join(dir, "ca.pem"));
+      await expect(startSandbox(quiet)).rejects.toThrow(/EISDIR/);
+      expect(existsSync(join(dir, "sandbox.lock"))).toBe(false);
+      await rm(join(dir, "ca.pem"), { recursive: true });
+      await (await startSandbox(quiet)).stop();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -430,7 +430,6 @@ export function readDaticert(part: MimeEntity): ParsedDaticert {
   return parseDaticert(bytes);
 }
 
-/** text/plain and text/html of the human-readable first part. */
 /** A text/plain leaf as mail clients show it: `format=flowed` (RFC 3676) unwrapped. */
 function plainText(e: MimeEntity): string {
   const text = e.text();
@@ -438,6 +437,7 @@ function plainText(e: MimeEntity): string {
   return params["format"]?.toLowerCase() === "flowed" ? unflow(text, params["delsp"]?.toLowerCase() === "yes") : text;
 }
 
+/** text/plain and text/html of the human-readable first part. */
 function bodyTexts(content: MimeEntity): { text?: string; html?: string } {
   const first = content.contentType.type === "multipart" ? content.children[0] : content;
   const out: { text?: string; html?: string } = {};
