@@ -214,11 +214,6 @@ function unquote(s: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t.replace(/"/g, "").trim();
 }
 
-/** The first mailbox of a header, if any. */
-export function firstMailbox(value: string | undefined): Mailbox | undefined {
-  return value === undefined ? undefined : parseAddressList(value)[0];
-}
-
 const PER_CONTO = /^\s*"?\s*(?:per conto di|on behalf of)\s*:\s*/i;
 
 /**

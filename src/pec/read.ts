@@ -967,61 +967,59 @@ export function attachFields(recipients: PecRecipient[], to: readonly string[], 
  * The 12 h and 24 h timeout notices differ only in their text (spec §4.11). What the sender
  * wrote is removed first: the quoted subject ("Consegna entro 12 ore" must not make a 24 h
  * notice a 12 h one) and the errore esteso the text repeats after a label. Each only where
- * it stands as a value (see {@link withoutValue}): a subject "12" or "ore" must not eat the
+ * it stands as a value (see {@link asValue}): a subject "12" or "ore" must not eat the
  * "12 ore" of the notice's own sentence.
  */
 function timeoutKind(text: string | undefined, subject: string | undefined, erroreEsteso: string | undefined): ReadPec["timeout"] {
   if (!text) return undefined;
   const said = [subject, erroreEsteso].filter((v): v is string => v !== undefined && v.trim() !== "").map((v) => v.trim());
-  const kindOf = (remove: (t: string, v: string) => string): { h12: boolean; h24: boolean } => {
+  const kindOf = (stands: Stands): { h12: boolean; h24: boolean } => {
     let t = text;
-    for (const v of said) t = remove(t, v);
+    for (const v of said) t = without(t, v, stands);
     t = t.replace(/"[^"\r\n]*"/g, " ").toLowerCase();
     return { h12: /\b12\s*(?:ore|h|hours)\b/.test(t), h24: /\b24\s*(?:ore|h|hours)\b/.test(t) };
   };
-  let { h12, h24 } = kindOf(withoutValue);
+  let { h12, h24 } = kindOf(asValue);
   // Both delays still named: the sender's text may stand unquoted, or between HTML entities or
   // tags (&quot;…&quot;, <b>…</b>). Removed then wherever no letter or digit touches it.
-  if (h12 && h24) ({ h12, h24 } = kindOf(withoutPhrase));
+  if (h12 && h24) ({ h12, h24 } = kindOf(apart));
   if (h24 && !h12) return "scadenza";
   if (h12) return "preavviso";
   return undefined;
 }
 
-const WORD_CHAR = /[\p{L}\p{N}]/u;
-
-/** `text` with each occurrence of `phrase` that no letter or digit touches replaced by a space; linear. */
-function withoutPhrase(text: string, phrase: string): string {
-  let out = "";
-  let from = 0;
-  for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + phrase.length)) {
-    const end = at + phrase.length;
-    if ((at > 0 && WORD_CHAR.test(text[at - 1]!)) || (end < text.length && WORD_CHAR.test(text[end]!))) continue;
-    out += text.slice(from, at) + " ";
-    from = end;
-  }
-  return out + text.slice(from);
-}
-
-const QUOTE_MARKS = "\"'«»“”‘’";
+/** Where `text[at, end)` is a value set apart from the notice's own words (see {@link timeoutKind}). */
+type Stands = (text: string, at: number, end: number) => boolean;
 
 /**
- * `text` with `value` replaced by a space where it stands as a quoted or labelled value:
- * after a quote mark, a line start, or a colon and spaces; and before a quote mark or the
- * end of its line. Occurrences do not overlap (as split() finds them): linear in the text.
+ * `text` with each occurrence of `value` that `stands` accepts replaced by a space.
+ * Occurrences do not overlap (as split() finds them): linear in the text.
  */
-function withoutValue(text: string, value: string): string {
-  if (!value) return text;
+function without(text: string, value: string, stands: Stands): string {
+  if (value === "") return text;
   let out = "";
   let from = 0;
   for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + value.length)) {
     const end = at + value.length;
-    if (!opensValue(text, at) || !(end === text.length || QUOTE_MARKS.includes(text[end]!) || text[end] === "\r" || text[end] === "\n")) continue;
+    if (!stands(text, at, end)) continue;
     out += text.slice(from, at) + " ";
     from = end;
   }
   return out + text.slice(from);
 }
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** No letter or digit touches it. */
+const apart: Stands = (text, at, end) => !(at > 0 && WORD_CHAR.test(text[at - 1]!)) && !(end < text.length && WORD_CHAR.test(text[end]!));
+
+const QUOTE_MARKS = "\"'«»“”‘’";
+
+/**
+ * A quoted or labelled value: after a quote mark, a line start, or a colon and spaces; and
+ * before a quote mark or the end of its line.
+ */
+const asValue: Stands = (text, at, end) => opensValue(text, at) && (end === text.length || QUOTE_MARKS.includes(text[end]!) || text[end] === "\r" || text[end] === "\n");
 
 /** Whether a value may start at `at`: after a quote mark, a line start, or a colon and spaces. */
 function opensValue(text: string, at: number): boolean {
