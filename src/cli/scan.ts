@@ -30,6 +30,7 @@ import { type LoadedState, type StateWriter, loadState } from "./scan-state.js";
 import type { WorkerConfig, WorkerTask, runTask } from "./scan-worker.js";
 import { unpackResults } from "./scan-wire.js";
 import { printable } from "../util/text.js";
+import { redactUrl } from "../node/imap.js";
 
 /** Options of {@link runScan} (the parsed command line). */
 export interface ScanOptions {
@@ -120,8 +121,8 @@ async function imapPassword(sources: string[], io: Io): Promise<string | undefin
     try {
       url = new URL(s);
     } catch {
-      // Not parsed, so not known to hold no password: the part before "@" is not shown.
-      throw new UsageError(`"${s.replace(/^([a-z]+:\/\/)[^/]*@/i, "$1…@")}" is not a valid IMAP URL`);
+      // Not parsed, so not known to hold no password.
+      throw new UsageError(`"${redactUrl(s)}" is not a valid IMAP URL`);
     }
     // A password in the URL would end up in ids, output and the state file.
     if (url.password) throw new UsageError("put the IMAP password in POSTACERT_IMAP_PASSWORD (or type it when asked), not in the URL");

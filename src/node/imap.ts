@@ -72,9 +72,20 @@ interface Target {
   mailbox: string | undefined;
 }
 
-/** The URL with any password masked: error messages may quote it. */
-function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+/**
+ * The URL with any password masked: error messages may quote it. Works on text that is no
+ * URL too: the user information is everything before the last "@" of the authority, so
+ * `imap://u:pa#ss@host` shows as `imap://u:***@host`. Shared with the CLI's messages.
+ *
+ * @internal
+ */
+export function redactUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)/i.exec(url);
+  if (!m) return url;
+  const at = m[2]!.lastIndexOf("@");
+  const colon = at < 0 ? -1 : m[2]!.indexOf(":");
+  if (colon < 0 || colon > at) return url;
+  return m[1] + m[2]!.slice(0, colon) + ":***" + url.slice(m[1]!.length + at);
 }
 
 function badUrl(url: string, why: string): PecError {
@@ -354,7 +365,7 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
           const fetch = client.fetch(uidSet(batch), { uid: true, source: true }, { uid: true });
           // The batch's deadline: the fixed allowance, plus 16 KiB/s for the bytes listed, or
           // received when a server sends more than it listed. A consumer's own time is not counted.
-          let allowed = timeout + (bytes / MIN_BYTES_PER_SECOND) * 1000;
+          const allowed = (): number => timeout + (Math.max(bytes, received) / MIN_BYTES_PER_SECOND) * 1000;
           let waited = 0;
           let received = 0;
           let abandoned = false;
@@ -363,7 +374,7 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
               let next: IteratorResult<{ uid: number; source?: Buffer }> | "late";
               const started = Date.now();
               try {
-                next = await within(fetch.next(), allowed - waited);
+                next = await within(fetch.next(), allowed() - waited);
               } catch (e) {
                 throw failure(e, `FETCH ${mailbox}`);
               }
@@ -371,13 +382,12 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
                 // The FETCH is abandoned with the connection.
                 abandoned = true;
                 client.close();
-                throw new PecError("ERR_SOURCE", `IMAP FETCH ${mailbox} failed for ${who}: no message from the server in ${Math.round((allowed - waited) / 1000)} s`);
+                throw new PecError("ERR_SOURCE", `IMAP FETCH ${mailbox} failed for ${who}: no message from the server in ${Math.round((allowed() - waited) / 1000)} s`);
               }
               waited += Date.now() - started;
               if (next.done) break;
               const m = next.value;
               received += m.source?.length ?? 0;
-              if (received > bytes) allowed = timeout + (received / MIN_BYTES_PER_SECOND) * 1000;
               // A message expunged since the UID list simply has no source.
               if (!m.source || !asked.delete(m.uid)) continue;
               const b = m.source;
