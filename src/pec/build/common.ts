@@ -6,6 +6,7 @@
  */
 import { daysFromCivil } from "../../daticert/date.js";
 import { buildDaticertBytes, toDatiData } from "../../daticert/index.js";
+import { dropXmlIllegal } from "../../daticert/sanitize.js";
 import type { Daticert, DatiData, RicevutaTipo } from "../../daticert/index.js";
 import { PecError } from "../../errors.js";
 import { buildMime, formatHeader } from "../../mime/index.js";
@@ -152,6 +153,14 @@ export interface BuiltPec {
 
 // ---------------------------------------------------------------------------------------------
 // Errors and input checks
+
+/**
+ * The daticert `<intestazione>` of a sending, as every builder writes it. What XML 1.0 cannot
+ * carry is dropped from the subject here, so that BuiltPec.daticert is what is written.
+ */
+export function intestazioneOf(t: CheckedTransaction): Daticert["intestazione"] {
+  return { mittente: t.sender, destinatari: t.recipients.map((r) => ({ address: r.address, tipo: r.tipo })), risposte: t.risposte, oggetto: dropXmlIllegal(t.subject) };
+}
 
 /** `ERR_INVALID_ARGUMENT` with a builder prefix. */
 export function invalid(message: string): PecError {

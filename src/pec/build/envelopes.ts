@@ -5,7 +5,6 @@
  * @module
  */
 import type { Daticert } from "../../daticert/index.js";
-import { dropXmlIllegal } from "../../daticert/sanitize.js";
 import { decodeHeaderValue, parseMime } from "../../mime/index.js";
 import type { MimeEntity, MimeHeader } from "../../mime/index.js";
 import { concatBytes, latin1Bytes } from "../../util/bytes.js";
@@ -23,6 +22,7 @@ import {
   checkText,
   checkTransaction,
   daticertLeaf,
+  intestazioneOf,
   invalid,
   postacertLeaf,
   receiptMessageId,
@@ -133,7 +133,7 @@ export async function buildBusta(signer: PecSigner, tx: PecTransaction, options:
   const daticert: Daticert = {
     tipo: "posta-certificata",
     errore: "nessuno",
-    intestazione: { mittente: t.sender, destinatari: t.recipients.map((r) => ({ address: r.address, tipo: r.tipo })), risposte: t.risposte, oggetto: dropXmlIllegal(t.subject) },
+    intestazione: intestazioneOf(t),
     dati: {
       gestoreEmittente: info.name,
       data: o.data,

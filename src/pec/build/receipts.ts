@@ -30,6 +30,7 @@ import {
   checkText,
   checkTransaction,
   daticertLeaf,
+  intestazioneOf,
   invalid,
   postacertLeaf,
   receiptMessageId,
@@ -97,12 +98,7 @@ async function buildReceipt(s: ReceiptSpec): Promise<BuiltPec> {
   const daticert: Daticert = {
     tipo: s.type,
     errore: s.errore,
-    intestazione: {
-      mittente: t.sender,
-      destinatari: t.recipients.map((r) => ({ address: r.address, tipo: r.tipo })),
-      risposte: t.risposte,
-      oggetto: dropXmlIllegal(t.subject),
-    },
+    intestazione: intestazioneOf(t),
     dati: {
       gestoreEmittente: info.name,
       data: o.data,
