@@ -639,7 +639,6 @@ export async function createGestore(opts: GestoreOptions): Promise<TestGestore> 
   const keyUsage = opts.keyUsage === undefined ? ["digitalSignature"] : opts.keyUsage;
   const eku = opts.extKeyUsage === undefined ? ["emailProtection"] : opts.extKeyUsage;
   if (keyUsage !== null && !isDenseArray(keyUsage)) throw invalid("keyUsage must be an array or null");
-  if (eku !== null && !isDenseArray(eku)) throw invalid("extKeyUsage must be an array or null");
   const ekuOids = eku === null ? null : oidList(eku, EKU, "extKeyUsage");
   const policies = oidList(opts.policies ?? [X509.pecPolicy], {}, "policy");
   const bc = opts.basicConstraints ?? "absent";
@@ -681,8 +680,8 @@ export async function createGestore(opts: GestoreOptions): Promise<TestGestore> 
  * ```
  */
 export async function createCrl(ca: TestIdentity, opts: CrlOptions): Promise<Uint8Array<ArrayBuffer>> {
-  checkIssuer(ca, "ca");
   if (!ca) throw invalid("ca is required");
+  checkIssuer(ca, "ca");
   if (typeof opts !== "object" || opts === null || !isDenseArray(opts.revoked)) throw invalid("createCrl needs { revoked: [...] }");
   const { crypto, subtle } = subtleOf(opts.crypto);
   const thisUpdate = seconds(opts.thisUpdate ?? new Date(), "thisUpdate");

@@ -262,6 +262,7 @@ describe("certificate variants (the tamper cases of issue 5)", () => {
     await expectPecError(gestore({ name: "" }), "ERR_INVALID_ARGUMENT");
     await expectPecError(gestore({ keyUsage: ["bogus" as "digitalSignature"] }), "ERR_INVALID_ARGUMENT");
     await expectPecError(gestore({ extKeyUsage: ["nope"] }), "ERR_INVALID_ARGUMENT");
+    await expectPecError(gestore({ extKeyUsage: "emailProtection" as unknown as string[] }), "ERR_INVALID_ARGUMENT");
     await expectPecError(gestore({ notBefore: new Date("2030-01-01"), notAfter: new Date("2029-01-01") }), "ERR_INVALID_ARGUMENT");
     await expectPecError(gestore({ notBefore: new Date("garbage") }), "ERR_INVALID_ARGUMENT");
     await expectPecError(gestore({ serialNumber: "xyz" }), "ERR_INVALID_ARGUMENT");
@@ -272,6 +273,7 @@ describe("certificate variants (the tamper cases of issue 5)", () => {
     await expectPecError(gestore({ keyAlgorithm: "DSA" as KeyAlgorithm, keyPair: undefined }), "ERR_UNSUPPORTED");
     await expectPecError(createTestCa({ pathLength: -1, keyPair: keys, keyAlgorithm: "ECDSA-P256" }), "ERR_INVALID_ARGUMENT");
     await expectPecError(createCrl(root, { revoked: [{ serialNumber: "zz", revocationDate: new Date() }] }), "ERR_INVALID_ARGUMENT");
+    await expectPecError(createCrl(undefined as unknown as TestCa, { revoked: [] }), "ERR_INVALID_ARGUMENT");
   });
 
   it("exports the private key as PKCS#8 PEM that imports back", async () => {
