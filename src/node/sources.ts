@@ -639,15 +639,15 @@ export interface MboxOptions extends SourceOptions {
 }
 
 /**
- * Streams an mbox file (or an archived `.mbox.gz`, read through gunzip), one message at a
- * time, by the rules of `MboxReader` (`postacert/mime`): a `From ` line begins a message,
+ * Streams an mbox file (or an archived `.mbox.gz`, read through gunzip; or a pipe such as
+ * `/dev/stdin`, read once as it comes), one message at a time, by the rules of `MboxReader` (`postacert/mime`): a `From ` line begins a message,
  * `>From ` lines lose one `>` (mboxrd), line ends are kept as they are. Memory holds one
  * message (at most `maxMessageSize`) plus one read chunk.
  *
  * @param path - the mbox file
  * @param options - read chunk size, largest message; `onError` to be told of a failure instead of an error thrown
  * @returns an async iterable of messages (`id` is `path#offset`, the byte offset of the `From ` line)
- * @throws PecError `ERR_INVALID_ARGUMENT` when `path` is not a file; `ERR_SOURCE` when the file cannot be read (the file system's or zlib's error is its `cause`), unless `options.onError` takes it
+ * @throws PecError `ERR_INVALID_ARGUMENT` when `path` does not exist or is a folder; `ERR_SOURCE` when the file cannot be read (the file system's or zlib's error is its `cause`), unless `options.onError` takes it
  * @example
  * ```ts
  * for await (const m of readMbox("archive.mbox")) console.log(m.id);
@@ -658,14 +658,16 @@ export async function* readMbox(path: string, options: MboxOptions = {}): AsyncG
   const { onError } = checkSourceOptions(options);
   const hwm = options.highWaterMark ?? 256 * 1024;
   if (!Number.isInteger(hwm) || hwm < 16) throw new PecError("ERR_INVALID_ARGUMENT", "highWaterMark must be an integer ≥ 16");
-  await checkFile(path);
+  // Read once, front to back: a pipe (`/dev/stdin`, a shell's `<(zcat old.mbox.gz)`) does as well as a file.
+  await checkFile(path, true);
   // A failure of the reading leaves out the partial message before it, with the rest.
   yield* sourceMessages(mboxStream(archiveFile(path, hwm), path, options.maxMessageSize), path, onError);
 }
 
-async function checkFile(path: string): Promise<void> {
+/** @param stream - whether a pipe, a device or a socket will do (a source read once, in order) */
+async function checkFile(path: string, stream = false): Promise<void> {
   const st = await stat(fsPath(path)).catch(() => undefined);
-  if (!st?.isFile()) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
+  if (!st || st.isDirectory() || (!stream && !st.isFile())) throw new PecError("ERR_INVALID_ARGUMENT", `${path} is not a file`);
 }
 
 /**

@@ -391,6 +391,14 @@ describe("folder, Maildir and mbox", () => {
     expect(await through(box)).toEqual(asFile);
     expect(await through(gzipSync(box))).toEqual(asFile);
     expect(await through(flows[0]!)).toEqual([{ id: fifo, source: fifo, bytes: flows[0] }]);
+    // readMbox reads a pipe as it reads a file (it refused it as "not a file").
+    const asMbox = async (bytes: Uint8Array): Promise<SourceMessage[]> => {
+      createWriteStream(fifo).end(bytes);
+      return collect(readMbox(fifo));
+    };
+    expect(await asMbox(box)).toEqual(asFile);
+    expect(await asMbox(gzipSync(box))).toEqual(asFile);
+    await expect(collect(readMbox(dir))).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT", message: `${dir} is not a file` });
     // /dev/zero has a size of 0 and no end: it was read until memory ran out.
     const before = process.memoryUsage().rss;
     await expect(collect(readSource("/dev/zero"))).rejects.toMatchObject({ code: "ERR_TOO_LARGE", message: "/dev/zero is larger than the 268435456 bytes of a message read" });
