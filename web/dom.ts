@@ -54,3 +54,47 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!el) throw new Error(`#${id} missing from the page`);
   return el as T;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scrolling boxes
+
+/**
+ * Boxes that scroll (a wide table, a long text) take keyboard focus while their content
+ * overflows, so that a keyboard user can scroll them with the arrow keys (WCAG 2.1.1; axe's
+ * scrollable-region-focusable). Only while: a box that fits would be a tab stop that does
+ * nothing. A ResizeObserver notices the changes that matter: the first layout, a `<details>`
+ * opening, a narrower window, larger text.
+ */
+const scrollers = typeof ResizeObserver === "undefined" ? undefined : new ResizeObserver((entries) => entries.forEach((e) => updateScroller(e.target as HTMLElement)));
+
+/** Makes `el` focusable (or not) as its content overflows (or not) now. */
+export function updateScroller(el: HTMLElement): void {
+  const overflows = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+  if (overflows === (el.getAttribute("tabindex") === "0")) return;
+  if (overflows) {
+    el.setAttribute("tabindex", "0");
+    // A focusable wrapper gets a role and the name of what it holds (its table's caption):
+    // a screen reader then says what the stop is.
+    if (el.dataset.label) {
+      el.setAttribute("role", "region");
+      el.setAttribute("aria-labelledby", el.dataset.label);
+    }
+  } else {
+    el.removeAttribute("tabindex");
+    el.removeAttribute("role");
+    el.removeAttribute("aria-labelledby");
+  }
+}
+
+/** Marks `el` as a box that may scroll; `labelledBy` is the id of what names it as a region. */
+export function scroller<T extends HTMLElement>(el: T, labelledBy?: string): T {
+  el.dataset.scroller = "";
+  if (labelledBy) el.dataset.label = labelledBy;
+  scrollers?.observe(el);
+  return el;
+}
+
+/** Stops watching the scrolling boxes under `root` (a card being thrown away). */
+export function forgetScrollers(root: Element): void {
+  for (const el of root.querySelectorAll("[data-scroller]")) scrollers?.unobserve(el);
+}

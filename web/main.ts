@@ -1,7 +1,7 @@
 // The PEC inspector page: drop or pick files, read them with readPec, verify them with
 // verifyPec against the loaded trust, show a card for each. No network, no server.
 import { TrustStore } from "../src/trust/store.js";
-import { bi, byId, h } from "./dom.js";
+import { bi, byId, h, updateScroller } from "./dom.js";
 import { inspect, loadTrust, toCardError, unpack, verify, type Inspection, type LoadedTrust } from "./inspect.js";
 import { renderCard, type Card } from "./render.js";
 
@@ -26,12 +26,13 @@ const trustInput = byId<HTMLInputElement>("trust-input");
 const trustStatus = byId("trust-status");
 const trustClear = byId<HTMLButtonElement>("trust-clear");
 const dropzone = byId("dropzone");
+const results = byId("results");
 
 const context = {
   get trustLoaded(): boolean {
     return loadedTrust !== undefined;
   },
-  onRemove: (id: number): void => remove(id),
+  onRemove: (id: number): void => removeFromCard(id),
 };
 
 function say(el: HTMLElement, ...content: (Node | string)[]): void {
@@ -46,6 +47,24 @@ function refreshChrome(): void {
   document.body.dataset.pending = String([...entries.values()].filter((e) => e.insp.verifying).length);
 }
 
+/** What a keyboard user can reach in a card (a scrolling box only while it overflows). */
+const FOCUSABLE = "a[href], button, summary, [data-scroller]";
+
+/**
+ * Where a focusable element sits in its card: the tags and classes up to the card, and which
+ * of the elements so placed it is. It survives a re-render whose other parts differ (a card
+ * being verified has no certificate table yet), where a plain index would not.
+ */
+function place(card: Element, el: Element): string {
+  const path = (e: Element): string => {
+    let p = "";
+    for (let x: Element | null = e; x && x !== card; x = x.parentElement) p += `<${x.tagName}.${x.className}`;
+    return p;
+  };
+  const key = path(el);
+  return `${key}#${[...card.querySelectorAll(FOCUSABLE)].filter((e) => path(e) === key).indexOf(el)}`;
+}
+
 /** Replaces an entry's card in place. */
 function paint(entry: Entry): void {
   const old = entry.card;
@@ -53,8 +72,22 @@ function paint(entry: Entry): void {
   // Keep what the user opened (HTML preview, JSON, …) open across re-verifications.
   const opened = new Set([...old.el.querySelectorAll("details[open]")].map((d) => d.className));
   for (const d of entry.card.el.querySelectorAll("details")) if (opened.has(d.className)) d.open = true;
+  // Focus inside the old card would fall back to <body> with it, and a keyboard user would
+  // start again from the top of the page: it goes to the same control of the new card, else
+  // to the card's remove button.
+  const active = document.activeElement;
+  const was = active && active !== old.el && old.el.contains(active) ? place(old.el, active) : undefined;
   old.el.replaceWith(entry.card.el);
   old.dispose();
+  if (was !== undefined) {
+    const card = entry.card.el;
+    const same = [...card.querySelectorAll<HTMLElement>(FOCUSABLE)].find((e) => place(card, e) === was);
+    // A scrolling box takes focus once its overflow is known, which needs the new card laid out.
+    if (same?.hasAttribute("data-scroller")) updateScroller(same);
+    same?.focus({ preventScroll: true });
+    // Not there, or not focusable now (a box that no longer overflows): the remove button.
+    if (!same || document.activeElement !== same) card.querySelector<HTMLElement>("button.remove")?.focus({ preventScroll: true });
+  }
   refreshChrome();
 }
 
@@ -94,12 +127,15 @@ async function addFiles(files: readonly File[]): Promise<void> {
   refreshChrome();
   await Promise.all(added.filter((e) => e.insp.pec).map((e) => runVerification(e)));
   const errors = added.filter((e) => e.insp.error).length;
+  const invalid = added.filter((e) => e.insp.verification?.present && !e.insp.verification.valid).length;
   const n = added.length;
+  // The status line is a polite live region: a screen reader hears when loading is over, and
+  // whether any signature failed, without going through the cards.
   say(
     status,
     bi(
-      `${n} file ${n === 1 ? "letto" : "letti"}${errors ? `, ${errors} con errori` : ""}.`,
-      `${n} ${n === 1 ? "file" : "files"} read${errors ? `, ${errors} with errors` : ""}.`,
+      `${n} file ${n === 1 ? "letto" : "letti"}${errors ? `, ${errors} con errori` : ""}${invalid ? `, ${invalid} con firma non valida` : ""}.`,
+      `${n} ${n === 1 ? "file" : "files"} read${errors ? `, ${errors} with errors` : ""}${invalid ? `, ${invalid} with an invalid signature` : ""}.`,
     ),
   );
 }
@@ -114,8 +150,40 @@ function remove(id: number): void {
   say(status, bi(`Rimosso ${entry.insp.name}.`, `Removed ${entry.insp.name}.`));
 }
 
+/**
+ * A card's own remove button: its focus would be lost with the card, so it moves to the next
+ * card's remove button (the previous one for the last card), or to the results heading.
+ */
+function removeFromCard(id: number): void {
+  const el = entries.get(id)?.card.el;
+  const next = (el?.nextElementSibling ?? el?.previousElementSibling)?.querySelector<HTMLElement>("button.remove");
+  remove(id);
+  (next ?? results).focus();
+}
+
 async function reverifyAll(): Promise<void> {
-  await Promise.all([...entries.values()].filter((e) => e.insp.pec).map((e) => runVerification(e)));
+  const all = [...entries.values()].filter((e) => e.insp.pec);
+  if (!all.length) return;
+  await Promise.all(all.map((e) => runVerification(e)));
+  // Loading or removing trust changes the verdicts of the cards already shown: said in the
+  // status line too, else a screen reader user would not know that anything changed.
+  const done = all.filter((e) => entries.get(e.insp.id) === e && e.insp.verification?.present);
+  const trusted = done.filter((e) => e.insp.verification!.valid && e.insp.verification!.trusted).length;
+  const invalid = done.filter((e) => !e.insp.verification!.valid).length;
+  const untrusted = done.length - trusted - invalid;
+  const n = done.length;
+  if (!n) return;
+  const part = (count: number, it: string, en: string): [string, string] | [] => (count ? [`${count} ${it}`, `${count} ${en}`] : []);
+  const parts = [part(trusted, "attendibili", "trusted"), part(untrusted, "non attendibili", "not trusted"), part(invalid, "con firma non valida", "with an invalid signature")].filter(
+    (p): p is [string, string] => p.length === 2,
+  );
+  say(
+    status,
+    bi(
+      `Firme riverificate (${n} ${n === 1 ? "messaggio" : "messaggi"})${parts.length ? `: ${parts.map((p) => p[0]).join(", ")}` : ""}.`,
+      `Signatures re-verified (${n} ${n === 1 ? "message" : "messages"})${parts.length ? `: ${parts.map((p) => p[1]).join(", ")}` : ""}.`,
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +226,7 @@ async function loadTrustFiles(files: readonly File[]): Promise<void> {
     trustClear.hidden = !loadedTrust;
     say(
       trustStatus,
-      h("span", { class: "bad-text", role: "alert" }, bi("File di fiducia non leggibile", "Unreadable trust file"), `: ${err.code} ${err.message}`),
+      h("span", { class: "bad-text", role: "alert" }, bi("File di fiducia non leggibile", "Unreadable trust file"), `: ${err.code} `, h("span", { lang: "en" }, err.message)),
     );
     trustStatus.dataset.state = "error";
     return;
@@ -181,16 +249,20 @@ trustInput.addEventListener("change", () => {
   void loadTrustFiles(files);
 });
 
+// Both buttons hide themselves once clicked: focus goes to the nearest control that stays,
+// not back to <body> (a keyboard user would start again from the top of the page).
 trustClear.addEventListener("click", () => {
   loadedTrust = undefined;
   trust = TrustStore.empty();
   showTrust();
+  trustInput.focus();
   void reverifyAll();
 });
 
 clearAll.addEventListener("click", () => {
   for (const id of [...entries.keys()]) remove(id);
   say(status, bi("Elenco svuotato.", "List cleared."));
+  results.focus();
 });
 
 // Dropping anywhere on the page adds the files; the drop zone lights up meanwhile.
@@ -223,7 +295,7 @@ document.addEventListener("drop", (e) => {
 // Last line of defence: whatever slips through also shows up in the status line.
 window.addEventListener("unhandledrejection", (e) => {
   const err = toCardError(e.reason);
-  say(status, h("span", { class: "bad-text", role: "alert" }, `${err.code}: ${err.message}`));
+  say(status, h("span", { class: "bad-text", role: "alert" }, `${err.code}: `, h("span", { lang: "en" }, err.message)));
 });
 
 showTrust();

@@ -7,7 +7,7 @@ import { PEC_TYPE_LABELS } from "../src/pec/constants.js";
 import { pecToJson } from "../src/pec/json.js";
 import type { PecOriginal, ReadPec } from "../src/pec/types.js";
 import type { Certificate } from "../src/smime/certificate.js";
-import { bi, h, type Child } from "./dom.js";
+import { bi, forgetScrollers, h, scroller, type Child } from "./dom.js";
 import { day, instant, size } from "./format.js";
 import type { CardError, Inspection } from "./inspect.js";
 
@@ -51,6 +51,24 @@ function srcdoc(html: string): string {
 // Pieces
 
 const dash = "—";
+
+/**
+ * Text from the library (issue messages, error details) is English: marked so, a screen
+ * reader on this Italian page reads it with English pronunciation (WCAG 3.1.2).
+ */
+function english(text: string): HTMLElement {
+  return h("span", { lang: "en" }, text);
+}
+
+/** Severity words (error, warning, info) as the library names them: English too. */
+function severityBadge(severity: string): HTMLElement {
+  return badge(severity === "error" ? "bad" : severity === "warning" ? "warn" : "info", severity, { lang: "en" });
+}
+
+/** A long text in a box that scrolls past its max-height. */
+function textBox(text: string): HTMLElement {
+  return scroller(h("pre", { class: "text" }, text));
+}
 
 function field(label: Child, value: Child, key?: string): HTMLElement[] {
   return [h("dt", key ? { "data-field": key } : null, label), h("dd", key ? { "data-field": key } : null, value ?? dash)];
@@ -150,7 +168,7 @@ export function daticertTable(d: Daticert): HTMLElement {
 // ---------------------------------------------------------------------------------------------
 // Signature
 
-function certRows(certs: readonly Certificate[], roleOf: (i: number) => string, signedAt: Date | undefined): HTMLElement[] {
+function certRows(certs: readonly Certificate[], roleOf: (i: number) => Child, signedAt: Date | undefined): HTMLElement[] {
   return certs.map((c, i) => {
     const at = signedAt?.getTime();
     const inRange = at === undefined || (at >= c.notBefore.getTime() && at <= c.notAfter.getTime());
@@ -210,6 +228,7 @@ function signatureSection(insp: Inspection, ctx: CardContext): HTMLElement {
     field(bi("Forma", "Form"), sig ? `${sig.form === "detached" ? "multipart/signed" : "application/pkcs7-mime"}${sig.micalg ? ` · micalg=${sig.micalg}` : ""}` : dash, "form"),
   );
   let chain: HTMLElement;
+  const captionId = `card-${insp.id}-chain`;
   const head = h(
     "thead",
     null,
@@ -220,9 +239,9 @@ function signatureSection(insp: Inspection, ctx: CardContext): HTMLElement {
     chain = h(
       "table",
       { class: "grid chain" },
-      h("caption", null, bi("Catena di certificazione", "Certificate chain")),
+      h("caption", { id: captionId }, bi("Catena di certificazione", "Certificate chain")),
       head,
-      h("tbody", null, certRows(v.chain, (i) => (i === 0 ? "firmatario / signer" : i === last ? "ancora / anchor" : "intermedio / intermediate"), v.signedAt)),
+      h("tbody", null, certRows(v.chain, (i) => (i === 0 ? bi("firmatario", "signer") : i === last ? bi("ancora", "anchor") : bi("intermedio", "intermediate")), v.signedAt)),
     );
   } else {
     const certs = v.cms?.certificates ?? (v.signerCertificate ? [v.signerCertificate] : []);
@@ -232,13 +251,13 @@ function signatureSection(insp: Inspection, ctx: CardContext): HTMLElement {
       ? h(
           "table",
           { class: "grid chain" },
-          h("caption", null, bi("Certificati nella firma (nessun percorso verso un'ancora)", "Certificates in the signature (no path to a trust anchor)")),
+          h("caption", { id: captionId }, bi("Certificati nella firma (nessun percorso verso un'ancora)", "Certificates in the signature (no path to a trust anchor)")),
           head,
-          h("tbody", null, certRows(ordered, (i) => (i === 0 && signer ? "firmatario / signer" : ""), v.signedAt)),
+          h("tbody", null, certRows(ordered, (i) => (i === 0 && signer ? bi("firmatario", "signer") : ""), v.signedAt)),
         )
       : h("p", { class: "muted" }, bi("Nessun certificato nella firma.", "No certificate in the signature."));
   }
-  return section("signature", title, dl, h("div", { class: "scroll" }, chain));
+  return section("signature", title, dl, chain.tagName === "TABLE" ? scroller(h("div", { class: "scroll" }, chain), captionId) : chain);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,18 +271,39 @@ function download(urls: string[], name: string, bytes: Uint8Array, label?: Child
   return h("a", { href: url, download: name, class: "download" }, label ?? name);
 }
 
+/**
+ * Marks the preview frame that holds the focus with the class `focused` (its ring, WCAG 2.4.7).
+ * CSS cannot: the sandboxed frame's document is another origin, and Chromium matches neither
+ * :focus nor :focus-within on the frame when Tab moves into it. The page still knows: its
+ * activeElement is then the frame. The message's own styles cannot hide this ring.
+ */
+let frameFocusWatched = false;
+function watchFrameFocus(): void {
+  if (frameFocusWatched) return;
+  frameFocusWatched = true;
+  const update = (): void => {
+    const active = document.activeElement;
+    for (const f of document.querySelectorAll("iframe.html-frame")) f.classList.toggle("focused", f === active);
+  };
+  // On the window's blur the focus may not have reached the frame yet: look once it has.
+  window.addEventListener("blur", () => setTimeout(update, 0));
+  window.addEventListener("focus", update);
+  document.addEventListener("focusin", update);
+}
+
 function htmlPreview(html: string, key: string): HTMLElement {
   // The frame is made when the preview is first opened: closed previews parse nothing.
   const details = h(
     "details",
     { class: "html" },
     h("summary", null, bi("Corpo HTML (anteprima isolata: niente script, niente rete)", "HTML body (sandboxed preview: no scripts, no network)")),
-    h("details", { class: "source" }, h("summary", null, bi("Sorgente HTML", "HTML source")), h("pre", { class: "text" }, html)),
+    h("details", { class: "source" }, h("summary", null, bi("Sorgente HTML", "HTML source")), textBox(html)),
   );
   details.addEventListener("toggle", () => {
     if (!details.open || details.querySelector("iframe")) return;
     const frame = h("iframe", { sandbox: "", referrerpolicy: "no-referrer", title: `HTML: ${key}`, class: "html-frame" });
     frame.srcdoc = srcdoc(html);
+    watchFrameFocus();
     details.querySelector("summary")!.after(frame);
   });
   return details;
@@ -286,7 +326,7 @@ function originalSection(o: PecOriginal, urls: string[], title: HTMLElement, key
     title,
     dl,
     o.text !== undefined && o.text.trim() !== ""
-      ? h("div", { class: "body" }, h("h5", null, bi("Testo", "Text")), h("pre", { class: "text" }, o.text))
+      ? h("div", { class: "body" }, h("h5", null, bi("Testo", "Text")), textBox(o.text))
       : null,
     o.html !== undefined && o.html.trim() !== "" ? htmlPreview(o.html, key) : null,
     attachmentsBlock(o, urls),
@@ -329,38 +369,32 @@ function issuesSection(insp: Inspection): HTMLElement {
   rows.sort((a, b) => (order[a.severity] ?? 3) - (order[b.severity] ?? 3));
   const title = h("span", null, bi("Problemi", "Issues"), ` (${rows.length})`);
   if (!rows.length) return section("issues", title, h("p", { class: "ok-text" }, bi("Nessun problema rilevato.", "No issues found.")));
-  return section(
-    "issues",
-    title,
+  const captionId = `card-${insp.id}-issues`;
+  const table = h(
+    "table",
+    { class: "grid issues" },
+    h("caption", { class: "visually-hidden", id: captionId }, bi("Problemi", "Issues")),
     h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { class: "grid issues" },
-        h("caption", { class: "visually-hidden" }, "Issues"),
+      "thead",
+      null,
+      h("tr", null, h("th", { scope: "col" }, bi("Gravità", "Severity")), h("th", { scope: "col" }, bi("Codice", "Code")), h("th", { scope: "col" }, bi("Descrizione", "Message")), h("th", { scope: "col" }, bi("Fonte", "Source"))),
+    ),
+    h(
+      "tbody",
+      null,
+      rows.map((r) =>
         h(
-          "thead",
-          null,
-          h("tr", null, h("th", { scope: "col" }, bi("Gravità", "Severity")), h("th", { scope: "col" }, bi("Codice", "Code")), h("th", { scope: "col" }, bi("Descrizione", "Message")), h("th", { scope: "col" }, bi("Fonte", "Source"))),
-        ),
-        h(
-          "tbody",
-          null,
-          rows.map((r) =>
-            h(
-              "tr",
-              { "data-code": r.code, "data-severity": r.severity },
-              h("td", null, badge(r.severity === "error" ? "bad" : r.severity === "warning" ? "warn" : "info", r.severity)),
-              h("td", null, h("code", null, r.code)),
-              h("td", null, r.message),
-              h("td", { class: "muted" }, r.source),
-            ),
-          ),
+          "tr",
+          { "data-code": r.code, "data-severity": r.severity },
+          h("td", null, severityBadge(r.severity)),
+          h("td", null, h("code", null, r.code)),
+          h("td", null, english(r.message)),
+          h("td", { class: "muted" }, r.source),
         ),
       ),
     ),
   );
+  return section("issues", title, scroller(h("div", { class: "scroll" }, table), captionId));
 }
 
 /** The errors, right under the verdict (the full list is in the Issues section). */
@@ -373,7 +407,7 @@ function keyProblems(insp: Inspection): HTMLElement | null {
   return h(
     "ul",
     { class: "key-problems", "aria-label": "Errori / Errors" },
-    errors.map((i) => h("li", { "data-code": i.code }, h("code", null, i.code), " ", i.message)),
+    errors.map((i) => h("li", { "data-code": i.code }, h("code", null, i.code), " ", english(i.message))),
   );
 }
 
@@ -389,7 +423,7 @@ function errorBox(e: CardError): HTMLElement {
     "div",
     { class: "error-box", role: "alert", "data-error": e.code },
     h("p", { class: "error-title" }, h("strong", null, bi(e.it, e.en))),
-    h("p", null, h("code", null, e.code), " ", e.message),
+    h("p", null, h("code", null, e.code), " ", english(e.message)),
   );
 }
 
@@ -440,7 +474,7 @@ function innerPec(pec: ReadPec): HTMLElement {
     bi("PEC contenuta nel messaggio originale", "PEC inside the original message"),
     h("p", { class: "type small-type", "data-type": pec.type }, bi(l.it, l.en)),
     pec.daticert ? daticertTable(pec.daticert) : null,
-    pec.issues.length ? h("ul", { class: "plain" }, pec.issues.map((i) => h("li", null, h("code", null, i.code), ` (${i.severity}) ${i.message}`))) : null,
+    pec.issues.length ? h("ul", { class: "plain" }, pec.issues.map((i) => h("li", null, h("code", null, i.code), " ", h("span", { lang: "en" }, `(${i.severity}) ${i.message}`)))) : null,
   );
 }
 
@@ -472,11 +506,11 @@ export function renderCard(insp: Inspection, ctx: CardContext): Card {
         { class: "card-body" },
         errorBox(insp.error ?? { code: "UNEXPECTED", it: "Errore", en: "Error", message: "no result" }),
         insp.bytes.length
-          ? h("details", { class: "file-start" }, h("summary", null, bi("Inizio del file", "Start of the file")), h("pre", { class: "text" }, hexStart(insp.bytes)))
+          ? h("details", { class: "file-start" }, h("summary", null, bi("Inizio del file", "Start of the file")), textBox(hexStart(insp.bytes)))
           : null,
       ),
     );
-    return { el, dispose: () => urls.forEach((u) => URL.revokeObjectURL(u)) };
+    return { el, dispose: () => dispose(el, urls) };
   }
 
   const summary = h("div", { class: "summary" }, h("div", { class: "type-row" }, typeLabel(pec), variants(pec)), verdictBadges(insp, ctx));
@@ -504,7 +538,7 @@ export function renderCard(insp: Inspection, ctx: CardContext): Card {
         "details",
         { class: "pec-text" },
         h("summary", null, pec.type === "not-pec" ? bi("Testo del messaggio", "Message text") : bi("Testo del messaggio PEC", "PEC message text")),
-        h("pre", { class: "text" }, pec.text),
+        textBox(pec.text),
       ),
     );
   }
@@ -515,7 +549,13 @@ export function renderCard(insp: Inspection, ctx: CardContext): Card {
   } catch (e) {
     json = String(e);
   }
-  body.append(h("details", { class: "json" }, h("summary", null, bi("JSON (come postacert inspect --json)", "JSON (as postacert inspect --json)")), h("pre", { class: "text" }, json)));
+  body.append(h("details", { class: "json" }, h("summary", null, bi("JSON (come postacert inspect --json)", "JSON (as postacert inspect --json)")), textBox(json)));
   el.append(body);
-  return { el, dispose: () => urls.forEach((u) => URL.revokeObjectURL(u)) };
+  return { el, dispose: () => dispose(el, urls) };
+}
+
+/** What a card holds beyond its elements: Blob URLs, and its scrolling boxes' observation. */
+function dispose(el: HTMLElement, urls: readonly string[]): void {
+  urls.forEach((u) => URL.revokeObjectURL(u));
+  forgetScrollers(el);
 }

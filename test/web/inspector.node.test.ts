@@ -1,7 +1,10 @@
 // The browser inspector page (web/), in real Chromium: build it with Vite, serve the
 // output on 127.0.0.1, load trust and messages through the file pickers, and check what
 // the cards show. Writes inspector.png and inspector-tampered.png (see `shots`).
-// Skips when /usr/bin/chromium is missing.
+// The "accessibility" block checks the page against WCAG 2.1 AA (what EN 301 549 and so the
+// Legge Stanca ask of a public administration's pages) with axe-core, in every state worth
+// seeing, and measures by hand what axe cannot: focus, live status text, language of parts,
+// text zoom. Skips when /usr/bin/chromium is missing.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile, readdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -13,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeViolations, contrast, setDefaultFontSize, settled as layoutSettled } from "./a11y.js";
 import { IDENTIFICATIVO, ORIGINAL_SUBJECT, TAMPERED_AMOUNT, makeSamples, type Samples } from "./samples.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -421,5 +425,186 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     expect(await p.evaluate(() => getComputedStyle(document.querySelector(".masthead")!).backgroundImage)).toContain("gradient");
     expect(errors).toEqual([]);
     await p.close();
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Accessibility, in a page of its own: these tests follow one another, as a user would.
+  describe("accessibility", () => {
+    let ctx: BrowserContext;
+    let a: Page;
+    const errors: string[] = [];
+    const inA = (name: string): Locator => a.locator(`article.card[data-file="${name}"]`);
+    const ready = (name: string): Promise<void> => a.locator(`article.card[data-file="${name}"][aria-busy="false"]`).waitFor({ timeout: 20_000 });
+    /** No WCAG 2.0/2.1 A or AA violation that axe can see. No allow-list: none was a false positive. */
+    const clean = async (state: string): Promise<void> => expect(await axeViolations(a), state).toEqual([]);
+    /** The focused element, as `tag#id.class` and the file of its card: "body" when focus was lost. */
+    const focused = (): Promise<string> =>
+      a.evaluate(() => {
+        const e = document.activeElement;
+        if (!e || e === document.body) return "body";
+        return `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${[...e.classList].map((c) => "." + c).join("")}${e.closest("article")?.getAttribute("data-file") ? " @" + e.closest("article")!.getAttribute("data-file") : ""}`;
+      });
+    const MBOX_FROM = "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n";
+
+    beforeAll(async () => {
+      await writeFile(join(files, "archivio.mbox"), Buffer.concat([Buffer.from(MBOX_FROM), samples.virus, Buffer.from("\r\n" + MBOX_FROM), samples.preavviso, Buffer.from("\r\n")]));
+      ctx = await browser.newContext({ viewport: { width: 1120, height: 900 }, deviceScaleFactor: 1, locale: "it-IT", timezoneId: "Europe/Rome" });
+      a = await ctx.newPage();
+      a.on("pageerror", (e) => errors.push(e.message));
+      await a.goto(origin + "/");
+      await a.locator('body[data-ready="true"]').waitFor();
+    });
+    afterAll(async () => {
+      await ctx?.close();
+    });
+
+    it("axe: the empty page, then cards of every kind; the status line (a live region) says when loading is over, and what failed", async () => {
+      await clean("empty page");
+      const names = ["consegna.eml", "busta.eml", "consegna-manomessa.eml", "newsletter.eml", "rumore.eml", "annidato.txt", "virus.eml", "preavviso.eml", "archivio.mbox"];
+      await a.setInputFiles("#file-input", names.map((f) => join(files, f)));
+      for (const f of [...names.filter((n) => !n.endsWith(".mbox")), "archivio.mbox#0"]) await ready(f);
+      expect(await a.locator("article.card").count()).toBe(10);
+      expect(await a.locator("#status").getAttribute("role")).toBe("status");
+      await expect
+        .poll(() => text(a.locator("#status")))
+        .toBe("10 file letti, 2 con errori, 1 con firma non valida. / 10 files read, 2 with errors, 1 with an invalid signature.");
+      await clean("cards of every kind");
+    });
+
+    it("axe: every <details> open (HTML preview in its sandboxed frame, HTML source, PEC text, JSON, start of an unreadable file)", async () => {
+      // The preview frames are made on the toggle event, which setting `open` fires too.
+      await a.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+      await expect.poll(() => a.locator("iframe.html-frame").count()).toBe(await a.locator("details.html").count());
+      expect(await a.locator("details:not([open])").count()).toBe(0);
+      // Tab enters the sandboxed preview (the message's link): the frame shows that the focus
+      // is in it (WCAG 2.4.7), and loses the ring when Tab leaves it.
+      const frame = a.locator("iframe.html-frame").first();
+      const ring = (): Promise<string> => frame.evaluate((f) => getComputedStyle(f).outlineStyle);
+      await frame.locator("xpath=preceding-sibling::summary").focus();
+      await a.keyboard.press("Tab");
+      await expect.poll(() => a.evaluate(() => document.activeElement?.tagName)).toBe("IFRAME");
+      await expect.poll(ring).toBe("solid");
+      await a.keyboard.press("Tab");
+      await expect.poll(() => a.evaluate(() => document.activeElement?.tagName)).not.toBe("IFRAME");
+      await expect.poll(ring).toBe("none");
+      await clean("details open");
+    });
+
+    it("axe: trust loaded; the re-verification of the cards shown is said in the status line; focus in a card stays there", async () => {
+      const json = inA("consegna.eml").locator("details.json > summary");
+      await json.focus();
+      await a.setInputFiles("#trust-input", samples.caPem);
+      await a.locator('#trust-status[data-state="loaded"]').waitFor();
+      await expect.poll(() => text(a.locator("#status"))).toMatch(/^Firme riverificate \(7 messaggi\): 6 attendibili, 1 con firma non valida\. \/ Signatures re-verified \(7 messages\): 6 trusted, 1 with an invalid signature\.$/);
+      // The card was drawn anew: the focus is on the same summary of the new card, not on <body>.
+      expect(await focused()).toBe("summary @consegna.eml");
+      expect(await a.evaluate(() => document.activeElement?.parentElement?.className)).toBe("json");
+      await clean("trust loaded");
+    });
+
+    it("axe: an unreadable trust file refused", async () => {
+      await a.setInputFiles("#trust-input", join(files, "rumore.eml"));
+      await a.locator('#trust-status[data-state="error"]').waitFor();
+      expect(await a.locator('#trust-status [role="alert"] > [lang="en"]').count()).toBe(1);
+      await clean("trust error");
+    });
+
+    it("axe: 320 px wide (reflow, WCAG 1.4.10) and the dark colour scheme; a box that scrolls sideways takes focus as a named region", async () => {
+      // The page declares color-scheme: light and has no dark styles: a dark preference must change nothing.
+      await a.emulateMedia({ colorScheme: "dark" });
+      await clean("dark colour scheme");
+      await a.emulateMedia({ colorScheme: "light" });
+      const chain = inA("consegna.eml").locator("section.signature .scroll");
+      expect(await chain.getAttribute("tabindex")).toBeNull();
+      await a.setViewportSize({ width: 320, height: 800 });
+      await clean("320 px");
+      const { scroll, client } = await a.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      expect(scroll).toBeLessThanOrEqual(client);
+      // The certificate chain overflows at 320 px: a tab stop, named by its table's caption.
+      expect(await chain.getAttribute("tabindex")).toBe("0");
+      expect(await chain.getAttribute("role")).toBe("region");
+      const name = await a.evaluate((id) => document.getElementById(id)?.textContent, (await chain.getAttribute("aria-labelledby"))!);
+      expect(name).toBe("Catena di certificazione / Certificate chain");
+      await a.setViewportSize({ width: 1120, height: 900 });
+      await layoutSettled(a);
+      expect(await chain.getAttribute("tabindex")).toBeNull();
+    });
+
+    it('marks English text from the library (issue messages, error details, severities) lang="en"', async () => {
+      const bad = inA("consegna-manomessa.eml");
+      const key = bad.locator('.key-problems li[data-code="SIGNATURE_MISMATCH"] [lang="en"]');
+      expect(await key.count()).toBe(1);
+      expect((await text(key)).length).toBeGreaterThan(10);
+      const row = bad.locator('section.issues tr[data-code="SIGNATURE_MISMATCH"]');
+      expect(await row.locator('td:nth-child(3) [lang="en"]').count()).toBe(1);
+      expect(await row.locator(".badge").getAttribute("lang")).toBe("en");
+      expect(await inA("rumore.eml").locator('.error-box p:not(.error-title) [lang="en"]').count()).toBe(1);
+      expect(await inA("annidato.txt").locator('.error-box p:not(.error-title) [lang="en"]').count()).toBe(1);
+      // Every English half of a pair is marked too; the page itself is Italian.
+      expect(await a.locator('.en:not([lang="en"])').count()).toBe(0);
+      expect(await a.getAttribute("html", "lang")).toBe("it");
+    });
+
+    it("keyboard: removing the trust, a card or every card never drops the focus to <body>", async () => {
+      await a.focus("#trust-clear");
+      await a.keyboard.press("Enter");
+      await a.locator('#trust-status[data-state="none"]').waitFor();
+      expect(await focused()).toBe("input#trust-input.visually-hidden");
+
+      const order = await a.locator("article.card").evaluateAll((els) => els.map((e) => e.getAttribute("data-file")!));
+      await inA(order[1]!).locator("button.remove").focus();
+      await a.keyboard.press("Enter");
+      expect(await focused()).toBe(`button.button.subtle.remove @${order[2]}`);
+      await inA(order.at(-1)!).locator("button.remove").focus();
+      await a.keyboard.press("Enter");
+      expect(await focused()).toBe(`button.button.subtle.remove @${order.at(-2)}`);
+
+      await a.focus("#clear-all");
+      await a.keyboard.press("Enter");
+      expect(await a.locator("article.card").count()).toBe(0);
+      expect(await focused()).toBe("section#results.results");
+    });
+
+    it("the focus ring stands out: 3:1 against the page and the panels (WCAG 1.4.11)", async () => {
+      await a.evaluate(() => window.scrollTo(0, 0));
+      await a.locator("body").click({ position: { x: 5, y: 5 } });
+      for (let i = 0; i < 5 && (await focused()) !== "input#file-input.visually-hidden"; i++) await a.keyboard.press("Tab");
+      const ring = await a.evaluate(() => {
+        const s = getComputedStyle(document.querySelector('label[for="file-input"]')!);
+        return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor, page: getComputedStyle(document.documentElement).backgroundColor };
+      });
+      expect(ring.style).toBe("solid");
+      expect(ring.width).toBeGreaterThanOrEqual(2);
+      expect(contrast(ring.color, ring.page)).toBeGreaterThanOrEqual(3);
+      expect(contrast(ring.color, "rgb(255, 255, 255)")).toBeGreaterThanOrEqual(3);
+    });
+
+    it("text zoom to 200 % (WCAG 1.4.4): the text grows, nothing runs off the window, the skip link stays out of sight until focused", async () => {
+      await a.setInputFiles("#file-input", ["consegna.eml", "consegna-manomessa.eml"].map((f) => join(files, f)));
+      await ready("consegna.eml");
+      await ready("consegna-manomessa.eml");
+      await setDefaultFontSize(a, 32);
+      try {
+        expect(await a.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe("30px");
+        const over = await a.evaluate(() => {
+          const doc = document.documentElement;
+          const wide = [...document.querySelectorAll("main *")]
+            .filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 1 && !e.closest("pre, .scroll, iframe, details:not([open]), .visually-hidden"))
+            .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`);
+          return { scroll: doc.scrollWidth, client: doc.clientWidth, wide: [...new Set(wide)].slice(0, 8) };
+        });
+        expect(over.wide).toEqual([]);
+        expect(over.scroll).toBeLessThanOrEqual(over.client);
+        await a.evaluate(() => window.scrollTo(0, 0));
+        expect(await a.locator(".skip").evaluate((e) => e.getBoundingClientRect().bottom)).toBeLessThanOrEqual(0);
+        await a.locator(".skip").focus();
+        await layoutSettled(a);
+        expect(await a.locator(".skip").evaluate((e) => e.getBoundingClientRect().top)).toBeGreaterThanOrEqual(0);
+        await clean("text at 200 %");
+      } finally {
+        await setDefaultFontSize(a, 16);
+      }
+      expect(errors, "page errors").toEqual([]);
+    });
   });
 });
