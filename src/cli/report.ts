@@ -75,7 +75,8 @@ function addressHtml(address: string): string {
 }
 
 function bi(label: Bilingual, cls = ""): string {
-  return `<span class="it${cls ? " " + cls : ""}">${escapeHtml(label.it)}</span> <span class="en">${escapeHtml(label.en)}</span>`;
+  // The page is lang="it"; the English half says so, for screen readers' pronunciation (WCAG 3.1.2).
+  return `<span class="it${cls ? " " + cls : ""}">${escapeHtml(label.it)}</span> <span class="en" lang="en">${escapeHtml(label.en)}</span>`;
 }
 
 function typeLabel(type: string): Bilingual {
@@ -168,7 +169,11 @@ function delayChart(delays: number[]): string {
   const sorted = [...delays].sort((a, b) => a - b);
   const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
   const stats = `<p class="stats">${bi({ it: "Consegne misurate", en: "Deliveries measured" })}: <b>${delays.length}</b> · ${bi({ it: "mediana", en: "median" })}: <b>${fmtSeconds(q(0.5))}</b> · 95%: <b>${fmtSeconds(q(0.95))}</b> · ${bi({ it: "massimo", en: "maximum" })}: <b>${fmtSeconds(sorted[sorted.length - 1]!)}</b></p>`;
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Ritardi di consegna / Delivery delays"><line x1="${left}" y1="${H - bottom}" x2="${W - 10}" y2="${H - bottom}" class="axis"/><text x="${left}" y="${H - 6}" class="axis-title">accettazione → consegna / acceptance → delivery</text>${bars}</svg>${stats}`;
+  // The bars are drawn for the eye; a screen reader gets the same numbers as a table (WCAG
+  // 1.1.1: an image's name alone, "Delivery delays", held none of its data).
+  // In a hidden box, not hidden itself: a table grows to its content whatever its width says.
+  const table = `<div class="visually-hidden"><table><caption>${bi({ it: "Consegne per ritardo (accettazione → consegna)", en: "Deliveries by delay (acceptance → delivery)" })}</caption><thead><tr><th scope="col">${bi({ it: "Ritardo", en: "Delay" })}</th><th scope="col">${bi({ it: "Consegne", en: "Deliveries" })}</th></tr></thead><tbody>${counts.map((n, i) => `<tr><th scope="row">${escapeHtml(BUCKETS[i]!.label)}</th><td>${n}</td></tr>`).join("")}</tbody></table></div>`;
+  return `<svg class="chart" viewBox="0 0 ${W} ${H}" aria-hidden="true"><line x1="${left}" y1="${H - bottom}" x2="${W - 10}" y2="${H - bottom}" class="axis"/><text x="${left}" y="${H - 6}" class="axis-title">accettazione → consegna / acceptance → delivery</text>${bars}</svg>${table}${stats}`;
 }
 
 function failureRow(r: ScanRecord): string {
@@ -177,7 +182,7 @@ function failureRow(r: ScanRecord): string {
   const seen = new Set<string>();
   const reasons = issues
     .filter((i) => !seen.has(i.code) && seen.add(i.code))
-    .map((i) => `<li>${bi(issueLabel(i.code))} <code>${escapeHtml(i.code)}</code><div class="detail">${escapeHtml(i.message)}</div></li>`)
+    .map((i) => `<li>${bi(issueLabel(i.code))} <code>${escapeHtml(i.code)}</code><div class="detail" lang="en">${escapeHtml(i.message)}</div></li>`)
     .join("");
   const type = s ? bi(typeLabel(s.type)) : bi({ it: "Illeggibile", en: "Unreadable" });
   return `<tr data-status="${escapeHtml(r.status)}"><td><code title="${escapeHtml(r.id)}">${escapeHtml(r.id)}</code></td><td>${type}</td><td class="subject">${escapeHtml(s?.subject ?? "—")}</td><td>${escapeHtml(s?.sender ?? "—")}</td><td><ul class="reasons">${reasons}</ul></td></tr>`;
@@ -223,8 +228,10 @@ ul.rcpts,ul.reasons{list-style:none;margin:0;padding:0}li.rcpt{padding:2px 0}
 .reason{color:var(--bad);font-size:.9em}.detail{color:var(--muted);font-size:.85em}
 .chart{width:100%;max-width:680px;height:auto}.chart .bar{fill:#35598f}.chart .n{font-size:12px;text-anchor:middle}
 .chart .lbl{font-size:11px;text-anchor:middle;fill:#5f6368}.chart .axis{stroke:#5f6368}.chart .axis-title{font-size:11px;fill:#5f6368}
-.filters{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0}.filters input,.filters select{font:inherit;padding:4px 8px}
+.filters{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0}.filters input,.filters select{font:inherit;padding:4px 8px;max-width:100%}
 .note,.empty{color:var(--muted)}
+.visually-hidden{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+.scroll:focus-visible{outline:2px solid #1a4d8f;outline-offset:2px}
 @media print{.filters{display:none}th{position:static}}
 `;
 
@@ -248,6 +255,14 @@ const SCRIPT = `
 function cspHash(text: string): string {
   return "sha256-" + createHash("sha256").update(text, "utf8").digest("base64");
 }
+
+/**
+ * The attributes of a table's scrolling box: in a narrow window the table scrolls sideways, and
+ * the box takes keyboard focus so that the arrow keys can scroll it (WCAG 2.1.1), as a region
+ * named by its section's heading. Static, not only while it overflows: the report must work
+ * with scripts off too.
+ */
+const SCROLL_REGION = (labelledBy: string): string => `tabindex="0" role="region" aria-labelledby="${labelledBy}"`;
 
 /** Renders the report page. */
 export function renderReport(data: ReportData): string {
@@ -299,12 +314,12 @@ ${card(c.overdue, { it: "In ritardo", en: "Overdue" }, c.overdue ? "bad" : "")}
 ${delayChart(data.delays ?? deliveryDelays(txs))}
 </section>
 <section id="transactions">
-<h2>${bi({ it: "Invii e destinatari", en: "Sendings and recipients" })}</h2>
+<h2 id="transactions-title">${bi({ it: "Invii e destinatari", en: "Sendings and recipients" })}</h2>
 ${
   txs.length === 0
     ? `<p class="empty">${bi({ it: "Nessun invio PEC trovato.", en: "No PEC sending found." })}</p>`
-    : `<div class="filters"><input id="q" type="search" placeholder="Cerca / Search" aria-label="Cerca / Search"><select id="outcome" aria-label="Esito / Outcome"><option value="">Tutti gli esiti / All outcomes</option>${outcomeOptions}</select><span class="note"><span id="shown">${shown.length}</span> / ${shown.length}</span></div>
-<div class="scroll"><table id="tx"><thead><tr><th>${bi({ it: "Data", en: "Date" })}</th><th>${bi({ it: "Mittente", en: "Sender" })}</th><th>${bi({ it: "Oggetto", en: "Subject" })}</th><th>${bi({ it: "Esito", en: "Outcome" })}</th><th>${bi({ it: "Destinatari: stato, ora, ricevuta", en: "Recipients: state, time, proof" })}</th></tr></thead>
+    : `<div class="filters"><input id="q" type="search" placeholder="Cerca / Search" aria-label="Cerca / Search"><select id="outcome" aria-label="Esito / Outcome"><option value="">Tutti gli esiti / All outcomes</option>${outcomeOptions}</select><span class="note" role="status"><span id="shown">${shown.length}</span> / ${shown.length} <span class="visually-hidden">${bi({ it: "invii mostrati", en: "sendings shown" })}</span></span></div>
+<div class="scroll" ${SCROLL_REGION("transactions-title")}><table id="tx"><thead><tr><th>${bi({ it: "Data", en: "Date" })}</th><th>${bi({ it: "Mittente", en: "Sender" })}</th><th>${bi({ it: "Oggetto", en: "Subject" })}</th><th>${bi({ it: "Esito", en: "Outcome" })}</th><th>${bi({ it: "Destinatari: stato, ora, ricevuta", en: "Recipients: state, time, proof" })}</th></tr></thead>
 <tbody>
 ${shown.map(transactionRow).join("\n")}
 </tbody></table></div>${more > 0 ? `<p class="note">${bi({ it: `Altri ${more} invii non mostrati.`, en: `${more} more sendings not shown.` })}</p>` : ""}`
@@ -315,11 +330,11 @@ ${shown.map(transactionRow).join("\n")}
 ${data.overdue.length === 0 ? `<p class="empty">${bi({ it: "Nessun invio in ritardo.", en: "Nothing overdue." })}</p>` : `<ul class="overdue">${data.overdue.slice(0, MAX_ROWS).map(overdueItem).join("")}</ul>`}
 </section>
 <section id="failures">
-<h2>${bi({ it: "Messaggi con problemi", en: "Messages with problems" })}</h2>
+<h2 id="failures-title">${bi({ it: "Messaggi con problemi", en: "Messages with problems" })}</h2>
 ${
   data.failures.length === 0
     ? `<p class="empty">${bi({ it: "Tutti i messaggi PEC sono stati verificati.", en: "Every PEC message was verified." })}</p>`
-    : `${failuresNote}<div class="scroll"><table id="fail"><thead><tr><th>${bi({ it: "Messaggio", en: "Message" })}</th><th>${bi({ it: "Tipo", en: "Type" })}</th><th>${bi({ it: "Oggetto", en: "Subject" })}</th><th>${bi({ it: "Mittente", en: "Sender" })}</th><th>${bi({ it: "Motivi", en: "Reasons" })}</th></tr></thead><tbody>
+    : `${failuresNote}<div class="scroll" ${SCROLL_REGION("failures-title")}><table id="fail"><thead><tr><th>${bi({ it: "Messaggio", en: "Message" })}</th><th>${bi({ it: "Tipo", en: "Type" })}</th><th>${bi({ it: "Oggetto", en: "Subject" })}</th><th>${bi({ it: "Mittente", en: "Sender" })}</th><th>${bi({ it: "Motivi", en: "Reasons" })}</th></tr></thead><tbody>
 ${data.failures.map(failureRow).join("\n")}
 </tbody></table></div>`
 }
