@@ -1,6 +1,8 @@
 // The web view in real Chromium: it lists every mailbox and message with type and verdict,
 // updates live when a new flow is delivered, and opens the inspector card of a message.
 // Writes test-results/screenshots/sandbox.png (docs/screenshots with UPDATE_SCREENSHOTS=1).
+// Accessibility: axe-core (WCAG 2.0/2.1 A and AA) on each view, and by hand what axe cannot
+// see: keyboard-only use, focus kept across live repaints, headings, the status line.
 // Skips when /usr/bin/chromium is missing.
 import { existsSync, statSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -10,6 +12,7 @@ import { chromium, type Browser } from "playwright";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { samplePdf } from "postacert/simulator";
+import { axeViolations } from "../../test/web/a11y.js";
 import { startTestSandbox, testConfig, transport, type TestSandbox } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,9 +28,11 @@ describe.skipIf(!HAS_CHROMIUM)("web view in Chromium", () => {
   let t: TestSandbox;
   let browser: Browser;
   beforeAll(async () => {
-    // The page is served from sandbox/dist/web: build it when missing or older than its sources.
+    // The page is served from sandbox/dist/web: build it when missing or older than its sources,
+    // the inspector's components and styles (web/) included.
     const page = join(sandboxDir, "dist", "web", "index.html");
-    const newest = Math.max(...["main.ts", "index.html", "sandbox.css"].map((f) => statSync(join(sandboxDir, "web", f)).mtimeMs));
+    const sources = [...["main.ts", "index.html", "sandbox.css"].map((f) => join(sandboxDir, "web", f)), ...["dom.ts", "format.ts", "inspect.ts", "render.ts", "style.css"].map((f) => join(root, "web", f))];
+    const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
     if (!existsSync(page) || statSync(page).mtimeMs < newest) await build({ configFile: join(sandboxDir, "web", "vite.config.ts"), logLevel: "warn" });
     t = await startTestSandbox(
       testConfig({
@@ -98,6 +103,61 @@ describe.skipIf(!HAS_CHROMIUM)("web view in Chromium", () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await mkdir(shots, { recursive: true });
     await page.screenshot({ path: join(shots, "sandbox.png"), fullPage: false });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("accessibility: no axe violation in any view; keyboard alone opens a message; focus survives live repaints; the status line says what changed", async () => {
+    const anna = "anna.bianchi@pec.beta.test";
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(t.sandbox.info.webUrl!);
+    await page.waitForSelector("body[data-ready=true]");
+    const rows = page.locator("table.sbx-msgs tbody tr");
+    await expect.poll(() => rows.count()).toBe(6);
+    expect(await axeViolations(page), "mailbox list").toEqual([]);
+    const active = (attr: string): Promise<string | null | undefined> => page.evaluate((a) => document.activeElement?.getAttribute(a), attr);
+    const status = async (): Promise<string> => ((await page.locator("#status").textContent()) ?? "").replace(/\s+/g, " ").trim();
+
+    // Headings: h1, then h2 and h3 under it, no level skipped (the gestori's h3 had no h2 above).
+    const levels = await page.locator("h1, h2, h3, h4, h5, h6").evaluateAll((hs) => hs.map((h) => Number(h.tagName[1])));
+    expect(levels[0]).toBe(1);
+    levels.slice(1).forEach((l, i) => expect(l - levels[i]!, `heading ${i + 2} of ${levels.join(",")}`).toBeLessThanOrEqual(1));
+
+    // Keyboard only. A mailbox button keeps the focus through the repaint its own click makes.
+    await page.focus(`nav#boxes button[data-box="${anna}"]`);
+    await page.keyboard.press("Enter");
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await active("data-box")).toBe(anna);
+    // Tab goes on to the messages: each row has a button, which opens the card.
+    let stops = 0;
+    while ((await active("data-open")) == null && stops++ < 20) await page.keyboard.press("Tab");
+    const file = await active("data-open");
+    expect(file).toBeTruthy();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("body[data-card=ready]");
+    expect(await page.locator(`button[data-open="${file}"]`).getAttribute("aria-current")).toBe("true");
+    expect(await status()).toMatch(/^Aperto: .+ più sotto\. \/ Opened below: .+\.$/);
+    expect(await axeViolations(page), "open card").toEqual([]);
+
+    // A delivery while the focus is on a message: the list is drawn anew, the focus stays, and
+    // the status line (not the whole list) says what came.
+    await send("Terzo sollecito", [anna]);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(3);
+    // (The busta for Anna, and Mario's accettazione and consegna: one refresh or more.)
+    await expect.poll(status).toMatch(/^\d+ nuov[oi] messaggi?\. \/ \d+ new messages?\.$/);
+    expect(await active("data-open")).toBe(file);
+    expect(await page.locator("[aria-live]:not(#status)").count()).toBe(0);
+
+    // The card's remove button gives the focus back to the message that opened it.
+    await page.locator("#cards button.remove").focus();
+    await page.keyboard.press("Enter");
+    expect(await page.locator("#cards article").count()).toBe(0);
+    expect(await active("data-open")).toBe(file);
+
+    await page.setViewportSize({ width: 390, height: 900 });
+    expect(await axeViolations(page), "390 px").toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -53,9 +53,23 @@ let openFile: string | undefined;
 let card: Card | undefined;
 let trust: TrustStore | undefined;
 
-function typeName(type: string): string {
+function typeName(type: string, lang: "it" | "en" = "it"): string {
   const l = (PEC_TYPE_LABELS as Record<string, { it: string; en: string } | undefined>)[type as PecType];
-  return l ? `${l.it}` : type;
+  return l ? l[lang] : type;
+}
+
+/**
+ * Re-renders `container` with `render` and, if a control in it had the focus, focuses the
+ * new control with the same `attr` value: a live refresh (or the click itself, which
+ * repaints) would otherwise drop a keyboard user's focus to <body>.
+ */
+function keepingFocus(container: HTMLElement, attr: string, render: () => void): void {
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement && container.contains(active) ? active.getAttribute(attr) : null;
+  render();
+  if (key === null) return;
+  const again = [...container.querySelectorAll<HTMLElement>(`[${attr}]`)].find((e) => e.getAttribute(attr) === key);
+  again?.focus({ preventScroll: true });
 }
 
 function renderBoxes(): void {
@@ -63,7 +77,9 @@ function renderBoxes(): void {
   const groups: [string, Box[]][] = [];
   for (const g of state.gestori) groups.push([`${g.name} · ${g.domain}${g.availability !== "online" ? ` (${g.availability})` : ""}`, state.mailboxes.filter((b) => b.gestore === g.domain)]);
   groups.push(["Internet", state.mailboxes.filter((b) => b.kind === "internet")]);
-  boxesEl.replaceChildren(
+  const content = [
+    // The gestori's headings are h3: under an h2 of their own, not straight under the page's h1.
+    h("h2", { class: "visually-hidden" }, bi("Caselle", "Mailboxes")),
     ...groups.flatMap(([title, boxes]) => [
       h("h3", null, title),
       ...boxes.map((b) =>
@@ -80,12 +96,13 @@ function renderBoxes(): void {
               paint();
             },
           },
-          h("span", null, b.name ?? b.address, h("span", { class: "kind" }, b.kind === "user" ? b.address : b.kind === "service" ? "casella di servizio / service mailbox" : "destinatari esterni / esterno recipients")),
+          h("span", null, b.name ?? b.address, h("span", { class: "kind" }, b.kind === "user" ? b.address : b.kind === "service" ? bi("casella di servizio", "service mailbox") : bi("destinatari esterni", "external recipients"))),
           h("span", { class: "count" }, String(b.messages.length)),
         ),
       ),
     ]),
-  );
+  ];
+  keepingFocus(boxesEl, "data-box", () => boxesEl.replaceChildren(...content));
 }
 
 function renderList(): void {
@@ -97,24 +114,43 @@ function renderList(): void {
   const rows = [...box.messages].reverse().map((m) =>
     h(
       "tr",
-      { "data-file": m.file, "aria-selected": m.file === openFile ? "true" : "false", onclick: () => void openMessage(box.address, m.file) },
+      {
+        "data-file": m.file,
+        class: m.file === openFile ? "open" : undefined,
+        // A click anywhere on the row opens the message, for the mouse; the keyboard has the button.
+        onclick: (ev) => {
+          if (!(ev.target as Element).closest("button")) void openMessage(box.address, m);
+        },
+      },
       h("td", { class: "sbx-small" }, m.date ? instant(new Date(m.date)).split(" · ")[0] : "—"),
       h("td", null, h("strong", null, typeName(m.type)), m.variant ? h("span", { class: "sbx-small" }, ` ${m.variant}`) : null),
-      h("td", null, m.subject, h("div", { class: "sbx-small" }, m.daticert ? `${m.daticert.gestore ?? ""} · ${m.daticert.consegna ?? m.daticert.destinatari?.join(", ") ?? ""}` : m.from)),
+      h(
+        "td",
+        null,
+        // A real button: a row with a click handler is out of reach of the keyboard and of a
+        // screen reader's list of controls. aria-current marks the message shown below.
+        h(
+          "button",
+          { type: "button", class: "sbx-open", "data-open": m.file, "aria-current": m.file === openFile ? "true" : undefined, onclick: () => void openMessage(box.address, m) },
+          m.subject || "—",
+        ),
+        h("div", { class: "sbx-small" }, m.daticert ? `${m.daticert.gestore ?? ""} · ${m.daticert.consegna ?? m.daticert.destinatari?.join(", ") ?? ""}` : m.from),
+      ),
       h("td", null, h("span", { class: `sbx-verdict ${m.verdict}`, "data-verdict": m.verdict }, bi(...VERDICT[m.verdict]))),
     ),
   );
-  listEl.replaceChildren(
+  const content = [
     h("h2", null, box.name ? `${box.name} <${box.address}>` : box.address),
     box.messages.length === 0
       ? h("p", { class: "empty" }, bi("Nessun messaggio.", "No messages."))
       : h(
           "table",
           { class: "sbx-msgs" },
-          h("thead", null, h("tr", null, h("th", null, "Data"), h("th", null, bi("Tipo", "Type")), h("th", null, bi("Oggetto", "Subject")), h("th", null, bi("Verifica", "Verification")))),
+          h("thead", null, h("tr", null, h("th", null, bi("Data", "Date")), h("th", null, bi("Tipo", "Type")), h("th", null, bi("Oggetto", "Subject")), h("th", null, bi("Verifica", "Verification")))),
           h("tbody", null, rows),
         ),
-  );
+  ];
+  keepingFocus(listEl, "data-open", () => listEl.replaceChildren(...content));
 }
 
 function closeCard(): void {
@@ -123,7 +159,8 @@ function closeCard(): void {
   cardsEl.replaceChildren();
 }
 
-async function openMessage(box: string, file: string): Promise<void> {
+async function openMessage(box: string, m: Summary): Promise<void> {
+  const file = m.file;
   openFile = file;
   renderList();
   const res = await fetch(`/api/message?box=${encodeURIComponent(box)}&file=${encodeURIComponent(file)}`);
@@ -133,7 +170,16 @@ async function openMessage(box: string, file: string): Promise<void> {
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   let insp = inspect(1, file.split("/").pop() ?? file, bytes);
-  const ctx = { trustLoaded: true, onRemove: (): void => closeCard() };
+  const ctx = {
+    trustLoaded: true,
+    // The card's remove button goes with the card: focus returns to the row that opened it.
+    onRemove: (): void => {
+      closeCard();
+      openFile = undefined;
+      renderList();
+      listEl.querySelector<HTMLElement>(`[data-open="${CSS.escape(file)}"]`)?.focus();
+    },
+  };
   closeCard();
   card = renderCard(insp, ctx);
   cardsEl.replaceChildren(card.el);
@@ -144,6 +190,10 @@ async function openMessage(box: string, file: string): Promise<void> {
   closeCard();
   card = renderCard(insp, ctx);
   cardsEl.replaceChildren(card.el);
+  // The card appears below the list, away from the focus: the status line (a polite live
+  // region) says it is there, and what it is.
+  const subject = m.subject || "—";
+  statusEl.replaceChildren(bi(`Aperto: ${typeName(m.type)}, «${subject}», più sotto.`, `Opened below: ${typeName(m.type, "en")}, “${subject}”.`));
   document.body.dataset.card = "ready";
 }
 
@@ -151,6 +201,9 @@ function paint(): void {
   renderBoxes();
   renderList();
 }
+
+/** Messages in all mailboxes at the last refresh (undefined before the first). */
+let lastTotal: number | undefined;
 
 async function refresh(): Promise<void> {
   const res = await fetch("/api/state");
@@ -165,6 +218,13 @@ async function refresh(): Promise<void> {
     ),
   );
   paint();
+  // New deliveries are said in the status line (a polite live region), not by making the
+  // whole list live: that would read every row again on every delivery.
+  if (lastTotal !== undefined && total > lastTotal) {
+    const n = total - lastTotal;
+    statusEl.replaceChildren(bi(n === 1 ? "1 nuovo messaggio." : `${n} nuovi messaggi.`, n === 1 ? "1 new message." : `${n} new messages.`));
+  }
+  lastTotal = total;
   document.body.dataset.version = String(state.version);
   document.body.dataset.ready = "true";
 }
