@@ -41,7 +41,12 @@ export interface MessageSummary {
   from: string;
   date?: string;
   identificativo?: string;
-  daticert?: { tipo?: string; errore?: string; mittente?: string; destinatari?: string[]; consegna?: string; gestore?: string };
+  /**
+   * `destinatari` holds the first {@link SHOWN_RECIPIENTS} recipients, `destinatariTotal` how
+   * many daticert lists: a sending to n recipients gives n receipts that each list all n, and
+   * the state would grow as n².
+   */
+  daticert?: { tipo?: string; errore?: string; mittente?: string; destinatari?: string[]; destinatariTotal?: number; consegna?: string; gestore?: string };
   verdict: "trusted" | "valid-untrusted" | "invalid" | "unsigned" | "unreadable";
 }
 
@@ -52,6 +57,8 @@ const staticDir = (): string =>
   fileURLToPath(new URL("./web/", import.meta.url));
 const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml" };
 const FILE_NAME = /^[A-Za-z0-9._,:=+-]+$/;
+/** The recipients a message's summary lists, at most (the card shows them all). */
+export const SHOWN_RECIPIENTS = 10;
 
 async function summarize(path: string, file: string, trust: TrustStore): Promise<MessageSummary> {
   const bytes = new Uint8Array(await readFile(path));
@@ -80,7 +87,8 @@ async function summarize(path: string, file: string, trust: TrustStore): Promise
           tipo: d.tipo,
           ...(d.errore !== undefined && { errore: d.errore }),
           mittente: d.intestazione.mittente,
-          destinatari: d.intestazione.destinatari.map((x) => x.address),
+          destinatari: d.intestazione.destinatari.slice(0, SHOWN_RECIPIENTS).map((x) => x.address),
+          destinatariTotal: d.intestazione.destinatari.length,
           ...(d.dati.consegna !== undefined && { consegna: d.dati.consegna }),
           gestore: d.dati.gestoreEmittente,
         },

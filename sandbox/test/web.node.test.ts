@@ -11,7 +11,8 @@ import { join, resolve } from "node:path";
 import { chromium, type Browser } from "playwright";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { samplePdf } from "postacert/simulator";
+import { buildAccettazione } from "postacert";
+import { createGestore, createTestCa, samplePdf } from "postacert/simulator";
 import { axeViolations } from "../../test/web/a11y.js";
 import { startTestSandbox, testConfig, transport, type TestSandbox } from "./helpers.js";
 
@@ -210,6 +211,23 @@ describe("web endpoints: malformed requests get 4xx answers", () => {
     await writeFile(file, message("secondo"));
     expect(await subjects()).toEqual(expect.arrayContaining(["secondo"]));
     expect(await subjects()).not.toContain("primo");
+  });
+
+  it("a summary lists the first recipients and their count: n receipts naming n recipients do not make the state grow as n²", async () => {
+    const box = t.sandbox.info.mailboxes[0]!.address;
+    const ca = await createTestCa();
+    const gestore = await createGestore({ name: "Gestore Esterno", domain: "pec.esterno.test", ca });
+    const recipients = Array.from({ length: 300 }, (_, i) => ({ address: `destinatario.${i}@pec.beta.test` }));
+    const receipt = await buildAccettazione(gestore, { sender: box, recipients, subject: "Circolare", identificativo: "circolare.1@pec.alfa.test" });
+    await writeFile(join(t.dir, "mail", box, "Maildir", "new", "1700000001.many.test"), receipt.bytes);
+    const state = (await (await fetch(new URL("/api/state", t.sandbox.info.webUrl!))).json()) as {
+      mailboxes: { address: string; messages: { file: string; daticert?: { destinatari?: string[]; destinatariTotal?: number } }[] }[];
+    };
+    const summary = state.mailboxes.find((m) => m.address === box)!.messages.find((m) => m.file === "new/1700000001.many.test")!;
+    // It listed all 300 (21 MB of state for one sending to 1,000 recipients).
+    expect(summary.daticert?.destinatari).toEqual(recipients.slice(0, 10).map((r) => r.address));
+    expect(summary.daticert?.destinatariTotal).toBe(300);
+    expect(JSON.stringify(summary).length).toBeLessThan(2000);
   });
 
   it("what the HTTP parser refuses gets 400 or 431, not a silent close", async () => {

@@ -53,6 +53,13 @@ let openFile: string | undefined;
 let card: Card | undefined;
 let trust: TrustStore | undefined;
 
+/** A summary's recipients: those it lists, and how many more daticert names. */
+function recipients(d: NonNullable<Summary["daticert"]>): string {
+  const listed = d.destinatari ?? [];
+  const more = (d.destinatariTotal ?? listed.length) - listed.length;
+  return `${listed.join(", ")}${more > 0 ? ` … (+${more})` : ""}`;
+}
+
 function typeName(type: string, lang: "it" | "en" = "it"): string {
   const l = (PEC_TYPE_LABELS as Record<string, { it: string; en: string } | undefined>)[type as PecType];
   return l ? l[lang] : type;
@@ -134,7 +141,7 @@ function renderList(): void {
           { type: "button", class: "sbx-open", "data-open": m.file, "aria-current": m.file === openFile ? "true" : undefined, onclick: () => void openMessage(box.address, m) },
           m.subject || "—",
         ),
-        h("div", { class: "sbx-small" }, m.daticert ? `${m.daticert.gestore ?? ""} · ${m.daticert.consegna ?? m.daticert.destinatari?.join(", ") ?? ""}` : m.from),
+        h("div", { class: "sbx-small" }, m.daticert ? `${m.daticert.gestore ?? ""} · ${m.daticert.consegna ?? recipients(m.daticert)}` : m.from),
       ),
       h("td", null, h("span", { class: `sbx-verdict ${m.verdict}`, "data-verdict": m.verdict }, bi(...VERDICT[m.verdict]))),
     ),
