@@ -331,6 +331,31 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     expect(await page.locator("article.card").count()).toBe(3);
   });
 
+  it("a large mbox: 1,000 cards at most on the page, drawn in turns, and the status says how many were left out", async () => {
+    let box = "";
+    for (let i = 0; i < 1200; i++) box += `From a@b Mon Jun 16 10:00:00 2025\nFrom: a@esempio.test\nSubject: messaggio ${i}\n\ncorpo ${i}\n\n`;
+    await writeFile(join(files, "anno.mbox"), box);
+    // A page of its own: the other tests' cards stay as they are.
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    try {
+      await p.goto(origin + "/");
+      await p.locator('body[data-ready="true"]').waitFor();
+      await p.locator("#file-input").setInputFiles(join(files, "anno.mbox"));
+      // The page answers while the cards are drawn: it was held until the last of 1,200.
+      await p.locator("#status", { hasText: "Lettura…" }).waitFor({ timeout: 30_000 });
+      expect(await p.locator("article.card").count()).toBeLessThan(1000);
+      await p.locator("#status", { hasText: "non mostrati" }).waitFor({ timeout: 60_000 });
+      expect(await p.locator("article.card").count()).toBe(1000);
+      expect(await text(p.locator("#status"))).toContain("200 messaggi non mostrati: la pagina ne mostra 1000 al massimo; per un archivio intero, postacert scan.");
+      expect(await p.locator('article.card[data-file="anno.mbox#0"]').count()).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("a ZIP export gives a card per message in it, named file#entry; an entry it cannot read gets its own card", async () => {
     const zip = makeZip([
       { name: "export/consegna.eml", data: samples.consegna },
