@@ -9,6 +9,7 @@
 import { resolve } from "node:path";
 import { type ImapOptions, readImap } from "../node/imap.js";
 import { type EntryOrError, type FolderFile, type MaildirListing, type SourceKind, countMaildirFiles, folderFiles, heldMessages, holdsMessages, listMaildir, maildirFolders, mboxEntries, sourceKind as localKind, maildirFiles, archiveEntries, chunkedMessages, streamMessages } from "../node/sources.js";
+import type { PecError } from "../errors.js";
 import { UsageError } from "./io.js";
 import type { ScanItem } from "./scan-process.js";
 
@@ -29,7 +30,7 @@ export interface EnumerateOptions {
   /** Whether an IMAP id is already in the state file. */
   knownImapId?: (id: string) => boolean;
   /** IMAP settings (password resolved by the caller). */
-  imap?: Omit<ImapOptions, "skip">;
+  imap?: Omit<ImapOptions, "skip" | "onError">;
   /** The listing {@link countSource} kept of this source (walked instead of listing it again). */
   listing?: SourceListing;
   /** A folder under a folder source that cannot be read: reported here, and the walk goes on (without it, the walk ends with the error). */
@@ -237,21 +238,26 @@ export async function* enumerateSource(source: string, opts: EnumerateOptions): 
       if (!opts.imap) throw new UsageError("IMAP source without IMAP settings");
       // skip() runs before each fetch: messages of other shards and UIDs the state file holds
       // are never downloaded; the latter are reported from the state file.
-      const known: string[] = [];
+      // Both come out in order with the messages read: ids the state file holds, and messages
+      // refused unread (listed larger than a message read) as unreadable records.
+      const aside: SourceEntry[] = [];
       const skip = (id: string): boolean => {
         if (!opts.inShard(id)) return true;
         if (opts.knownImapId?.(id)) {
-          known.push(id);
+          aside.push({ knownId: id, source });
           return true;
         }
         return false;
       };
-      for await (const m of readImap(source, { ...opts.imap, skip })) {
-        for (const id of known.splice(0)) yield { knownId: id, source };
+      const onError = (error: PecError, id: string): void => {
+        if (opts.inShard(id)) aside.push({ id, source, unreadable: { code: error.code, severity: "error", message: error.message } });
+      };
+      for await (const m of readImap(source, { ...opts.imap, skip, onError })) {
+        yield* aside.splice(0);
         // Also filtered here, in case a reader fetches without asking skip().
         if (opts.inShard(m.id)) yield { id: m.id, source, bytes: m.bytes };
       }
-      for (const id of known.splice(0)) yield { knownId: id, source };
+      yield* aside.splice(0);
       return;
     }
   }

@@ -28,6 +28,12 @@ export interface ImapOptions {
    * read with `ERR_SOURCE` instead of holding it forever.
    */
   timeout?: number;
+  /**
+   * Called with a message the server lists as larger than a message read (readPec's 256 MiB,
+   * `DEFAULT_MAX_SIZE`): `ERR_TOO_LARGE`, and the message is left out without being downloaded.
+   * Without it, such a message ends the read with that error (after the messages before it).
+   */
+  onError?: (error: PecError, id: string) => void;
   /** TLS settings for `imaps://` and STARTTLS. */
   tls?: {
     /** Verify the server certificate (default `true`); `false` accepts self-signed test servers. */
@@ -48,7 +54,12 @@ export interface ImapOptions {
  */
 const BATCH_MESSAGES = 100;
 const BATCH_BYTES = 8 * 1024 * 1024;
-/** The largest literal (one message) taken from the server: twice what readPec reads, so a too large message still arrives and is named ERR_TOO_LARGE. */
+/**
+ * The largest literal (one message) taken from the server. A message listed larger than
+ * readPec reads is not fetched at all; one listed smaller but sent larger still arrives up to
+ * this, twice readPec's limit, and readPec names it ERR_TOO_LARGE. Past it, imapflow closes the
+ * connection.
+ */
 const MAX_LITERAL = 2 * DEFAULT_MAX_SIZE;
 /** The slowest transfer a batch is allowed, after its fixed allowance (ImapOptions.timeout). */
 const MIN_BYTES_PER_SECOND = 16 * 1024;
@@ -149,8 +160,8 @@ async function listUids(client: ImapFlow, range: string): Promise<BigUint64Array
       grown.set(listed);
       listed = grown;
     }
-    // Capped at the largest literal taken: a claimed size only buys deadline time (see readImap).
-    const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_LITERAL) : 0;
+    // RFC 3501 sizes are 32-bit numbers; a larger claim is refused as too large all the same (see readImap).
+    const size = Number.isInteger(m.size) && m.size! > 0 ? Math.min(m.size!, MAX_UID) : 0;
     listed[n++] = (BigInt(m.uid) << 32n) | BigInt(size);
   }
   const sorted = listed.subarray(0, n).sort();
@@ -198,10 +209,11 @@ function uidSet(uids: number[]): string {
  * ends whatever the stored form (IMAP requires it; Dovecot converts bare LF).
  *
  * @param url - `imap[s]://user@host[:port][/mailbox]`, without a password
- * @param options - password, mailboxes, skip, TLS
+ * @param options - password, mailboxes, skip, onError, timeout, TLS
  * @returns an async iterable of messages (`source` is `url`)
  * @throws PecError `ERR_INVALID_ARGUMENT` for a bad URL or an unknown mailbox; `ERR_SOURCE` when the server
- *   cannot be reached or refuses the login (the message names host and user, never the password)
+ *   cannot be reached or refuses the login (the message names host and user, never the password);
+ *   `ERR_TOO_LARGE` for a message listed larger than readPec reads, unless `options.onError` takes it
  * @example
  * ```ts
  * import { readPec } from "postacert";
@@ -216,8 +228,9 @@ function uidSet(uids: number[]): string {
 export async function* readImap(url: string, options: ImapOptions): AsyncGenerator<SourceMessage> {
   const target = parseUrl(url);
   if (typeof options?.password !== "string") throw new PecError("ERR_INVALID_ARGUMENT", "options.password must be a string");
-  const { password, skip } = options;
+  const { password, skip, onError } = options;
   if (skip !== undefined && typeof skip !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "options.skip must be a function");
+  if (onError !== undefined && typeof onError !== "function") throw new PecError("ERR_INVALID_ARGUMENT", "options.onError must be a function");
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   // Node turns a timer delay past 2^31 - 1 ms into 1 ms.
   if (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMER) {
@@ -352,10 +365,22 @@ export async function* readImap(url: string, options: ImapOptions): AsyncGenerat
 
         let i = 0;
         while (i < todo.length) {
+          if (sizeAt(i) > DEFAULT_MAX_SIZE) {
+            // Refused unread, as a file of that size is. Fetched, it cost its download only to be
+            // refused by readPec, and past imapflow's literal cap it closed the connection: every
+            // later message, on every re-run, was lost with it. A claimed size so only buys the
+            // deadline time of a message readPec takes.
+            const id = prefix + uidAt(i);
+            const error = new PecError("ERR_TOO_LARGE", `${id} is ${sizeAt(i)} bytes as the server lists it, larger than a message read (${DEFAULT_MAX_SIZE} bytes)`, { limit: DEFAULT_MAX_SIZE });
+            if (!onError) throw error;
+            onError(error, id);
+            i++;
+            continue;
+          }
           const batch: number[] = [];
           let bytes = 0;
           // At least one message per batch, however large.
-          while (i < todo.length && batch.length < BATCH_MESSAGES && (batch.length === 0 || bytes + sizeAt(i) <= BATCH_BYTES)) {
+          while (i < todo.length && sizeAt(i) <= DEFAULT_MAX_SIZE && batch.length < BATCH_MESSAGES && (batch.length === 0 || bytes + sizeAt(i) <= BATCH_BYTES)) {
             bytes += sizeAt(i);
             batch.push(uidAt(i));
             i++;

@@ -1,6 +1,6 @@
 // readImap against a server that misbehaves on purpose (test/support/fake-imap.mjs): answers
 // with UIDs not asked for or twice, odd UIDs, no UIDVALIDITY, no STARTTLS, an echoed password.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,6 +62,42 @@ describe("readImap and a server that misbehaves", () => {
     port = await fake("inject", { INJECT: "1" });
     const injected = await read(`imap://u@127.0.0.1:${port}/INBOX`, { skip: (id) => id.endsWith(";UID=1") });
     expect(injected.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["2", "3"]);
+  });
+
+  it("a message listed larger than a message read is refused unread: ERR_TOO_LARGE to onError, and the next ones are read", async () => {
+    const port = await fake("listed-huge");
+    const url = `imap://u@127.0.0.1:${port}/INBOX`;
+    const errors: string[] = [];
+    // Fetched, its literal passed imapflow's cap: the connection closed, and UID 3 (every later
+    // message, on every re-run) was lost with it.
+    const got = await read(url, { onError: (e, id) => errors.push(`${e.code} ${id.replace(/^.*;UID=/, "")} ${e.message.replace(/^.*;UID=\d+ /, "")}`) });
+    expect(got.ids.map((id) => id.replace(/^.*;UID=/, ""))).toEqual(["1", "3"]);
+    expect(errors).toEqual(["ERR_TOO_LARGE 2 is 629145600 bytes as the server lists it, larger than a message read (268435456 bytes)"]);
+    // Without onError, the read ends with it, after the message before it.
+    const ids: string[] = [];
+    await expect(
+      (async () => {
+        for await (const m of readImap(url, { password: "S3cr3t-PW!" })) ids.push(m.id.replace(/^.*;UID=/, ""));
+      })(),
+    ).rejects.toMatchObject({ code: "ERR_TOO_LARGE", details: { limit: 268435456 } });
+    expect(ids).toEqual(["1"]);
+    await expect(read(url, { onError: "x" as unknown as ImapOptions["onError"] })).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+  });
+
+  it("scan imap:// reports such a message as unreadable, by its id, and reads the rest", async () => {
+    const port = await fake("listed-huge");
+    const r = spawnSync(process.execPath, [resolve(import.meta.dirname, "../../dist/cli/main.js"), "scan", "--json", `imap://u@127.0.0.1:${port}/INBOX`], {
+      env: { ...process.env, POSTACERT_IMAP_PASSWORD: "S3cr3t-PW!" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string; status: string; issues?: { code: string }[] });
+    expect(lines.map((l) => [l.id.replace(/^.*;UID=/, ""), l.status])).toEqual([
+      ["1", "not-pec"],
+      ["2", "unreadable"],
+      ["3", "not-pec"],
+    ]);
+    expect(lines[1]!.issues?.map((i) => i.code)).toEqual(["ERR_TOO_LARGE"]);
   });
 
   it("a UID listed twice is asked about, and fetched, once", async () => {

@@ -113,6 +113,20 @@ switch (scen) {
     };
     break;
   }
+  case "listed-huge": // UID 2 listed (honestly) at 600 MiB: asked for, its literal is announced, a little sent, then silence
+    S.sizeOf = (m) => (m.uid === 2 ? 600 * 1024 * 1024 : undefined);
+    S.fetchBody = (c, tag, uids) => {
+      if (!uids.includes(2)) return bodiesAsAsked(c, tag, uids);
+      for (const [k, u] of uids.entries()) {
+        if (u === 2) {
+          c.w(`* ${k + 1} FETCH (UID 2 BODY[] {${600 * 1024 * 1024}}\r\nFrom: x@example.test\r\n`);
+          return true;
+        }
+        c.w(`* ${k + 1} FETCH (UID ${u} BODY[] ${lit(msg(u))})\r\n`);
+      }
+      return true;
+    };
+    break;
   case "stall-fetch": // never answer the body fetch
     S.fetchBody = () => true;
     break;
