@@ -88,7 +88,12 @@ export class PecError extends Error {
  *
  * @example
  * ```ts
- * if (isPecError(e, "ERR_TOO_DEEP")) retryWithHigherLimit();
+ * try {
+ *   readPec(bytes);
+ * } catch (e) {
+ *   if (isPecError(e, "ERR_TOO_DEEP")) console.log("nested deeper than", e.details.limit);
+ *   else throw e;
+ * }
  * ```
  */
 export function isPecError(value: unknown, code?: PecErrorCode): value is PecError {

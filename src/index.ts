@@ -7,7 +7,7 @@
  * ```ts
  * import { readPec, verifyPec, TrustStore } from "postacert";
  * const pec = readPec(bytes);
- * const res = await verifyPec(pec, { trust: await TrustStore.fromLdif(igpec) });
+ * const res = await verifyPec(pec, { trust: await TrustStore.fromLdif(ldif) });
  * console.log(pec.type, pec.daticert?.dati.identificativo, res.valid, res.trusted);
  * ```
  *

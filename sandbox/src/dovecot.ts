@@ -446,6 +446,7 @@ function installExitHook(): void {
  *   `ERR_INVALID_ARGUMENT` for bad options, `ERR_START` when it does not start (with the log tail)
  * @example
  * ```ts
+ * import { startDovecot } from "./dovecot.js"; // internal: startSandbox runs it
  * const dovecot = await startDovecot({ dir: "/tmp/pec", users: [{ user: "mario", password: "x", maildir: "/tmp/pec/mario" }] });
  * console.log(`imap://mario@${dovecot.host}:${dovecot.imapPort}`);
  * await dovecot.stop();

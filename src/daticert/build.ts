@@ -201,7 +201,8 @@ export function buildDaticert(model: Daticert, options: DaticertBuildOptions = {
  * @throws PecError `ERR_INVALID_ARGUMENT` as {@link buildDaticert}
  * @example
  * ```ts
- * const part = { headers: [["Content-Type", "application/xml; name=daticert.xml"]], body: buildDaticertBytes(model), transferEncoding: "base64" };
+ * declare const model: Daticert; // as for buildDaticert
+ * const part: MimeNode = { headers: [["Content-Type", "application/xml; name=daticert.xml"]], body: buildDaticertBytes(model), transferEncoding: "base64" };
  * ```
  */
 export function buildDaticertBytes(model: Daticert, options: DaticertBuildOptions = {}): Uint8Array {

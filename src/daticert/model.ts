@@ -188,6 +188,7 @@ const TIPO_SET: ReadonlySet<string> = new Set(DATICERT_TIPO);
  *
  * @example
  * ```ts
+ * const d = parseDaticert(bytes);
  * if (!isDaticertErrore(d.errore)) console.warn("unknown errore", d.errore);
  * ```
  */

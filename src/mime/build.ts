@@ -473,6 +473,7 @@ function checkNode(node: unknown): asserts node is MimeNode {
  *
  * @example
  * ```ts
+ * const pdf = await readFile("fattura.pdf");
  * const bytes = buildMime({
  *   headers: [["MIME-Version", "1.0"], ["Subject", "Fattura n° 12"], ["Content-Type", "multipart/mixed"]],
  *   children: [

@@ -70,9 +70,10 @@ function quotedFrom(bytes: Uint8Array, start: number): boolean {
  *
  * @example
  * ```ts
+ * declare const stream: AsyncIterable<Uint8Array>; // the mbox in chunks, e.g. a Node ReadStream
  * const reader = new MboxReader();
- * for await (const chunk of stream) for (const m of reader.push(chunk)) handle(m);
- * for (const m of reader.end()) handle(m);
+ * for await (const chunk of stream) for (const m of reader.push(chunk)) console.log(m.offset, m.bytes.length);
+ * for (const m of reader.end()) console.log(m.offset, m.bytes.length);
  * ```
  */
 export class MboxReader {

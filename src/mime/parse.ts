@@ -939,6 +939,7 @@ export function parseMime(bytes: Uint8Array, options?: ParseMimeOptions): MimeEn
  *
  * @example
  * ```ts
+ * const root = parseMime(bytes);
  * const att = findEntity(root, (e) => e.filename?.toLowerCase() === "postacert.eml");
  * if (att) console.log(parseEmbedded(att).header("x-trasporto"));
  * ```

@@ -30,6 +30,7 @@ function isMessage(e: MimeEntity): boolean {
  *
  * @example
  * ```ts
+ * const root = parseMime(bytes);
  * for (const e of walkEntities(root)) console.log(e.path.join("."), e.contentType.mimeType);
  * ```
  */
@@ -54,6 +55,7 @@ export function* walkEntities(root: MimeEntity, options: WalkOptions = {}): Gene
  *
  * @example
  * ```ts
+ * const root = parseMime(bytes);
  * const daticert = findEntity(root, (e) => e.filename?.toLowerCase() === "daticert.xml", { intoMessages: false });
  * ```
  */
@@ -76,6 +78,7 @@ export function findEntity(
  *
  * @example
  * ```ts
+ * const root = parseMime(bytes);
  * const xmlParts = findAllEntities(root, (e) => e.contentType.mimeType.endsWith("/xml"));
  * ```
  */

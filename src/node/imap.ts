@@ -219,9 +219,9 @@ function uidSet(uids: number[]): string {
  * import { readPec } from "postacert";
  * import { readImap } from "postacert/node";
  * const seen = new Set<string>();
- * for await (const m of readImap("imaps://mario%40pec.alfa.test@imap.example:993", { password, skip: (id) => seen.has(id) })) {
+ * for await (const m of readImap("imaps://mario%40pec.alfa.test@imap.example:993", { password: process.env.IMAP_PASSWORD!, skip: (id) => seen.has(id) })) {
  *   seen.add(m.id);
- *   console.log(m.id, readPec(m.bytes).kind);
+ *   console.log(m.id, readPec(m.bytes).type);
  * }
  * ```
  */

@@ -37,15 +37,18 @@ export interface BreveHashCheck {
 }
 
 /**
- * The bytes a `.hash` file is computed over, in the form postacert writes.
+ * The bytes a `.hash` file is computed over, in the form postacert writes: a view into the
+ * message, over a plain ArrayBuffer (WebCrypto's `BufferSource`; copied only when the message
+ * was given in a SharedArrayBuffer).
  *
  * @example
  * ```ts
+ * const attachment = findEntity(parseMime(original), (e) => e.filename === "offerta.pdf")!;
  * const sha1 = new Uint8Array(await crypto.subtle.digest("SHA-1", breveHashInput(attachment)));
  * ```
  */
-export function breveHashInput(part: MimeEntity): Uint8Array {
-  return part.bodyBytes();
+export function breveHashInput(part: MimeEntity): Uint8Array<ArrayBuffer> {
+  return asBufferSource(part.bodyBytes());
 }
 
 function stripLineBreaks(bytes: Uint8Array): Uint8Array {
@@ -81,7 +84,7 @@ async function matchingForm(subtle: SubtleCrypto, algorithm: "SHA-256" | "SHA-1"
  * @param options.crypto - WebCrypto to use (default `globalThis.crypto`)
  * @example
  * ```ts
- * const checks = await checkBreveHashes(readPec(receipt), sentMessageBytes);
+ * const checks = await checkBreveHashes(readPec(bytes), original); // the ricevuta breve, the message as sent
  * const allGood = checks.every((c) => c.matches);
  * ```
  */

@@ -98,7 +98,7 @@ const EMPTY_TRUST = TrustStore.empty();
  *
  * @example
  * ```ts
- * const trust = await TrustStore.fromLdif(igpecLdif);
+ * const trust = await TrustStore.fromLdif(ldif);
  * const res = await verifyPec(bytes, { trust });
  * if (res.valid && res.trusted) console.log("signed by", res.gestore?.name ?? res.signer, "at", res.signedAt);
  * ```

@@ -39,7 +39,7 @@ export const POSTACERT_TEST_VIRUS = "POSTACERT-SIMULATED-VIRUS-TEST-FILE-NOT-A-R
  *
  * @example
  * ```ts
- * const original = composeMessage({ from, to, subject: "Test", attachments: [{ filename: "eicar.com", content: eicarTestFile() }] });
+ * const original = composeMessage({ from: "mario.rossi@pec.alfa.test", to: "anna.bianchi@pec.beta.test", subject: "Test", attachments: [{ filename: "eicar.com", content: eicarTestFile() }] });
  * ```
  */
 export function eicarTestFile(): Uint8Array {
@@ -57,7 +57,7 @@ export function eicarTestFile(): Uint8Array {
  * @example
  * ```ts
  * const av = signatureAntivirus({ [EICAR_SIGNATURE_NAME]: eicarTestFile() });
- * av(messageBytes); // "Eicar-Test-Signature" or undefined
+ * av(bytes); // "Eicar-Test-Signature" or undefined
  * ```
  */
 export function signatureAntivirus(signatures: Readonly<Record<string, Uint8Array | string>>): Antivirus {
@@ -103,7 +103,7 @@ export function signatureAntivirus(signatures: Readonly<Record<string, Uint8Arra
  *
  * @example
  * ```ts
- * defaultAntivirus()(messageWithEicar); // "Eicar-Test-Signature"
+ * defaultAntivirus()(bytes); // "Eicar-Test-Signature" for a message carrying the EICAR test file
  * ```
  */
 export function defaultAntivirus(): Antivirus {

@@ -279,6 +279,7 @@ function seconds(d: Date, what: string): Date {
  *
  * @example
  * ```ts
+ * const crlDer = await createCrl(ca, { revoked: [] });
  * await writeFile("gestore.pem", toPem(gestore.certificate));
  * await writeFile("ca.crl.pem", toPem(crlDer, "X509 CRL"));
  * ```

@@ -932,7 +932,7 @@ export class Gestore implements PecSigner {
    * ```ts
    * const flow = await alfa.send(
    *   { from: "mario.rossi@pec.alfa.test", to: "anna.bianchi@pec.beta.test", cc: "luca.verdi@pec.beta.test",
-   *     subject: "Offerta", text: "In allegato.", attachments: [{ filename: "offerta.pdf", content: pdf }] },
+   *     subject: "Offerta", text: "In allegato.", attachments: [{ filename: "offerta.pdf", content: samplePdf("Offerta") }] },
    *   { start: new Date("2026-03-16T09:30:00Z") },
    * );
    * flow.messages.map((m) => `${m.step} ${m.type} ${m.variant ?? ""}`);
@@ -1081,7 +1081,7 @@ export class Gestore implements PecSigner {
    * @example
    * ```ts
    * const flow = await beta.receive({ from: "info@azienda.example", to: "anna.bianchi@pec.beta.test", subject: "Ciao", text: "Posta ordinaria" });
-   * flow.messages[0].type; // "anomalia", delivered to anna.bianchi@pec.beta.test
+   * flow.messages[0]?.type; // "anomalia", delivered to anna.bianchi@pec.beta.test
    * ```
    */
   async receive(message: Uint8Array | ComposeMessageInput, options: ReceiveOptions = {}): Promise<PecFlow> {
@@ -1404,6 +1404,7 @@ function plural(n: number, word: string): string {
  *
  * @example
  * ```ts
+ * const flow = await alfa.send({ from: "mario.rossi@pec.alfa.test", to: "anna.bianchi@pec.beta.test", subject: "Prova", text: "Ciao" });
  * for (const m of flow.messages) console.log(`${m.step}. ${m.type} → ${destinationLabel(m)}`);
  * ```
  */

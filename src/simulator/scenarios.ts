@@ -96,6 +96,7 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
  *
  * @example
  * ```ts
+ * const arg = process.argv[2];
  * if (!isScenarioName(arg)) throw new Error(`known scenarios: ${SCENARIO_NAMES.join(", ")}`);
  * ```
  */
@@ -195,6 +196,7 @@ export interface ScenarioNetwork {
  *
  * @example
  * ```ts
+ * const pki = await createScenarioPki();
  * const { network, alfa } = await scenarioNetwork(pki);
  * await writeFile("gestori.ldif", await network.igpecLdif());
  * ```
@@ -249,7 +251,7 @@ const { mario, giulia, anna, luca, nessuno, dismesso, esterno } = SCENARIO_ADDRE
  *
  * @example
  * ```ts
- * composeMessage({ ..., attachments: [{ filename: "offerta.pdf", contentType: "application/pdf", content: samplePdf("Offerta n. 12") }] });
+ * composeMessage({ from: "mario.rossi@pec.alfa.test", to: "anna.bianchi@pec.beta.test", subject: "Offerta", attachments: [{ filename: "offerta.pdf", contentType: "application/pdf", content: samplePdf("Offerta n. 12") }] });
  * ```
  */
 export function samplePdf(text: string): Uint8Array {
@@ -297,6 +299,7 @@ const HOUR = 3600_000;
  *   outside the PKI's validity
  * @example
  * ```ts
+ * const pki = await createScenarioPki();
  * const run = await runScenario("timeout", { pki, start: new Date("2026-03-16T09:30:00Z") });
  * run.flow.messages.map((m) => [m.type, m.variant, m.date.toISOString()]);
  * ```

@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * import { correlate, readPec } from "postacert";
+ * declare const files: Uint8Array[]; // the messages of an archive
  * const { transactions, tracker } = correlate(files.map((b) => readPec(b)));
  * for (const t of transactions) console.log(t.subject, t.outcome);
  * console.log(tracker.overdue(new Date()));

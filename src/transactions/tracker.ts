@@ -346,6 +346,7 @@ function byStart(a: Transaction, b: Transaction): number {
  * @example
  * ```ts
  * import { readPec, TransactionTracker } from "postacert";
+ * declare const messages: { id: string; bytes: Uint8Array }[];
  * const tracker = new TransactionTracker();
  * for (const { id, bytes } of messages) tracker.add(readPec(bytes), { id });
  * for (const t of tracker.transactions()) console.log(t.subject, t.outcome, t.recipients.map((r) => r.state));
@@ -521,6 +522,7 @@ export class TransactionTracker {
    *
    * @example
    * ```ts
+   * declare const tracker: TransactionTracker; // fed with tracker.add()
    * let delivered = 0;
    * for (const t of tracker.each()) if (t.outcome === "consegnato") delivered++;
    * ```
@@ -719,6 +721,7 @@ export interface CorrelateResult {
  * @returns the transactions, oldest first, and the tracker (for `stats` and `overdue`)
  * @example
  * ```ts
+ * declare const files: Uint8Array[]; // the messages of an archive
  * const { transactions } = correlate(files.map((b) => readPec(b)));
  * ```
  */

@@ -91,7 +91,7 @@ function hashHeaders(hashFilename: string, disposition: string, eol: string): st
  * @param options.crypto - WebCrypto for SHA-1 (default `globalThis.crypto`)
  * @example
  * ```ts
- * const { bytes, hashes } = await brevify(prepareOriginal(original, { identificativo }));
+ * const { bytes, hashes } = await brevify(prepareOriginal(original, { identificativo: tx.identificativo }));
  * ```
  */
 export async function brevify(original: Uint8Array, options: { crypto?: Crypto } = {}): Promise<BrevifiedOriginal> {

@@ -80,6 +80,7 @@ export interface BustaOptions extends PecBuildOptions {
  * `ERR_INVALID_ARGUMENT` for invalid input
  * @example
  * ```ts
+ * declare function send(to: string[], message: Uint8Array): Promise<void>; // an SMTP client
  * const tx = transactionFromOriginal(original, { identificativo: newIdentificativo(alfa.domain) });
  * const busta = await buildBusta(alfa, tx, { original });
  * await send(busta.to, busta.bytes);
@@ -206,6 +207,7 @@ export interface AnomaliaOptions extends PecBuildOptions {
  * `ERR_INVALID_ARGUMENT` for invalid input (e.g. no `From` and no `options.sender`)
  * @example
  * ```ts
+ * const ordinaryMail = composeMessage({ from: "info@azienda.example", to: "anna.bianchi@pec.beta.test", subject: "Preventivo", text: "Buongiorno" });
  * const anomalia = await buildAnomalia(beta, { received: ordinaryMail, reason: "messaggio di posta ordinaria" });
  * ```
  */

@@ -218,7 +218,7 @@ function mailboxes(v: string | MailboxInput | readonly (string | MailboxInput)[]
  * const original = composeMessage({
  *   from: "mario.rossi@pec.alfa.test", to: ["anna.bianchi@pec.beta.test"], subject: "Offerta",
  *   text: "In allegato l'offerta.",
- *   attachments: [{ filename: "offerta.pdf", contentType: "application/pdf", content: pdfBytes }],
+ *   attachments: [{ filename: "offerta.pdf", contentType: "application/pdf", content: await readFile("offerta.pdf") }],
  * });
  * ```
  */
@@ -384,8 +384,8 @@ export function transactionFromOriginal(original: Uint8Array, options: Transacti
  * @throws PecError `ERR_NOT_PEC` when the message has no readable daticert
  * @example
  * ```ts
- * const tx = transactionFromBusta(bustaBytes);
- * const receipt = await buildAvvenutaConsegna(beta, tx, { consegna: "anna@pec.beta.test", original: bustaBytes });
+ * const tx = transactionFromBusta(bytes); // a busta di trasporto received
+ * const receipt = await buildAvvenutaConsegna(beta, tx, { consegna: "anna@pec.beta.test", original: bytes });
  * ```
  */
 export function transactionFromBusta(busta: Uint8Array | ReadPec): PecTransaction {

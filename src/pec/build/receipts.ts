@@ -150,7 +150,7 @@ function optionalText(v: unknown, what: string): string | undefined {
  *
  * @example
  * ```ts
- * const ricevuta = await buildAccettazione(alfa, tx, { date: acceptedAt });
+ * const ricevuta = await buildAccettazione(alfa, tx, { date: new Date("2026-03-16T09:30:00Z") });
  * ```
  */
 export async function buildAccettazione(signer: PecSigner, tx: PecTransaction, options?: PecBuildOptions): Promise<BuiltPec> {
@@ -329,8 +329,8 @@ function originalOf(bytes: Uint8Array, t: CheckedTransaction): Uint8Array {
  *
  * @example
  * ```ts
- * const tx = transactionFromBusta(busta);
- * const receipt = await buildAvvenutaConsegna(beta, tx, { consegna: "anna@pec.beta.test", original: busta });
+ * const tx = transactionFromBusta(bytes); // the busta di trasporto delivered
+ * const receipt = await buildAvvenutaConsegna(beta, tx, { consegna: "anna@pec.beta.test", original: bytes });
  * ```
  */
 export async function buildAvvenutaConsegna(signer: PecSigner, tx: PecTransaction, options: AvvenutaConsegnaOptions): Promise<BuiltPec> {
@@ -486,7 +486,7 @@ export interface PreavvisoErroreConsegnaOptions extends PecBuildOptions {
  *
  * @example
  * ```ts
- * await buildPreavvisoErroreConsegna(alfa, tx, { consegna: "anna@pec.beta.test", kind: "preavviso", date: twelveHoursLater });
+ * await buildPreavvisoErroreConsegna(alfa, tx, { consegna: "anna@pec.beta.test", kind: "preavviso", date: new Date(Date.now() + 12 * 60 * 60 * 1000) });
  * ```
  */
 export async function buildPreavvisoErroreConsegna(signer: PecSigner, tx: PecTransaction, options: PreavvisoErroreConsegnaOptions): Promise<BuiltPec> {
