@@ -144,18 +144,32 @@ function keyNow(crypto: CryptoLike, key: PublicKeyData, id: string): CryptoKey |
   return p ? settled.get(p) : undefined;
 }
 
-/** DER ECDSA-Sig-Value → r and s, or undefined when malformed. */
+/** Whether INTEGER content octets are a positive number in minimal form (DER). */
+function positiveMinimal(c: Uint8Array): boolean {
+  return c.length > 0 && !(c[0]! & 0x80) && !(c.length > 1 && c[0] === 0 && !(c[1]! & 0x80));
+}
+
+/**
+ * DER ECDSA-Sig-Value → r and s, or undefined when malformed or not DER. BER forms (long or
+ * indefinite lengths, padded or negative integers) are refused as OpenSSL refuses them
+ * (CVE-2014-8275): they would let anyone re-encode a valid signature, and with it the
+ * fingerprint of an ECDSA-signed certificate, without invalidating it.
+ */
 function ecdsaRs(sig: Uint8Array): { r: Uint8Array; s: Uint8Array } | undefined {
   try {
     const rd = new BerReader(sig);
-    const [rT, sT, extra] = rd.expect(rd.root(), TAG.SEQUENCE, "ECDSA-Sig-Value");
+    const seq = rd.root();
+    const [rT, sT, extra] = rd.expect(seq, TAG.SEQUENCE, "ECDSA-Sig-Value");
     if (!rT || !sT || extra || rT.tag !== TAG.INTEGER || sT.tag !== TAG.INTEGER) return undefined;
-    const strip = (b: Uint8Array): Uint8Array => {
-      let i = 0;
-      while (i < b.length - 1 && b[i] === 0) i++;
-      return b.subarray(i);
-    };
-    return { r: strip(rd.content(rT)), s: strip(rd.content(sT)) };
+    const r = rd.content(rT);
+    const s = rd.content(sT);
+    if (!positiveMinimal(r) || !positiveMinimal(s)) return undefined;
+    // Minimal definite lengths everywhere: the encoding is exactly as long as DER's.
+    const intLen = (n: number): number => 1 + (n < 0x80 ? 1 : n < 0x100 ? 2 : 3) + n;
+    const body = intLen(r.length) + intLen(s.length);
+    if (sig.length !== 1 + (body < 0x80 ? 1 : body < 0x100 ? 2 : 3) + body) return undefined;
+    const strip = (b: Uint8Array): Uint8Array => (b.length > 1 && b[0] === 0 ? b.subarray(1) : b);
+    return { r: strip(r), s: strip(s) };
   } catch {
     return undefined;
   }

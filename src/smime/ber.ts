@@ -393,6 +393,24 @@ function decodeOidUncached(buf: Uint8Array, start: number, end: number): string 
   return arcs.join(".");
 }
 
+/** Days in month `mo` (1–12) of year `y` (proleptic Gregorian). */
+function daysIn(y: number, mo: number): number {
+  return mo === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+}
+
+/**
+ * The instant the fields name, or NaN when they name none: month 13, 31 April, 29 February
+ * of a common year, hour 24, minute or second 60 (X.680 and RFC 5280 times have no leap
+ * seconds). `Date.UTC` alone would roll such fields over into a real instant (month 13 into
+ * the next January), so a certificate whose notAfter no other implementation can read would
+ * get a validity of postacert's making; OpenSSL refuses these fields too.
+ */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number {
+  // NaN (a non-digit) fails every comparison.
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59)) return NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}
+
 /** The DER forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ), read straight from the bytes; undefined otherwise. */
 function derTime(buf: Uint8Array, t: Tlv): Date | undefined {
   const utc = t.tag === TAG.UTC_TIME;
@@ -401,7 +419,7 @@ function derTime(buf: Uint8Array, t: Tlv): Date | undefined {
   if (len !== (utc ? 13 : 15) || (!utc && t.tag !== TAG.GENERALIZED_TIME) || buf[t.contentEnd - 1] !== 0x5a) return undefined;
   const y = utc ? decimal(buf, s, 2) : decimal(buf, s, 4);
   const o = s + (utc ? 2 : 4);
-  const ms = Date.UTC(utc ? y + (y >= 50 ? 1900 : 2000) : y, decimal(buf, o, 2) - 1, decimal(buf, o + 2, 2), decimal(buf, o + 4, 2), decimal(buf, o + 6, 2), decimal(buf, o + 8, 2));
+  const ms = utcMs(utc ? y + (y >= 50 ? 1900 : 2000) : y, decimal(buf, o, 2), decimal(buf, o + 2, 2), decimal(buf, o + 4, 2), decimal(buf, o + 6, 2), decimal(buf, o + 8, 2));
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
@@ -432,7 +450,7 @@ export function parseTime(s: string, utc: boolean): Date | undefined {
   if (s.length === (utc ? 13 : 15) && s.charCodeAt(s.length - 1) === 90) {
     const y = utc ? digits(s, 0, 2) : digits(s, 0, 4);
     const o = utc ? 2 : 4;
-    const t = Date.UTC(utc ? y + (y >= 50 ? 1900 : 2000) : y, digits(s, o, 2) - 1, digits(s, o + 2, 2), digits(s, o + 4, 2), digits(s, o + 6, 2), digits(s, o + 8, 2));
+    const t = utcMs(utc ? y + (y >= 50 ? 1900 : 2000) : y, digits(s, o, 2), digits(s, o + 2, 2), digits(s, o + 4, 2), digits(s, o + 6, 2), digits(s, o + 8, 2));
     return Number.isNaN(t) ? undefined : new Date(t);
   }
   const m = utc
@@ -443,9 +461,10 @@ export function parseTime(s: string, utc: boolean): Date | undefined {
   // RFC 5280 §4.1.2.5.1: two-digit years 50-99 are 19xx.
   if (utc) year += year >= 50 ? 1900 : 2000;
   const ms = m[7] ? Math.round(Number("0." + m[7]) * 1000) : 0;
-  let t = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+  let t = utcMs(year, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
   const zone = m[8];
   if (zone && zone !== "Z") {
+    if (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(3, 5)) > 59) return undefined;
     const off = (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5))) * 60000;
     t -= zone[0] === "+" ? off : -off;
   }

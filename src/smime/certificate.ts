@@ -15,7 +15,7 @@
 import { PecError } from "../errors.js";
 import type { VerifyOutcome } from "./algorithms.js";
 import { decodeBase64, encodeBase64 } from "../util/base64.js";
-import { toHex } from "../util/bytes.js";
+import { equalBytes, toHex } from "../util/bytes.js";
 import { BerError, BerReader, encodeTlv, TAG, type Tlv } from "./ber.js";
 import { ContentCache } from "./cache.js";
 import { digest, type CryptoLike } from "./digest.js";
@@ -111,6 +111,13 @@ export interface CertInternals {
   readonly subjectRdns: readonly string[];
   readonly issuerRdns: readonly string[];
   readonly unknownCritical: readonly string[];
+  /** Extensions present more than once (RFC 5280 §4.2 allows one instance each): which one counts is anyone's guess. */
+  readonly duplicateExtensions: readonly string[];
+  /**
+   * The signed tbsCertificate's signature field names another AlgorithmIdentifier than the
+   * outer, unsigned one the signature is checked with (RFC 5280 §4.1.1.2: they MUST be the same).
+   */
+  readonly algorithmsDiffer: boolean;
   /** Issuer signature checks: issuer → outcome. */
   readonly checkedBy: WeakMap<Certificate, Promise<VerifyOutcome>>;
   readonly fingerprints: Map<string, Promise<string>>;
@@ -261,11 +268,15 @@ export class Certificate {
 
     // Extensions.
     const extensions: CertificateExtension[] = [];
+    const seen = new Set<string>();
+    const duplicates = new Set<string>();
     for (const t of tbs.slice(i + 6)) {
       if (t.tag !== TAG.CTX3) continue;
       for (const ext of r.expect(r.children(t)[0]!, TAG.SEQUENCE, "Extensions")) {
         const parts = r.expect(ext, TAG.SEQUENCE, "Extension");
         const oid = r.oid(parts[0]!);
+        if (seen.has(oid)) duplicates.add(oid);
+        else seen.add(oid);
         let critical = false;
         let valueT = parts[1];
         if (valueT?.tag === TAG.BOOLEAN) {
@@ -382,6 +393,9 @@ export class Certificate {
       subjectRdns,
       issuerRdns,
       unknownCritical,
+      duplicateExtensions: [...duplicates],
+      // Compared as encoded: OpenSSL also tells absent parameters from NULL ones here.
+      algorithmsDiffer: !equalBytes(r.raw(innerAlgT), r.raw(algT)),
       checkedBy: new WeakMap(),
       fingerprints: new Map(),
     });

@@ -31,7 +31,7 @@ export type SignatureIssueCode =
   | "CERT_REVOKED"
   /** The signer certificate does not fit the gestore profile: keyUsage without digitalSignature/nonRepudiation, extendedKeyUsage without emailProtection/any. */
   | "CERT_PROFILE"
-  /** The path is structurally invalid: an issuer without basicConstraints cA (a leaf acting as CA), pathLenConstraint exceeded, name constraints violated, issuer keyUsage without keyCertSign, an issuer signature that does not verify, an unknown critical extension. */
+  /** The path is structurally invalid: an issuer without basicConstraints cA (a leaf acting as CA), pathLenConstraint exceeded, name constraints violated, issuer keyUsage without keyCertSign, an issuer signature that does not verify, an unknown critical extension, an extension present twice, a certificate whose signed and unsigned signature algorithm fields differ. */
   | "CERT_CHAIN_INVALID"
   /** The trust anchor requires the PEC gestore policy (OID 1.3.76.16.3.1.1, as with the system roots) and the signer certificate does not assert it. */
   | "PEC_POLICY_MISSING"

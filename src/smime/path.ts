@@ -2,12 +2,13 @@
  * Certification path building and validation at a given time (RFC 5280 §6, the parts
  * that matter for PEC).
  *
- * Checked: each issuer's signature, validity of every certificate at `at` (the signing
- * time, not now: receipts outlive their signers' certificates), basicConstraints cA
- * on every issuer (a leaf acting as CA is refused), pathLenConstraint, keyUsage
- * keyCertSign on issuers, name constraints (rfc822Name, dNSName, directoryName,
- * iPAddress, URI hosts; AgID CA1 relies on them), unknown critical extensions, the
- * PEC policy where the anchor requires it, and revocation against the CRLs at hand.
+ * Checked: each issuer's signature (with the algorithm the signed tbsCertificate names),
+ * validity of every certificate at `at` (the signing time, not now: receipts outlive
+ * their signers' certificates), basicConstraints cA on every issuer (a leaf acting as CA
+ * is refused), pathLenConstraint, keyUsage keyCertSign on issuers, name constraints
+ * (rfc822Name, dNSName, directoryName, iPAddress, URI hosts; AgID CA1 relies on them),
+ * unknown critical extensions, extensions present twice, the PEC policy where the anchor
+ * requires it, and revocation against the CRLs at hand.
  * Not done: the full RFC 5280 policy tree (policy mappings and constraints are
  * accepted, not processed), and fetching anything: postacert never goes to the
  * network.
@@ -383,8 +384,12 @@ async function staticChecks(c: Candidate, requirePecPolicy: boolean, crypto: Cry
 
   const sigChecks = await Promise.all(chain.slice(0, n).map((cert, i) => checkIssuedBy(cert, chain[i + 1]!, crypto)));
   sigChecks.forEach((o, i) => {
-    if (o.ok) return;
     const cert = chain[i]!;
+    if (certInternals(cert).algorithmsDiffer) {
+      // The outer AlgorithmIdentifier is not signed: what the issuer signed must say the same (RFC 5280 §4.1.1.2).
+      issues.push(issue("CERT_CHAIN_INVALID", `the signature algorithm of "${cert.subject}" (${cert.signatureAlgorithm}) is not the one its signed tbsCertificate names`));
+    }
+    if (o.ok) return;
     if (o.code === "UNSUPPORTED_ALGORITHM") issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot check the signature on "${cert.subject}": ${o.message}`));
     else {
       const why = o.thrown === undefined ? "" : ` (subtle.verify failed: ${o.thrown})`;
@@ -402,6 +407,11 @@ async function staticChecks(c: Candidate, requirePecPolicy: boolean, crypto: Cry
       const crit = certInternals(cert).unknownCritical;
       if (crit.length > 0) issues.push(issue("CERT_CHAIN_INVALID", `${role} "${cert.subject}" has unknown critical extension(s) ${crit.join(", ")}`));
     }
+    // Of an extension present twice, postacert reads the last and another implementation the first (a cA
+    // FALSE then TRUE is a CA to one, not to the other): RFC 5280 §4.2 allows one instance. The anchor too,
+    // as its basicConstraints and keyUsage are read below.
+    const dup = certInternals(cert).duplicateExtensions;
+    if (dup.length > 0) issues.push(issue("CERT_CHAIN_INVALID", `${role} "${cert.subject}" has the extension(s) ${dup.join(", ")} more than once`));
     if (i > 0) {
       // cert issued chain[i-1]: it must be a CA. v1 certificates (no extensions) are tolerated only as anchors.
       const bc = cert.basicConstraints;
