@@ -530,6 +530,7 @@ export interface PemBlock {
  *
  * @example
  * ```ts
+ * const bundle = await readFile("ca-bundle.pem", "utf8");
  * for (const block of parsePem(bundle)) console.log(block.label, block.der.length, "bytes at line", block.line);
  * ```
  */

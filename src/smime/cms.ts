@@ -755,7 +755,7 @@ function attributeValues(r: BerReader, byType: ReadonlyMap<string, readonly Tlv[
  *
  * @example
  * ```ts
- * const inner = extractEncapsulatedContent(p7mBytes); // the signed MIME entity, or undefined
+ * const inner = extractEncapsulatedContent(bytes); // bytes: an smime.p7m; the signed MIME entity, or undefined
  * ```
  */
 export function extractEncapsulatedContent(cms: Uint8Array): Uint8Array | undefined {

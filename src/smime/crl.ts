@@ -155,7 +155,8 @@ const internals = new WeakMap<Crl, CrlInternals>();
  *
  * @example
  * ```ts
- * const crl = parseCrl(crlDer);
+ * const crl = parseCrl(await readFile("agid-ca1.crl"));
+ * const signedAt = new Date("2025-06-15T10:00:07Z"); // when the message was signed
  * if (crl.covers(cert)) console.log(crl.revokedAt(cert.serialNumber, signedAt)?.revocationDate);
  * ```
  */
@@ -282,6 +283,9 @@ export class Crl {
    *
    * @example
    * ```ts
+   * const crl = parseCrl(await readFile("agid-ca1.crl"));
+   * const issuerCert = parseCertificate(der); // the CA that issued cert and the CRL
+   * const signingTime = new Date("2025-06-15T10:00:07Z");
    * if (crl.covers(cert) && (await crl.verifySignature(issuerCert))) crl.revokedAt(cert.serialNumber, signingTime);
    * ```
    */
@@ -387,7 +391,7 @@ const cache = new ContentCache<Crl>(256);
  *
  * @example
  * ```ts
- * const crl = parseCrl(await (await fetch(cert.crlDistributionPoints[0])).bytes());
+ * const crl = parseCrl(await (await fetch(cert.crlDistributionPoints[0]!)).bytes());
  * ```
  */
 export function parseCrl(der: Uint8Array): Crl {

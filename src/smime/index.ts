@@ -6,6 +6,7 @@
  * @example
  * ```ts
  * import { TrustStore, verifySignedData } from "postacert/smime";
+ * declare const p7s: Uint8Array, signedBytes: Uint8Array, caPem: string; // the signature, what it signs, the CA
  * const res = await verifySignedData({ cms: p7s, content: signedBytes, trust: await TrustStore.fromPem(caPem) });
  * console.log(res.valid, res.trusted, res.signer?.subject, res.signedAt);
  * ```

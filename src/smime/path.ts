@@ -570,11 +570,12 @@ function dedupe(issues: SignatureIssue[]): SignatureIssue[] {
  *
  * @example
  * ```ts
+ * const signer = parseCertificate(der); // the gestore's certificate
  * const res = await validatePath({
  *   certificate: signer,
- *   intermediates: cms.certificates,
+ *   intermediates: [], // the other certificates the CMS carries
  *   trust: await TrustStore.system(),
- *   at: signingTime,
+ *   at: new Date("2025-06-15T10:00:07Z"), // the signing time
  * });
  * if (!res.trusted) console.log(res.issues);
  * ```

@@ -63,6 +63,7 @@ function factsOf(cert: Certificate): ProfileFacts {
  *
  * @example
  * ```ts
+ * const signer = parseCertificate(der);
  * const issues = checkGestoreProfile(signer, { expected: "posta-certificata@pec.aruba.it" });
  * ```
  */

@@ -219,7 +219,8 @@ function checkDate(d: Date, what: string): Date {
  * ```ts
  * const ca = await createTestCa();
  * const gestore = await createGestore({ name: "Gestore Alfa S.p.A.", domain: "pec.alfa.test", ca });
- * const p7s = await signCms({ content: mimeEntityBytes, signer: gestore }); // detached, SHA-256, DER
+ * const content = new TextEncoder().encode("Content-Type: text/plain\r\n\r\nCiao\r\n"); // the MIME entity to sign
+ * const p7s = await signCms({ content, signer: gestore }); // detached, SHA-256, DER
  * const p7m = await signCms({ content, signer: gestore, detached: false, encoding: "ber", digest: "SHA-1" });
  * ```
  */

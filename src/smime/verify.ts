@@ -251,7 +251,8 @@ async function verifySigner(
  *
  * @example
  * ```ts
- * const res = await verifyCms({ cms: p7sBytes, content: signedPartBytes });
+ * declare const p7s: Uint8Array, signedPart: Uint8Array; // a multipart/signed message's signature and first part
+ * const res = await verifyCms({ cms: p7s, content: signedPart });
  * if (!res.valid) console.log(res.issues.map((i) => i.code)); // e.g. ["SIGNATURE_MISMATCH"]
  * ```
  */
@@ -565,7 +566,8 @@ function signerVerification(
  *
  * @example
  * ```ts
- * const trust = await TrustStore.fromPem(agidCa1Pem);
+ * declare const p7s: Uint8Array, signedPart: Uint8Array; // a multipart/signed message's signature and first part
+ * const trust = await TrustStore.fromPem(await readFile("agid-ca1.pem", "utf8"));
  * const res = await verifySignedData({ cms: p7s, content: signedPart, trust, expectedSigner: "pec.aruba.it" });
  * res.valid;    // the bytes are what the gestore signed
  * res.trusted;  // …and the gestore's certificate chains to an anchor at res.signedAt

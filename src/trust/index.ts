@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { TrustStore } from "postacert/trust";
- * const igpec = await TrustStore.fromLdif(ldifText);
+ * const igpec = await TrustStore.fromLdif(ldif);
  * console.log(igpec.providers.map((p) => p.name), igpec.rejected.length);
  * ```
  *

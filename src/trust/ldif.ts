@@ -42,7 +42,7 @@ export interface LdifEntry {
  *
  * @example
  * ```ts
- * for (const e of parseLdif(text)) console.log(e.dn, e.attributes.get("providername")?.[0]?.text);
+ * for (const e of parseLdif(ldif)) console.log(e.dn, e.attributes.get("providername")?.[0]?.text);
  * ```
  */
 export function parseLdif(text: string): LdifEntry[] {

@@ -123,8 +123,8 @@ function checkStores(stores: readonly unknown[], where: string): void {
  *
  * @example
  * ```ts
- * const trust = await TrustStore.fromPem(agidCa1Pem);
- * const igpec = await TrustStore.fromLdif(ldifText);
+ * const trust = await TrustStore.fromPem(await readFile("agid-ca1.pem", "utf8"));
+ * const igpec = await TrustStore.fromLdif(ldif);
  * const both = trust.merge(igpec);
  * both.providerForDomain("pec.aruba.it")?.name;
  * ```
@@ -255,7 +255,7 @@ export class TrustStore {
    *
    * @example
    * ```ts
-   * const trust = await TrustStore.fromCertificates([ca.certificate, parseCertificate(otherDer)]);
+   * const trust = await TrustStore.fromCertificates([ca.certificate, parseCertificate(der)]);
    * ```
    */
   static async fromCertificates(certificates: readonly (Certificate | Uint8Array)[], options: TrustStoreOptions = {}): Promise<TrustStore> {
@@ -331,6 +331,7 @@ export class TrustStore {
    *
    * @example
    * ```ts
+   * declare const cms: Uint8Array, content: Uint8Array; // a signature and the bytes it signs
    * const res = await verifySignedData({ cms, content, trust: await TrustStore.system() });
    * ```
    */
@@ -369,7 +370,7 @@ export class TrustStore {
    *
    * @example
    * ```ts
-   * const trust = TrustStore.merge(await TrustStore.fromLdif(igpec), await TrustStore.system());
+   * const trust = TrustStore.merge(await TrustStore.fromLdif(ldif), await TrustStore.system());
    * ```
    */
   static merge(...stores: readonly TrustStore[]): TrustStore {
@@ -400,7 +401,7 @@ export class TrustStore {
    *
    * @example
    * ```ts
-   * const withRevocation = trust.withCrls([await (await fetch(crlUrl)).bytes()]);
+   * const withRevocation = trust.withCrls([await (await fetch(cert.crlDistributionPoints[0]!)).bytes()]);
    * ```
    */
   withCrls(crls: readonly (Crl | Uint8Array)[]): TrustStore {

@@ -21,8 +21,7 @@
 // - One Program holds every example; a first one, whose parsed files the second reuses, only
 //   lists the exports of the entry points. About 5 s.
 // - A failure names the file and line of the example's line and the compiler's message.
-//   KNOWN lists the examples that wait for a fix elsewhere; CANARIES, wrong on purpose, prove
-//   the harness catches what it is for.
+//   CANARIES, wrong on purpose, prove the harness catches what it is for.
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import ts from "typescript";
@@ -59,47 +58,6 @@ declare const gestore: import("postacert").TestGestore;
 
 /** Names a reader of a bare example takes from Node. */
 const NODE_NAMES: Readonly<Record<string, string>> = { readFile: "node:fs/promises", writeFile: "node:fs/promises" };
-
-const missing = (...names: string[]): string[] => names.map((n) => `TS2304: Cannot find name '${n}'.`);
-const noShorthand = (...names: string[]): string[] =>
-  names.map((n) => `TS18004: No value exists in scope for the shorthand property '${n}'. Either declare one or provide an initializer.`);
-
-/**
- * Examples that fail for a reason this change could not fix, each with the messages it gives
- * (first line, no position). An entry whose example compiles, fails otherwise or is not found
- * fails the test: update or remove it.
- */
-const KNOWN: readonly { file: string; code: string; why: string; messages: readonly string[] }[] = [
-  // src/smime and src/trust are being edited elsewhere; their examples wait for these fixes.
-  { file: "src/smime/certificate.ts", code: "parsePem(bundle)", why: "define bundle (the PEM text)", messages: missing("bundle") },
-  { file: "src/smime/cms.ts", code: "extractEncapsulatedContent(p7mBytes)", why: "define p7mBytes", messages: missing("p7mBytes") },
-  { file: "src/smime/crl.ts", code: "parseCrl(crlDer)", why: "define crlDer and signedAt", messages: missing("crlDer", "signedAt") },
-  {
-    file: "src/smime/crl.ts",
-    code: "crl.verifySignature(issuerCert)",
-    why: "define crl, issuerCert and signingTime",
-    messages: missing("crl", "crl", "issuerCert", "crl", "signingTime"),
-  },
-  {
-    file: "src/smime/crl.ts",
-    code: "fetch(cert.crlDistributionPoints[0])",
-    why: "crlDistributionPoints[0] is string | undefined (noUncheckedIndexedAccess): write [0]!",
-    messages: ["TS2769: No overload matches this call."],
-  },
-  { file: "src/smime/index.ts", code: "content: signedBytes", why: "declare p7s, signedBytes and caPem", messages: missing("p7s", "signedBytes", "caPem") },
-  { file: "src/smime/path.ts", code: "intermediates: cms.certificates", why: "declare signer, cms (a CmsVerification) and signingTime", messages: missing("signer", "cms", "signingTime") },
-  { file: "src/smime/profile.ts", code: "checkGestoreProfile(signer,", why: "define signer (parseCertificate(der))", messages: missing("signer") },
-  { file: "src/smime/sign.ts", code: "signCms({ content: mimeEntityBytes", why: "define the content, one name for both calls", messages: [...missing("mimeEntityBytes"), ...noShorthand("content")] },
-  { file: "src/smime/verify.ts", code: "content: signedPartBytes", why: "define p7sBytes and signedPartBytes", messages: missing("p7sBytes", "signedPartBytes") },
-  { file: "src/smime/verify.ts", code: 'expectedSigner: "pec.aruba.it"', why: "define agidCa1Pem, p7s and signedPart", messages: missing("agidCa1Pem", "p7s", "signedPart") },
-  { file: "src/trust/index.ts", code: "fromLdif(ldifText)", why: "ldifText: the prelude's ldif", messages: missing("ldifText") },
-  { file: "src/trust/ldif.ts", code: "parseLdif(text)", why: "text: the prelude's ldif", messages: missing("text") },
-  { file: "src/trust/store.ts", code: "trust.merge(igpec)", why: "define agidCa1Pem; ldifText: the prelude's ldif", messages: missing("agidCa1Pem", "ldifText") },
-  { file: "src/trust/store.ts", code: "parseCertificate(otherDer)", why: "otherDer: the prelude's der", messages: missing("otherDer") },
-  { file: "src/trust/store.ts", code: "verifySignedData({ cms, content,", why: "declare cms and content", messages: noShorthand("cms", "content") },
-  { file: "src/trust/store.ts", code: "fromLdif(igpec), await TrustStore.system()", why: "igpec: the prelude's ldif", messages: missing("igpec") },
-  { file: "src/trust/store.ts", code: "fetch(crlUrl)", why: "define crlUrl", messages: missing("crlUrl") },
-];
 
 /** Wrong examples the test must catch, checked in the same Program. */
 const CANARIES: readonly { name: string; file: string; code: string; expected: RegExp }[] = [
@@ -336,13 +294,9 @@ function compile(examples: readonly Example[]): Compiled {
   return { messages, prelude, ms: performance.now() - started };
 }
 
-/** A message without its position, first line only, as KNOWN lists them. */
-const withoutPosition = (message: string): string => message.replace(/^\S+:\d+(?::\d+)? /, "").split("\n")[0]!;
-
 const found = [...tsFiles("src"), ...tsFiles("sandbox/src")].map(extract);
 const examples = found.flatMap((f) => f.examples);
 const canaries: Example[] = CANARIES.map((c) => ({ where: `canary: ${c.name}`, file: c.file, firstLine: 1, code: c.code }));
-const knownOf = (e: Example) => KNOWN.filter((k) => k.file === e.file && e.code.includes(k.code));
 
 describe("TSDoc @example blocks", () => {
   let compiled: Compiled;
@@ -358,18 +312,7 @@ describe("TSDoc @example blocks", () => {
   });
 
   it.each(examples.map((e, i) => [e.where, i] as const))("%s", (where, i) => {
-    const messages = compiled.messages[i]!;
-    const known = knownOf(examples[i]!);
-    if (known.length === 0) expect(messages, `${where}: the example does not compile`).toEqual([]);
-    else {
-      const why = known.map((k) => k.why).join("; ");
-      expect(messages.length, `${where} compiles now: remove its entry from KNOWN (${why})`).toBeGreaterThan(0);
-      expect(messages.map(withoutPosition), `${where}: KNOWN expects other messages (${why})`).toEqual(known.flatMap((k) => k.messages));
-    }
-  });
-
-  it("lists in KNOWN only examples that exist", () => {
-    expect(KNOWN.filter((k) => examples.filter((e) => knownOf(e).includes(k)).length !== 1).map((k) => `${k.file}: ${k.code}`)).toEqual([]);
+    expect(compiled.messages[i], `${where}: the example does not compile`).toEqual([]);
   });
 
   it.each(CANARIES.map((c, i) => [c.name, i] as const))("catches %s", (_name, i) => {
