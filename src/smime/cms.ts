@@ -13,7 +13,7 @@
 import { BerError, BerReader, decodeOid, TAG, timeOf, toDer, type Tlv } from "./ber.js";
 import { fnv } from "./cache.js";
 import { readNameCached } from "./name.js";
-import { CMS } from "./oids.js";
+import { CMS, DIGEST_OID } from "./oids.js";
 import { equalBytes, toHex } from "../util/bytes.js";
 
 /** How a SignerInfo names its certificate. */
@@ -35,7 +35,7 @@ export interface ParsedSignerInfo {
 
 /** Signed attributes: parsed values and the byte strings the signature may cover. */
 export interface SignedAttributes {
-  /** Decodes contentType, messageDigest, signingTime and CMSAlgorithmProtection; throws `BerError` for malformed values. */
+  /** Decodes contentType, messageDigest, signingTime, CMSAlgorithmProtection and ESS signingCertificate(V2); throws `BerError` for malformed values. */
   readonly values: () => AttributeValues;
   /**
    * Candidate encodings of the SET OF, in the order to try: the received bytes with
@@ -626,15 +626,20 @@ function readSignerTail(b: Uint8Array, at: number, t: CmsTemplate): ParsedSigner
   }
 }
 
-/** Where contentType, messageDigest, signingTime and CMSAlgorithmProtection are: occurrences, values in the first, first value's offset. */
+/** Where contentType, messageDigest, signingTime, CMSAlgorithmProtection and an ESS signingCertificate(V2) are: occurrences, values in the first, first value's offset. */
 interface FoundAttributes {
   readonly occurrences: number[];
   readonly counts: number[];
   readonly first: number[];
 }
 
-/** Index in {@link FoundAttributes} of 1.2.840.113549.1.9.y, or -1. */
+/**
+ * Index in {@link FoundAttributes} of 1.2.840.113549.1.9.y (contentType, messageDigest,
+ * signingTime, CMSAlgorithmProtection), 4 for ESS signingCertificate(V2)
+ * (1.2.840.113549.1.9.16.2.12 and .47), or -1.
+ */
 function knownAttribute(b: Uint8Array, s: number, e: number): number {
+  if (e - s === 11 && isPkcs(b, s, s + 9, 9, 16) && b[s + 9] === 2 && (b[s + 10] === 12 || b[s + 10] === 47)) return 4;
   if (!isPkcs(b, s, e, 9, b[s + 8]!)) return -1;
   const y = b[s + 8];
   return y === 3 ? 0 : y === 4 ? 1 : y === 5 ? 2 : y === 52 ? 3 : -1;
@@ -642,7 +647,7 @@ function knownAttribute(b: Uint8Array, s: number, e: number): number {
 
 /** The attributes at `b[s, e)`, checked as the full reader checks them; undefined when anything differs from plain DER. */
 function scanAttributes(b: Uint8Array, s: number, e: number): FoundAttributes | undefined {
-  const f: FoundAttributes = { occurrences: [0, 0, 0, 0], counts: [0, 0, 0, 0], first: [-1, -1, -1, -1] };
+  const f: FoundAttributes = { occurrences: [0, 0, 0, 0, 0], counts: [0, 0, 0, 0, 0], first: [-1, -1, -1, -1, -1] };
   for (let p = s; p < e; ) {
     if (!hdr(b, p, e, TAG.SEQUENCE)) return undefined;
     const attrEnd = he;
@@ -673,7 +678,7 @@ function scanAttributes(b: Uint8Array, s: number, e: number): FoundAttributes | 
 /** The attribute values in the common case (each present once, single-valued, primitive); undefined otherwise. */
 function fastValues(b: Uint8Array, f: FoundAttributes): AttributeValues | undefined {
   const { occurrences: o, counts: c, first } = f;
-  if (o[3] !== 0) return undefined; // CMSAlgorithmProtection: the full reader
+  if (o[3] !== 0 || o[4] !== 0) return undefined; // CMSAlgorithmProtection, ESS signingCertificate(V2): the full reader
   const out: AttributeValues = { repeated: [] };
   for (let k = 0; k < 3; k++) {
     if (o[k] === 0) continue;
@@ -710,11 +715,17 @@ export interface AttributeValues {
   signingTime?: Date;
   /** CMSAlgorithmProtection (RFC 6211): digest and signature algorithm OIDs. */
   algorithmProtection?: { digest?: string; signature?: string };
+  /**
+   * The certificate the signer signed for (ESS signingCertificate, RFC 2634, and
+   * signingCertificateV2, RFC 5035): the first ESSCertID(v2) of each attribute present, its
+   * hash algorithm OID and the hash of that certificate's DER.
+   */
+  signingCertificates?: { attribute: "signingCertificate" | "signingCertificateV2"; hashAlgorithm: string; hash: Uint8Array }[];
   /** Attribute types that must be single-valued but were not. */
   repeated: string[];
 }
 
-/** Reads contentType, messageDigest, signingTime and CMSAlgorithmProtection. */
+/** Reads contentType, messageDigest, signingTime, CMSAlgorithmProtection and ESS signingCertificate(V2). */
 export function readAttributeValues(sa: SignedAttributes): AttributeValues {
   return sa.values();
 }
@@ -745,7 +756,25 @@ function attributeValues(r: BerReader, byType: ReadonlyMap<string, readonly Tlv[
     }
     out.algorithmProtection = prot;
   }
+  for (const [attribute, oid] of [["signingCertificateV2", CMS.signingCertificateV2], ["signingCertificate", CMS.signingCertificate]] as const) {
+    const sc = single(oid);
+    if (sc) (out.signingCertificates ??= []).push({ attribute, ...essCertId(r, sc, attribute === "signingCertificateV2") });
+  }
   return out;
+}
+
+/** The first ESSCertID (v1: a SHA-1 hash) or ESSCertIDv2 (its hashAlgorithm, SHA-256 by default) of a SigningCertificate(V2). */
+function essCertId(r: BerReader, t: Tlv, v2: boolean): { hashAlgorithm: string; hash: Uint8Array } {
+  const [certs] = r.expect(t, TAG.SEQUENCE, "SigningCertificate");
+  const [first] = certs ? r.expect(certs, TAG.SEQUENCE, "ESSCertIDs") : [];
+  if (!first) throw new BerError("SigningCertificate: no ESSCertID", t.start);
+  const fields = r.expect(first, TAG.SEQUENCE, "ESSCertID");
+  let k = 0;
+  let hashAlgorithm = v2 ? DIGEST_OID["SHA-256"] : DIGEST_OID["SHA-1"];
+  if (v2 && fields[0]?.tag === TAG.SEQUENCE) hashAlgorithm = r.oid(r.children(fields[k++]!)[0]!);
+  const hashT = fields[k];
+  if (!hashT || hashT.tag !== TAG.OCTET_STRING) throw new BerError("ESSCertID: no certHash", first.start);
+  return { hashAlgorithm, hash: r.octets(hashT) };
 }
 
 /**

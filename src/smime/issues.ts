@@ -11,7 +11,7 @@
 export type SignatureIssueCode =
   /** The content does not match the signature: messageDigest differs from the digest of the content, the contentType attribute differs from eContentType, or the given detached content differs from the encapsulated one. The classic "message altered" result. */
   | "SIGNATURE_MISMATCH"
-  /** The signature value does not verify with the signer's public key, or the algorithms contradict each other (digest in signatureAlgorithm ≠ digestAlgorithm, CMSAlgorithmProtection disagreeing, key type ≠ algorithm). */
+  /** The signature value does not verify with the signer's public key, the algorithms contradict each other (digest in signatureAlgorithm ≠ digestAlgorithm, CMSAlgorithmProtection disagreeing, key type ≠ algorithm), or the signed ESS signingCertificate(V2) attribute names another certificate than the signer's. */
   | "SIGNATURE_INVALID"
   /** The CMS (PKCS#7) structure cannot be decoded, or lacks a mandatory part (e.g. the messageDigest attribute). */
   | "CMS_MALFORMED"

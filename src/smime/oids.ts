@@ -57,6 +57,7 @@ export const CMS = {
   signingTime: "1.2.840.113549.1.9.5",
   smimeCapabilities: "1.2.840.113549.1.9.15",
   cmsAlgorithmProtection: "1.2.840.113549.1.9.52",
+  signingCertificate: "1.2.840.113549.1.9.16.2.12",
   signingCertificateV2: "1.2.840.113549.1.9.16.2.47",
   smimeEncryptionKeyPreference: "1.2.840.113549.1.9.16.2.11",
 } as const;

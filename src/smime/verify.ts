@@ -11,13 +11,13 @@
  */
 
 import { PecError } from "../errors.js";
-import { equalBytes, latin1 } from "../util/bytes.js";
+import { equalBytes, latin1, toHex } from "../util/bytes.js";
 import { digestByOid, parseSignatureAlgorithm, verifySignature, type SignatureAlgorithm } from "./algorithms.js";
 import { BerError } from "./ber.js";
 import { certInternals, Certificate, parseCertificate, parsePem, signatureAlgorithmName } from "./certificate.js";
-import { parseSignedData, readAttributeValues, type CmsTemplate, type ParsedCms, type ParsedSignerInfo } from "./cms.js";
+import { parseSignedData, readAttributeValues, type AttributeValues, type CmsTemplate, type ParsedCms, type ParsedSignerInfo } from "./cms.js";
 import { Crl, crlsOption, parseCrl } from "./crl.js";
-import { CryptoFailure, digestSettled, isCryptoLike, type CryptoLike } from "./digest.js";
+import { CryptoFailure, digest, digestSettled, errorText, isCryptoLike, type CryptoLike } from "./digest.js";
 import { hasError, issue, type SignatureIssue } from "./issues.js";
 import { CMS, type DigestName } from "./oids.js";
 import { pathAt, type PathValidation } from "./path.js";
@@ -227,6 +227,14 @@ async function verifySigner(
     checked = true;
     if (!equalBytes(d, attrs.messageDigest)) issues.push(issue("SIGNATURE_MISMATCH", `the ${hash} digest of the content differs from the signed messageDigest: the content was altered`));
     if (!sigOk.ok) issues.push(issue(sigOk.code, sigOk.message));
+    if (attrs.signingCertificates) {
+      try {
+        const other = await essMismatch(attrs.signingCertificates, certificate, crypto);
+        if (other) issues.push(issue("SIGNATURE_INVALID", other));
+      } catch (e) {
+        issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot compute the hash of the signer certificate: ${errorText(e)}`));
+      }
+    }
     return done();
   }
   if (parsed.eContentType !== CMS.data) issues.push(issue("CMS_MALFORMED", "signed attributes are required when the content type is not id-data"));
@@ -240,9 +248,30 @@ async function verifySigner(
 }
 
 /**
+ * What is wrong when the ESS signingCertificate(V2) attributes name another certificate than
+ * `cert`, undefined when they name it. The signer signed for one certificate: another of the
+ * same issuer and serial number, or the same key (a re-issued certificate with other names,
+ * policies or validity), must not pass for it (RFC 5035 §5.4). A hash algorithm postacert
+ * cannot compute is not checked.
+ */
+async function essMismatch(named: NonNullable<AttributeValues["signingCertificates"]>, cert: Certificate, crypto: CryptoLike): Promise<string | undefined> {
+  for (const n of named) {
+    const name = digestByOid(n.hashAlgorithm);
+    if (!name) continue;
+    // SHA-1 and SHA-256 are cached on the certificate: a gestore's receipts all name the same one.
+    const hex = name === "SHA-1" || name === "SHA-256" ? await cert.fingerprint(name, crypto) : toHex(await digest(crypto, name, cert.der));
+    if (hex !== toHex(n.hash)) {
+      return `the signed ${n.attribute} attribute names another certificate (${name} ${toHex(n.hash)}) than the signer's, "${cert.subject}" (${hex}): a certificate was substituted`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Verifies a CMS SignedData: for every SignerInfo, finds the signer certificate,
- * checks the contentType and messageDigest signed attributes against the content,
- * and verifies the signature (over the DER SET OF the signed attributes, or over the
+ * checks the contentType and messageDigest signed attributes against the content and
+ * an ESS signingCertificate(V2) attribute, when present, against the signer
+ * certificate, and verifies the signature (over the DER SET OF the signed attributes, or over the
  * content when there are none). RSA PKCS#1 v1.5, RSA-PSS and ECDSA (P-256, P-384,
  * P-521); SHA-1 (with a `WEAK_ALGORITHM` warning), SHA-224, SHA-256, SHA-384,
  * SHA-512. Trust is not evaluated here: see {@link verifySignedData}.

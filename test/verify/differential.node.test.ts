@@ -137,6 +137,13 @@ const DIFFERENCES: readonly Difference[] = [
     mutations: ["algprot-wrong-digest"],
   },
   {
+    name: "ess-signing-certificate-checked",
+    why: "RFC 5035 §5.4: a signed ESS signingCertificateV2 naming another certificate than the signer's is a certificate substitution, and postacert refuses it; OpenSSL checks the attribute only with -cades",
+    on: "sig",
+    postacert: false,
+    mutations: ["ess-v2-wrong"],
+  },
+  {
     name: "signature-algorithm-must-agree",
     why: "postacert refuses a signatureAlgorithm that contradicts the digestAlgorithm (sha512WithRSAEncryption over a SHA-256 digest) or the key (an RSA or unknown OID with an EC key): algorithm confusion. OpenSSL takes the scheme from the key and the hash from digestAlgorithm and ignores the OID",
     on: "sig",

@@ -153,6 +153,30 @@ describe.skipIf(!hasOpenssl())("openssl-made signatures", () => {
     expect(new TextDecoder().decode(res.content)).toBe(CONTENT);
   });
 
+  for (const [md, attribute] of [["sha256", "signingCertificateV2"], ["sha1", "signingCertificate"]] as const) {
+    it(`cms -sign -cades -md ${md}: the ESS ${attribute} attribute binds the signer certificate, another with the same issuer, serial and key does not pass for it`, async () => {
+      // No certificates in the CMS: the verifier is given the signer's, or a substitute.
+      const der = new Uint8Array(run(["cms", "-sign", "-binary", "-cades", "-nocerts", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "DER", "-md", md]));
+      const content = utf8Bytes(CONTENT);
+      const real = ids.rsa!;
+      const ok = await verifyCms({ cms: der, content, certificates: [real.certificate] });
+      expect(ok.issues).toEqual(md === "sha1" ? [expect.objectContaining({ code: "WEAK_ALGORITHM" })] : []);
+      expect(ok.valid).toBe(true);
+      // Re-issued by the same CA for the same key and serial number, with other names: the
+      // signature verifies with its key, yet the signer signed for the other certificate.
+      const substitute = await createGestore({
+        name: "Gestore sostituto",
+        domain: "pec.rsa.test",
+        ca,
+        keyPair: { privateKey: real.privateKey, publicKey: real.publicKey },
+        serialNumber: real.serialNumber,
+      });
+      const res = await verifyCms({ cms: der, content, certificates: [substitute.certificate] });
+      expect(res.valid).toBe(false);
+      expect(res.issues).toContainEqual(expect.objectContaining({ code: "SIGNATURE_INVALID", message: expect.stringContaining(`the signed ${attribute} attribute names another certificate`) }));
+    });
+  }
+
   it("cms -sign -outform PEM is accepted", async () => {
     const pem = run(["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "rsa.pem", "-inkey", "rsa.key", "-outform", "PEM", "-md", "sha256"]);
     expect((await verifyCms({ cms: new Uint8Array(pem), content: utf8Bytes(CONTENT) })).valid).toBe(true);

@@ -47,6 +47,22 @@ describe.skipIf(!wildFiles)("real gestore signatures", () => {
     expect(codes(res)).toContain("SIGNATURE_MISMATCH");
   });
 
+  it("Register.it's signingCertificateV2 names the signer certificate; one changed outside the key (its own signature) no longer passes for it", async () => {
+    const name = "3dinformatica__docway-msa/daticertEncoding2.eml";
+    const { res, p7s, signed } = await verifyWild(name);
+    expect(res.valid).toBe(true);
+    const der = res.signers[0]!.certificate!.der;
+    const at = p7s.findIndex((_, i) => der.every((b, k) => p7s[i + k] === b));
+    expect(at).toBeGreaterThan(0);
+    // The certificates of a CMS are not signed: a last byte of the certificate's own signature
+    // changed keeps its issuer, serial number and key, so the SignerInfo's signature still verifies.
+    const swapped = p7s.slice();
+    swapped[at + der.length - 1]! ^= 0x01;
+    const again = await verifyCms({ cms: swapped, content: signed });
+    expect(again.valid).toBe(false);
+    expect(again.issues).toContainEqual(expect.objectContaining({ code: "SIGNATURE_INVALID", message: expect.stringContaining("the signed signingCertificateV2 attribute names another certificate") }));
+  });
+
   it("reads the BER p7s of Irideos (indefinite lengths)", async () => {
     const { res } = await verifyWild("3dinformatica__docway-msa/java.lang.ClassCastException.eml");
     expect(res.ber).toBe(true);
