@@ -408,6 +408,9 @@ function daysIn(y: number, mo: number): number {
 function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number {
   // NaN (a non-digit) fails every comparison.
   if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59)) return NaN;
+  // Date.UTC reads years 0–99 as 1900–1999: a GeneralizedTime year 0000 would be 1900, where
+  // 29 February rolls over into March. 400 years later the calendar is the same (146,097 days).
+  if (y < 100) return Date.UTC(y + 400, mo - 1, d, h, mi, s, ms) - 146_097 * 86_400_000;
   return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 }
 

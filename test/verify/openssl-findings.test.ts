@@ -55,6 +55,22 @@ describe("times that name no instant are malformed (they were rolled over into a
     expect(parseTime("19000229000000Z", false)).toBeUndefined();
   });
 
+  it("GeneralizedTime years 0000–0099 are those years, not 1900–1999 (Date.UTC's reading), and their 29 February is not rolled over", () => {
+    for (const [text, iso] of [
+      ["00000229000000Z", "0000-02-29T00:00:00.000Z"],
+      ["00500101000000Z", "0050-01-01T00:00:00.000Z"],
+      ["00991231235959Z", "0099-12-31T23:59:59.000Z"],
+      ["0004022912+0100", "0004-02-29T11:00:00.000Z"],
+      ["01000101000000Z", "0100-01-01T00:00:00.000Z"],
+    ] as const) {
+      expect(parseTime(text, false)?.toISOString(), text).toBe(iso);
+      const r = new BerReader(encode(T.timeText(text, true)));
+      expect(r.time(r.root()).toISOString(), text).toBe(iso);
+    }
+    // Year 1 is a common year: no 29 February to roll over into 1 March.
+    expect(parseTime("00010229000000Z", false)).toBeUndefined();
+  });
+
   it("a certificate whose notAfter is month 13 does not parse (OpenSSL: format error in certificate's notAfter field)", async () => {
     const w = await buildWorld("leaf-notafter-month-13", keys, t0);
     expect(() => parseCertificate(w.signerCert)).toThrow(PecError);
