@@ -50,19 +50,33 @@ function refreshChrome(): void {
 /** What a keyboard user can reach in a card (a scrolling box only while it overflows). */
 const FOCUSABLE = "a[href], button, summary, [data-scroller]";
 
+/** The tags and classes from `e` up to `card`: where an element sits, whatever else the card holds. */
+function pathIn(card: Element, e: Element): string {
+  let p = "";
+  for (let x: Element | null = e; x && x !== card; x = x.parentElement) p += `<${x.tagName}.${x.className}`;
+  return p;
+}
+
 /**
- * Where a focusable element sits in its card: the tags and classes up to the card, and which
- * of the elements so placed it is. It survives a re-render whose other parts differ (a card
- * being verified has no certificate table yet), where a plain index would not.
+ * Where a focusable element sits in its card: its path, and which of the elements of that
+ * path it is. It survives a re-render whose other parts differ (a card being verified has no
+ * certificate table yet), where a plain index would not.
  */
-function place(card: Element, el: Element): string {
-  const path = (e: Element): string => {
-    let p = "";
-    for (let x: Element | null = e; x && x !== card; x = x.parentElement) p += `<${x.tagName}.${x.className}`;
-    return p;
-  };
-  const key = path(el);
-  return `${key}#${[...card.querySelectorAll(FOCUSABLE)].filter((e) => path(e) === key).indexOf(el)}`;
+function placeOf(card: Element, el: Element): { path: string; index: number } {
+  const path = pathIn(card, el);
+  let index = 0;
+  for (const e of card.querySelectorAll(FOCUSABLE)) {
+    if (e === el) break;
+    if (pathIn(card, e) === path) index++;
+  }
+  return { path, index };
+}
+
+/** The focusable element at `place` in `card` (one pass: a card may hold hundreds of links). */
+function atPlace(card: Element, place: { path: string; index: number }): HTMLElement | undefined {
+  let index = 0;
+  for (const e of card.querySelectorAll<HTMLElement>(FOCUSABLE)) if (pathIn(card, e) === place.path && index++ === place.index) return e;
+  return undefined;
 }
 
 /** Replaces an entry's card in place. */
@@ -76,12 +90,12 @@ function paint(entry: Entry): void {
   // start again from the top of the page: it goes to the same control of the new card, else
   // to the card's remove button.
   const active = document.activeElement;
-  const was = active && active !== old.el && old.el.contains(active) ? place(old.el, active) : undefined;
+  const was = active && active !== old.el && old.el.contains(active) ? placeOf(old.el, active) : undefined;
   old.el.replaceWith(entry.card.el);
   old.dispose();
   if (was !== undefined) {
     const card = entry.card.el;
-    const same = [...card.querySelectorAll<HTMLElement>(FOCUSABLE)].find((e) => place(card, e) === was);
+    const same = atPlace(card, was);
     // A scrolling box takes focus once its overflow is known, which needs the new card laid out.
     if (same?.hasAttribute("data-scroller")) updateScroller(same);
     same?.focus({ preventScroll: true });
@@ -92,6 +106,9 @@ function paint(entry: Entry): void {
 }
 
 async function runVerification(entry: Entry): Promise<void> {
+  // Removed before its turn (addFiles draws between turns of the event loop, and verifies its
+  // cards after the last): a card drawn for it now would never be shown nor disposed.
+  if (entries.get(entry.insp.id) !== entry) return;
   const generation = ++entry.generation;
   entry.insp = { ...entry.insp, verifying: true };
   paint(entry);
@@ -111,8 +128,12 @@ const MAX_CARDS = 1000;
 /** Cards drawn between two turns of the event loop, so that the page answers and shows progress. */
 const CARDS_PER_TURN = 100;
 
+/** Bumped by "Svuota": a drop still being drawn then stops, and says nothing more. */
+let clears = 0;
+
 async function addFiles(files: readonly File[]): Promise<void> {
   if (!files.length) return;
+  const epoch = clears;
   say(status, bi(`Lettura di ${files.length} file…`, `Reading ${files.length} file(s)…`));
   const added: Entry[] = [];
   /** Messages left out past MAX_CARDS. */
@@ -128,6 +149,7 @@ async function addFiles(files: readonly File[]): Promise<void> {
     }
   };
   for (const file of files) {
+    if (clears !== epoch) return;
     let found: Unpacked[];
     try {
       // An mbox, a ZIP or a tar archive gives a card per message; a .gz is decompressed first.
@@ -138,9 +160,14 @@ async function addFiles(files: readonly File[]): Promise<void> {
       else left++;
       continue;
     }
-    const room = Math.max(0, MAX_CARDS - entries.size);
-    left += Math.max(0, found.length - room);
-    for (const m of found.slice(0, room)) {
+    for (const m of found) {
+      if (clears !== epoch) return;
+      // The room is looked at for each card, not once per file: another drop draws its cards
+      // in the turns between this one's.
+      if (entries.size >= MAX_CARDS) {
+        left++;
+        continue;
+      }
       await show("error" in m ? { id: nextId++, name: m.name, size: 0, bytes: new Uint8Array(0), verifying: false, error: toCardError(m.error) } : inspect(nextId++, m.name, m.bytes));
     }
   }
@@ -293,6 +320,7 @@ trustClear.addEventListener("click", () => {
 });
 
 clearAll.addEventListener("click", () => {
+  clears++;
   for (const id of [...entries.keys()]) remove(id);
   say(status, bi("Elenco svuotato.", "List cleared."));
   results.focus();

@@ -356,6 +356,106 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     }
   });
 
+  it("two files dropped at once: still 1,000 cards at most (each drop drawing in the other's turns once saw room for all of its own)", async () => {
+    let box = "";
+    for (let i = 0; i < 700; i++) box += `From a@b Mon Jun 16 10:00:00 2025\nFrom: a@esempio.test\nSubject: messaggio ${i}\n\ncorpo ${i}\n\n`;
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    try {
+      await p.goto(origin + "/");
+      await p.locator('body[data-ready="true"]').waitFor();
+      // Two drop events in one task, as two quick drops (or a drop during a long draw) give.
+      await p.evaluate((text) => {
+        for (const name of ["uno.mbox", "due.mbox"]) {
+          const dt = new DataTransfer();
+          dt.items.add(new File([text], name));
+          document.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }
+      }, box);
+      // Both done: a final status line, and no card drawn for a second.
+      for (let last = -1; ; await p.waitForTimeout(1000)) {
+        await p.locator("#status", { hasText: "file letti" }).waitFor({ timeout: 60_000 });
+        const now = await p.locator("article.card").count();
+        if (now === last) break;
+        last = now;
+      }
+      expect(await p.locator("article.card").count()).toBe(1000);
+      expect(await text(p.locator("#status"))).toMatch(/\d+ messaggi non mostrati/);
+      expect(errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("'Clear all' while a file is drawn stops the drawing; a card removed meanwhile is not verified and drawn again: no Blob URL outlives its card", async () => {
+    const from = "From MAILER-DAEMON Mon Jun 16 10:00:00 2025\r\n";
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 250; i++) parts.push(Buffer.from(from), Buffer.from(samples.consegna), Buffer.from("\r\n"));
+    await writeFile(join(files, "consegne.mbox"), Buffer.concat(parts));
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    try {
+      // The page's Blob URLs (each card's downloads), made and not yet revoked.
+      await p.addInitScript(() => {
+        const live = new Set<string>();
+        (window as unknown as { liveBlobUrls: Set<string> }).liveBlobUrls = live;
+        const create = URL.createObjectURL.bind(URL);
+        const revoke = URL.revokeObjectURL.bind(URL);
+        URL.createObjectURL = (o: Blob | MediaSource): string => {
+          const u = create(o);
+          live.add(u);
+          return u;
+        };
+        URL.revokeObjectURL = (u: string): void => {
+          live.delete(u);
+          revoke(u);
+        };
+      });
+      await p.goto(origin + "/");
+      await p.locator('body[data-ready="true"]').waitFor();
+      // "Clear all" as soon as the first 100 cards are drawn, while the other 150 wait for their turn.
+      await p.evaluate(() => {
+        const status = document.querySelector("#status")!;
+        const watch = new MutationObserver(() => {
+          if (!/Lettura… 100 /.test(status.textContent ?? "")) return;
+          watch.disconnect();
+          document.querySelector<HTMLButtonElement>("#clear-all")!.click();
+        });
+        watch.observe(status, { childList: true, subtree: true, characterData: true });
+      });
+      await p.locator("#file-input").setInputFiles(join(files, "consegne.mbox"));
+      await p.locator("#status", { hasText: "Elenco svuotato." }).waitFor({ timeout: 60_000 });
+      // The other 150 are not drawn after it (they filled the page, and the status counted the removed ones as read).
+      await p.waitForTimeout(1500);
+      expect(await p.locator("article.card").count()).toBe(0);
+      expect(await text(p.locator("#status"))).toBe("Elenco svuotato. / List cleared.");
+      const live = (): Promise<number> => p.evaluate(() => (window as unknown as { liveBlobUrls: Set<string> }).liveBlobUrls.size);
+      // The 100 removed cards were drawn again for their verification, and those cards never disposed.
+      expect(await live()).toBe(0);
+      // One card removed by its own button while the rest of a file is drawn.
+      await p.evaluate(() => {
+        const status = document.querySelector("#status")!;
+        const watch = new MutationObserver(() => {
+          if (!/Lettura… 100 /.test(status.textContent ?? "")) return;
+          watch.disconnect();
+          document.querySelector<HTMLButtonElement>("article.card button.remove")!.click();
+        });
+        watch.observe(status, { childList: true, subtree: true, characterData: true });
+      });
+      await p.locator("#file-input").setInputFiles([]);
+      await p.locator("#file-input").setInputFiles(join(files, "consegne.mbox"));
+      await p.locator("#status", { hasText: "file letti" }).waitFor({ timeout: 60_000 });
+      expect(await p.locator("article.card").count()).toBe(249);
+      await p.locator("#clear-all").click();
+      expect(await live()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("a ZIP export gives a card per message in it, named file#entry; an entry it cannot read gets its own card", async () => {
     const zip = makeZip([
       { name: "export/consegna.eml", data: samples.consegna },
