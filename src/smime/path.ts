@@ -2,7 +2,7 @@
  * Certification path building and validation at a given time (RFC 5280 §6, the parts
  * that matter for PEC).
  *
- * Checked: each issuer's signature (with the algorithm the signed tbsCertificate names),
+ * Checked: each issuer's signature (and that the signed tbsCertificate names the algorithm it is checked with),
  * validity of every certificate at `at` (the signing time, not now: receipts outlive
  * their signers' certificates), basicConstraints cA on every issuer (a leaf acting as CA
  * is refused), pathLenConstraint, keyUsage keyCertSign on issuers, name constraints

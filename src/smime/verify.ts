@@ -261,7 +261,7 @@ async function essMismatch(named: NonNullable<AttributeValues["signingCertificat
     // SHA-1 and SHA-256 are cached on the certificate: a gestore's receipts all name the same one.
     const hex = name === "SHA-1" || name === "SHA-256" ? await cert.fingerprint(name, crypto) : toHex(await digest(crypto, name, cert.der));
     if (hex !== toHex(n.hash)) {
-      return `the signed ${n.attribute} attribute names another certificate (${name} ${toHex(n.hash)}) than the signer's, "${cert.subject}" (${hex}): a certificate was substituted`;
+      return `the signed ${n.attribute} attribute names another certificate (${name} ${toHex(n.hash)}) than the signer's, "${cert.subject}" (${hex}): not the certificate the signer signed for`;
     }
   }
   return undefined;
