@@ -415,16 +415,18 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
       });
       await p.goto(origin + "/");
       await p.locator('body[data-ready="true"]').waitFor();
-      // "Clear all" as soon as the first 100 cards are drawn, while the other 150 wait for their turn.
-      await p.evaluate(() => {
-        const status = document.querySelector("#status")!;
-        const watch = new MutationObserver(() => {
-          if (!/Lettura… 100 /.test(status.textContent ?? "")) return;
-          watch.disconnect();
-          document.querySelector<HTMLButtonElement>("#clear-all")!.click();
-        });
-        watch.observe(status, { childList: true, subtree: true, characterData: true });
-      });
+      /** Clicks `button` as soon as the first 100 cards are drawn, while the other 150 wait for their turn. */
+      const clickAfter100 = (button: string): Promise<void> =>
+        p.evaluate((selector) => {
+          const status = document.querySelector("#status")!;
+          const watch = new MutationObserver(() => {
+            if (!/Lettura… 100 /.test(status.textContent ?? "")) return;
+            watch.disconnect();
+            document.querySelector<HTMLButtonElement>(selector)!.click();
+          });
+          watch.observe(status, { childList: true, subtree: true, characterData: true });
+        }, button);
+      await clickAfter100("#clear-all");
       await p.locator("#file-input").setInputFiles(join(files, "consegne.mbox"));
       await p.locator("#status", { hasText: "Elenco svuotato." }).waitFor({ timeout: 60_000 });
       // The other 150 are not drawn after it (they filled the page, and the status counted the removed ones as read).
@@ -435,15 +437,7 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
       // The 100 removed cards were drawn again for their verification, and those cards never disposed.
       expect(await live()).toBe(0);
       // One card removed by its own button while the rest of a file is drawn.
-      await p.evaluate(() => {
-        const status = document.querySelector("#status")!;
-        const watch = new MutationObserver(() => {
-          if (!/Lettura… 100 /.test(status.textContent ?? "")) return;
-          watch.disconnect();
-          document.querySelector<HTMLButtonElement>("article.card button.remove")!.click();
-        });
-        watch.observe(status, { childList: true, subtree: true, characterData: true });
-      });
+      await clickAfter100("article.card button.remove");
       await p.locator("#file-input").setInputFiles([]);
       await p.locator("#file-input").setInputFiles(join(files, "consegne.mbox"));
       await p.locator("#status", { hasText: "file letti" }).waitFor({ timeout: 60_000 });
