@@ -96,6 +96,8 @@ export type VerifyOutcome =
       readonly message: string;
       /** What `subtle.verify` threw: a hostile signature or a failing crypto, which cannot be told apart, so never remembered. */
       readonly thrown?: string;
+      /** The algorithm does not fit the key (an ECDSA signature with an RSA key…): no value could verify, whatever the data. */
+      readonly misfit?: true;
     };
 
 const OK: VerifyOutcome = { ok: true };
@@ -227,7 +229,7 @@ async function verifySlow(
   sig: Uint8Array,
 ): Promise<VerifyOutcome> {
   if (alg.scheme === "ecdsa") {
-    if (key.kind !== "EC") return { ok: false, code: "SIGNATURE_INVALID", message: "ECDSA signature with a non-EC key" };
+    if (key.kind !== "EC") return { ok: false, code: "SIGNATURE_INVALID", message: "ECDSA signature with a non-EC key", misfit: true };
     const curve = key.curve ?? "";
     const size = CURVE_BYTES[curve];
     if (!size) return { ok: false, code: "UNSUPPORTED_ALGORITHM", message: `elliptic curve ${curve} is not supported` };
@@ -246,9 +248,9 @@ async function verifySlow(
     const h = await digest(crypto, hash, data);
     return ecdsaVerify(curve, key.point!, h, bytesToBigInt(rs.r), bytesToBigInt(rs.s)) ? OK : BAD;
   }
-  if (key.kind !== "RSA") return { ok: false, code: "SIGNATURE_INVALID", message: "RSA signature with a non-RSA key" };
+  if (key.kind !== "RSA") return { ok: false, code: "SIGNATURE_INVALID", message: "RSA signature with a non-RSA key", misfit: true };
   if (alg.scheme === "pkcs1") {
-    if (key.pssOnly) return { ok: false, code: "SIGNATURE_INVALID", message: "PKCS#1 v1.5 signature with a key restricted to RSASSA-PSS" };
+    if (key.pssOnly) return { ok: false, code: "SIGNATURE_INVALID", message: "PKCS#1 v1.5 signature with a key restricted to RSASSA-PSS", misfit: true };
     if (hash !== "SHA-224") {
       const k = await importKey(crypto, key, { name: "RSASSA-PKCS1-v1_5", hash }, PKCS1_IDS[hash]);
       if (k) return subtleVerify(crypto, "RSASSA-PKCS1-v1_5", k, sig, data);

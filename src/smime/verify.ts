@@ -241,8 +241,9 @@ async function verifySigner(
   const out = await verifySignature(crypto, key, alg, hash, content, si.signature);
   checked = true;
   if (!out.ok) {
-    // Without signed attributes the signature covers the content itself: a failure cannot tell an altered content from an altered signature.
-    issues.push(out.code === "SIGNATURE_INVALID" ? issue("SIGNATURE_MISMATCH", "the signature (over the content, no signed attributes) does not match: the content or the signature was altered") : issue(out.code, out.message));
+    // Without signed attributes the signature covers the content itself: a failure cannot tell an altered content from an altered
+    // signature. An algorithm that does not fit the key is neither: no signature value could verify.
+    issues.push(out.code === "SIGNATURE_INVALID" && !out.misfit ? issue("SIGNATURE_MISMATCH", "the signature (over the content, no signed attributes) does not match: the content or the signature was altered") : issue(out.code, out.message));
   }
   return done();
 }

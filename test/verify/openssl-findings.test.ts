@@ -172,3 +172,18 @@ describe("ECDSA signatures must be DER (CVE-2014-8275: no re-encoding a valid si
     }
   });
 });
+
+describe("without signed attributes, an algorithm that does not fit the key is no 'altered content'", () => {
+  it("an RSA signature algorithm over an EC key's signature is SIGNATURE_INVALID, naming the misfit", async () => {
+    const w = await buildWorld("ok-ec", keys, t0);
+    const cms = await signCms({ content: CONTENT, signer: { certificate: w.signerCert, privateKey: w.signerKey.pair.privateKey }, signedAttributes: false });
+    expect((await verifyCms({ cms, content: CONTENT })).valid).toBe(true);
+    const ci = parse(cms);
+    const si = signerInfo(ci);
+    si.children![si.children!.indexOf(siFields(si).sigAlg)] = T.seq(T.oid("1.2.840.113549.1.1.11"), T.null());
+    const res = await verifyCms({ cms: encode(ci), content: CONTENT });
+    expect(res.valid).toBe(false);
+    // It said SIGNATURE_MISMATCH, "the content or the signature was altered".
+    expect(res.issues).toEqual([expect.objectContaining({ code: "SIGNATURE_INVALID", message: "RSA signature with a non-RSA key" })]);
+  });
+});
