@@ -229,8 +229,8 @@ async function verifySigner(
     if (!sigOk.ok) issues.push(issue(sigOk.code, sigOk.message));
     if (attrs.signingCertificates) {
       try {
-        const other = await essMismatch(attrs.signingCertificates, certificate, crypto);
-        if (other) issues.push(issue("SIGNATURE_INVALID", other));
+        const found = await essMismatch(attrs.signingCertificates, certificate, crypto);
+        if (found) issues.push(found);
       } catch (e) {
         issues.push(issue("UNSUPPORTED_ALGORITHM", `cannot compute the hash of the signer certificate: ${errorText(e)}`));
       }
@@ -249,20 +249,21 @@ async function verifySigner(
 }
 
 /**
- * What is wrong when the ESS signingCertificate(V2) attributes name another certificate than
+ * The issue when the ESS signingCertificate(V2) attributes name another certificate than
  * `cert`, undefined when they name it. The signer signed for one certificate: another of the
  * same issuer and serial number, or the same key (a re-issued certificate with other names,
  * policies or validity), must not pass for it (RFC 5035 §5.4). A hash algorithm postacert
- * cannot compute is not checked.
+ * cannot compute leaves the binding unchecked: refused, as an unknown digest is (and as
+ * OpenSSL's `cms -verify -cades` does).
  */
-async function essMismatch(named: NonNullable<AttributeValues["signingCertificates"]>, cert: Certificate, crypto: CryptoLike): Promise<string | undefined> {
+async function essMismatch(named: NonNullable<AttributeValues["signingCertificates"]>, cert: Certificate, crypto: CryptoLike): Promise<SignatureIssue | undefined> {
   for (const n of named) {
     const name = digestByOid(n.hashAlgorithm);
-    if (!name) continue;
+    if (!name) return issue("UNSUPPORTED_ALGORITHM", `the signed ${n.attribute} attribute hashes the signer's certificate with ${n.hashAlgorithm}, which postacert cannot compute: the certificate signed for cannot be checked`);
     // SHA-1 and SHA-256 are cached on the certificate: a gestore's receipts all name the same one.
     const hex = name === "SHA-1" || name === "SHA-256" ? await cert.fingerprint(name, crypto) : toHex(await digest(crypto, name, cert.der));
     if (hex !== toHex(n.hash)) {
-      return `the signed ${n.attribute} attribute names another certificate (${name} ${toHex(n.hash)}) than the signer's, "${cert.subject}" (${hex}): not the certificate the signer signed for`;
+      return issue("SIGNATURE_INVALID", `the signed ${n.attribute} attribute names another certificate (${name} ${toHex(n.hash)}) than the signer's, "${cert.subject}" (${hex}): not the certificate the signer signed for`);
     }
   }
   return undefined;

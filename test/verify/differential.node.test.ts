@@ -137,11 +137,19 @@ const DIFFERENCES: readonly Difference[] = [
     mutations: ["algprot-wrong-digest"],
   },
   {
-    name: "ess-signing-certificate-checked",
-    why: "RFC 5035 §5.4: a signed ESS signingCertificateV2 naming another certificate than the signer's is a certificate substitution, and postacert refuses it; OpenSSL checks the attribute only with -cades",
+    name: "algorithm-protection-names-the-swapped-oid",
+    why: "RFC 6211 §3: CMSAlgorithmProtection must name the SignerInfo's signatureAlgorithm as it is; after the (unsigned) swap of rsaEncryption and sha256WithRSAEncryption it names the other OID, and postacert refuses it; OpenSSL 3.0 does not check the attribute",
     on: "sig",
     postacert: false,
-    mutations: ["ess-v2-wrong"],
+    mutations: ["sigalg-rsa-oid-swapped"],
+    also: (o) => applied(o, "algprot-right"),
+  },
+  {
+    name: "ess-signing-certificate-checked",
+    why: "RFC 5035 §5.4: a signed ESS signingCertificateV2 naming another certificate than the signer's, or hashing it with an algorithm postacert cannot compute, leaves the certificate signed for unproven, and postacert refuses it; OpenSSL checks the attribute only with -cades (and then refuses both too)",
+    on: "sig",
+    postacert: false,
+    mutations: ["ess-v2-wrong", "ess-v2-unknown-hash"],
   },
   {
     name: "signature-algorithm-must-agree",

@@ -419,6 +419,11 @@ export const MUTATIONS: readonly Mutation[] = [
     const h = await digestOf("SHA-256", ctx.world.int);
     a.children!.push(T.seq(T.oid(CMS.signingCertificateV2), T.set(T.seq(T.seq(T.seq(T.octets(h)))))));
   }),
+  attrMutation("ess-v2-unknown-hash", async (a, ctx) => {
+    // SHA3-256 (2.16.840.1.101.3.4.2.8): no WebCrypto computes it.
+    const h = await digestOf("SHA-256", ctx.world.signerCert);
+    a.children!.push(T.seq(T.oid(CMS.signingCertificateV2), T.set(T.seq(T.seq(T.seq(T.seq(T.oid("2.16.840.1.101.3.4.2.8")), T.octets(h)))))));
+  }),
   {
     name: "content-type-and-econtent-other",
     // eContentType and the contentType attribute agree on a type other than id-data.
