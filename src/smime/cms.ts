@@ -708,6 +708,9 @@ function fastValues(b: Uint8Array, f: FoundAttributes): AttributeValues | undefi
   return out;
 }
 
+/** The ESS attributes that name the signer's certificate. */
+export type EssAttribute = "signingCertificate" | "signingCertificateV2";
+
 /** Decoded signing-relevant attribute values. */
 export interface AttributeValues {
   contentType?: string;
@@ -718,9 +721,10 @@ export interface AttributeValues {
   /**
    * The certificate the signer signed for (ESS signingCertificate, RFC 2634, and
    * signingCertificateV2, RFC 5035): the first ESSCertID(v2) of each attribute present, its
-   * hash algorithm OID and the hash of that certificate's DER.
+   * hash algorithm OID and the hash of that certificate's DER; or why the attribute cannot be
+   * read (the other attributes, signingTime among them, are still read).
    */
-  signingCertificates?: { attribute: "signingCertificate" | "signingCertificateV2"; hashAlgorithm: string; hash: Uint8Array }[];
+  signingCertificates?: ({ attribute: EssAttribute; hashAlgorithm: string; hash: Uint8Array } | { attribute: EssAttribute; unreadable: string })[];
   /** Attribute types that must be single-valued but were not. */
   repeated: string[];
 }
@@ -758,7 +762,14 @@ function attributeValues(r: BerReader, byType: ReadonlyMap<string, readonly Tlv[
   }
   for (const [attribute, oid] of [["signingCertificateV2", CMS.signingCertificateV2], ["signingCertificate", CMS.signingCertificate]] as const) {
     const sc = single(oid);
-    if (sc) (out.signingCertificates ??= []).push({ attribute, ...essCertId(r, sc, attribute === "signingCertificateV2") });
+    if (!sc) continue;
+    let entry: NonNullable<AttributeValues["signingCertificates"]>[number];
+    try {
+      entry = { attribute, ...essCertId(r, sc, attribute === "signingCertificateV2") };
+    } catch (e) {
+      entry = { attribute, unreadable: e instanceof BerError ? e.message : "malformed" };
+    }
+    (out.signingCertificates ??= []).push(entry);
   }
   return out;
 }

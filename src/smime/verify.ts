@@ -258,6 +258,7 @@ async function verifySigner(
  */
 async function essMismatch(named: NonNullable<AttributeValues["signingCertificates"]>, cert: Certificate, crypto: CryptoLike): Promise<SignatureIssue | undefined> {
   for (const n of named) {
+    if ("unreadable" in n) return issue("CMS_MALFORMED", `unreadable signed ${n.attribute} attribute: ${n.unreadable}`);
     const name = digestByOid(n.hashAlgorithm);
     if (!name) return issue("UNSUPPORTED_ALGORITHM", `the signed ${n.attribute} attribute hashes the signer's certificate with ${n.hashAlgorithm}, which postacert cannot compute: the certificate signed for cannot be checked`);
     // SHA-1 and SHA-256 are cached on the certificate: a gestore's receipts all name the same one.

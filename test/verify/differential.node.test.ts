@@ -146,10 +146,10 @@ const DIFFERENCES: readonly Difference[] = [
   },
   {
     name: "ess-signing-certificate-checked",
-    why: "RFC 5035 §5.4: a signed ESS signingCertificateV2 naming another certificate than the signer's, or hashing it with an algorithm postacert cannot compute, leaves the certificate signed for unproven, and postacert refuses it; OpenSSL checks the attribute only with -cades (and then refuses both too)",
+    why: "RFC 5035 §5.4: a signed ESS signingCertificateV2 naming another certificate than the signer's, none, or hashing it with an algorithm postacert cannot compute, leaves the certificate signed for unproven, and postacert refuses it; OpenSSL checks the attribute only with -cades (and then refuses these too)",
     on: "sig",
     postacert: false,
-    mutations: ["ess-v2-wrong", "ess-v2-unknown-hash"],
+    mutations: ["ess-v2-wrong", "ess-v2-unknown-hash", "ess-v2-empty"],
   },
   {
     name: "signature-algorithm-must-agree",

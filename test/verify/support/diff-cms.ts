@@ -419,6 +419,10 @@ export const MUTATIONS: readonly Mutation[] = [
     const h = await digestOf("SHA-256", ctx.world.int);
     a.children!.push(T.seq(T.oid(CMS.signingCertificateV2), T.set(T.seq(T.seq(T.seq(T.octets(h)))))));
   }),
+  attrMutation("ess-v2-empty", (a) => {
+    // No ESSCertID at all: the attribute names no certificate.
+    a.children!.push(T.seq(T.oid(CMS.signingCertificateV2), T.set(T.seq(T.seq()))));
+  }),
   attrMutation("ess-v2-unknown-hash", async (a, ctx) => {
     // SHA3-256 (2.16.840.1.101.3.4.2.8): no WebCrypto computes it.
     const h = await digestOf("SHA-256", ctx.world.signerCert);
