@@ -331,17 +331,35 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     expect(await page.locator("article.card").count()).toBe(3);
   });
 
-  it("a large mbox: 1,000 cards at most on the page, drawn in turns, and the status says how many were left out", async () => {
+  /** An mbox of `n` tiny ordinary messages. */
+  const tinyMbox = (n: number): string => {
     let box = "";
-    for (let i = 0; i < 1200; i++) box += `From a@b Mon Jun 16 10:00:00 2025\nFrom: a@esempio.test\nSubject: messaggio ${i}\n\ncorpo ${i}\n\n`;
-    await writeFile(join(files, "anno.mbox"), box);
-    // A page of its own: the other tests' cards stay as they are.
+    for (let i = 0; i < n; i++) box += `From a@b Mon Jun 16 10:00:00 2025\nFrom: a@esempio.test\nSubject: messaggio ${i}\n\ncorpo ${i}\n\n`;
+    return box;
+  };
+
+  /**
+   * Runs `body` on a page of its own (the other tests' cards stay as they are), loaded and ready
+   * (`init` runs before the page's scripts), then checks it raised no error and closes it.
+   */
+  async function onFreshPage(body: (p: Page) => Promise<void>, init?: () => void): Promise<void> {
     const p = await context.newPage();
     const errors: string[] = [];
     p.on("pageerror", (e) => errors.push(e.message));
     try {
+      if (init) await p.addInitScript(init);
       await p.goto(origin + "/");
       await p.locator('body[data-ready="true"]').waitFor();
+      await body(p);
+      expect(errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  }
+
+  it("a large mbox: 1,000 cards at most on the page, drawn in turns, and the status says how many were left out", async () => {
+    await writeFile(join(files, "anno.mbox"), tinyMbox(1200));
+    await onFreshPage(async (p) => {
       await p.locator("#file-input").setInputFiles(join(files, "anno.mbox"));
       // The page answers while the cards are drawn: it was held until the last of 1,200.
       await p.locator("#status", { hasText: "Lettura…" }).waitFor({ timeout: 30_000 });
@@ -350,21 +368,12 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
       expect(await p.locator("article.card").count()).toBe(1000);
       expect(await text(p.locator("#status"))).toContain("200 messaggi non mostrati: la pagina ne mostra 1000 al massimo; per un archivio intero, postacert scan.");
       expect(await p.locator('article.card[data-file="anno.mbox#0"]').count()).toBe(1);
-      expect(errors).toEqual([]);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it("two files dropped at once: still 1,000 cards at most (each drop drawing in the other's turns once saw room for all of its own)", async () => {
-    let box = "";
-    for (let i = 0; i < 700; i++) box += `From a@b Mon Jun 16 10:00:00 2025\nFrom: a@esempio.test\nSubject: messaggio ${i}\n\ncorpo ${i}\n\n`;
-    const p = await context.newPage();
-    const errors: string[] = [];
-    p.on("pageerror", (e) => errors.push(e.message));
-    try {
-      await p.goto(origin + "/");
-      await p.locator('body[data-ready="true"]').waitFor();
+    const box = tinyMbox(700);
+    await onFreshPage(async (p) => {
       // Two drop events in one task, as two quick drops (or a drop during a long draw) give.
       await p.evaluate((text) => {
         for (const name of ["uno.mbox", "due.mbox"]) {
@@ -382,10 +391,7 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
       }
       expect(await p.locator("article.card").count()).toBe(1000);
       expect(await text(p.locator("#status"))).toMatch(/\d+ messaggi non mostrati/);
-      expect(errors).toEqual([]);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it("'Clear all' while a file is drawn stops the drawing; a card removed meanwhile is not verified and drawn again: no Blob URL outlives its card", async () => {
@@ -393,28 +399,23 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
     const parts: Buffer[] = [];
     for (let i = 0; i < 250; i++) parts.push(Buffer.from(from), Buffer.from(samples.consegna), Buffer.from("\r\n"));
     await writeFile(join(files, "consegne.mbox"), Buffer.concat(parts));
-    const p = await context.newPage();
-    const errors: string[] = [];
-    p.on("pageerror", (e) => errors.push(e.message));
-    try {
-      // The page's Blob URLs (each card's downloads), made and not yet revoked.
-      await p.addInitScript(() => {
-        const live = new Set<string>();
-        (window as unknown as { liveBlobUrls: Set<string> }).liveBlobUrls = live;
-        const create = URL.createObjectURL.bind(URL);
-        const revoke = URL.revokeObjectURL.bind(URL);
-        URL.createObjectURL = (o: Blob | MediaSource): string => {
-          const u = create(o);
-          live.add(u);
-          return u;
-        };
-        URL.revokeObjectURL = (u: string): void => {
-          live.delete(u);
-          revoke(u);
-        };
-      });
-      await p.goto(origin + "/");
-      await p.locator('body[data-ready="true"]').waitFor();
+    // The page's Blob URLs (each card's downloads), made and not yet revoked.
+    const countBlobUrls = (): void => {
+      const live = new Set<string>();
+      (window as unknown as { liveBlobUrls: Set<string> }).liveBlobUrls = live;
+      const create = URL.createObjectURL.bind(URL);
+      const revoke = URL.revokeObjectURL.bind(URL);
+      URL.createObjectURL = (o: Blob | MediaSource): string => {
+        const u = create(o);
+        live.add(u);
+        return u;
+      };
+      URL.revokeObjectURL = (u: string): void => {
+        live.delete(u);
+        revoke(u);
+      };
+    };
+    await onFreshPage(async (p) => {
       /** Clicks `button` as soon as the first 100 cards are drawn, while the other 150 wait for their turn. */
       const clickAfter100 = (button: string): Promise<void> =>
         p.evaluate((selector) => {
@@ -444,10 +445,7 @@ describe.skipIf(!HAS_CHROMIUM)("inspector page in Chromium", () => {
       expect(await p.locator("article.card").count()).toBe(249);
       await p.locator("#clear-all").click();
       expect(await live()).toBe(0);
-      expect(errors).toEqual([]);
-    } finally {
-      await p.close();
-    }
+    }, countBlobUrls);
   });
 
   it("a ZIP export gives a card per message in it, named file#entry; an entry it cannot read gets its own card", async () => {

@@ -225,6 +225,15 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
  * OpenSSL re-encodes them in the order received, so an unsorted SET would fail there for
  * that reason alone.
  */
+/** The messageDigest value as a constructed OCTET STRING of two pieces (BER). */
+function constructedDigest(a: Node): void {
+  const v = attr(a, CMS.messageDigest).children![1]!.children![0]!;
+  const d = v.value!;
+  v.tag = 0x24;
+  v.children = [T.octets(d.slice(0, 5)), T.octets(d.slice(5))];
+  delete v.value;
+}
+
 function attrMutation(name: string, run: (attrs: Node, ctx: CaseCtx) => void | Promise<void>, mode: SignMode = "der", keepOrder = false): Mutation {
   return {
     name,
@@ -306,30 +315,9 @@ export const MUTATIONS: readonly Mutation[] = [
     v.tag = 0x03;
     v.value = concatBytes([Uint8Array.of(0), v.value!]);
   }),
-  attrMutation(
-    "md-constructed",
-    (a) => {
-      // BER: the digest as a constructed OCTET STRING of two pieces (signed as DER, primitive).
-      const v = attr(a, CMS.messageDigest).children![1]!.children![0]!;
-      const d = v.value!;
-      v.tag = 0x24;
-      v.children = [T.octets(d.slice(0, 5)), T.octets(d.slice(5))];
-      delete v.value;
-    },
-    "der",
-    true,
-  ),
-  attrMutation(
-    "md-constructed-signed-as-sent",
-    (a) => {
-      const v = attr(a, CMS.messageDigest).children![1]!.children![0]!;
-      const d = v.value!;
-      v.tag = 0x24;
-      v.children = [T.octets(d.slice(0, 5)), T.octets(d.slice(5))];
-      delete v.value;
-    },
-    "as-sent",
-  ),
+  // BER: the digest as a constructed OCTET STRING of two pieces, signed as DER (primitive) or as sent.
+  attrMutation("md-constructed", constructedDigest, "der", true),
+  attrMutation("md-constructed-signed-as-sent", constructedDigest, "as-sent"),
   // contentType
   attrMutation("ct-wrong", (a) => void (attr(a, CMS.contentType).children![1]!.children = [T.oid(CMS.signedData)])),
   attrMutation("ct-missing", (a) => removeAttr(a, CMS.contentType)),
