@@ -138,7 +138,17 @@ async function addFiles(files: readonly File[]): Promise<void> {
   const added: Entry[] = [];
   /** Messages left out past MAX_CARDS. */
   let left = 0;
-  const show = async (insp: Inspection): Promise<void> => {
+  /**
+   * Draws a card, made only when there is room for it (messages past MAX_CARDS are counted, not
+   * parsed). The room is looked at for each card, not once per file: another drop draws its
+   * cards in the turns between this one's.
+   */
+  const show = async (make: () => Inspection): Promise<void> => {
+    if (entries.size >= MAX_CARDS) {
+      left++;
+      return;
+    }
+    const insp = make();
     const entry: Entry = { insp, card: renderCard(insp, context), generation: 0 };
     entries.set(insp.id, entry);
     cards.append(entry.card.el);
@@ -156,19 +166,12 @@ async function addFiles(files: readonly File[]): Promise<void> {
       found = await unpack(file.name, new Uint8Array(await file.arrayBuffer()));
     } catch (e) {
       // File.arrayBuffer failed (file removed, permission), damaged gzip: still a card.
-      if (entries.size < MAX_CARDS) await show({ id: nextId++, name: file.name, size: file.size, bytes: new Uint8Array(0), verifying: false, error: toCardError(e) });
-      else left++;
+      await show(() => ({ id: nextId++, name: file.name, size: file.size, bytes: new Uint8Array(0), verifying: false, error: toCardError(e) }));
       continue;
     }
     for (const m of found) {
       if (clears !== epoch) return;
-      // The room is looked at for each card, not once per file: another drop draws its cards
-      // in the turns between this one's.
-      if (entries.size >= MAX_CARDS) {
-        left++;
-        continue;
-      }
-      await show("error" in m ? { id: nextId++, name: m.name, size: 0, bytes: new Uint8Array(0), verifying: false, error: toCardError(m.error) } : inspect(nextId++, m.name, m.bytes));
+      await show(() => ("error" in m ? { id: nextId++, name: m.name, size: 0, bytes: new Uint8Array(0), verifying: false, error: toCardError(m.error) } : inspect(nextId++, m.name, m.bytes)));
     }
   }
   refreshChrome();
